@@ -1,0 +1,186 @@
+/*
+ * fairkey/age.h - the age v1 file format (C2SP age): header, stanzas,
+ * recipients and identities, ASCII armor, and the STREAM payload.
+ * Included by <fairkey.h>; do not include directly.
+ */
+#ifndef FAIRKEY_AGE_H
+#define FAIRKEY_AGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FK_AGE_FILE_KEY_LEN 16
+#define FK_AGE_MAC_LEN 32
+#define FK_AGE_NONCE_LEN 16
+#define FK_AGE_CHUNK_LEN 65536          /* STREAM plaintext chunk (age spec) */
+#define FK_AGE_TAG_LEN 16
+/* The age spec sets no header size limit; we refuse headers above 16 MiB so a
+ * hostile file cannot make us buffer without bound (Go age has no limit, but
+ * no legitimate header approaches this). */
+#define FK_AGE_MAX_HEADER_LEN (16u << 20)
+/* scrypt work factor: age accepts log2(N) up to 22; CCTV expects 23 to fail. */
+#define FK_AGE_SCRYPT_MAX_LOGN 22
+#define FK_AGE_SCRYPT_DEFAULT_LOGN 18
+#define FK_AGE_X25519_KEY_LEN 32
+
+/* A parsed recipient stanza.  args[0] is the stanza type.  All strings are
+ * NUL-terminated copies; body is the decoded body.  Owned by whoever created
+ * it; release with fk_stanza_clear(). */
+typedef struct fk_stanza {
+    size_t nargs; /* >= 1 */
+    char **args;
+    uint8_t *body;
+    size_t body_len;
+} fk_stanza;
+
+void fk_stanza_clear(fk_stanza *s);
+/* Build a stanza from arguments and a body (copies everything). */
+fk_err fk_stanza_init(fk_stanza *s, const char *const *args, size_t nargs,
+                      const uint8_t *body, size_t body_len);
+
+/* A parsed age header. */
+typedef struct fk_header {
+    fk_stanza *stanzas;
+    size_t nstanzas;
+    uint8_t mac[FK_AGE_MAC_LEN];
+    /* The exact header bytes the MAC covers: from "age-encryption.org/v1\n"
+     * through "---" (no trailing space). */
+    uint8_t *mac_input;
+    size_t mac_input_len;
+} fk_header;
+
+void fk_header_clear(fk_header *h);
+/* Parse a binary (non-armored) header from the start of buf.  On success
+ * *consumed is the header's length including the MAC line's newline.
+ * FK_ERR_HEADER on any malformation; FK_ERR_LIMIT if no complete header is
+ * within FK_AGE_MAX_HEADER_LEN bytes; returns FK_ERR_INVALID with
+ * *consumed = 0 when buf ends before the header does (caller reads more). */
+fk_err fk_header_parse(fk_header *h, const uint8_t *buf, size_t len, size_t *consumed);
+/* Check the header MAC for file_key (constant-time). FK_ERR_HMAC on mismatch. */
+fk_err fk_header_verify_mac(const fk_header *h, const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
+
+/* ---- recipients and identities ------------------------------------------
+ * A recipient wraps a file key into one stanza.  An identity unwraps: given
+ * the whole header it returns FK_OK with the file key, FK_ERR_NO_MATCH if no
+ * stanza is for it, or FK_ERR_HEADER if a stanza of its type is malformed or
+ * fails to decrypt in a way the spec calls a header failure.  The ops tables
+ * let other modules (escrow, plugins) add types without touching the core. */
+
+typedef struct fk_recipient fk_recipient;
+typedef struct fk_identity fk_identity;
+
+typedef struct fk_recipient_ops {
+    const char *name;     /* for messages, e.g. "X25519" */
+    int alone;            /* 1 if the stanza must be the only one (scrypt) */
+    fk_err (*wrap)(const fk_recipient *r, const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
+                   fk_stanza *out);
+    void (*destroy)(fk_recipient *r); /* wipes and frees r->state */
+} fk_recipient_ops;
+
+struct fk_recipient {
+    const fk_recipient_ops *ops;
+    void *state;
+};
+
+typedef struct fk_identity_ops {
+    const char *name;
+    fk_err (*unwrap)(const fk_identity *id, const fk_header *h,
+                     uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
+    void (*destroy)(fk_identity *id);
+} fk_identity_ops;
+
+struct fk_identity {
+    const fk_identity_ops *ops;
+    void *state;
+};
+
+void fk_recipient_free(fk_recipient *r);
+void fk_identity_free(fk_identity *id);
+
+/* X25519: generate a new identity; writes the "AGE-SECRET-KEY-1..." string
+ * (uppercase bech32, NUL-terminated, needs FK_AGE_IDENTITY_STR_MAX) and the
+ * "age1..." recipient (FK_AGE_RECIPIENT_STR_MAX). Caller wipes secret_str. */
+#define FK_AGE_IDENTITY_STR_MAX 96
+#define FK_AGE_RECIPIENT_STR_MAX 96
+fk_err fk_x25519_keygen(char *secret_str, char *recipient_str);
+/* Derive the "age1..." recipient string of an "AGE-SECRET-KEY-1..." string. */
+fk_err fk_x25519_identity_to_recipient(char *recipient_str, const char *secret_str);
+fk_err fk_x25519_recipient_parse(fk_recipient **out, const char *s);
+fk_err fk_x25519_identity_parse(fk_identity **out, const char *s);
+
+/* scrypt passphrase recipient/identity. logn 0 means the default. */
+fk_err fk_scrypt_recipient_new(fk_recipient **out, const char *pass, size_t passlen, int logn);
+fk_err fk_scrypt_identity_new(fk_identity **out, const char *pass, size_t passlen);
+
+/* An identity that already knows the file key (escrow recovery): matches any
+ * header whose MAC verifies under it. */
+fk_err fk_filekey_identity_new(fk_identity **out, const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
+
+/* Parse any recipient string this library knows ("age1...", plus types
+ * registered by other modules, e.g. "age1fairkey1..."). */
+fk_err fk_recipient_parse(fk_recipient **out, const char *s);
+/* Parse an identity file's contents: lines of "AGE-SECRET-KEY-1...", '#'
+ * comments and blank lines.  Appends to *ids (realloc'd), *nids updated. */
+fk_err fk_identity_file_parse(fk_identity ***ids, size_t *nids, const char *text, size_t len);
+
+/* ---- whole-file encryption and decryption on file descriptors -----------
+ * The payload is processed in parallel across threads; memory is bounded by
+ * threads * FK_AGE_BATCH_CHUNKS * 64 KiB regardless of the file size. */
+
+/* Called after the file key is unwrapped and the header MAC verified, before
+ * any plaintext is released.  Returning non-zero aborts decryption with that
+ * error.  Used by the escrow module to recompute escrow stanzas. */
+typedef fk_err (*fk_header_check_fn)(void *ctx, const fk_header *h,
+                                      const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
+
+typedef struct fk_encrypt_opts {
+    int armor;          /* 1: ASCII armor (PEM-like "AGE ENCRYPTED FILE") */
+    unsigned threads;   /* 0: one per online CPU */
+} fk_encrypt_opts;
+
+typedef struct fk_decrypt_opts {
+    unsigned threads;   /* 0: one per online CPU */
+    fk_header_check_fn check;  /* optional */
+    void *check_ctx;
+} fk_decrypt_opts;
+
+typedef struct fk_decrypt_info {
+    int armored;
+    uint64_t plaintext_len;  /* bytes written to out_fd */
+    fk_err check_err;        /* what the header check returned */
+} fk_decrypt_info;
+
+/* Encrypt everything read from in_fd to out_fd.  Stanzas come from the
+ * recipients in order.  FK_ERR_INVALID if a recipient that must be alone is
+ * mixed with others or n == 0. */
+fk_err fk_age_encrypt_fd(int in_fd, int out_fd, fk_recipient *const *rcpts, size_t n,
+                         const fk_encrypt_opts *opts);
+
+/* Decrypt from in_fd (binary or armored, detected) to out_fd.  Each chunk is
+ * written only after its tag verifies; on FK_ERR_PAYLOAD the chunks before
+ * the failing one have been written (age's stdout semantics: the caller that
+ * writes to a file must discard it).  info may be NULL. */
+fk_err fk_age_decrypt_fd(int in_fd, int out_fd, fk_identity *const *ids, size_t n,
+                         const fk_decrypt_opts *opts, fk_decrypt_info *info);
+
+/* Read only the header of a file (binary or armored) for inspection.
+ * *payload_len gets the payload's byte length (nonce + sealed chunks) when the
+ * input is seekable or fully read, UINT64_MAX if unknown. */
+fk_err fk_age_read_header_fd(int in_fd, fk_header *h, int *armored, uint64_t *payload_len);
+
+/* ---- ASCII armor (C2SP age, strict PEM subset) -------------------------- */
+/* Decode an armored buffer into binary.  *out is malloc'd.  FK_ERR_ARMOR on
+ * any deviation the spec forbids. */
+fk_err fk_armor_decode(uint8_t **out, size_t *outlen, const uint8_t *in, size_t inlen);
+/* Encode binary into armor. *out is malloc'd. */
+fk_err fk_armor_encode(char **out, size_t *outlen, const uint8_t *in, size_t inlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

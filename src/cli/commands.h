@@ -1,0 +1,10 @@
+/*
+ * The fairkey subcommand table.  Each subcommand lives in its own file in
+ * src/cli/ (or src/log/, src/agent/) as `int cmd_<name>_main(int argc, char **argv)`,
+ * where argv[0] is the subcommand name.  Add one FK_COMMAND line per command:
+ * FK_COMMAND(name, function, one-line synopsis).
+ */
+FK_COMMAND("keygen", cmd_keygen_main, "generate an X25519 identity (age-keygen format)")
+FK_COMMAND("encrypt", cmd_encrypt_main, "encrypt a file to recipients or a passphrase")
+FK_COMMAND("decrypt", cmd_decrypt_main, "decrypt a file with identities or a passphrase")
+FK_COMMAND("inspect", cmd_inspect_main, "show a file's header: stanzas, escrow authorities, sizes")
