@@ -1,0 +1,131 @@
+/*
+ * net.h - the one HTTP server wrapper and HTTP client used by every fairkey
+ * daemon (log, agents) and every CLI client.  Server: libmicrohttpd with an
+ * internal thread pool; client: libcurl easy handles.  Every buffer is
+ * bounded; every call has a timeout.
+ *
+ * Program code (compiled into the fairkey executable), not libfairkey: the
+ * library opens no sockets.  Names use the fki_net_ prefix.
+ */
+#ifndef FK_NET_H
+#define FK_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fairkey.h>
+
+/* ---- limits -------------------------------------------------------------- */
+
+/* Default cap on a request body the server reads (a log entry is at most
+ * 65,535 bytes; agents' requests are a few kB). */
+#define FKI_NET_DEFAULT_MAX_BODY 65535u
+/* Hard ceiling on any configured body cap: bounds memory per connection. */
+#define FKI_NET_MAX_BODY_CEILING (16u * 1024u * 1024u)
+/* Default number of simultaneous connections (file descriptors and memory). */
+#define FKI_NET_DEFAULT_CONN_LIMIT 4096u
+/* Default idle timeout per connection, seconds: drops slow or idle clients. */
+#define FKI_NET_DEFAULT_TIMEOUT_S 15u
+/* Default worker threads in the server's pool. */
+#define FKI_NET_DEFAULT_THREADS 2u
+/* Most response headers a handler may add beyond Content-Type/Cache-Control. */
+#define FKI_NET_MAX_EXTRA_HEADERS 4
+
+/* ---- server --------------------------------------------------------------- */
+
+/* One request as the handler sees it.  All pointers are valid only during
+ * the handler call. */
+struct fki_net_request {
+    const char *method;      /* "GET", "POST", ... */
+    const char *path;        /* URL path, percent-decoded by MHD, no query */
+    const uint8_t *body;     /* NULL when empty */
+    size_t body_len;
+    const char *remote_ip;   /* textual peer address, "" if unknown */
+    void *internal;          /* for fki_net_header() */
+};
+
+/* Value of a request header (case-insensitive name) or NULL. */
+const char *fki_net_header(const struct fki_net_request *req, const char *name);
+/* Value of a query argument (?key=value) or NULL. */
+const char *fki_net_query(const struct fki_net_request *req, const char *key);
+
+/* A response the handler fills in.  body is copied by the server (the handler
+ * may free or reuse it after returning / after fki_net_complete). */
+struct fki_net_response {
+    int status;                 /* HTTP status; 0 = 500 */
+    const char *content_type;   /* NULL = "text/plain; charset=utf-8" */
+    const char *cache_control;  /* NULL = no Cache-Control header */
+    const void *body;
+    size_t body_len;
+    const char *extra_name[FKI_NET_MAX_EXTRA_HEADERS];  /* NULL-terminated */
+    const char *extra_value[FKI_NET_MAX_EXTRA_HEADERS];
+};
+
+/* A request whose answer comes later, from any thread (the log's add
+ * endpoint answers only once the entry is durable).  The connection is
+ * suspended (no thread is held) until fki_net_complete() is called. */
+typedef struct fki_net_deferred fki_net_deferred;
+
+/* The handler either fills *resp and returns, or calls fki_net_defer() and
+ * returns without touching *resp; then it MUST later call fki_net_complete()
+ * exactly once on the handle.  Handlers run on the server's worker threads,
+ * concurrently, and must not block for long (defer instead). */
+typedef void (*fki_net_handler)(void *ctx, const struct fki_net_request *req,
+                                struct fki_net_response *resp);
+
+/* Defer the answer of the request being handled; NULL if out of memory
+ * (then answer immediately instead). */
+fki_net_deferred *fki_net_defer(const struct fki_net_request *req);
+/* Answer a deferred request (copies resp->body) and release the handle. */
+void fki_net_complete(fki_net_deferred *d, const struct fki_net_response *resp);
+
+struct fki_net_server_config {
+    const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", ":8080"; port 0 = any */
+    size_t max_body;          /* 0 = FKI_NET_DEFAULT_MAX_BODY; larger answered 413 */
+    unsigned conn_limit;      /* 0 = default */
+    unsigned timeout_s;       /* 0 = default */
+    unsigned threads;         /* 0 = default */
+    fki_net_handler handler;
+    void *ctx;
+};
+
+typedef struct fki_net_server fki_net_server;
+
+/* Bind and start serving in background threads.  FK_ERR_INVALID for a bad
+ * listen string, FK_ERR_NET if binding fails (port in use). */
+fk_err fki_net_server_start(fki_net_server **out, const struct fki_net_server_config *cfg);
+/* The TCP port actually bound (useful with port 0). */
+uint16_t fki_net_server_port(const fki_net_server *s);
+/* Stop accepting, close connections, join threads, free.  NULL is a no-op.
+ * All deferred requests must have been completed before. */
+void fki_net_server_stop(fki_net_server *s);
+
+/* Parse "HOST:PORT" / "[V6]:PORT" / ":PORT" into a host (copied, NUL,
+ * capacity hostcap; "" for any) and a port. */
+fk_err fki_net_parse_listen(const char *s, char *host, size_t hostcap, uint16_t *port);
+
+/* ---- client --------------------------------------------------------------- */
+
+/* Default response cap for the client, bytes. */
+#define FKI_NET_DEFAULT_MAX_RESPONSE (1u << 20)
+/* Default total timeout per client call, ms. */
+#define FKI_NET_DEFAULT_CLIENT_TIMEOUT_MS 10000u
+
+struct fki_net_client_opts {
+    long timeout_ms;       /* 0 = default */
+    size_t max_response;   /* 0 = default; a longer body is FK_ERR_LIMIT */
+    const char *content_type;  /* for POST; NULL = application/octet-stream */
+};
+
+/* GET url.  On FK_OK, *status is the HTTP status and *body (malloc'd,
+ * NUL-terminated beyond body_len, caller frees) the response body, for any
+ * status.  FK_ERR_NET when no HTTP answer came (refused, timeout). opts may be
+ * NULL. */
+fk_err fki_net_get(const char *url, const struct fki_net_client_opts *opts,
+                   long *status, uint8_t **body, size_t *body_len);
+/* POST body to url; as fki_net_get. */
+fk_err fki_net_post(const char *url, const void *req_body, size_t req_len,
+                    const struct fki_net_client_opts *opts,
+                    long *status, uint8_t **body, size_t *body_len);
+
+#endif
