@@ -1,0 +1,11 @@
+#!/bin/sh
+# Install everything fairkey needs to build, test and benchmark on Debian 12.
+# Run as root (or through sudo).  Why each library: docs/dependencies.md.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+    build-essential cmake pkg-config clang libclang-rt-14-dev \
+    libssl-dev libsodium-dev libsqlite3-dev libmicrohttpd-dev \
+    libcurl4-openssl-dev libjansson-dev libcmocka-dev \
+    age time ca-certificates
