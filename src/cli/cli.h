@@ -20,4 +20,110 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage line "usage: fairkey <synopsis>" and return FK_EXIT_USAGE. */
 int cli_usage(const char *synopsis);
 
+/* ---- input, output, secrets: src/cli/io.c ------------------------------
+ * Every subcommand goes through these helpers.  They print their own error
+ * line with cli_err() and return -1 on failure, 0 on success. */
+
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Limits on small files read whole (age uses the same bounds). */
+#define CLI_KEYFILE_MAX (16u << 20)   /* identity and recipients files: 16 MiB */
+#define CLI_LINE_MAX (8u << 10)       /* one line of such a file: 8 KiB, as sshd(8) */
+/* A passphrase longer than this is certainly a mistake (a file piped by error). */
+#define CLI_PASSPHRASE_MAX 4096
+
+/* Open an input: NULL or "-" is standard input (which only one input may use);
+ * nofollow refuses symbolic links (key files).  Returns the fd or -1. */
+int cli_open_in(const char *path, int nofollow);
+/* Close an fd cli_open_in returned (standard input is left open). */
+void cli_close_in(int fd);
+
+/* An output.  A named output is written to a temporary file in the same
+ * folder and renamed into place only by cli_out_commit, so a failed run never
+ * leaves a partial file behind under the final name. */
+typedef struct cli_out {
+    int fd;
+    int is_stdout;
+    int noclobber;
+    char *tmp;    /* temporary path (NULL for stdout) */
+    char *final;  /* the name it gets on commit */
+} cli_out;
+
+enum {
+    CLI_OUT_SECRET = 1,     /* mode 0600 (otherwise 0666 & ~umask, as age) */
+    CLI_OUT_NOCLOBBER = 2,  /* refuse to replace an existing file (keygen) */
+};
+/* NULL or "-" is standard output. */
+int cli_out_open(cli_out *o, const char *path, unsigned flags);
+/* fsync and rename into place (no-op for stdout). */
+int cli_out_commit(cli_out *o);
+/* Remove the temporary file (no-op for stdout).  Safe after commit. */
+void cli_out_abort(cli_out *o);
+/* Write all of buf. */
+int cli_write_all(int fd, const void *buf, size_t len);
+
+/* Read a whole small file (NULL or "-": standard input) into a NUL-terminated
+ * malloc'd buffer; more than max bytes is an error.  The caller wipes and
+ * frees it when it may hold secrets. */
+int cli_read_file(const char *path, size_t max, int nofollow, char **buf, size_t *len);
+/* Split text into lines ("\n" or "\r\n"); calls fn for each with its
+ * 1-based number.  Stops at the first non-zero return, which it returns. */
+int cli_for_each_line(const char *text, size_t len,
+                      int (*fn)(void *ctx, const char *line, size_t linelen, size_t lineno),
+                      void *ctx);
+
+/* Where a passphrase comes from: --passphrase-fd N (set cli_passphrase_fd),
+ * else the FAIRKEY_PASSPHRASE environment variable, else the terminal
+ * (/dev/tty, no echo; asked twice when confirm is set). */
+extern int cli_passphrase_fd;
+int cli_read_passphrase(const char *prompt, int confirm, char **pass, size_t *len);
+/* Parse "--passphrase-fd" 's argument into cli_passphrase_fd. */
+int cli_set_passphrase_fd(const char *arg);
+/* Wipe and free a passphrase or key text. */
+void cli_free_secret(char *p, size_t len);
+
+/* The single place recipient strings are turned into recipients. */
+fk_err cli_parse_recipient(const char *s, fk_recipient **out);
+/* A growable list of recipients or identities. */
+typedef struct cli_recipients {
+    fk_recipient **v;
+    size_t n;
+} cli_recipients;
+int cli_recipients_add(cli_recipients *l, fk_recipient *r);
+void cli_recipients_free(cli_recipients *l);
+/* -r STRING / -R FILE / encrypt -i FILE (the identities' own recipients). */
+int cli_recipients_add_string(cli_recipients *l, const char *s);
+int cli_recipients_add_file(cli_recipients *l, const char *path);
+int cli_recipients_add_identity_file(cli_recipients *l, const char *path);
+
+typedef struct cli_identities {
+    fk_identity **v;
+    size_t n;
+} cli_identities;
+/* decrypt -i FILE: an identity file (read with O_NOFOLLOW). */
+int cli_identities_add_file(cli_identities *l, const char *path);
+void cli_identities_free(cli_identities *l);
+
+/* One line saying what an fk_err means for the user and what to do. */
+const char *cli_describe_err(fk_err e);
+
+/* ---- escrow hooks: src/cli/escrow_hook.c -------------------------------
+ * The one place where the CLI meets the escrow module. */
+
+/* decrypt's escrow options (--require-escrow RECIPIENT, --escrow-warn-only). */
+typedef struct cli_escrow_args {
+    const char **require;   /* recipients given with --require-escrow */
+    size_t nrequire;
+    int warn_only;          /* --escrow-warn-only */
+} cli_escrow_args;
+/* 1 if this build can verify escrow stanzas (the options are accepted). */
+int cli_escrow_available(void);
+/* Set opts->check for the decryption.  *state is released with
+ * cli_escrow_finish, which also reports the outcome. */
+int cli_escrow_setup(const cli_escrow_args *a, fk_decrypt_opts *opts, void **state);
+int cli_escrow_finish(void *state, const fk_decrypt_info *info);
+/* inspect: describe an escrow stanza in the output; returns 1 if s is one. */
+int cli_escrow_describe_stanza(const fk_stanza *s, FILE *out);
+
 #endif
