@@ -1,0 +1,127 @@
+/*
+ * client.c - the HTTP client helper on libcurl: one GET/POST call with a
+ * total timeout, no redirects, http/https only, and the response body in a
+ * buffer with a hard cap.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "net.h"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+
+static void curl_init_once(void)
+{
+    curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+struct sink {
+    uint8_t *buf;
+    size_t len, cap, max;
+    int over;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct sink *k = userdata;
+    size_t n = size * nmemb;
+    if (n > k->max - k->len) {
+        k->over = 1;
+        return 0;   /* makes curl fail with CURLE_WRITE_ERROR */
+    }
+    if (k->len + n + 1 > k->cap) {
+        size_t cap = k->cap ? k->cap : 4096;
+        while (cap < k->len + n + 1)
+            cap *= 2;
+        uint8_t *nb = realloc(k->buf, cap);
+        if (!nb)
+            return 0;
+        k->buf = nb;
+        k->cap = cap;
+    }
+    memcpy(k->buf + k->len, ptr, n);
+    k->len += n;
+    return n;
+}
+
+static fk_err request(const char *url, int post, const void *req_body, size_t req_len,
+                      const struct fki_net_client_opts *opts,
+                      long *status, uint8_t **body, size_t *body_len)
+{
+    pthread_once(&curl_once, curl_init_once);
+    if (!curl_ok)
+        return FK_ERR_NET;
+    CURL *c = curl_easy_init();
+    if (!c)
+        return FK_ERR_NOMEM;
+    struct sink k = {.max = FKI_NET_DEFAULT_MAX_RESPONSE};
+    long timeout = FKI_NET_DEFAULT_CLIENT_TIMEOUT_MS;
+    const char *ctype = "application/octet-stream";
+    if (opts) {
+        if (opts->max_response)
+            k.max = opts->max_response;
+        if (opts->timeout_ms > 0)
+            timeout = opts->timeout_ms;
+        if (opts->content_type)
+            ctype = opts->content_type;
+    }
+    struct curl_slist *hdrs = NULL;
+    char ct[256];
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
+    /* Entry bundles may be served gzip-compressed (C2SP tlog-tiles). */
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    if (post) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
+        hdrs = curl_slist_append(hdrs, ct);
+        /* No "Expect: 100-continue" round trip for small bodies. */
+        if (hdrs)
+            hdrs = curl_slist_append(hdrs, "Expect:");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req_len ? req_body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req_len);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
+    if (rc != CURLE_OK || code == 0) {
+        free(k.buf);
+        return k.over ? FK_ERR_LIMIT : FK_ERR_NET;
+    }
+    if (!k.buf) {
+        k.buf = malloc(1);
+        if (!k.buf)
+            return FK_ERR_NOMEM;
+    }
+    k.buf[k.len] = 0;
+    *status = code;
+    *body = k.buf;
+    *body_len = k.len;
+    return FK_OK;
+}
+
+fk_err fki_net_get(const char *url, const struct fki_net_client_opts *opts,
+                   long *status, uint8_t **body, size_t *body_len)
+{
+    return request(url, 0, NULL, 0, opts, status, body, body_len);
+}
+
+fk_err fki_net_post(const char *url, const void *req_body, size_t req_len,
+                    const struct fki_net_client_opts *opts,
+                    long *status, uint8_t **body, size_t *body_len)
+{
+    return request(url, 1, req_body, req_len, opts, status, body, body_len);
+}
