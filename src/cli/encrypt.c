@@ -1,0 +1,162 @@
+/* fairkey encrypt: age's encryption flags, the age v1 format. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char synopsis[] =
+    "encrypt [-a] [-o OUTPUT] (-r RECIPIENT | -R PATH | -i PATH)... [INPUT]\n"
+    "       fairkey encrypt -p [--passphrase-fd N] [-a] [-o OUTPUT] [INPUT]";
+
+enum { OPT_PASSPHRASE_FD = 256 };
+
+/* A recipient source, kept in command-line order so stanzas follow it. */
+struct source {
+    int kind; /* 'r', 'R' or 'i' */
+    const char *arg;
+};
+
+int cmd_encrypt_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"recipient", required_argument, NULL, 'r'},
+        {"recipients-file", required_argument, NULL, 'R'},
+        {"identity", required_argument, NULL, 'i'},
+        {"passphrase", no_argument, NULL, 'p'},
+        {"passphrase-fd", required_argument, NULL, OPT_PASSPHRASE_FD},
+        {"armor", no_argument, NULL, 'a'},
+        {"output", required_argument, NULL, 'o'},
+        {"encrypt", no_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct source *src = calloc((size_t)argc, sizeof(*src));
+    size_t nsrc = 0;
+    const char *outpath = NULL;
+    int armor = 0, passphrase = 0, c, rc = FK_EXIT_FAIL;
+    cli_recipients rcpts = {0};
+    char *pass = NULL;
+    size_t passlen = 0;
+    int in_fd = -1;
+    cli_out out = {.fd = -1, .is_stdout = 1};
+
+    if (!src) {
+        cli_err("out of memory");
+        return FK_EXIT_FAIL;
+    }
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+r:R:i:pao:eh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+        case 'R':
+        case 'i':
+            src[nsrc].kind = c;
+            src[nsrc++].arg = optarg;
+            break;
+        case 'p':
+            passphrase = 1;
+            break;
+        case OPT_PASSPHRASE_FD:
+            if (cli_set_passphrase_fd(optarg) < 0) {
+                free(src);
+                return FK_EXIT_USAGE;
+            }
+            break;
+        case 'a':
+            armor = 1;
+            break;
+        case 'o':
+            outpath = optarg;
+            break;
+        case 'e':
+            break; /* age's -e: encrypting is what this command does */
+        case 'h':
+            printf("usage: fairkey %s\n", synopsis);
+            free(src);
+            return FK_EXIT_OK;
+        default:
+            free(src);
+            return cli_usage(synopsis);
+        }
+    }
+    if (argc - optind > 1) {
+        cli_err("only one input file may be given; encrypt files one at a time");
+        free(src);
+        return cli_usage(synopsis);
+    }
+    const char *inpath = optind < argc ? argv[optind] : NULL;
+    if (passphrase && nsrc) {
+        cli_err("-p cannot be combined with -r, -R or -i; a passphrase-encrypted file has no other recipients");
+        free(src);
+        return FK_EXIT_USAGE;
+    }
+    if (!passphrase && !nsrc) {
+        cli_err("no recipients; give -r RECIPIENT, -R FILE, -i FILE or -p");
+        free(src);
+        return cli_usage(synopsis);
+    }
+    /* Binary ciphertext on a terminal is never wanted; "-o -" forces it. */
+    if (!armor && outpath == NULL && isatty(STDOUT_FILENO)) {
+        cli_err("refusing to write binary ciphertext to the terminal; use -a for armor, -o FILE, or -o - to force");
+        free(src);
+        return FK_EXIT_USAGE;
+    }
+
+    for (size_t i = 0; i < nsrc; i++) {
+        int r;
+        if (src[i].kind == 'r')
+            r = cli_recipients_add_string(&rcpts, src[i].arg);
+        else if (src[i].kind == 'R')
+            r = cli_recipients_add_file(&rcpts, src[i].arg);
+        else
+            r = cli_recipients_add_identity_file(&rcpts, src[i].arg);
+        if (r < 0)
+            goto done;
+    }
+    if (passphrase) {
+        if (cli_read_passphrase("Enter passphrase", 1, &pass, &passlen) < 0)
+            goto done;
+        fk_recipient *r = NULL;
+        fk_err e = fk_scrypt_recipient_new(&r, pass, passlen, 0);
+        cli_free_secret(pass, passlen);
+        pass = NULL;
+        if (e != FK_OK) {
+            cli_err("cannot use the passphrase: %s", fk_strerror(e));
+            goto done;
+        }
+        if (cli_recipients_add(&rcpts, r) < 0)
+            goto done;
+    }
+
+    in_fd = cli_open_in(inpath, 0);
+    if (in_fd < 0)
+        goto done;
+    if (cli_out_open(&out, outpath, 0) < 0)
+        goto done;
+    fk_encrypt_opts opts = {.armor = armor, .threads = 0};
+    errno = 0;
+    fk_err e = fk_age_encrypt_fd(in_fd, out.fd, rcpts.v, rcpts.n, &opts);
+    if (e != FK_OK) {
+        if (e == FK_ERR_IO)
+            cli_err("cannot encrypt: read or write failed: %s", errno ? strerror(errno) : "I/O error");
+        else if (e == FK_ERR_INVALID)
+            cli_err("cannot encrypt: these recipients cannot be combined (a passphrase must be the only one)");
+        else
+            cli_err("cannot encrypt: %s", cli_describe_err(e));
+        cli_out_abort(&out);
+        goto done;
+    }
+    if (cli_out_commit(&out) < 0)
+        goto done;
+    rc = FK_EXIT_OK;
+done:
+    if (in_fd >= 0)
+        cli_close_in(in_fd);
+    cli_recipients_free(&rcpts);
+    free(src);
+    return rc;
+}

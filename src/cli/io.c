@@ -1,0 +1,701 @@
+/* Input, output, passphrases and key files: the helpers every subcommand uses. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- standard input: one purpose only ---------------------------------- */
+
+static int stdin_used;
+
+static int claim_stdin(void)
+{
+    if (stdin_used) {
+        cli_err("standard input is used for more than one purpose; give file names instead of '-'");
+        return -1;
+    }
+    stdin_used = 1;
+    return 0;
+}
+
+static int is_stdio_name(const char *path)
+{
+    return path == NULL || !strcmp(path, "-");
+}
+
+int cli_open_in(const char *path, int nofollow)
+{
+    if (is_stdio_name(path)) {
+        if (claim_stdin() < 0)
+            return -1;
+        return STDIN_FILENO;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        if (errno == ELOOP && nofollow)
+            cli_err("%s is a symbolic link; key files are read only by their real path", path);
+        else
+            cli_err("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_err("%s is a directory; give a file", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void cli_close_in(int fd)
+{
+    if (fd > STDERR_FILENO)
+        close(fd);
+}
+
+/* ---- outputs: temporary file, renamed into place on success ------------ */
+
+/* The temporary file of the output being written, removed if a signal ends
+ * the program.  Only one output is open at a time. */
+static volatile sig_atomic_t have_tmp;
+static char tmp_for_signal[PATH_MAX];
+
+static void on_fatal_signal(int sig)
+{
+    if (have_tmp)
+        unlink(tmp_for_signal);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signal_cleanup(const char *tmp)
+{
+    size_t n = strlen(tmp);
+    if (n >= sizeof(tmp_for_signal))
+        return;
+    memcpy(tmp_for_signal, tmp, n + 1);
+    have_tmp = 1;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+int cli_out_open(cli_out *o, const char *path, unsigned flags)
+{
+    memset(o, 0, sizeof(*o));
+    o->fd = -1;
+    /* A closed pipe must be a write error we report, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+    if (is_stdio_name(path)) {
+        o->fd = STDOUT_FILENO;
+        o->is_stdout = 1;
+        return 0;
+    }
+    o->noclobber = !!(flags & CLI_OUT_NOCLOBBER);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (o->noclobber) {
+            cli_err("%s already exists; refusing to overwrite it, choose another name", path);
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            cli_err("%s exists and is not a regular file; choose another output name", path);
+            return -1;
+        }
+    }
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    const char *base = slash ? slash + 1 : path;
+    if (!*base) {
+        cli_err("%s names a directory; give a file name for the output", path);
+        return -1;
+    }
+    /* "<dir>/.<base>.XXXXXX": same folder, so the final rename is atomic. */
+    size_t tmplen = dirlen + 1 + strlen(base) + 8;
+    o->tmp = malloc(tmplen);
+    o->final = strdup(path);
+    if (!o->tmp || !o->final) {
+        cli_err("out of memory");
+        goto fail;
+    }
+    snprintf(o->tmp, tmplen, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
+    /* mkstemp creates the file 0600 with O_EXCL. */
+    o->fd = mkstemp(o->tmp);
+    if (o->fd < 0) {
+        cli_err("cannot create a file next to %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    install_signal_cleanup(o->tmp);
+    if (!(flags & CLI_OUT_SECRET)) {
+        mode_t um = umask(0);
+        umask(um);
+        if (fchmod(o->fd, 0666 & ~um) < 0) {
+            cli_err("cannot set the mode of %s: %s", o->tmp, strerror(errno));
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    cli_out_abort(o);
+    return -1;
+}
+
+int cli_out_commit(cli_out *o)
+{
+    if (o->is_stdout)
+        return 0; /* written with write(2): nothing buffered */
+    if (o->fd < 0)
+        return -1;
+    if (fsync(o->fd) < 0 || close(o->fd) < 0) {
+        o->fd = -1;
+        cli_err("cannot write %s: %s", o->final, strerror(errno));
+        cli_out_abort(o);
+        return -1;
+    }
+    o->fd = -1;
+    int r;
+    if (o->noclobber) {
+        /* link() fails if the name exists: no overwrite even if a file
+         * appeared since cli_out_open. */
+        r = link(o->tmp, o->final);
+        if (r == 0)
+            unlink(o->tmp);
+    } else {
+        r = rename(o->tmp, o->final);
+    }
+    if (r < 0) {
+        if (errno == EEXIST)
+            cli_err("%s already exists; refusing to overwrite it, choose another name", o->final);
+        else
+            cli_err("cannot create %s: %s", o->final, strerror(errno));
+        cli_out_abort(o);
+        return -1;
+    }
+    have_tmp = 0;
+    free(o->tmp);
+    free(o->final);
+    o->tmp = o->final = NULL;
+    return 0;
+}
+
+void cli_out_abort(cli_out *o)
+{
+    if (o->is_stdout)
+        return;
+    if (o->fd >= 0)
+        close(o->fd);
+    o->fd = -1;
+    if (o->tmp) {
+        unlink(o->tmp);
+        have_tmp = 0;
+    }
+    free(o->tmp);
+    free(o->final);
+    o->tmp = o->final = NULL;
+}
+
+int cli_write_all(int fd, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* ---- small whole files ------------------------------------------------- */
+
+/* Read all of fd, at most max bytes; -1 with errno (EFBIG past max). */
+static int read_all_fd(int fd, size_t max, char **buf, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap + 1);
+    if (!b)
+        return -1;
+    for (;;) {
+        if (n == cap) {
+            if (cap > max) {
+                fk_wipe(b, n);
+                free(b);
+                errno = EFBIG;
+                return -1;
+            }
+            size_t ncap = cap * 2;
+            char *nb = malloc(ncap + 1);
+            if (!nb) {
+                fk_wipe(b, n);
+                free(b);
+                return -1;
+            }
+            memcpy(nb, b, n);
+            fk_wipe(b, n);
+            free(b);
+            b = nb;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, b + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            fk_wipe(b, n);
+            free(b);
+            errno = e;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (n > max) {
+        fk_wipe(b, n);
+        free(b);
+        errno = EFBIG;
+        return -1;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int cli_read_file(const char *path, size_t max, int nofollow, char **buf, size_t *len)
+{
+    int fd = cli_open_in(path, nofollow);
+    if (fd < 0)
+        return -1;
+    const char *name = is_stdio_name(path) ? "standard input" : path;
+    int r = read_all_fd(fd, max, buf, len);
+    int e = errno;
+    cli_close_in(fd);
+    if (r < 0) {
+        if (e == EFBIG)
+            cli_err("%s is larger than %zu bytes; is it the right file?", name, max);
+        else
+            cli_err("cannot read %s: %s", name, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_for_each_line(const char *text, size_t len,
+                      int (*fn)(void *ctx, const char *line, size_t linelen, size_t lineno),
+                      void *ctx)
+{
+    size_t lineno = 0, i = 0;
+    while (i < len) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t l = end - i;
+        if (l > 0 && text[i + l - 1] == '\r')
+            l--;
+        int r = fn(ctx, text + i, l, ++lineno);
+        if (r)
+            return r;
+        i = nl ? end + 1 : len;
+    }
+    return 0;
+}
+
+/* ---- passphrases ------------------------------------------------------- */
+
+int cli_passphrase_fd = -1;
+
+int cli_set_passphrase_fd(const char *arg)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || v < 0 || v > INT_MAX) {
+        cli_err("--passphrase-fd needs a file descriptor number, not '%s'", arg);
+        return -1;
+    }
+    cli_passphrase_fd = (int)v;
+    return 0;
+}
+
+void cli_free_secret(char *p, size_t len)
+{
+    if (!p)
+        return;
+    fk_wipe(p, len);
+    free(p);
+}
+
+/* Read one line from fd (up to CLI_PASSPHRASE_MAX), without the newline. */
+static int read_line_fd(int fd, char **out, size_t *outlen)
+{
+    char *b = malloc(CLI_PASSPHRASE_MAX + 1);
+    if (!b)
+        return -1;
+    size_t n = 0;
+    for (;;) {
+        char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            cli_free_secret(b, CLI_PASSPHRASE_MAX + 1);
+            return -1;
+        }
+        if (r == 0 || c == '\n')
+            break;
+        if (n == CLI_PASSPHRASE_MAX) {
+            cli_free_secret(b, CLI_PASSPHRASE_MAX + 1);
+            errno = EFBIG;
+            return -1;
+        }
+        b[n++] = c;
+    }
+    if (n > 0 && b[n - 1] == '\r')
+        n--;
+    b[n] = '\0';
+    *out = b;
+    *outlen = n;
+    return 0;
+}
+
+static int tty_prompt(int tty, const char *prompt, char **out, size_t *outlen)
+{
+    struct termios old, noecho;
+    if (tcgetattr(tty, &old) < 0)
+        return -1;
+    noecho = old;
+    noecho.c_lflag &= ~(tcflag_t)ECHO;
+    noecho.c_lflag |= ECHONL;
+    if (cli_write_all(tty, prompt, strlen(prompt)) < 0 || cli_write_all(tty, ": ", 2) < 0)
+        return -1;
+    if (tcsetattr(tty, TCSAFLUSH, &noecho) < 0)
+        return -1;
+    int r = read_line_fd(tty, out, outlen);
+    int e = errno;
+    tcsetattr(tty, TCSAFLUSH, &old);
+    errno = e;
+    return r;
+}
+
+int cli_read_passphrase(const char *prompt, int confirm, char **pass, size_t *len)
+{
+    char *p = NULL;
+    size_t n = 0;
+    if (cli_passphrase_fd >= 0) {
+        if (read_line_fd(cli_passphrase_fd, &p, &n) < 0) {
+            cli_err("cannot read the passphrase from file descriptor %d: %s", cli_passphrase_fd,
+                    errno == EFBIG ? "longer than 4096 bytes" : strerror(errno));
+            return -1;
+        }
+    } else if (getenv("FAIRKEY_PASSPHRASE")) {
+        const char *env = getenv("FAIRKEY_PASSPHRASE");
+        n = strlen(env);
+        if (n > CLI_PASSPHRASE_MAX) {
+            cli_err("FAIRKEY_PASSPHRASE is longer than %u bytes; use a shorter passphrase",
+                    CLI_PASSPHRASE_MAX);
+            return -1;
+        }
+        p = strdup(env);
+        if (!p) {
+            cli_err("out of memory");
+            return -1;
+        }
+    } else {
+        int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (tty < 0) {
+            cli_err("a passphrase is needed but there is no terminal; set FAIRKEY_PASSPHRASE or use --passphrase-fd N");
+            return -1;
+        }
+        if (tty_prompt(tty, prompt, &p, &n) < 0) {
+            cli_err("cannot read the passphrase from the terminal: %s",
+                    errno == EFBIG ? "longer than 4096 bytes" : strerror(errno));
+            close(tty);
+            return -1;
+        }
+        if (confirm) {
+            char *q = NULL;
+            size_t qn = 0;
+            if (tty_prompt(tty, "Confirm passphrase", &q, &qn) < 0) {
+                cli_err("cannot read the passphrase from the terminal: %s", strerror(errno));
+                cli_free_secret(p, n);
+                close(tty);
+                return -1;
+            }
+            int same = qn == n && fk_ct_eq(p, q, n);
+            cli_free_secret(q, qn);
+            if (!same) {
+                cli_err("the passphrases do not match; try again");
+                cli_free_secret(p, n);
+                close(tty);
+                return -1;
+            }
+        }
+        close(tty);
+    }
+    if (n == 0) {
+        cli_err("the passphrase is empty; give a non-empty passphrase");
+        cli_free_secret(p, n);
+        return -1;
+    }
+    *pass = p;
+    *len = n;
+    return 0;
+}
+
+/* ---- recipients and identities ----------------------------------------- */
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    return !strncmp(s, prefix, strlen(prefix));
+}
+
+fk_err cli_parse_recipient(const char *s, fk_recipient **out)
+{
+    /* SSH public keys are valid age recipients elsewhere, but not here. */
+    if (has_prefix(s, "ssh-") || has_prefix(s, "ecdsa-") || has_prefix(s, "sk-"))
+        return FK_ERR_UNSUPPORTED;
+    /* "age1..." (X25519) and every type another module registers with the
+     * library, such as escrow authorities ("age1fairkey1..."), go through the
+     * library's one dispatcher. */
+    if (has_prefix(s, "age1"))
+        return fk_recipient_parse(out, s);
+    return FK_ERR_INVALID;
+}
+
+int cli_recipients_add(cli_recipients *l, fk_recipient *r)
+{
+    fk_recipient **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+    if (!nv) {
+        fk_recipient_free(r);
+        cli_err("out of memory");
+        return -1;
+    }
+    l->v = nv;
+    l->v[l->n++] = r;
+    return 0;
+}
+
+void cli_recipients_free(cli_recipients *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        fk_recipient_free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+int cli_recipients_add_string(cli_recipients *l, const char *s)
+{
+    fk_recipient *r = NULL;
+    fk_err e = cli_parse_recipient(s, &r);
+    if (e == FK_ERR_UNSUPPORTED) {
+        cli_err("recipient '%.40s' is of a kind this build does not support; use an age1... recipient",
+                s);
+        return -1;
+    }
+    if (e != FK_OK) {
+        if (has_prefix(s, "AGE-SECRET-KEY-"))
+            cli_err("that is a secret key, not a recipient; pass the identity file with -i, or its public key (fairkey keygen -y) with -r");
+        else
+            cli_err("'%.40s%s' is not a valid recipient (%s); recipients look like age1...", s,
+                    strlen(s) > 40 ? "..." : "", fk_strerror(e));
+        return -1;
+    }
+    return cli_recipients_add(l, r);
+}
+
+struct rfile_ctx {
+    cli_recipients *l;
+    const char *name;
+    size_t added;
+};
+
+static int rfile_line(void *vctx, const char *line, size_t len, size_t lineno)
+{
+    struct rfile_ctx *c = vctx;
+    if (len == 0 || line[0] == '#')
+        return 0;
+    if (len > CLI_LINE_MAX) {
+        cli_err("%s: line %zu is too long; is it a recipients file?", c->name, lineno);
+        return -1;
+    }
+    char *s = strndup(line, len);
+    if (!s) {
+        cli_err("out of memory");
+        return -1;
+    }
+    fk_recipient *r = NULL;
+    fk_err e = memchr(line, '\0', len) ? FK_ERR_INVALID : cli_parse_recipient(s, &r);
+    free(s);
+    if (e == FK_ERR_UNSUPPORTED) {
+        /* age skips SSH keys it cannot use; say so rather than fail. */
+        fprintf(stderr, "fairkey: warning: %s: line %zu: unsupported recipient type, skipped\n",
+                c->name, lineno);
+        return 0;
+    }
+    if (e != FK_OK) {
+        /* The line itself is not echoed: it may come from a confidential file. */
+        cli_err("%s: malformed recipient at line %zu; recipients files hold one age1... per line",
+                c->name, lineno);
+        return -1;
+    }
+    if (cli_recipients_add(c->l, r) < 0)
+        return -1;
+    c->added++;
+    return 0;
+}
+
+int cli_recipients_add_file(cli_recipients *l, const char *path)
+{
+    char *text;
+    size_t len;
+    if (cli_read_file(path, CLI_KEYFILE_MAX, 0, &text, &len) < 0)
+        return -1;
+    struct rfile_ctx c = {l, is_stdio_name(path) ? "standard input" : path, 0};
+    int r = cli_for_each_line(text, len, rfile_line, &c);
+    free(text);
+    if (r)
+        return -1;
+    if (c.added == 0) {
+        cli_err("%s: no recipients found; check the file", c.name);
+        return -1;
+    }
+    return 0;
+}
+
+struct ifile_ctx {
+    cli_recipients *l;
+    const char *name;
+    size_t added;
+};
+
+static int ifile_line(void *vctx, const char *line, size_t len, size_t lineno)
+{
+    struct ifile_ctx *c = vctx;
+    if (len == 0 || line[0] == '#')
+        return 0;
+    char sk[FK_AGE_IDENTITY_STR_MAX];
+    char pk[FK_AGE_RECIPIENT_STR_MAX];
+    if (len >= sizeof(sk) || memchr(line, '\0', len)) {
+        cli_err("%s: line %zu is not an identity; identity files hold AGE-SECRET-KEY-1... lines",
+                c->name, lineno);
+        return -1;
+    }
+    memcpy(sk, line, len);
+    sk[len] = '\0';
+    fk_err e = fk_x25519_identity_to_recipient(pk, sk);
+    fk_wipe(sk, sizeof(sk));
+    if (e != FK_OK) {
+        cli_err("%s: malformed identity at line %zu; identity files hold AGE-SECRET-KEY-1... lines",
+                c->name, lineno);
+        return -1;
+    }
+    fk_recipient *r = NULL;
+    e = fk_x25519_recipient_parse(&r, pk);
+    if (e != FK_OK) {
+        cli_err("%s: line %zu: %s", c->name, lineno, fk_strerror(e));
+        return -1;
+    }
+    if (cli_recipients_add(c->l, r) < 0)
+        return -1;
+    c->added++;
+    return 0;
+}
+
+int cli_recipients_add_identity_file(cli_recipients *l, const char *path)
+{
+    char *text;
+    size_t len;
+    if (cli_read_file(path, CLI_KEYFILE_MAX, 1, &text, &len) < 0)
+        return -1;
+    struct ifile_ctx c = {l, is_stdio_name(path) ? "standard input" : path, 0};
+    int r = cli_for_each_line(text, len, ifile_line, &c);
+    cli_free_secret(text, len);
+    if (r)
+        return -1;
+    if (c.added == 0) {
+        cli_err("%s: no identities found; check the file", c.name);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_identities_add_file(cli_identities *l, const char *path)
+{
+    char *text;
+    size_t len;
+    if (cli_read_file(path, CLI_KEYFILE_MAX, 1, &text, &len) < 0)
+        return -1;
+    const char *name = is_stdio_name(path) ? "standard input" : path;
+    size_t before = l->n;
+    fk_err e = fk_identity_file_parse(&l->v, &l->n, text, len);
+    cli_free_secret(text, len);
+    if (e != FK_OK) {
+        if (e == FK_ERR_UNSUPPORTED)
+            cli_err("%s holds an identity of a kind this build does not support; use an AGE-SECRET-KEY-1... identity",
+                    name);
+        else
+            cli_err("%s is not a valid identity file (%s); identity files hold AGE-SECRET-KEY-1... lines",
+                    name, fk_strerror(e));
+        return -1;
+    }
+    if (l->n == before) {
+        cli_err("%s: no identities found; check the file", name);
+        return -1;
+    }
+    return 0;
+}
+
+void cli_identities_free(cli_identities *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        fk_identity_free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+const char *cli_describe_err(fk_err e)
+{
+    switch (e) {
+    case FK_ERR_HEADER:
+        return "the file's header is malformed or a recipient stanza is invalid; the file is corrupted or not an age file";
+    case FK_ERR_ARMOR:
+        return "the file's ASCII armor is malformed; the file was altered or badly copied";
+    case FK_ERR_NO_MATCH:
+        return "no identity matched any of the file's recipients; check the -i files";
+    case FK_ERR_HMAC:
+        return "the header's MAC does not verify; the header was altered, the file cannot be trusted";
+    case FK_ERR_PAYLOAD:
+        return "the file is truncated or corrupted";
+    case FK_ERR_LIMIT:
+        return "the header is larger than 16 MiB; this is not a file fairkey will read";
+    case FK_ERR_UNSUPPORTED:
+        return "the file uses a recipient type this build does not support";
+    case FK_ERR_ESCROW:
+        return "the file's escrow stanza is missing or does not recompute; the sender did not escrow it as required";
+    case FK_ERR_NOMEM:
+        return "out of memory";
+    default:
+        return fk_strerror(e);
+    }
+}
