@@ -166,14 +166,6 @@ static int recipient_phase1(FILE *in, struct session *s)
     }
 }
 
-/* Only fairkey authority recipients are ours to wrap to. */
-static fk_err parse_authority(fk_recipient **out, const char *s)
-{
-    if (strncmp(s, "age1fairkey1", 12) != 0)
-        return FK_ERR_INVALID;
-    return fk_recipient_parse(out, s);
-}
-
 /* A wrapped stanza waiting to be sent. */
 struct wrapped {
     size_t file_index;
@@ -205,7 +197,7 @@ static int run_recipient_v1(FILE *in, FILE *out)
         goto out;
     }
     for (size_t i = 0; i < s.nrecipients && !errors; i++) {
-        fk_err e = parse_authority(&rcpts[i], s.recipients[i]);
+        fk_err e = fk_escrow_recipient_parse(&rcpts[i], s.recipients[i]);
         if (e != FK_OK) {
             char msg[256];
             snprintf(msg, sizeof(msg),
