@@ -8,3 +8,4 @@ FK_COMMAND("keygen", cmd_keygen_main, "generate an X25519 identity (age-keygen f
 FK_COMMAND("encrypt", cmd_encrypt_main, "encrypt a file to recipients or a passphrase")
 FK_COMMAND("decrypt", cmd_decrypt_main, "decrypt a file with identities or a passphrase")
 FK_COMMAND("inspect", cmd_inspect_main, "show a file's header: stanzas, escrow authorities, sizes")
+FK_COMMAND("authority", cmd_authority_main, "create, show and check escrow authorities and shares; local recovery")
