@@ -106,6 +106,8 @@ static void report(fk_err e, const struct probe *probe, const struct lazy_pass *
                     (unsigned long long)good, (unsigned long long)(good / FK_AGE_CHUNK_LEN));
         return;
     }
+    case FK_ERR_ESCROW:
+        return; /* cli_escrow_finish names the authority and the defect */
     case FK_ERR_IO:
         cli_err("cannot decrypt: read or write failed: %s", errno ? strerror(errno) : "I/O error");
         return;

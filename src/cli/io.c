@@ -471,9 +471,10 @@ fk_err cli_parse_recipient(const char *s, fk_recipient **out)
     /* SSH public keys are valid age recipients elsewhere, but not here. */
     if (has_prefix(s, "ssh-") || has_prefix(s, "ecdsa-") || has_prefix(s, "sk-"))
         return FK_ERR_UNSUPPORTED;
-    /* "age1..." (X25519) and every type another module registers with the
-     * library, such as escrow authorities ("age1fairkey1..."), go through the
-     * library's one dispatcher. */
+    /* Escrow authorities ("age1fairkey1...") belong to the escrow module;
+     * every other "age1..." goes through the age library's dispatcher. */
+    if (has_prefix(s, FK_ESCROW_RECIPIENT_HRP "1"))
+        return fk_escrow_recipient_parse(out, s);
     if (has_prefix(s, "age1"))
         return fk_recipient_parse(out, s);
     return FK_ERR_INVALID;
