@@ -44,7 +44,8 @@ void cli_close_in(int fd);
  * leaves a partial file behind under the final name. */
 typedef struct cli_out {
     int fd;
-    int is_stdout;
+    int is_stdout;  /* a stream: standard output, or a device/FIFO (direct) */
+    int direct;     /* a device or FIFO opened by name, closed at the end */
     int noclobber;
     char *tmp;    /* temporary path (NULL for stdout) */
     char *final;  /* the name it gets on commit */

@@ -111,6 +111,32 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
             cli_err("%s already exists; refusing to overwrite it, choose another name", path);
             return -1;
         }
+        struct stat tgt;
+        if (stat(path, &tgt) == 0 && (S_ISCHR(tgt.st_mode) || S_ISFIFO(tgt.st_mode))) {
+            /* A device or pipe (/dev/null, /dev/stdout, a FIFO) cannot be
+             * replaced by rename: write to it directly, like stdout. */
+            o->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+            if (o->fd < 0) {
+                cli_err("cannot open %s: %s", path, strerror(errno));
+                return -1;
+            }
+            o->is_stdout = 1;
+            o->direct = 1;
+            return 0;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            /* Replace the file the link points to, not the link. */
+            char *real = realpath(path, NULL);
+            if (!real || stat(real, &tgt) < 0 || !S_ISREG(tgt.st_mode)) {
+                free(real);
+                cli_err("%s is a symbolic link to something that is not a regular file; choose another output name",
+                        path);
+                return -1;
+            }
+            int r = cli_out_open(o, real, flags);
+            free(real);
+            return r;
+        }
         if (!S_ISREG(st.st_mode)) {
             cli_err("%s exists and is not a regular file; choose another output name", path);
             return -1;
@@ -155,8 +181,16 @@ fail:
 
 int cli_out_commit(cli_out *o)
 {
-    if (o->is_stdout)
-        return 0; /* written with write(2): nothing buffered */
+    if (o->is_stdout) {
+        /* written with write(2): nothing buffered */
+        if (o->direct && close(o->fd) < 0) {
+            o->fd = -1;
+            cli_err("cannot write %s: %s", "the output", strerror(errno));
+            return -1;
+        }
+        o->fd = -1;
+        return 0;
+    }
     if (o->fd < 0)
         return -1;
     if (fsync(o->fd) < 0 || close(o->fd) < 0) {
@@ -193,8 +227,12 @@ int cli_out_commit(cli_out *o)
 
 void cli_out_abort(cli_out *o)
 {
-    if (o->is_stdout)
+    if (o->is_stdout) {
+        if (o->direct && o->fd >= 0)
+            close(o->fd);
+        o->fd = -1;
         return;
+    }
     if (o->fd >= 0)
         close(o->fd);
     o->fd = -1;
