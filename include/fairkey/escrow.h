@@ -147,10 +147,10 @@ typedef struct fk_escrow_stanza_info {
  * count, non-canonical base64, invalid or identity point, body length). */
 fk_err fk_escrow_stanza_parse(fk_escrow_stanza_info *out, const fk_stanza *s);
 
-/* List the escrow stanzas of a header (for inspect and audit).  Writes up to
- * cap entries; *count gets the total number of escrow-typed stanzas, whether
- * or not they fit.  FK_ERR_ESCROW if any escrow-typed stanza is malformed
- * (the well-formed ones are still listed). */
+/* List the well-formed escrow stanzas of a header (for inspect and audit).
+ * Writes up to cap entries; *count gets how many there are, whether or not
+ * they fit.  FK_ERR_ESCROW if any escrow-typed stanza is malformed (it is
+ * not listed; the well-formed ones still are, and *count is set). */
 fk_err fk_escrow_header_list(const fk_header *h, fk_escrow_stanza_info *out, size_t cap,
                              size_t *count);
 /* Find the escrow stanza for PK.  FK_ERR_NOT_FOUND if there is none;

@@ -1,0 +1,479 @@
+/*
+ * Escrow authorities: the dealer ceremony (Shamir shares with Feldman
+ * commitments), the authority id, share checks, and the canonical
+ * authority and share file formats (docs/spec.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "escrow/internal.h"
+
+static const char id_domain[] = "fairkey/v1 authority id\n";
+static const char authority_magic[] = "fairkey authority v1";
+static const char share_magic[] = "fairkey share v1";
+#define B64_POINT_LEN 43 /* unpadded base64 of 32 bytes */
+
+static int name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n < 1 || n > FK_ESCROW_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static fk_err check_params(const char *name, unsigned t, unsigned n)
+{
+    if (n > FK_ESCROW_MAX_SHARES)
+        return FK_ERR_LIMIT;
+    if (t < 1 || t > n || !name_ok(name))
+        return FK_ERR_INVALID;
+    return FK_OK;
+}
+
+fk_err fki_escrow_share_pk(uint8_t out[32], const fk_escrow_authority *auth, unsigned i)
+{
+    /* PK_i = sum_j i^j C_j, by Horner: ((C_{t-1}) i + C_{t-2}) i + ... + C_0 */
+    uint8_t acc[32], x[32];
+    fk_err err = FK_OK;
+
+    if (i < 1 || i > FK_ESCROW_MAX_SHARES || auth->t < 1 || auth->t > FK_ESCROW_MAX_SHARES)
+        return FK_ERR_INVALID;
+    fki_scalar_from_uint(x, i);
+    memcpy(acc, auth->commit[auth->t - 1], 32);
+    for (unsigned j = auth->t - 1; j-- > 0 && err == FK_OK;) {
+        if ((err = fki_mul(acc, x, acc)) == FK_OK)
+            err = fki_add(acc, acc, auth->commit[j]);
+    }
+    if (err == FK_OK)
+        memcpy(out, acc, 32);
+    return err;
+}
+
+/* The text of the authority file up to (not including) the "id" line. */
+static fk_err authority_body(char *out, size_t cap, size_t *len, const fk_escrow_authority *a)
+{
+    char rcpt[FK_ESCROW_RECIPIENT_STR_MAX], b64[B64_POINT_LEN + 1];
+    size_t o = 0;
+    int w;
+    fk_err err;
+
+#define EMIT(...)                                                  \
+    do {                                                           \
+        w = snprintf(out + o, cap - o, __VA_ARGS__);               \
+        if (w < 0 || (size_t)w >= cap - o)                         \
+            return FK_ERR_LIMIT;                                   \
+        o += (size_t)w;                                            \
+    } while (0)
+
+    if (cap == 0)
+        return FK_ERR_LIMIT;
+    if ((err = fk_escrow_recipient_encode(rcpt, a->pk)) != FK_OK)
+        return err;
+    EMIT("%s\nname %s\nthreshold %u\nshares %u\nrecipient %s\n", authority_magic, a->name, a->t,
+         a->n, rcpt);
+    for (unsigned j = 0; j < a->t; j++) {
+        fk_b64_encode(b64, a->commit[j], 32);
+        EMIT("commitment %u %s\n", j, b64);
+    }
+    for (unsigned i = 1; i <= a->n; i++) {
+        fk_b64_encode(b64, a->share_pk[i - 1], 32);
+        EMIT("share-key %u %s\n", i, b64);
+    }
+#undef EMIT
+    *len = o;
+    return FK_OK;
+}
+
+fk_err fki_escrow_authority_id(uint8_t id[32], const fk_escrow_authority *auth)
+{
+    char *text;
+    size_t len;
+    unsigned int dlen = 0;
+    fk_err err;
+
+    if (!(text = malloc(FK_ESCROW_AUTHORITY_TEXT_MAX)))
+        return FK_ERR_NOMEM;
+    err = authority_body(text, FK_ESCROW_AUTHORITY_TEXT_MAX, &len, auth);
+    if (err == FK_OK) {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        uint8_t h[32];
+        if (!ctx)
+            err = FK_ERR_NOMEM;
+        else if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+                 EVP_DigestUpdate(ctx, id_domain, sizeof id_domain - 1) != 1 ||
+                 EVP_DigestUpdate(ctx, text, len) != 1 || EVP_DigestFinal_ex(ctx, h, &dlen) != 1 ||
+                 dlen != 32)
+            err = FK_ERR_CRYPTO;
+        else
+            memcpy(id, h, 32);
+        EVP_MD_CTX_free(ctx);
+    }
+    free(text);
+    return err;
+}
+
+void fk_escrow_id_hex(char out[FK_ESCROW_ID_HEX_LEN], const uint8_t id[FK_ESCROW_ID_LEN])
+{
+    fk_hex_encode(out, id, FK_ESCROW_ID_LEN);
+}
+
+fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
+                       unsigned t, unsigned n, const uint8_t (*coeffs)[32])
+{
+    uint8_t x[32], si[32];
+    fk_err err;
+
+    if ((err = check_params(name, t, n)) != FK_OK)
+        return err;
+    for (unsigned j = 0; j < t; j++)
+        if (!fki_scalar_is_canonical(coeffs[j]))
+            return FK_ERR_INVALID;
+    if (fki_scalar_is_zero(coeffs[0]))
+        return FK_ERR_INVALID;
+
+    memset(auth, 0, sizeof *auth);
+    memcpy(auth->name, name, strlen(name) + 1);
+    auth->t = t;
+    auth->n = n;
+    for (unsigned j = 0; j < t; j++)
+        fki_mul_base(auth->commit[j], coeffs[j]);
+    memcpy(auth->pk, auth->commit[0], 32);
+    for (unsigned i = 1; i <= n; i++) {
+        /* s_i = f(i) by Horner over the coefficients. */
+        fki_scalar_from_uint(x, i);
+        memcpy(si, coeffs[t - 1], 32);
+        for (unsigned j = t - 1; j-- > 0;) {
+            crypto_core_ristretto255_scalar_mul(si, si, x);
+            crypto_core_ristretto255_scalar_add(si, si, coeffs[j]);
+        }
+        /* f(i) = 0 happens with probability ~n/L; such a share has no
+         * usable public key, so the ceremony is refused (caller retries). */
+        if (fki_scalar_is_zero(si)) {
+            err = FK_ERR_CRYPTO;
+            goto fail;
+        }
+        fki_mul_base(auth->share_pk[i - 1], si);
+        shares[i - 1].index = i;
+        memcpy(shares[i - 1].secret, si, 32);
+    }
+    if ((err = fki_escrow_authority_id(auth->id, auth)) != FK_OK)
+        goto fail;
+    for (unsigned i = 0; i < n; i++)
+        memcpy(shares[i].authority_id, auth->id, 32);
+    fk_wipe(si, sizeof si);
+    return FK_OK;
+fail:
+    fk_wipe(si, sizeof si);
+    fk_escrow_share_clear(shares, n);
+    fk_wipe(auth, sizeof *auth);
+    return err;
+}
+
+fk_err fk_escrow_dealer(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
+                        unsigned t, unsigned n)
+{
+    uint8_t(*coeffs)[32];
+    fk_err err;
+
+    if ((err = check_params(name, t, n)) != FK_OK)
+        return err;
+    if (sodium_init() < 0)
+        return FK_ERR_CRYPTO;
+    /* The coefficients (s among them) live only in guarded memory. */
+    if (!(coeffs = sodium_malloc((size_t)t * 32)))
+        return FK_ERR_NOMEM;
+    for (unsigned j = 0; j < t && err == FK_OK; j++)
+        err = fki_scalar_random(coeffs[j]);
+    if (err == FK_OK)
+        err = fki_escrow_deal(auth, shares, name, t, n, (const uint8_t(*)[32])coeffs);
+    sodium_free(coeffs); /* wipes before unmapping */
+    return err;
+}
+
+fk_err fk_escrow_share_verify(const fk_escrow_authority *auth, const fk_escrow_share *share)
+{
+    uint8_t expect[32], got[32];
+    fk_err err;
+
+    if (share->index < 1 || share->index > auth->n)
+        return FK_ERR_INVALID;
+    if (!fk_ct_eq(share->authority_id, auth->id, 32))
+        return FK_ERR_INVALID;
+    if (!fki_scalar_is_canonical(share->secret) || fki_scalar_is_zero(share->secret))
+        return FK_ERR_INVALID;
+    if ((err = fki_escrow_share_pk(expect, auth, share->index)) != FK_OK)
+        return FK_ERR_INVALID;
+    fki_mul_base(got, share->secret);
+    return fk_ct_eq(expect, got, 32) ? FK_OK : FK_ERR_INVALID;
+}
+
+fk_err fk_escrow_share_alloc(fk_escrow_share **out, size_t n)
+{
+    fk_escrow_share *p;
+
+    if (n == 0 || n > FK_ESCROW_MAX_SHARES)
+        return FK_ERR_INVALID;
+    if (sodium_init() < 0)
+        return FK_ERR_CRYPTO;
+    if (!(p = sodium_allocarray(n, sizeof *p)))
+        return FK_ERR_NOMEM;
+    memset(p, 0, n * sizeof *p);
+    *out = p;
+    return FK_OK;
+}
+
+void fk_escrow_share_free(fk_escrow_share *p, size_t n)
+{
+    (void)n; /* sodium_free knows the size and wipes it */
+    if (p)
+        sodium_free(p);
+}
+
+void fk_escrow_share_clear(fk_escrow_share *p, size_t n)
+{
+    if (p && n)
+        fk_wipe(p, n * sizeof *p);
+}
+
+/* ---- text encodings -------------------------------------------------------- */
+
+fk_err fk_escrow_authority_encode(char *out, size_t cap, size_t *len,
+                                  const fk_escrow_authority *auth)
+{
+    char hex[FK_ESCROW_ID_HEX_LEN];
+    size_t o;
+    fk_err err;
+    int w;
+
+    if ((err = check_params(auth->name, auth->t, auth->n)) != FK_OK)
+        return err;
+    if ((err = authority_body(out, cap, &o, auth)) != FK_OK)
+        return err;
+    fk_escrow_id_hex(hex, auth->id);
+    w = snprintf(out + o, cap - o, "id %s\n", hex);
+    if (w < 0 || (size_t)w >= cap - o)
+        return FK_ERR_LIMIT;
+    *len = o + (size_t)w;
+    return FK_OK;
+}
+
+/* A cursor over text that hands out one LF-terminated line at a time. */
+typedef struct cursor {
+    const char *p;
+    size_t left;
+} cursor;
+
+/* Next line must start with key followed by one space; *val / *vlen get the
+ * rest (without the LF).  Every line, the last included, ends in LF; no CR,
+ * no NUL, no tab, no trailing or doubled space. */
+static int next_field(cursor *c, const char *key, const char **val, size_t *vlen)
+{
+    size_t klen = strlen(key), n;
+    const char *nl = memchr(c->p, '\n', c->left);
+
+    if (!nl)
+        return 0;
+    n = (size_t)(nl - c->p);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)c->p[i] < 0x21 && c->p[i] != ' ')
+            return 0;
+        else if ((unsigned char)c->p[i] > 0x7e)
+            return 0;
+    if (val) {
+        if (n < klen + 2 || memcmp(c->p, key, klen) != 0 || c->p[klen] != ' ')
+            return 0;
+        *val = c->p + klen + 1;
+        *vlen = n - klen - 1;
+    } else if (n != klen || memcmp(c->p, key, klen) != 0) {
+        return 0;
+    }
+    c->p = nl + 1;
+    c->left -= n + 1;
+    return 1;
+}
+
+/* Canonical decimal in [lo, hi]: no sign, no leading zero. */
+static int parse_uint(const char *s, size_t n, unsigned lo, unsigned hi, unsigned *out)
+{
+    unsigned v = 0;
+
+    if (n < 1 || n > 5 || (n > 1 && s[0] == '0'))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int parse_b64_32(uint8_t out[32], const char *s, size_t n)
+{
+    size_t got;
+
+    return n == B64_POINT_LEN && fk_b64_decode(out, 32, &got, s, n) == FK_OK && got == 32;
+}
+
+/* "<index> <b64 point>" with the expected index. */
+static int parse_indexed_point(uint8_t out[32], const char *s, size_t n, unsigned want)
+{
+    const char *sp = memchr(s, ' ', n);
+    unsigned idx;
+
+    if (!sp || !parse_uint(s, (size_t)(sp - s), 0, 0xffff, &idx) || idx != want)
+        return 0;
+    if (!parse_b64_32(out, sp + 1, n - (size_t)(sp - s) - 1))
+        return 0;
+    return fki_point_is_valid(out);
+}
+
+fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, size_t len)
+{
+    fk_escrow_authority *a;
+    cursor c = { text, len };
+    const char *v;
+    size_t vn;
+    unsigned t, n;
+    uint8_t id[32], pki[32];
+    fk_err err = FK_ERR_INVALID;
+
+    if (len > FK_ESCROW_AUTHORITY_TEXT_MAX)
+        return FK_ERR_LIMIT;
+    if (!(a = calloc(1, sizeof *a)))
+        return FK_ERR_NOMEM;
+    if (!next_field(&c, authority_magic, NULL, NULL))
+        goto out;
+    if (!next_field(&c, "name", &v, &vn) || vn > FK_ESCROW_NAME_MAX)
+        goto out;
+    memcpy(a->name, v, vn);
+    a->name[vn] = '\0';
+    if (!name_ok(a->name))
+        goto out;
+    /* Counts: parse wide so one past the limit is FK_ERR_LIMIT, not INVALID. */
+    if (!next_field(&c, "threshold", &v, &vn) || !parse_uint(v, vn, 1, 99999, &t))
+        goto out;
+    if (!next_field(&c, "shares", &v, &vn) || !parse_uint(v, vn, 1, 99999, &n))
+        goto out;
+    if (n > FK_ESCROW_MAX_SHARES || t > FK_ESCROW_MAX_SHARES) {
+        err = FK_ERR_LIMIT;
+        goto out;
+    }
+    if (t > n)
+        goto out;
+    a->t = t;
+    a->n = n;
+    if (!next_field(&c, "recipient", &v, &vn) || vn >= FK_ESCROW_RECIPIENT_STR_MAX)
+        goto out;
+    {
+        char rc[FK_ESCROW_RECIPIENT_STR_MAX];
+        memcpy(rc, v, vn);
+        rc[vn] = '\0';
+        /* Lowercase only: the canonical form is what encode writes. */
+        for (size_t i = 0; i < vn; i++)
+            if (rc[i] >= 'A' && rc[i] <= 'Z')
+                goto out;
+        if (fk_escrow_recipient_decode(a->pk, rc) != FK_OK)
+            goto out;
+    }
+    for (unsigned j = 0; j < t; j++)
+        if (!next_field(&c, "commitment", &v, &vn) || !parse_indexed_point(a->commit[j], v, vn, j))
+            goto out;
+    if (!fk_ct_eq(a->commit[0], a->pk, 32))
+        goto out;
+    for (unsigned i = 1; i <= n; i++) {
+        if (!next_field(&c, "share-key", &v, &vn) ||
+            !parse_indexed_point(a->share_pk[i - 1], v, vn, i))
+            goto out;
+        if (fki_escrow_share_pk(pki, a, i) != FK_OK || !fk_ct_eq(pki, a->share_pk[i - 1], 32))
+            goto out;
+    }
+    if (!next_field(&c, "id", &v, &vn) || vn != 64 || fk_hex_decode(a->id, 32, v, vn) != FK_OK)
+        goto out;
+    for (size_t i = 0; i < 64; i++)
+        if (v[i] >= 'A' && v[i] <= 'F')
+            goto out;
+    if (c.left != 0)
+        goto out;
+    if ((err = fki_escrow_authority_id(id, a)) != FK_OK)
+        goto out;
+    err = FK_ERR_INVALID;
+    if (!fk_ct_eq(id, a->id, 32))
+        goto out;
+    memcpy(auth, a, sizeof *a);
+    err = FK_OK;
+out:
+    free(a);
+    return err;
+}
+
+fk_err fk_escrow_share_encode(char *out, size_t cap, size_t *len, const fk_escrow_share *share)
+{
+    char hex[FK_ESCROW_ID_HEX_LEN], b64[B64_POINT_LEN + 1];
+    int w;
+
+    if (share->index < 1 || share->index > FK_ESCROW_MAX_SHARES)
+        return FK_ERR_INVALID;
+    fk_escrow_id_hex(hex, share->authority_id);
+    fk_b64_encode(b64, share->secret, 32);
+    w = snprintf(out, cap, "%s\nauthority %s\nindex %u\nsecret %s\n", share_magic, hex,
+                 share->index, b64);
+    fk_wipe(b64, sizeof b64);
+    if (w < 0 || (size_t)w >= cap) {
+        fk_wipe(out, cap);
+        return FK_ERR_LIMIT;
+    }
+    *len = (size_t)w;
+    return FK_OK;
+}
+
+fk_err fk_escrow_share_parse(fk_escrow_share *share, const char *text, size_t len)
+{
+    fk_escrow_share s;
+    cursor c = { text, len };
+    const char *v;
+    size_t vn;
+    fk_err err = FK_ERR_INVALID;
+
+    if (len > FK_ESCROW_SHARE_TEXT_MAX)
+        return FK_ERR_LIMIT;
+    memset(&s, 0, sizeof s);
+    if (!next_field(&c, share_magic, NULL, NULL))
+        goto out;
+    if (!next_field(&c, "authority", &v, &vn) || vn != 64 ||
+        fk_hex_decode(s.authority_id, 32, v, vn) != FK_OK)
+        goto out;
+    for (size_t i = 0; i < 64; i++)
+        if (v[i] >= 'A' && v[i] <= 'F')
+            goto out;
+    if (!next_field(&c, "index", &v, &vn) || !parse_uint(v, vn, 1, 99999, &s.index))
+        goto out;
+    if (s.index > FK_ESCROW_MAX_SHARES) {
+        err = FK_ERR_LIMIT;
+        goto out;
+    }
+    if (!next_field(&c, "secret", &v, &vn) || !parse_b64_32(s.secret, v, vn))
+        goto out;
+    if (!fki_scalar_is_canonical(s.secret) || fki_scalar_is_zero(s.secret))
+        goto out;
+    if (c.left != 0)
+        goto out;
+    memcpy(share, &s, sizeof s);
+    err = FK_OK;
+out:
+    fk_wipe(&s, sizeof s);
+    return err;
+}

@@ -1,0 +1,111 @@
+/*
+ * escrow/internal.h - shared between the escrow module's files (and its
+ * tests), not public: ristretto255 glue, RFC 9380 hashing, the generic
+ * RFC 9497 DLEQ proof, and deterministic entry points for test vectors.
+ */
+#ifndef FAIRKEY_ESCROW_INTERNAL_H
+#define FAIRKEY_ESCROW_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fairkey.h>
+
+/* A byte string, for hashing several parts without concatenating them. */
+typedef struct fki_buf {
+    const void *p;
+    size_t n;
+} fki_buf;
+
+/* RFC 9380 section 5.3.1 expand_message_xmd with SHA-512.  dstlen <= 255,
+ * outlen <= 255 * 64.  The message is the concatenation of parts. */
+fk_err fki_xmd_sha512(uint8_t *out, size_t outlen, const void *dst, size_t dstlen,
+                      const fki_buf *parts, size_t nparts);
+/* Hash to scalar: 64 bytes of xmd reduced mod L (RFC 9497 ristretto255). */
+fk_err fki_h2s(uint8_t out[32], const void *dst, size_t dstlen, const fki_buf *parts,
+               size_t nparts);
+/* Hash to group: 64 bytes of xmd through the RFC 9496 one-way map. */
+fk_err fki_h2g(uint8_t out[32], const void *dst, size_t dstlen, const fki_buf *parts,
+               size_t nparts);
+/* One-shot SHA-512 over parts (RFC 9497's Hash for ristretto255-SHA512). */
+fk_err fki_sha512(uint8_t out[64], const fki_buf *parts, size_t nparts);
+
+/* 1 if s < L (canonical), constant-time in s. */
+int fki_scalar_is_canonical(const uint8_t s[32]);
+/* 1 if s == 0, constant-time. */
+int fki_scalar_is_zero(const uint8_t s[32]);
+/* 1 if p is a canonical ristretto255 encoding and not the identity. */
+int fki_point_is_valid(const uint8_t p[32]);
+/* A uniformly random non-zero scalar. */
+fk_err fki_scalar_random(uint8_t out[32]);
+/* The scalar with small integer value v. */
+void fki_scalar_from_uint(uint8_t out[32], unsigned v);
+
+/* out = n*P for a valid P (canonical; identity allowed); the identity result
+ * (n = 0) is written as the all-zero encoding instead of failing, which
+ * libsodium 1.0.18 does.  Scalars must be canonical (libsodium does not
+ * reduce them).  FK_ERR_CRYPTO if P does not decode. */
+fk_err fki_mul(uint8_t out[32], const uint8_t n[32], const uint8_t p[32]);
+/* out = n*B, identity handled as above. */
+void fki_mul_base(uint8_t out[32], const uint8_t n[32]);
+/* out = p + q (both valid encodings, identity allowed). */
+fk_err fki_add(uint8_t out[32], const uint8_t p[32], const uint8_t q[32]);
+
+/* Lagrange coefficient at 0 for index xi over the set idx[0..m-1] (distinct,
+ * non-zero, xi among them).  FK_ERR_INVALID on a duplicate or zero index. */
+fk_err fki_lagrange0(uint8_t out[32], unsigned xi, const unsigned *idx, size_t m);
+
+/* ---- generic RFC 9497 section 2.2 DLEQ proof ------------------------------
+ * Proves log_A(B) == log_C[i](D[i]) for all i.  With composites = 1 it is
+ * exactly RFC 9497 GenerateProof/VerifyProof (seed, Composite, Challenge
+ * transcripts).  With composites = 0 (only m == 1) M = C[0] and Z = D[0].
+ * If bind is non-NULL, I2OSP(bind_len, 2) || bind is prepended to the
+ * challenge transcript (fairkey's context binding; RFC mode passes NULL). */
+typedef struct fki_dleq_params {
+    const void *h2s_dst;   /* DST of every HashToScalar call */
+    size_t h2s_dst_len;
+    const void *seed_dst;  /* "Seed-" || contextString (composites only) */
+    size_t seed_dst_len;
+    int composites;
+    const uint8_t *bind;
+    size_t bind_len;
+} fki_dleq_params;
+
+fk_err fki_dleq_prove(uint8_t proof[64], const uint8_t k[32], const uint8_t a[32],
+                      const uint8_t b[32], const uint8_t (*c)[32], const uint8_t (*d)[32],
+                      size_t m, const uint8_t r[32], const fki_dleq_params *prm);
+/* FK_OK if the proof verifies, FK_ERR_PROOF if not, FK_ERR_INVALID if a
+ * proof scalar is non-canonical. */
+fk_err fki_dleq_verify(const uint8_t proof[64], const uint8_t a[32], const uint8_t b[32],
+                       const uint8_t (*c)[32], const uint8_t (*d)[32], size_t m,
+                       const fki_dleq_params *prm);
+
+/* Deterministic dealer from given coefficients coeffs[0..t-1] (coeffs[0] = s),
+ * used by fk_escrow_dealer and by the RFC 9591 vector test. */
+fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
+                       unsigned t, unsigned n, const uint8_t (*coeffs)[32]);
+/* Recompute PK_i from the commitments (Horner over i). */
+fk_err fki_escrow_share_pk(uint8_t out[32], const fk_escrow_authority *auth, unsigned i);
+/* Compute the authority id from the other fields. */
+fk_err fki_escrow_authority_id(uint8_t id[32], const fk_escrow_authority *auth);
+
+/* The partial decryption with a caller-given nonce scalar (tests). */
+fk_err fki_escrow_partial_with_nonce(fk_escrow_partial *out, const fk_escrow_authority *auth,
+                                     const fk_escrow_share *share, const uint8_t e[32],
+                                     const uint8_t *context, size_t context_len,
+                                     const uint8_t nonce[32]);
+
+/* Escrow stanza values from (PK, k): E, and body; Z is wiped. */
+fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t body[32], const uint8_t pk[32],
+                                const uint8_t file_key[16]);
+
+/* wk = HKDF-SHA-256(ikm = Z, salt = E || PK, info = "fairkey/v1 escrow wrap"). */
+fk_err fki_escrow_wrap_key(uint8_t wk[32], const uint8_t z[32], const uint8_t e[32],
+                           const uint8_t pk[32]);
+/* ChaCha20-Poly1305, zero nonce, no AAD.  enc: out = ct || tag (inlen + 16);
+ * decrypt: in = ct || tag, out gets inlen - 16 bytes, FK_ERR_ESCROW if the
+ * tag fails (out wiped). */
+fk_err fki_escrow_aead(int enc, uint8_t *out, const uint8_t key[32], const uint8_t *in,
+                       size_t inlen);
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * The escrow recipient ("age1fairkey1...") and the verifiable escrow stanza:
+ * making it, parsing it, finding it in a header, and recomputing every
+ * escrow stanza of a header from the file key (fk_escrow_check_header).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#include "escrow/internal.h"
+
+static const char dst_r[] = "fairkey/v1 escrow r";
+static const char wrap_info[] = "fairkey/v1 escrow wrap";
+#define B64_POINT_LEN 43
+
+/* ---- recipient string ---------------------------------------------------- */
+
+fk_err fk_escrow_recipient_encode(char out[FK_ESCROW_RECIPIENT_STR_MAX],
+                                  const uint8_t pk[FK_ESCROW_POINT_LEN])
+{
+    return fk_bech32_encode(out, FK_ESCROW_RECIPIENT_STR_MAX, FK_ESCROW_RECIPIENT_HRP, pk, 32);
+}
+
+fk_err fk_escrow_recipient_decode(uint8_t pk[FK_ESCROW_POINT_LEN], const char *s)
+{
+    char hrp[sizeof FK_ESCROW_RECIPIENT_HRP];
+    uint8_t data[32];
+    size_t n = 0, slen = strlen(s);
+
+    if (slen >= FK_ESCROW_RECIPIENT_STR_MAX)
+        return FK_ERR_INVALID;
+    if (fk_bech32_decode(hrp, sizeof hrp, data, sizeof data, &n, s, slen) != FK_OK)
+        return FK_ERR_INVALID;
+    if (strcmp(hrp, FK_ESCROW_RECIPIENT_HRP) != 0 || n != 32 || !fki_point_is_valid(data))
+        return FK_ERR_INVALID;
+    memcpy(pk, data, 32);
+    return FK_OK;
+}
+
+typedef struct escrow_rcpt {
+    uint8_t pk[32];
+} escrow_rcpt;
+
+static fk_err rcpt_wrap(const fk_recipient *r, const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
+                        fk_stanza *out)
+{
+    const escrow_rcpt *st = r->state;
+
+    return fk_escrow_stanza_make(out, st->pk, file_key);
+}
+
+static void rcpt_destroy(fk_recipient *r)
+{
+    if (r->state) {
+        fk_wipe(r->state, sizeof(escrow_rcpt));
+        free(r->state);
+        r->state = NULL;
+    }
+}
+
+static const fk_recipient_ops escrow_rcpt_ops = {
+    .name = "fairkey escrow",
+    .alone = 0,
+    .wrap = rcpt_wrap,
+    .destroy = rcpt_destroy,
+};
+
+fk_err fk_escrow_recipient_new(fk_recipient **out, const uint8_t pk[FK_ESCROW_POINT_LEN])
+{
+    fk_recipient *r;
+    escrow_rcpt *st;
+
+    if (!fki_point_is_valid(pk))
+        return FK_ERR_INVALID;
+    if (!(r = calloc(1, sizeof *r)))
+        return FK_ERR_NOMEM;
+    if (!(st = calloc(1, sizeof *st))) {
+        free(r);
+        return FK_ERR_NOMEM;
+    }
+    memcpy(st->pk, pk, 32);
+    r->ops = &escrow_rcpt_ops;
+    r->state = st;
+    *out = r;
+    return FK_OK;
+}
+
+fk_err fk_escrow_recipient_parse(fk_recipient **out, const char *s)
+{
+    uint8_t pk[32];
+    fk_err err = fk_escrow_recipient_decode(pk, s);
+
+    return err == FK_OK ? fk_escrow_recipient_new(out, pk) : err;
+}
+
+/* ---- stanza values --------------------------------------------------------- */
+
+/* wk = HKDF-SHA-256(ikm = Z, salt = E || PK, info = "fairkey/v1 escrow wrap") */
+fk_err fki_escrow_wrap_key(uint8_t wk[32], const uint8_t z[32], const uint8_t e[32],
+                       const uint8_t pk[32])
+{
+    uint8_t salt[64];
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    OSSL_PARAM params[5];
+    fk_err err = FK_ERR_CRYPTO;
+
+    memcpy(salt, e, 32);
+    memcpy(salt + 32, pk, 32);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)z, 32);
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof salt);
+    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)wrap_info,
+                                                  sizeof wrap_info - 1);
+    params[4] = OSSL_PARAM_construct_end();
+    if (kctx && EVP_KDF_derive(kctx, wk, 32, params) == 1)
+        err = FK_OK;
+    EVP_KDF_CTX_free(kctx);
+    EVP_KDF_free(kdf);
+    return err;
+}
+
+/* ChaCha20-Poly1305 with a zero nonce and no AAD; the key is single-use. */
+fk_err fki_escrow_aead(int enc, uint8_t *out, const uint8_t key[32], const uint8_t *in, size_t inlen)
+{
+    static const uint8_t nonce[12];
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, m = 0;
+    size_t ptlen = enc ? inlen : inlen - 16;
+    fk_err err = enc ? FK_ERR_CRYPTO : FK_ERR_ESCROW;
+
+    if (!ctx)
+        return FK_ERR_NOMEM;
+    if (EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce, enc) != 1)
+        goto out;
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, (void *)(in + ptlen)) != 1)
+        goto out;
+    if (EVP_CipherUpdate(ctx, out, &n, in, (int)ptlen) != 1 || (size_t)n != ptlen)
+        goto out;
+    if (EVP_CipherFinal_ex(ctx, out + n, &m) != 1 || m != 0)
+        goto out;
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, out + ptlen) != 1)
+        goto out;
+    err = FK_OK;
+out:
+    if (err != FK_OK)
+        fk_wipe(out, ptlen);
+    EVP_CIPHER_CTX_free(ctx);
+    return err;
+}
+
+fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t body[32], const uint8_t pk[32],
+                                const uint8_t file_key[16])
+{
+    uint8_t r[32], z[32], wk[32];
+    fk_err err;
+
+    if (!fki_point_is_valid(pk))
+        return FK_ERR_INVALID;
+    fki_buf in[2] = { { pk, 32 }, { file_key, 16 } };
+    if ((err = fki_h2s(r, dst_r, sizeof dst_r - 1, in, 2)) != FK_OK)
+        goto out;
+    /* r = 0 has probability 2^-252; it would make E the identity. */
+    if (fki_scalar_is_zero(r)) {
+        err = FK_ERR_CRYPTO;
+        goto out;
+    }
+    fki_mul_base(e, r);
+    if ((err = fki_mul(z, r, pk)) != FK_OK)
+        goto out;
+    if ((err = fki_escrow_wrap_key(wk, z, e, pk)) != FK_OK)
+        goto out;
+    err = fki_escrow_aead(1, body, wk, file_key, 16);
+out:
+    fk_wipe(r, sizeof r);
+    fk_wipe(z, sizeof z);
+    fk_wipe(wk, sizeof wk);
+    return err;
+}
+
+fk_err fk_escrow_stanza_make(fk_stanza *out, const uint8_t pk[FK_ESCROW_POINT_LEN],
+                             const uint8_t file_key[FK_AGE_FILE_KEY_LEN])
+{
+    uint8_t e[32], body[32];
+    char pk64[B64_POINT_LEN + 1], e64[B64_POINT_LEN + 1];
+    fk_err err;
+
+    if ((err = fki_escrow_stanza_values(e, body, pk, file_key)) != FK_OK)
+        return err;
+    fk_b64_encode(pk64, pk, 32);
+    fk_b64_encode(e64, e, 32);
+    const char *args[3] = { FK_ESCROW_STANZA_TYPE, pk64, e64 };
+    return fk_stanza_init(out, args, 3, body, sizeof body);
+}
+
+static int is_escrow_type(const fk_stanza *s)
+{
+    return s->nargs >= 1 && strcmp(s->args[0], FK_ESCROW_STANZA_TYPE) == 0;
+}
+
+static int arg_point(uint8_t out[32], const char *arg)
+{
+    size_t n = strlen(arg), got = 0;
+
+    return n == B64_POINT_LEN && fk_b64_decode(out, 32, &got, arg, n) == FK_OK && got == 32 &&
+           fki_point_is_valid(out);
+}
+
+fk_err fk_escrow_stanza_parse(fk_escrow_stanza_info *out, const fk_stanza *s)
+{
+    fk_escrow_stanza_info st;
+
+    if (!is_escrow_type(s))
+        return FK_ERR_NOT_FOUND;
+    memset(&st, 0, sizeof st);
+    if (s->nargs != 3 || s->body_len != FK_ESCROW_BODY_LEN)
+        return FK_ERR_ESCROW;
+    if (!arg_point(st.pk, s->args[1]) || !arg_point(st.e, s->args[2]))
+        return FK_ERR_ESCROW;
+    memcpy(st.body, s->body, FK_ESCROW_BODY_LEN);
+    *out = st;
+    return FK_OK;
+}
+
+fk_err fk_escrow_header_list(const fk_header *h, fk_escrow_stanza_info *out, size_t cap,
+                             size_t *count)
+{
+    fk_escrow_stanza_info st;
+    size_t k = 0;
+    fk_err err = FK_OK;
+
+    for (size_t i = 0; i < h->nstanzas; i++) {
+        fk_err e = fk_escrow_stanza_parse(&st, &h->stanzas[i]);
+        if (e == FK_ERR_NOT_FOUND)
+            continue;
+        if (e != FK_OK) {
+            /* Malformed: reported through the return value, not listed. */
+            err = FK_ERR_ESCROW;
+            continue;
+        }
+        st.stanza_index = i;
+        if (k < cap)
+            out[k] = st;
+        k++;
+    }
+    *count = k;
+    return err;
+}
+
+fk_err fk_escrow_header_find(const fk_header *h, const uint8_t pk[FK_ESCROW_POINT_LEN],
+                             fk_escrow_stanza_info *out)
+{
+    fk_escrow_stanza_info st, found;
+    int nfound = 0;
+
+    for (size_t i = 0; i < h->nstanzas; i++) {
+        fk_err e = fk_escrow_stanza_parse(&st, &h->stanzas[i]);
+        if (e == FK_ERR_NOT_FOUND)
+            continue;
+        if (e != FK_OK)
+            return FK_ERR_ESCROW;
+        if (memcmp(st.pk, pk, 32) != 0)
+            continue;
+        st.stanza_index = i;
+        found = st;
+        nfound++;
+    }
+    if (nfound == 0)
+        return FK_ERR_NOT_FOUND;
+    if (nfound > 1)
+        return FK_ERR_ESCROW;
+    *out = found;
+    return FK_OK;
+}
+
+/* ---- recomputation ----------------------------------------------------------- */
+
+void fk_escrow_check_init(fk_escrow_check_ctx *ctx,
+                          const uint8_t (*required)[FK_ESCROW_POINT_LEN], size_t nrequired,
+                          int require_any, int warn_only)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->required = required;
+    ctx->nrequired = nrequired;
+    ctx->require_any = require_any;
+    ctx->warn_only = warn_only;
+}
+
+/* Recompute one parsed stanza from k and compare every byte. */
+static fk_err recompute(const fk_escrow_stanza_info *st, const uint8_t file_key[16])
+{
+    uint8_t e[32], body[32];
+    fk_err err = fki_escrow_stanza_values(e, body, st->pk, file_key);
+
+    if (err != FK_OK)
+        return FK_ERR_ESCROW;
+    if (!fk_ct_eq(e, st->e, 32) || !fk_ct_eq(body, st->body, 32))
+        return FK_ERR_ESCROW;
+    return FK_OK;
+}
+
+fk_err fk_escrow_check_header(void *vctx, const fk_header *h,
+                              const uint8_t file_key[FK_AGE_FILE_KEY_LEN])
+{
+    fk_escrow_check_ctx *ctx = vctx;
+    fk_escrow_stanza_info st;
+
+    ctx->nescrow = ctx->nverified = ctx->nfailed = ctx->nmissing = ctx->nresults = 0;
+    for (size_t i = 0; i < h->nstanzas; i++) {
+        fk_err e = fk_escrow_stanza_parse(&st, &h->stanzas[i]);
+        if (e == FK_ERR_NOT_FOUND)
+            continue;
+        if (e == FK_OK)
+            e = recompute(&st, file_key);
+        else
+            memset(st.pk, 0, 32);
+        ctx->nescrow++;
+        if (e == FK_OK)
+            ctx->nverified++;
+        else
+            ctx->nfailed++;
+        if (ctx->nresults < FK_ESCROW_CHECK_MAX_RESULTS) {
+            fk_escrow_check_result *r = &ctx->results[ctx->nresults++];
+            r->stanza_index = i;
+            memcpy(r->pk, st.pk, 32);
+            r->err = e;
+        }
+    }
+    for (size_t q = 0; q < ctx->nrequired; q++) {
+        int ok = 0;
+        /* A required authority counts only with a stanza that verified. */
+        for (size_t i = 0; i < h->nstanzas && !ok; i++)
+            if (fk_escrow_stanza_parse(&st, &h->stanzas[i]) == FK_OK &&
+                memcmp(st.pk, ctx->required[q], 32) == 0 && recompute(&st, file_key) == FK_OK)
+                ok = 1;
+        if (!ok)
+            ctx->nmissing++;
+    }
+    if (ctx->warn_only)
+        return FK_OK;
+    if (ctx->nfailed || ctx->nmissing || (ctx->require_any && ctx->nverified == 0))
+        return FK_ERR_ESCROW;
+    return FK_OK;
+}
