@@ -1,0 +1,27 @@
+/* Shared between the files of the tlog module; not public. */
+#ifndef FK_TLOG_INTERNAL_H
+#define FK_TLOG_INTERNAL_H
+
+#include <fairkey.h>
+#include <stdbool.h>
+
+/* SHA-256 of one buffer. */
+fk_err fki_sha256(uint8_t out[32], const void *data, size_t len);
+
+/* Strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF) with no
+ * control character but '\n' (signed-note rule). */
+bool fki_note_chars_ok(const char *s, size_t len);
+
+/* A key name: non-empty, at most FK_NOTE_NAME_MAX bytes, valid as above,
+ * no '\n', no '+', no Unicode space. */
+bool fki_note_name_ok(const char *s, size_t len);
+
+/* Decimal without leading zeros ("0" alone allowed), at most max. */
+fk_err fki_parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max);
+/* Writes the decimal form of v plus NUL; returns its length (<= 20). */
+size_t fki_fmt_u64(char out[21], uint64_t v);
+
+/* Find '\n' in s[0:len); returns its offset or len if none. */
+size_t fki_line_len(const char *s, size_t len);
+
+#endif
