@@ -9,3 +9,6 @@ FK_COMMAND("encrypt", cmd_encrypt_main, "encrypt a file to recipients or a passp
 FK_COMMAND("decrypt", cmd_decrypt_main, "decrypt a file with identities or a passphrase")
 FK_COMMAND("inspect", cmd_inspect_main, "show a file's header: stanzas, escrow authorities, sizes")
 FK_COMMAND("authority", cmd_authority_main, "create, show and check escrow authorities and shares; local recovery")
+FK_COMMAND("request", cmd_request_main, "file a recovery request in the transparency log; request keygen")
+FK_COMMAND("recover", cmd_recover_main, "recover a file from t escrow agents' answers to a logged request")
+FK_COMMAND("agent", cmd_agent_main, "run an escrow agent (agent serve), list or approve pending requests")

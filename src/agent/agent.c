@@ -1,0 +1,387 @@
+/*
+ * fairkey agent serve|pending|approve - an escrow agent: one share, an HTTP
+ * API (POST /recover), and its own SQLite audit table.  It releases a
+ * partial decryption only for a request that is signed, allowed, addressed
+ * to its authority, inside the time window, and proven to be in the log in a
+ * checkpoint consistent with every checkpoint it has seen (docs/protocol.md 5).
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "net/net.h"
+#include "recovery.h"
+#include "store.h"
+
+#define SERVE_USAGE                                                                        \
+    "agent serve --share FILE --authority FILE --log URL --log-vkey VKEY\n"                \
+    "             --listen HOST:PORT [--requesters FILE] [--manual] [--state DIR]\n"       \
+    "       fairkey agent pending --state DIR\n"                                           \
+    "       fairkey agent approve --state DIR ID"
+
+struct agent {
+    fk_escrow_authority *auth;
+    fk_escrow_share *share;  /* sodium_malloc'd, wiped at exit */
+    char idhex[FK_ESCROW_ID_HEX_LEN];
+    const char *log;
+    fk_note_verifier vkey;
+    char *requesters;        /* allow-list text, NULL: any signed requester */
+    size_t requesters_len;
+    int manual;
+    agent_store *store;
+    pthread_mutex_t cp_mu;   /* serialises checkpoint consistency checks */
+};
+
+static void reply(struct fki_net_response *resp, int status, const char *state, const char *msg,
+                  json_t *extra)
+{
+    json_t *o = extra ? extra : json_object();
+    json_object_set_new(o, "status", json_string(state));
+    if (msg)
+        json_object_set_new(o, "error", json_string(msg));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    static __thread char buf[1024];
+    size_t n = s ? strlen(s) : 0;
+    if (n >= sizeof buf)
+        n = 0;
+    memcpy(buf, s ? s : "", n);
+    buf[n] = '\n';
+    free(s);
+    resp->status = status;
+    resp->content_type = "application/json";
+    resp->body = buf;
+    resp->body_len = n + 1;
+}
+
+/* Is the receipt's checkpoint consistent with the newest one this agent has
+ * seen?  Then remember the newer of the two. */
+static fk_err check_checkpoint(struct agent *a, const fk_checkpoint *cp, const char *note,
+                               size_t note_len)
+{
+    fk_checkpoint seen;
+    fk_err err;
+    memset(&seen, 0, sizeof seen);
+    pthread_mutex_lock(&a->cp_mu);
+    err = agent_store_checkpoint(a->store, &seen.size, seen.root);
+    if (err == FK_ERR_NOT_FOUND) {
+        /* First checkpoint: compare with what the log serves now, so a
+         * receipt from a forked log is caught even on a fresh agent. */
+        fk_checkpoint cur;
+        err = rec_fetch_checkpoint(a->log, &a->vkey, &cur, NULL, NULL);
+        if (!err)
+            err = rec_check_consistency(a->log, &cur, cp);
+    } else if (!err) {
+        err = rec_check_consistency(a->log, &seen, cp);
+    }
+    if (!err && (cp->size > seen.size))
+        err = agent_store_set_checkpoint(a->store, cp->size, cp->root, note, note_len);
+    pthread_mutex_unlock(&a->cp_mu);
+    return err;
+}
+
+static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_response *resp)
+{
+    struct agent *a = ctx;
+    if (strcmp(req->path, "/recover")) {
+        if (!strcmp(req->method, "GET") && !strcmp(req->path, "/")) {
+            json_t *o = json_object();
+            json_object_set_new(o, "authority", json_string(a->idhex));
+            json_object_set_new(o, "index", json_integer(a->share->index));
+            reply(resp, 200, "ok", NULL, o);
+            return;
+        }
+        reply(resp, 404, "error", "no such endpoint; POST /recover", NULL);
+        return;
+    }
+    if (strcmp(req->method, "POST")) {
+        reply(resp, 405, "error", "use POST", NULL);
+        return;
+    }
+    fk_tlog_proof *p = malloc(sizeof *p);
+    char note[FK_REQUEST_NOTE_MAX + 1];
+    size_t note_len;
+    fk_request r;
+    uint8_t eh[32];
+    fk_checkpoint cp;
+    fk_err err;
+    char detail[256];
+    if (!p) {
+        reply(resp, 500, "error", "out of memory", NULL);
+        return;
+    }
+    if (!req->body || rec_receipt_parse(p, note, &note_len, (const char *)req->body, req->body_len)) {
+        reply(resp, 400, "refused", "body is not a receipt (tlog-proof with the request as extra)", NULL);
+        goto out;
+    }
+    if ((err = fk_request_verify(&r, note, note_len))) {
+        agent_store_refusal(a->store, "bad-request", fk_strerror(err));
+        reply(resp, 403, "refused",
+              err == FK_ERR_SIGNATURE ? "the request's signature does not verify"
+                                      : "the request is malformed",
+              NULL);
+        goto out;
+    }
+    if (a->requesters && fk_requesters_allowed(a->requesters, a->requesters_len, r.requester,
+                                               r.requester_key)) {
+        snprintf(detail, sizeof detail, "requester %s", r.requester);
+        agent_store_refusal(a->store, "requester-not-allowed", detail);
+        reply(resp, 403, "refused", "requester not allowed by this agent's policy", NULL);
+        goto out;
+    }
+    if (strcmp(r.authority, a->idhex)) {
+        reply(resp, 403, "refused", "the request names another authority", NULL);
+        goto out;
+    }
+    fk_request_entry_hash(eh, note, note_len);
+    if ((err = fk_tlog_proof_verify(p, eh, a->vkey.name, &a->vkey, 1, &cp, NULL))) {
+        snprintf(detail, sizeof detail, "index %llu: %s", (unsigned long long)p->index,
+                 fk_strerror(err));
+        agent_store_refusal(a->store, "not-logged", detail);
+        reply(resp, 403, "refused", "the receipt does not prove the request is in the log", NULL);
+        goto out;
+    }
+    int64_t now = (int64_t)time(NULL);
+    if (r.time < now - REC_WINDOW_S || r.time > now + REC_SKEW_S) {
+        reply(resp, 403, "refused", "the request's time is outside the 24 h window; file a new one", NULL);
+        goto out;
+    }
+    if ((err = check_checkpoint(a, &cp, p->checkpoint, p->checkpoint_len))) {
+        snprintf(detail, sizeof detail, "receipt checkpoint size %llu: %s",
+                 (unsigned long long)cp.size, fk_strerror(err));
+        agent_store_refusal(a->store, err == FK_ERR_PROOF ? "split-view" : "consistency-unchecked",
+                            detail);
+        reply(resp, err == FK_ERR_PROOF ? 409 : 503, "refused",
+              err == FK_ERR_PROOF ? "the receipt's checkpoint is inconsistent with the log this agent saw (split view)"
+                                  : "cannot check the checkpoint against the log; try again",
+              NULL);
+        goto out;
+    }
+    int status = AGENT_PENDING;
+    int64_t id = 0;
+    err = agent_store_get(a->store, eh, &status, &id);
+    if (err && err != FK_ERR_NOT_FOUND) {
+        reply(resp, 500, "error", "agent storage failed", NULL);
+        goto out;
+    }
+    if (a->manual && (err == FK_ERR_NOT_FOUND || status == AGENT_PENDING)) {
+        if (agent_store_put(a->store, eh, p->index, &r, note, AGENT_PENDING, &id)) {
+            reply(resp, 500, "error", "agent storage failed", NULL);
+            goto out;
+        }
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(id));
+        reply(resp, 202, "pending", NULL, o);
+        goto out;
+    }
+    fk_escrow_partial part;
+    uint8_t plain[FK_ESCROW_PARTIAL_LEN], sealed[FK_ESCROW_PARTIAL_LEN + FK_ANSWER_OVERHEAD];
+    size_t sl;
+    if ((err = fk_escrow_partial_decrypt(&part, a->auth, a->share, r.target, eh, sizeof eh))) {
+        reply(resp, 400, "refused", "the request's target is not a valid escrow point", NULL);
+        goto out;
+    }
+    /* The audit row is durable before anything leaves this process. */
+    if (agent_store_put(a->store, eh, p->index, &r, note, AGENT_ANSWERED, &id)) {
+        fk_wipe(&part, sizeof part);
+        reply(resp, 500, "error", "agent storage failed; not answering", NULL);
+        goto out;
+    }
+    fk_escrow_partial_encode(plain, &part);
+    err = fk_answer_seal(sealed, sizeof sealed, &sl, r.reply_to, eh, a->share->index, plain,
+                         sizeof plain);
+    fk_wipe(&part, sizeof part);
+    fk_wipe(plain, sizeof plain);
+    if (err) {
+        reply(resp, 500, "error", "sealing failed", NULL);
+        goto out;
+    }
+    char *b = rec_b64(sealed, sl);
+    json_t *o = json_object();
+    json_object_set_new(o, "agent", json_integer(a->share->index));
+    json_object_set_new(o, "id", json_integer(id));
+    json_object_set_new(o, "answer", json_string(b ? b : ""));
+    free(b);
+    reply(resp, 200, "answered", NULL, o);
+out:
+    free(p);
+}
+
+static int load_share(struct agent *a, const char *path)
+{
+    char *text;
+    size_t len;
+    if (cli_read_file(path, FK_ESCROW_SHARE_TEXT_MAX, 1, &text, &len))
+        return -1;
+    if (fk_escrow_share_alloc(&a->share, 1)) {
+        cli_free_secret(text, len);
+        cli_err("cannot allocate guarded memory for the share");
+        return -1;
+    }
+    fk_err err = fk_escrow_share_parse(a->share, text, len);
+    cli_free_secret(text, len);
+    if (err || fk_escrow_share_verify(a->auth, a->share)) {
+        cli_err("%s is not a share of this authority; check --share and --authority", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int serve_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"share", required_argument, 0, 's'},      {"authority", required_argument, 0, 'a'},
+        {"log", required_argument, 0, 'l'},        {"log-vkey", required_argument, 0, 'k'},
+        {"listen", required_argument, 0, 'L'},     {"requesters", required_argument, 0, 'r'},
+        {"manual", no_argument, 0, 'm'},           {"state", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
+    };
+    const char *share = NULL, *authp = NULL, *listen = NULL, *reqp = NULL, *state = NULL,
+               *vkey = NULL;
+    struct agent a;
+    int c, rc = FK_EXIT_FAIL;
+    memset(&a, 0, sizeof a);
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': share = optarg; break;
+        case 'a': authp = optarg; break;
+        case 'l': a.log = optarg; break;
+        case 'k': vkey = optarg; break;
+        case 'L': listen = optarg; break;
+        case 'r': reqp = optarg; break;
+        case 'm': a.manual = 1; break;
+        case 'd': state = optarg; break;
+        default: return cli_usage(SERVE_USAGE);
+        }
+    }
+    if (!share || !authp || !a.log || !vkey || !listen || optind != argc)
+        return cli_usage(SERVE_USAGE);
+    if (!(a.auth = rec_load_authority(authp)) || rec_load_vkey(vkey, &a.vkey) ||
+        load_share(&a, share))
+        goto out;
+    fk_escrow_id_hex(a.idhex, a.auth->id);
+    if (reqp && cli_read_file(reqp, CLI_KEYFILE_MAX, 0, &a.requesters, &a.requesters_len))
+        goto out;
+    if (a.requesters) {
+        uint8_t zero[32] = {0};
+        if (fk_requesters_allowed(a.requesters, a.requesters_len, "x", zero) == FK_ERR_INVALID) {
+            cli_err("%s is not a requesters file (lines: NAME BASE64-ED25519-KEY)", reqp);
+            goto out;
+        }
+    } else {
+        fprintf(stderr, "fairkey agent: no --requesters file: any requester with a logged, "
+                        "signed request is answered\n");
+    }
+    char defstate[64];
+    if (!state) {
+        snprintf(defstate, sizeof defstate, "fairkey-agent-%u", a.share->index);
+        state = defstate;
+    }
+    if (!(a.store = agent_store_open(state)))
+        goto out;
+    pthread_mutex_init(&a.cp_mu, NULL);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* server threads inherit the mask */
+    struct fki_net_server_config cfg = {
+        .listen = listen, .max_body = REC_RECEIPT_MAX, .handler = handle, .ctx = &a,
+        .threads = 4,
+    };
+    fki_net_server *srv;
+    fk_err err = fki_net_server_start(&srv, &cfg);
+    if (err) {
+        cli_err("cannot listen on %s (%s); pick another address or port", listen, fk_strerror(err));
+        goto out_mu;
+    }
+    printf("agent %u of %u (authority %.16s...) listening on port %u\n", a.share->index, a.auth->n,
+           a.idhex, fki_net_server_port(srv));
+    fflush(stdout);
+    int sig;
+    sigwait(&set, &sig);
+    fki_net_server_stop(srv);
+    rc = FK_EXIT_OK;
+out_mu:
+    pthread_mutex_destroy(&a.cp_mu);
+out:
+    agent_store_close(a.store);
+    if (a.share)
+        fk_escrow_share_free(a.share, 1);
+    free(a.auth);
+    free(a.requesters);
+    return rc;
+}
+
+static void print_row(void *ctx, int64_t id, int status, int64_t log_index, const char *requester,
+                      const char *reason, const char *tm, const char *target)
+{
+    static const char *names[] = {"pending", "approved", "answered"};
+    printf("%lld\t%s\tlog index %lld\t%s\t%s\ttarget %s\t%s\n", (long long)id,
+           status >= 0 && status <= 2 ? names[status] : "?", (long long)log_index, tm, requester,
+           target, reason);
+}
+
+static int admin_main(int argc, char **argv, int approve)
+{
+    static const struct option opts[] = {
+        {"state", required_argument, 0, 'd'}, {"all", no_argument, 0, 'A'}, {0, 0, 0, 0}};
+    const char *state = NULL;
+    int c, all = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'd')
+            state = optarg;
+        else if (c == 'A')
+            all = 1;
+        else
+            return cli_usage(SERVE_USAGE);
+    }
+    if (!state || optind != argc - (approve ? 1 : 0))
+        return cli_usage(SERVE_USAGE);
+    agent_store *s = agent_store_open(state);
+    if (!s)
+        return FK_EXIT_FAIL;
+    int rc = FK_EXIT_OK;
+    if (approve) {
+        char *end;
+        long long id = strtoll(argv[optind], &end, 10);
+        fk_err err = *end || id <= 0 ? FK_ERR_INVALID : agent_store_approve(s, id);
+        if (err) {
+            cli_err("no pending request with id %s; see 'fairkey agent pending --state %s'",
+                    argv[optind], state);
+            rc = FK_EXIT_FAIL;
+        } else {
+            printf("approved request %lld; the agent answers it when the requester asks again\n", id);
+        }
+    } else if (agent_store_list(s, !all, print_row, NULL)) {
+        cli_err("cannot read the agent database in %s", state);
+        rc = FK_EXIT_FAIL;
+    }
+    agent_store_close(s);
+    return rc;
+}
+
+int cmd_agent_main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage(SERVE_USAGE);
+    if (!strcmp(argv[1], "serve"))
+        return serve_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "pending"))
+        return admin_main(argc - 1, argv + 1, 0);
+    if (!strcmp(argv[1], "approve"))
+        return admin_main(argc - 1, argv + 1, 1);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        printf("usage: fairkey " SERVE_USAGE "\n");
+        return FK_EXIT_OK;
+    }
+    return cli_usage(SERVE_USAGE);
+}

@@ -1,0 +1,46 @@
+/*
+ * store.h - an escrow agent's own state in SQLite (docs/protocol.md 6):
+ * the audit table of every request it answered, queued or refused, and the
+ * newest log checkpoint it has seen.  WAL with synchronous=FULL: a row is on
+ * disk before the agent answers.
+ */
+#ifndef FK_AGENT_STORE_H
+#define FK_AGENT_STORE_H
+
+#include <stdint.h>
+
+#include <fairkey.h>
+
+typedef struct agent_store agent_store;
+
+enum agent_status {
+    AGENT_PENDING = 0,   /* --manual: waiting for 'fairkey agent approve' */
+    AGENT_APPROVED = 1,  /* approved; answered on the requester's next try */
+    AGENT_ANSWERED = 2,  /* the agent released its partial decryption */
+};
+
+/* Open (creating) DIR/agent.db.  Prints its own error. */
+agent_store *agent_store_open(const char *dir);
+void agent_store_close(agent_store *s);
+
+/* Look up a request by entry hash: FK_OK with *status and *id, or
+ * FK_ERR_NOT_FOUND. */
+fk_err agent_store_get(agent_store *s, const uint8_t entry_hash[32], int *status, int64_t *id);
+/* Record a request with a status (insert, or update the existing row's
+ * status; answers counted).  Durable when it returns FK_OK. */
+fk_err agent_store_put(agent_store *s, const uint8_t entry_hash[32], uint64_t log_index,
+                       const fk_request *r, const char *note, int status, int64_t *id);
+/* Record a refusal (kind: "split-view", "not-logged", ...). */
+fk_err agent_store_refusal(agent_store *s, const char *kind, const char *detail);
+/* The newest checkpoint seen: FK_ERR_NOT_FOUND when none yet.  The note
+ * (malloc'd, may be NULL) is the signed checkpoint. */
+fk_err agent_store_checkpoint(agent_store *s, uint64_t *size, uint8_t root[32]);
+fk_err agent_store_set_checkpoint(agent_store *s, uint64_t size, const uint8_t root[32],
+                                  const char *note, size_t note_len);
+/* 'fairkey agent pending' and 'approve'. */
+fk_err agent_store_list(agent_store *s, int only_pending, void (*fn)(void *ctx, int64_t id,
+                        int status, int64_t log_index, const char *requester, const char *reason,
+                        const char *time, const char *target), void *ctx);
+fk_err agent_store_approve(agent_store *s, int64_t id);
+
+#endif

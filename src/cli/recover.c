@@ -1,0 +1,393 @@
+/*
+ * fairkey recover - recover a file from t escrow agents' answers.
+ *
+ *   fairkey recover --authority FILE --request RECEIPT|INDEX --key KEYFILE
+ *                   --agents URL,URL,... -o OUT FILE.age
+ *
+ * Every agent is asked in parallel with the receipt.  Each answer is opened
+ * with the requester's reply key and its DLEQ proof verified; a bad answer
+ * names its agent and is skipped.  With t valid answers the file key is
+ * combined, checked against the escrow stanza and the header MAC, and the
+ * plaintext is written to a temporary file renamed to OUT only when whole.
+ * The authority file does not list agent URLs: --agents gives them, in any
+ * order (each agent's answer says which share it holds).
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "agent/recovery.h"
+#include "cli.h"
+#include "net/net.h"
+
+#define USAGE                                                                              \
+    "recover --authority FILE --request RECEIPT|INDEX --key KEYFILE\n"                     \
+    "                --agents URL,URL,... -o OUT FILE.age"
+
+/* More agents than shares is a mistake in --agents. */
+#define MAX_AGENTS FK_ESCROW_MAX_SHARES
+/* An agent that is restarting gets a few more tries, 250 ms apart. */
+#define AGENT_TRIES 8
+#define AGENT_RETRY_MS 250
+#define AGENT_TIMEOUT_MS 10000
+
+enum job_state { JOB_RUNNING, JOB_VALID, JOB_BAD };
+
+struct job {
+    char url[REC_URL_MAX];
+    int state;
+    fk_escrow_partial part;
+    char msg[REC_URL_MAX + 600];
+};
+
+struct shared {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs;
+    size_t done, valid, njobs;
+    struct job *jobs;
+    char *receipt;
+    size_t receipt_len;
+    fk_escrow_authority *auth;
+    uint8_t eh[32];
+    uint8_t target[32];
+    uint8_t reply_secret[32];
+};
+
+struct arg {
+    struct shared *sh;
+    size_t i;
+};
+
+static void release(struct shared *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    int last = --sh->refs == 0;
+    pthread_mutex_unlock(&sh->mu);
+    if (!last)
+        return;
+    for (size_t i = 0; i < sh->njobs; i++)
+        fk_wipe(&sh->jobs[i].part, sizeof sh->jobs[i].part);
+    fk_wipe(sh->reply_secret, sizeof sh->reply_secret);
+    free(sh->jobs);
+    free(sh->receipt);
+    free(sh->auth);
+    pthread_mutex_destroy(&sh->mu);
+    pthread_cond_destroy(&sh->cv);
+    free(sh);
+}
+
+/* Ask one agent; fill j->part or j->msg.  Returns JOB_VALID or JOB_BAD. */
+static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *out)
+{
+    char url[REC_URL_MAX];
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    long status = 0;
+    fk_err err = FK_ERR_NET;
+    struct fki_net_client_opts o = {.content_type = "text/plain; charset=utf-8",
+                                    .timeout_ms = AGENT_TIMEOUT_MS, .max_response = 65536};
+    if (rec_url(url, sizeof url, j->url, "recover")) {
+        snprintf(j->msg, sizeof j->msg, "agent %zu: URL too long; skipped", num);
+        return JOB_BAD;
+    }
+    for (int t = 0; t < AGENT_TRIES; t++) {
+        free(body);
+        body = NULL;
+        err = fki_net_post(url, sh->receipt, sh->receipt_len, &o, &status, &body, &blen);
+        if (!err && status != 503)
+            break;
+        usleep(AGENT_RETRY_MS * 1000);
+    }
+    if (err) {
+        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) did not answer (%s); skipped", num, j->url,
+                 fk_strerror(err));
+        free(body);
+        return JOB_BAD;
+    }
+    json_error_t je;
+    json_t *js = json_loadb((const char *)body, blen, 0, &je);
+    free(body);
+    const char *st = js ? json_string_value(json_object_get(js, "status")) : NULL;
+    const char *emsg = js ? json_string_value(json_object_get(js, "error")) : NULL;
+    int rc = JOB_BAD;
+    if (!st) {
+        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) sent an unreadable answer (HTTP %ld); skipped",
+                 num, j->url, status);
+    } else if (status == 202 && !strcmp(st, "pending")) {
+        snprintf(j->msg, sizeof j->msg,
+                 "agent %zu (%s) queued the request for manual approval (id %lld); run recover "
+                 "again once its operator approves it", num, j->url,
+                 (long long)json_integer_value(json_object_get(js, "id")));
+    } else if (status != 200 || strcmp(st, "answered")) {
+        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) refused: %s (HTTP %ld)", num, j->url,
+                 emsg ? emsg : st, status);
+    } else {
+        json_int_t idx = json_integer_value(json_object_get(js, "agent"));
+        const char *ans = json_string_value(json_object_get(js, "answer"));
+        uint8_t sealed[FK_ANSWER_PLAIN_MAX + FK_ANSWER_OVERHEAD], plain[FK_ANSWER_PLAIN_MAX];
+        size_t sl = 0, pl = 0;
+        fk_escrow_partial p;
+        if (idx < 1 || idx > (json_int_t)sh->auth->n || !ans ||
+            fk_b64_decode_padded(sealed, sizeof sealed, &sl, ans, strlen(ans)) ||
+            fk_answer_open(plain, sizeof plain, &pl, sh->reply_secret, sh->eh, (unsigned)idx, sealed, sl) ||
+            pl != FK_ESCROW_PARTIAL_LEN || fk_escrow_partial_decode(&p, plain) ||
+            p.index != (unsigned)idx) {
+            snprintf(j->msg, sizeof j->msg,
+                     "agent %zu (%s) returned an answer that does not open for this request; skipped",
+                     num, j->url);
+        } else if (fk_escrow_partial_verify(sh->auth, &p, sh->target, sh->eh, sizeof sh->eh)) {
+            snprintf(j->msg, sizeof j->msg, "agent %zu (%s) returned an invalid proof; skipped", num,
+                     j->url);
+        } else {
+            *out = p;
+            snprintf(j->msg, sizeof j->msg, "agent %zu (%s) answered with share %u; proof verified",
+                     num, j->url, p.index);
+            rc = JOB_VALID;
+        }
+        fk_wipe(plain, sizeof plain);
+        fk_wipe(&p, sizeof p);
+    }
+    json_decref(js);
+    return rc;
+}
+
+static void *worker(void *v)
+{
+    struct arg *a = v;
+    struct shared *sh = a->sh;
+    size_t i = a->i;
+    free(a);
+    fk_escrow_partial p;
+    int rc = ask(sh, &sh->jobs[i], i + 1, &p);
+    pthread_mutex_lock(&sh->mu);
+    if (rc == JOB_VALID) {
+        sh->jobs[i].part = p;
+        sh->valid++;
+    }
+    sh->jobs[i].state = rc;
+    sh->done++;
+    pthread_cond_signal(&sh->cv);
+    pthread_mutex_unlock(&sh->mu);
+    fk_wipe(&p, sizeof p);
+    release(sh);
+    return NULL;
+}
+
+static int decrypt_to(const char *in, const char *out, const uint8_t key[FK_AGE_FILE_KEY_LEN])
+{
+    fk_identity *id = NULL;
+    cli_out o;
+    int rc = -1;
+    int fd = cli_open_in(in, 0);
+    if (fd < 0)
+        return -1;
+    if (fk_filekey_identity_new(&id, key)) {
+        cli_err("out of memory");
+        goto done;
+    }
+    if (cli_out_open(&o, out, CLI_OUT_SECRET))
+        goto done;
+    fk_decrypt_opts opts = {0};
+    fk_err err = fk_age_decrypt_fd(fd, o.fd, &id, 1, &opts, NULL);
+    if (err) {
+        cli_out_abort(&o);
+        cli_err("%s: %s; nothing written", in, cli_describe_err(err));
+        goto done;
+    }
+    if (cli_out_commit(&o))
+        goto done;
+    rc = 0;
+done:
+    if (id)
+        fk_identity_free(id);
+    cli_close_in(fd);
+    return rc;
+}
+
+int cmd_recover_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"authority", required_argument, 0, 'a'}, {"request", required_argument, 0, 'q'},
+        {"key", required_argument, 0, 'k'},       {"agents", required_argument, 0, 'g'},
+        {"output", required_argument, 0, 'o'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *authp = NULL, *reqp = NULL, *keyp = NULL, *agents = NULL, *out = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a': authp = optarg; break;
+        case 'q': reqp = optarg; break;
+        case 'k': keyp = optarg; break;
+        case 'g': agents = optarg; break;
+        case 'o': out = optarg; break;
+        default: return cli_usage(USAGE);
+        }
+    }
+    if (!authp || !reqp || !keyp || !agents || !out || optind != argc - 1)
+        return cli_usage(USAGE);
+    const char *file = argv[optind];
+    int rc = FK_EXIT_FAIL;
+    fk_requester_key k;
+    fk_escrow_stanza_info st;
+    fk_tlog_proof *pr = malloc(sizeof *pr);
+    struct shared *sh = calloc(1, sizeof *sh);
+    char note[FK_REQUEST_NOTE_MAX + 1];
+    size_t note_len;
+    fk_request r;
+    memset(&k, 0, sizeof k);
+    if (!pr || !sh) {
+        free(pr);
+        free(sh);
+        cli_err("out of memory");
+        return FK_EXIT_FAIL;
+    }
+    pthread_mutex_init(&sh->mu, NULL);
+    pthread_cond_init(&sh->cv, NULL);
+    sh->refs = 1;
+    if (!(sh->auth = rec_load_authority(authp)) || rec_load_requester_key(keyp, &k) ||
+        rec_find_stanza(file, sh->auth, &st))
+        goto out;
+    /* --request: a receipt file, or the index 'fairkey request' put in the
+     * default receipt name next to the file. */
+    char rpath[4096];
+    if (strspn(reqp, "0123456789") == strlen(reqp)) {
+        snprintf(rpath, sizeof rpath, "%s.request-%s.tlog-proof", file, reqp);
+        reqp = rpath;
+    }
+    if (cli_read_file(reqp, REC_RECEIPT_MAX, 0, &sh->receipt, &sh->receipt_len))
+        goto out;
+    if (rec_receipt_parse(pr, note, &note_len, sh->receipt, sh->receipt_len) ||
+        fk_request_verify(&r, note, note_len)) {
+        cli_err("%s is not a valid receipt with a signed request; use the file 'fairkey request' wrote",
+                reqp);
+        goto out;
+    }
+    char idhex[FK_ESCROW_ID_HEX_LEN];
+    fk_escrow_id_hex(idhex, sh->auth->id);
+    if (strcmp(r.authority, idhex)) {
+        cli_err("the request is for another authority than %s; check --authority", authp);
+        goto out;
+    }
+    if (memcmp(r.target, st.e, 32)) {
+        cli_err("the request names another file's escrow target than %s's; check the file and --request",
+                file);
+        goto out;
+    }
+    if (memcmp(r.reply_to, k.reply_pub, 32)) {
+        cli_err("the request's answers are sealed to another reply key than %s's; use the key "
+                "that filed the request", keyp);
+        goto out;
+    }
+    memcpy(sh->reply_secret, k.reply_secret, 32);
+    memcpy(sh->target, st.e, 32);
+    fk_request_entry_hash(sh->eh, note, note_len);
+
+    /* Split --agents. */
+    size_t n = 1;
+    for (const char *p = agents; *p; p++)
+        n += *p == ',';
+    if (n > MAX_AGENTS || !(sh->jobs = calloc(n, sizeof *sh->jobs))) {
+        cli_err("too many agents in --agents (at most %d)", MAX_AGENTS);
+        goto out;
+    }
+    const char *p = agents;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == 0 || l >= REC_URL_MAX) {
+            cli_err("--agents must be a comma-separated list of URLs");
+            goto out;
+        }
+        memcpy(sh->jobs[i].url, p, l);
+        p = e ? e + 1 : p + l;
+    }
+    sh->njobs = n;
+    for (size_t i = 0; i < n; i++) {
+        struct arg *a = malloc(sizeof *a);
+        pthread_t th;
+        if (!a)
+            break;
+        a->sh = sh;
+        a->i = i;
+        pthread_mutex_lock(&sh->mu);
+        sh->refs++;
+        pthread_mutex_unlock(&sh->mu);
+        if (pthread_create(&th, NULL, worker, a)) {
+            free(a);
+            pthread_mutex_lock(&sh->mu);
+            sh->refs--;
+            sh->jobs[i].state = JOB_BAD;
+            snprintf(sh->jobs[i].msg, sizeof sh->jobs[i].msg, "agent %zu: cannot start a thread", i + 1);
+            sh->done++;
+            pthread_mutex_unlock(&sh->mu);
+            continue;
+        }
+        pthread_detach(th);
+    }
+    /* Wait for t valid answers, or for every agent to have answered. */
+    fk_escrow_partial parts[MAX_AGENTS];
+    size_t np = 0;
+    pthread_mutex_lock(&sh->mu);
+    while (sh->valid < sh->auth->t && sh->done < sh->njobs)
+        pthread_cond_wait(&sh->cv, &sh->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct job *j = &sh->jobs[i];
+        if (j->state == JOB_RUNNING)
+            continue;
+        fprintf(stderr, "%s\n", j->msg);
+        if (j->state == JOB_VALID && np < sh->auth->t) {
+            int dup = 0;
+            for (size_t q = 0; q < np; q++)
+                dup |= parts[q].index == j->part.index;
+            if (dup)
+                fprintf(stderr, "agent %zu (%s) holds a share already used; skipped\n", i + 1, j->url);
+            else
+                parts[np++] = j->part;
+        }
+    }
+    pthread_mutex_unlock(&sh->mu);
+    if (np < sh->auth->t) {
+        cli_err("only %zu of the %u valid answers needed; nothing written (start more agents or "
+                "ask their operators)", np, sh->auth->t);
+        goto out_parts;
+    }
+    /* Combine, open the stanza, check the header MAC, decrypt. */
+    fk_header h;
+    int armored;
+    uint64_t plen;
+    uint8_t key[FK_AGE_FILE_KEY_LEN];
+    memset(&h, 0, sizeof h);
+    int fd = cli_open_in(file, 0);
+    if (fd < 0)
+        goto out_parts;
+    fk_err err = fk_age_read_header_fd(fd, &h, &armored, &plen);
+    cli_close_in(fd);
+    if (!err)
+        err = fk_escrow_recover(key, sh->auth, &h, parts, np, sh->eh, sizeof sh->eh);
+    fk_header_clear(&h);
+    if (err) {
+        cli_err("the combined answers do not open %s's escrow stanza (%s); nothing written", file,
+                fk_strerror(err));
+        goto out_parts;
+    }
+    if (decrypt_to(file, out, key) == 0) {
+        fprintf(stderr, "recovered %s with %zu of %u agents; plaintext written to %s\n", file, np,
+                sh->auth->n, out);
+        rc = FK_EXIT_OK;
+    }
+    fk_wipe(key, sizeof key);
+out_parts:
+    fk_wipe(parts, sizeof parts);
+out:
+    fk_requester_key_wipe(&k);
+    free(pr);
+    release(sh);
+    return rc;
+}

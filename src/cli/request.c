@@ -1,0 +1,319 @@
+/*
+ * fairkey request - file a recovery request in the transparency log.
+ *
+ *   fairkey request keygen --name NAME -o KEYFILE
+ *   fairkey request public --key KEYFILE
+ *   fairkey request --authority FILE --log URL --key KEYFILE --warrant DOC
+ *                   --reason TEXT [--log-vkey VKEY] [-o RECEIPT] FILE.age
+ *
+ * The request names the file's escrow target E for the authority; it is
+ * signed by the requester key, added to the log, and the receipt (C2SP
+ * tlog-proof with the request as its extra data) is written to RECEIPT,
+ * by default FILE.age.request-<index>.tlog-proof.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "agent/recovery.h"
+#include "cli.h"
+#include "net/net.h"
+
+#define USAGE                                                                              \
+    "request --authority FILE --log URL --key KEYFILE --warrant DOC --reason TEXT\n"       \
+    "                [--log-vkey VKEY] [-o RECEIPT] FILE.age\n"                             \
+    "       fairkey request keygen --name NAME -o KEYFILE\n"                                \
+    "       fairkey request public --key KEYFILE"
+
+static int keygen_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"name", required_argument, 0, 'n'}, {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    const char *name = NULL, *out = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        if (c == 'n')
+            name = optarg;
+        else if (c == 'o')
+            out = optarg;
+        else
+            return cli_usage(USAGE);
+    }
+    if (!name || !out || optind != argc)
+        return cli_usage(USAGE);
+    fk_requester_key k;
+    if (fk_requester_key_generate(&k, name)) {
+        cli_err("'%s' is not a valid requester name (printable, no spaces, no '+'); e.g. "
+                "court.example/office-7", name);
+        return FK_EXIT_FAIL;
+    }
+    char *text = NULL, line[FK_REQUESTER_PUB_LINE_MAX];
+    size_t len = 0;
+    cli_out o;
+    int rc = FK_EXIT_FAIL;
+    if (fk_requester_key_encode(&text, &len, &k) || fk_requester_key_public_line(line, sizeof line, &k)) {
+        cli_err("cannot encode the key");
+        goto out;
+    }
+    if (cli_out_open(&o, out, CLI_OUT_SECRET | CLI_OUT_NOCLOBBER))
+        goto out;
+    if (cli_write_all(o.fd, text, len) || cli_out_commit(&o)) {
+        cli_out_abort(&o);
+        goto out;
+    }
+    /* The public line goes to stdout: agents list it in their requesters file. */
+    fputs(line, stdout);
+    rc = FK_EXIT_OK;
+out:
+    if (text)
+        cli_free_secret(text, len);
+    fk_requester_key_wipe(&k);
+    return rc;
+}
+
+static int public_main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"key", required_argument, 0, 'k'}, {0, 0, 0, 0}};
+    const char *key = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'k')
+            return cli_usage(USAGE);
+        key = optarg;
+    }
+    if (!key || optind != argc)
+        return cli_usage(USAGE);
+    fk_requester_key k;
+    char line[FK_REQUESTER_PUB_LINE_MAX];
+    if (rec_load_requester_key(key, &k))
+        return FK_EXIT_FAIL;
+    fk_requester_key_public_line(line, sizeof line, &k);
+    fk_requester_key_wipe(&k);
+    fputs(line, stdout);
+    return FK_EXIT_OK;
+}
+
+/* SHA-256 of a file, streamed (a warrant can be any size). */
+static int hash_file(const char *path, uint8_t out[32])
+{
+    int fd = cli_open_in(path, 0);
+    if (fd < 0)
+        return -1;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    uint8_t buf[65536];
+    ssize_t n;
+    int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
+    while (ok && (n = read(fd, buf, sizeof buf)) > 0)
+        ok = EVP_DigestUpdate(c, buf, (size_t)n) == 1;
+    if (ok && n < 0)
+        ok = 0;
+    unsigned hl;
+    ok = ok && EVP_DigestFinal_ex(c, out, &hl) == 1;
+    EVP_MD_CTX_free(c);
+    cli_close_in(fd);
+    if (!ok)
+        cli_err("cannot read the warrant %s", path);
+    return ok ? 0 : -1;
+}
+
+/* The log's add answer: {"index": N, "checkpoint": "<signed note>"}, or text
+ * whose first line is the index ("N" or "index N") followed by the signed
+ * checkpoint. */
+static int parse_add_answer(const uint8_t *body, size_t len, uint64_t *index, char **cp, size_t *cplen)
+{
+    json_error_t je;
+    json_t *o = json_loadb((const char *)body, len, 0, &je);
+    if (o) {
+        json_t *i = json_object_get(o, "index"), *c = json_object_get(o, "checkpoint");
+        int ok = json_is_integer(i) && json_integer_value(i) >= 0 && json_is_string(c);
+        if (ok) {
+            *index = (uint64_t)json_integer_value(i);
+            *cp = strdup(json_string_value(c));
+            *cplen = strlen(*cp);
+        }
+        json_decref(o);
+        return ok && *cp ? 0 : -1;
+    }
+    const char *p = (const char *)body, *end = p + len;
+    const char *nl = memchr(p, '\n', len);
+    if (!nl)
+        return -1;
+    if ((size_t)(nl - p) > 6 && !memcmp(p, "index ", 6))
+        p += 6;
+    char num[32];
+    if (nl - p <= 0 || (size_t)(nl - p) >= sizeof num)
+        return -1;
+    memcpy(num, p, (size_t)(nl - p));
+    num[nl - p] = 0;
+    char *e;
+    unsigned long long v = strtoull(num, &e, 10);
+    if (*e || (num[0] == '0' && num[1]))
+        return -1;
+    *index = v;
+    *cplen = (size_t)(end - nl - 1);
+    *cp = malloc(*cplen + 1);
+    if (!*cp)
+        return -1;
+    memcpy(*cp, nl + 1, *cplen);
+    (*cp)[*cplen] = 0;
+    return 0;
+}
+
+static int file_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"authority", required_argument, 0, 'a'}, {"log", required_argument, 0, 'l'},
+        {"key", required_argument, 0, 'k'},       {"warrant", required_argument, 0, 'w'},
+        {"reason", required_argument, 0, 'r'},    {"log-vkey", required_argument, 0, 'v'},
+        {"output", required_argument, 0, 'o'},    {0, 0, 0, 0}};
+    const char *authp = NULL, *log = NULL, *keyp = NULL, *warrant = NULL, *reason = NULL,
+               *vkeyp = NULL, *out = NULL;
+    int c, rc = FK_EXIT_FAIL;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a': authp = optarg; break;
+        case 'l': log = optarg; break;
+        case 'k': keyp = optarg; break;
+        case 'w': warrant = optarg; break;
+        case 'r': reason = optarg; break;
+        case 'v': vkeyp = optarg; break;
+        case 'o': out = optarg; break;
+        default: return cli_usage(USAGE);
+        }
+    }
+    if (!authp || !log || !keyp || !warrant || !reason || optind != argc - 1)
+        return cli_usage(USAGE);
+    const char *file = argv[optind];
+    fk_escrow_authority *auth = NULL;
+    fk_requester_key k;
+    fk_note_verifier vkey;
+    fk_escrow_stanza_info st;
+    fk_request r;
+    char note[FK_REQUEST_NOTE_MAX + 1], url[REC_URL_MAX];
+    size_t note_len;
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    char *cpnote = NULL, *receipt = NULL;
+    size_t cplen = 0;
+    uint8_t(*proof)[FK_TLOG_HASH_LEN] = NULL;
+    fk_tile_reader *rd = NULL;
+    memset(&k, 0, sizeof k);
+    memset(&r, 0, sizeof r);
+    if (!(auth = rec_load_authority(authp)) || rec_load_requester_key(keyp, &k) ||
+        (vkeyp && rec_load_vkey(vkeyp, &vkey)) || rec_find_stanza(file, auth, &st) ||
+        hash_file(warrant, r.warrant))
+        goto out;
+    fk_escrow_id_hex(r.authority, auth->id);
+    memcpy(r.target, st.e, 32);
+    size_t rl = strlen(reason);
+    if (rl == 0 || rl > FK_REQUEST_REASON_MAX) {
+        cli_err("--reason must be 1 to %d bytes on one line", FK_REQUEST_REASON_MAX);
+        goto out;
+    }
+    memcpy(r.reason, reason, rl + 1);
+    r.time = (int64_t)time(NULL);
+    fk_err err = fk_request_sign(note, sizeof note, &note_len, &r, &k);
+    if (err) {
+        cli_err("cannot build the request (%s); the reason must be one line without "
+                "control characters or leading/trailing spaces", fk_strerror(err));
+        goto out;
+    }
+    long status = 0;
+    struct fki_net_client_opts no = {.content_type = "text/plain; charset=utf-8", .timeout_ms = 30000};
+    if (rec_url(url, sizeof url, log, "add") ||
+        (err = fki_net_post(url, note, note_len, &no, &status, &body, &blen))) {
+        cli_err("cannot reach the log at %s (%s); check --log", log, fk_strerror(err));
+        goto out;
+    }
+    uint64_t index;
+    if (status != 200 || parse_add_answer(body, blen, &index, &cpnote, &cplen)) {
+        cli_err("the log refused the request (HTTP %ld: %.*s)", status,
+                (int)(blen > 200 ? 200 : blen), body ? (const char *)body : "");
+        goto out;
+    }
+    /* Check the checkpoint (signature when we know the key) and build the
+     * inclusion proof from the log's tiles. */
+    fk_note nt;
+    fk_checkpoint cp;
+    if (fk_note_parse(&nt, cpnote, cplen) || fk_checkpoint_parse(&cp, nt.text, nt.text_len) ||
+        (vkeyp && fk_checkpoint_open(&cp, NULL, cpnote, cplen, vkey.name, &vkey, 1, NULL))) {
+        cli_err("the log answered with a checkpoint that does not verify; do not trust this log");
+        goto out;
+    }
+    if (index >= cp.size) {
+        cli_err("the log's checkpoint does not cover the entry it returned; do not trust this log");
+        goto out;
+    }
+    uint8_t eh[32];
+    size_t np = 0;
+    fk_request_entry_hash(eh, note, note_len);
+    proof = malloc(FK_TLOG_MAX_PROOF * FK_TLOG_HASH_LEN);
+    rd = malloc(sizeof *rd);
+    if (!proof || !rd)
+        goto out;
+    fk_tile_reader_init(rd, cp.size, rec_tile_fetch, (void *)log);
+    if ((err = fk_tlog_prove_inclusion(index, cp.size, fk_tile_reader_node, rd, proof,
+                                       FK_TLOG_MAX_PROOF, &np)) ||
+        (err = fk_tlog_verify_inclusion(index, cp.size, eh,
+                                        (const uint8_t(*)[FK_TLOG_HASH_LEN])proof, np, cp.root))) {
+        cli_err("cannot prove the request is in the log (%s); the log's tiles do not match "
+                "its checkpoint", fk_strerror(err));
+        goto out;
+    }
+    size_t cap = REC_RECEIPT_MAX, rlen;
+    receipt = malloc(cap);
+    if (!receipt ||
+        (err = fk_tlog_proof_encode((const uint8_t *)note, note_len, index,
+                                    (const uint8_t(*)[FK_TLOG_HASH_LEN])proof, np, cpnote, cplen,
+                                    receipt, cap, &rlen))) {
+        cli_err("cannot encode the receipt");
+        goto out;
+    }
+    char defout[4096];
+    if (!out) {
+        snprintf(defout, sizeof defout, "%s.request-%llu.tlog-proof", file,
+                 (unsigned long long)index);
+        out = defout;
+    }
+    cli_out o;
+    if (cli_out_open(&o, out, 0))
+        goto out;
+    if (cli_write_all(o.fd, receipt, rlen) || cli_out_commit(&o)) {
+        cli_out_abort(&o);
+        goto out;
+    }
+    char ehx[65];
+    fk_hex_encode(ehx, eh, 32);
+    printf("request logged at index %llu (tree size %llu)\nentry hash %s\nreceipt %s\n",
+           (unsigned long long)index, (unsigned long long)cp.size, ehx, out);
+    rc = FK_EXIT_OK;
+out:
+    free(auth);
+    free(body);
+    free(cpnote);
+    free(receipt);
+    free(proof);
+    free(rd);
+    fk_requester_key_wipe(&k);
+    return rc;
+}
+
+int cmd_request_main(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "keygen"))
+        return keygen_main(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "public"))
+        return public_main(argc - 1, argv + 1);
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("usage: fairkey " USAGE "\n");
+        return FK_EXIT_OK;
+    }
+    return file_main(argc, argv);
+}
