@@ -211,8 +211,17 @@ fk_err fki_lagrange0(uint8_t out[32], unsigned xi, const unsigned *idx, size_t m
     int seen = 0;
     fk_err err = FK_OK;
 
-    if (xi == 0)
+    /* Indices are share numbers; a bitmap over 16 bits finds duplicates. */
+    uint8_t seenmap[0x10000 / 8];
+
+    if (xi == 0 || xi > 0xffff)
         return FK_ERR_INVALID;
+    memset(seenmap, 0, sizeof seenmap);
+    for (size_t j = 0; j < m; j++) {
+        if (idx[j] == 0 || idx[j] > 0xffff || (seenmap[idx[j] >> 3] >> (idx[j] & 7) & 1))
+            return FK_ERR_INVALID;
+        seenmap[idx[j] >> 3] |= (uint8_t)(1u << (idx[j] & 7));
+    }
     fki_scalar_from_uint(num, 1);
     fki_scalar_from_uint(den, 1);
     fki_scalar_from_uint(xis, xi);
