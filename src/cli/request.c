@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "agent/recovery.h"
@@ -123,49 +122,6 @@ static int hash_file(const char *path, uint8_t out[32])
     return ok ? 0 : -1;
 }
 
-/* The log's add answer: {"index": N, "checkpoint": "<signed note>"}, or text
- * whose first line is the index ("N" or "index N") followed by the signed
- * checkpoint. */
-static int parse_add_answer(const uint8_t *body, size_t len, uint64_t *index, char **cp, size_t *cplen)
-{
-    json_error_t je;
-    json_t *o = json_loadb((const char *)body, len, 0, &je);
-    if (o) {
-        json_t *i = json_object_get(o, "index"), *c = json_object_get(o, "checkpoint");
-        int ok = json_is_integer(i) && json_integer_value(i) >= 0 && json_is_string(c);
-        if (ok) {
-            *index = (uint64_t)json_integer_value(i);
-            *cp = strdup(json_string_value(c));
-            *cplen = strlen(*cp);
-        }
-        json_decref(o);
-        return ok && *cp ? 0 : -1;
-    }
-    const char *p = (const char *)body, *end = p + len;
-    const char *nl = memchr(p, '\n', len);
-    if (!nl)
-        return -1;
-    if ((size_t)(nl - p) > 6 && !memcmp(p, "index ", 6))
-        p += 6;
-    char num[32];
-    if (nl - p <= 0 || (size_t)(nl - p) >= sizeof num)
-        return -1;
-    memcpy(num, p, (size_t)(nl - p));
-    num[nl - p] = 0;
-    char *e;
-    unsigned long long v = strtoull(num, &e, 10);
-    if (*e || (num[0] == '0' && num[1]))
-        return -1;
-    *index = v;
-    *cplen = (size_t)(end - nl - 1);
-    *cp = malloc(*cplen + 1);
-    if (!*cp)
-        return -1;
-    memcpy(*cp, nl + 1, *cplen);
-    (*cp)[*cplen] = 0;
-    return 0;
-}
-
 static int file_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -200,10 +156,7 @@ static int file_main(int argc, char **argv)
     size_t note_len;
     uint8_t *body = NULL;
     size_t blen = 0;
-    char *cpnote = NULL, *receipt = NULL;
-    size_t cplen = 0;
-    uint8_t(*proof)[FK_TLOG_HASH_LEN] = NULL;
-    fk_tile_reader *rd = NULL;
+    char *receipt = NULL;
     memset(&k, 0, sizeof k);
     memset(&r, 0, sizeof r);
     if (!(auth = rec_load_authority(authp)) || rec_load_requester_key(keyp, &k) ||
@@ -232,50 +185,44 @@ static int file_main(int argc, char **argv)
         cli_err("cannot reach the log at %s (%s); check --log", log, fk_strerror(err));
         goto out;
     }
-    uint64_t index;
-    if (status != 200 || parse_add_answer(body, blen, &index, &cpnote, &cplen)) {
+    /* The log answers with a C2SP tlog-proof: index, inclusion proof and
+     * signed checkpoint.  Check it, then add the request as extra data. */
+    fk_tlog_proof *lp = malloc(sizeof *lp);
+    if (!lp)
+        goto out;
+    if (status != 200 || fk_tlog_proof_parse(lp, (const char *)body, blen)) {
         cli_err("the log refused the request (HTTP %ld: %.*s)", status,
                 (int)(blen > 200 ? 200 : blen), body ? (const char *)body : "");
+        free(lp);
         goto out;
     }
-    /* Check the checkpoint (signature when we know the key) and build the
-     * inclusion proof from the log's tiles. */
+    uint64_t index = lp->index;
     fk_note nt;
     fk_checkpoint cp;
-    if (fk_note_parse(&nt, cpnote, cplen) || fk_checkpoint_parse(&cp, nt.text, nt.text_len) ||
-        (vkeyp && fk_checkpoint_open(&cp, NULL, cpnote, cplen, vkey.name, &vkey, 1, NULL))) {
-        cli_err("the log answered with a checkpoint that does not verify; do not trust this log");
-        goto out;
-    }
-    if (index >= cp.size) {
-        cli_err("the log's checkpoint does not cover the entry it returned; do not trust this log");
-        goto out;
-    }
     uint8_t eh[32];
-    size_t np = 0;
     fk_request_entry_hash(eh, note, note_len);
-    proof = malloc(FK_TLOG_MAX_PROOF * FK_TLOG_HASH_LEN);
-    rd = malloc(sizeof *rd);
-    if (!proof || !rd)
-        goto out;
-    fk_tile_reader_init(rd, cp.size, rec_tile_fetch, (void *)log);
-    if ((err = fk_tlog_prove_inclusion(index, cp.size, fk_tile_reader_node, rd, proof,
-                                       FK_TLOG_MAX_PROOF, &np)) ||
-        (err = fk_tlog_verify_inclusion(index, cp.size, eh,
-                                        (const uint8_t(*)[FK_TLOG_HASH_LEN])proof, np, cp.root))) {
-        cli_err("cannot prove the request is in the log (%s); the log's tiles do not match "
-                "its checkpoint", fk_strerror(err));
+    if (fk_note_parse(&nt, lp->checkpoint, lp->checkpoint_len) ||
+        fk_checkpoint_parse(&cp, nt.text, nt.text_len) ||
+        (vkeyp && fk_checkpoint_open(&cp, NULL, lp->checkpoint, lp->checkpoint_len, vkey.name,
+                                     &vkey, 1, NULL)) ||
+        index >= cp.size ||
+        fk_tlog_verify_inclusion(index, cp.size, eh, (const uint8_t(*)[FK_TLOG_HASH_LEN])lp->proof,
+                                 lp->nproof, cp.root)) {
+        cli_err("the log's receipt does not verify (checkpoint or inclusion proof); do not trust this log");
+        free(lp);
         goto out;
     }
     size_t cap = REC_RECEIPT_MAX, rlen;
     receipt = malloc(cap);
     if (!receipt ||
         (err = fk_tlog_proof_encode((const uint8_t *)note, note_len, index,
-                                    (const uint8_t(*)[FK_TLOG_HASH_LEN])proof, np, cpnote, cplen,
-                                    receipt, cap, &rlen))) {
+                                    (const uint8_t(*)[FK_TLOG_HASH_LEN])lp->proof, lp->nproof,
+                                    lp->checkpoint, lp->checkpoint_len, receipt, cap, &rlen))) {
         cli_err("cannot encode the receipt");
+        free(lp);
         goto out;
     }
+    free(lp);
     char defout[4096];
     if (!out) {
         snprintf(defout, sizeof defout, "%s.request-%llu.tlog-proof", file,
@@ -297,10 +244,7 @@ static int file_main(int argc, char **argv)
 out:
     free(auth);
     free(body);
-    free(cpnote);
     free(receipt);
-    free(proof);
-    free(rd);
     fk_requester_key_wipe(&k);
     return rc;
 }
