@@ -16,7 +16,7 @@ expect_fail() {
     local want=$1; shift
     set +e; "$@" >out.txt 2>err.txt; local got=$?; set -e
     [ "$got" = "$want" ] || { cat err.txt >&2; fail "'$*' exited $got, expected $want"; }
-    grep -q '^fairkey: ' err.txt || fail "'$*' printed no 'fairkey:' error line"
+    grep -qE '^(fairkey:|usage: fairkey) ' err.txt || fail "'$*' printed no 'fairkey:' or usage line"
 }
 mode_of() { stat -c %a "$1"; }
 # tamper IN OUT PREFIX: change the first character after PREFIX on the line
