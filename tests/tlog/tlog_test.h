@@ -2,6 +2,10 @@
 #ifndef FK_TLOG_TEST_H
 #define FK_TLOG_TEST_H
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
+
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
