@@ -63,6 +63,14 @@ void fk_header_clear(fk_header *h);
 fk_err fk_header_parse(fk_header *h, const uint8_t *buf, size_t len, size_t *consumed);
 /* Check the header MAC for file_key (constant-time). FK_ERR_HMAC on mismatch. */
 fk_err fk_header_verify_mac(const fk_header *h, const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
+/* Build a header from n >= 1 stanzas (deep-copied) and MAC it under file_key.
+ * FK_ERR_INVALID for an empty or non-VCHAR argument, FK_ERR_LIMIT if the
+ * encoding would exceed FK_AGE_MAX_HEADER_LEN. */
+fk_err fk_header_build(fk_header *h, const fk_stanza *stanzas, size_t n,
+                       const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
+/* Serialize a parsed or built header: the MAC input, " ", base64 MAC, LF.
+ * *out is malloc'd; the bytes equal what fk_header_parse consumed. */
+fk_err fk_header_encode(const fk_header *h, uint8_t **out, size_t *outlen);
 
 /* ---- recipients and identities ------------------------------------------
  * A recipient wraps a file key into one stanza.  An identity unwraps: given
@@ -99,6 +107,8 @@ struct fk_identity {
     void *state;
 };
 
+/* Both call ops->destroy (which releases state) and then free() the struct,
+ * so recipients and identities made by other modules must be malloc'd. */
 void fk_recipient_free(fk_recipient *r);
 void fk_identity_free(fk_identity *id);
 
@@ -124,13 +134,26 @@ fk_err fk_filekey_identity_new(fk_identity **out, const uint8_t file_key[FK_AGE_
 /* Parse any recipient string this library knows ("age1...", plus types
  * registered by other modules, e.g. "age1fairkey1..."). */
 fk_err fk_recipient_parse(fk_recipient **out, const char *s);
+/* Parse one identity string: "AGE-SECRET-KEY-1..." (X25519).  Post-quantum,
+ * tagged and plugin identities ("AGE-SECRET-KEY-PQ-1...", "AGE-PLUGIN-...")
+ * give FK_ERR_UNSUPPORTED; anything else FK_ERR_INVALID. */
+fk_err fk_identity_parse(fk_identity **out, const char *s);
 /* Parse an identity file's contents: lines of "AGE-SECRET-KEY-1...", '#'
  * comments and blank lines.  Appends to *ids (realloc'd), *nids updated. */
 fk_err fk_identity_file_parse(fk_identity ***ids, size_t *nids, const char *text, size_t len);
 
 /* ---- whole-file encryption and decryption on file descriptors -----------
- * The payload is processed in parallel across threads; memory is bounded by
- * threads * FK_AGE_BATCH_CHUNKS * 64 KiB regardless of the file size. */
+ * The payload is processed in parallel: worker threads seal or open the
+ * chunks of one batch (threads * FK_AGE_BATCH_CHUNKS chunks) while the
+ * calling thread writes the previous batch and reads the next.  Memory does
+ * not grow with the file: two batches of input and output,
+ *   4 * threads * FK_AGE_BATCH_CHUNKS * (64 KiB + 16) bytes,
+ * at most 16.8 MB with FK_AGE_MAX_THREADS, plus the header (at most
+ * FK_AGE_MAX_HEADER_LEN while it is parsed) and 64 KiB for armor. */
+#define FK_AGE_BATCH_CHUNKS 4
+/* More workers than this do not help (memory bandwidth), and the cap keeps
+ * the memory bound above true on any machine. */
+#define FK_AGE_MAX_THREADS 16
 
 /* Called after the file key is unwrapped and the header MAC verified, before
  * any plaintext is released.  Returning non-zero aborts decryption with that
@@ -147,6 +170,10 @@ typedef struct fk_decrypt_opts {
     unsigned threads;   /* 0: one per online CPU */
     fk_header_check_fn check;  /* optional */
     void *check_ctx;
+    /* 0: detect (armored if, after optional whitespace, the input starts
+     * with "-----BEGIN"; a wrong label is then an armor failure);
+     * 1: the input must be armored; -1: the input must be binary. */
+    int armor;
 } fk_decrypt_opts;
 
 typedef struct fk_decrypt_info {

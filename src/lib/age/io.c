@@ -1,0 +1,111 @@
+/*
+ * Byte sources and sinks for the age module: a plain fd, or ASCII armor
+ * decoded/encoded on the fly.  No buffering of their own on the binary path,
+ * so payload batches go straight between the kernel and the batch buffers.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "age/internal.h"
+
+fk_err fki_read_full(int fd, uint8_t *buf, size_t n, size_t *got)
+{
+    size_t have = 0;
+    while (have < n) {
+        ssize_t r = read(fd, buf + have, n - have);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            *got = have;
+            return FK_ERR_IO;
+        }
+        if (r == 0)
+            break;
+        have += (size_t)r;
+    }
+    *got = have;
+    return FK_OK;
+}
+
+fk_err fki_write_all(int fd, const uint8_t *buf, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return FK_ERR_IO;
+        }
+        buf += w;
+        n -= (size_t)w;
+    }
+    return FK_OK;
+}
+
+static size_t take_pending(fki_src *s, uint8_t *buf, size_t n)
+{
+    size_t k = s->npend < n ? s->npend : n;
+    if (k) {
+        memcpy(buf, s->pend, k);
+        s->pend += k;
+        s->npend -= k;
+    }
+    return k;
+}
+
+fk_err fki_src_read_full(fki_src *s, uint8_t *buf, size_t n, size_t *got)
+{
+    size_t have = take_pending(s, buf, n), g = 0;
+    fk_err err = FK_OK;
+
+    if (s->armor) {
+        while (have < n && !s->eof) {
+            err = fki_armor_read(s->armor, buf + have, n - have, &g);
+            if (err != FK_OK)
+                break;
+            if (g == 0)
+                s->eof = 1;
+            have += g;
+        }
+    } else if (have < n && !s->eof) {
+        err = fki_read_full(s->fd, buf + have, n - have, &g);
+        have += g;
+        if (err == FK_OK && have < n)
+            s->eof = 1;
+    }
+    *got = have;
+    return err;
+}
+
+fk_err fki_src_read_some(fki_src *s, uint8_t *buf, size_t n, size_t *got)
+{
+    size_t have = take_pending(s, buf, n);
+    *got = have;
+    if (have || s->eof || n == 0)
+        return FK_OK;
+    if (s->armor) {
+        fk_err err = fki_armor_read(s->armor, buf, n, got);
+        if (err == FK_OK && *got == 0)
+            s->eof = 1;
+        return err;
+    }
+    for (;;) {
+        ssize_t r = read(s->fd, buf, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return FK_ERR_IO;
+        if (r == 0)
+            s->eof = 1;
+        *got = (size_t)r;
+        return FK_OK;
+    }
+}
+
+fk_err fki_sink_write(fki_sink *s, const uint8_t *buf, size_t n)
+{
+    if (s->armor)
+        return fki_armor_write(s->armor, buf, n);
+    return fki_write_all(s->fd, buf, n);
+}

@@ -1,0 +1,431 @@
+/*
+ * The age STREAM payload (C2SP age, "Payload"), in parallel.
+ *
+ * Chunks are independent: chunk i is sealed under the payload key with nonce
+ * uint88be(i) || last-flag.  The calling thread reads a batch of chunks into
+ * one buffer, worker threads seal or open the batch's chunks (interleaved,
+ * chunk j to worker j mod T) into a second buffer, and while they work the
+ * calling thread writes the previous batch and reads the next.  Two batches
+ * are in flight, so memory is 2 * (input + output) * batch size.
+ *
+ * Which chunk is the last one is known by reading one byte ahead: the byte
+ * past a full batch is carried over into the next batch.
+ *
+ * Decryption releases plaintext exactly as the reference implementation's
+ * streaming reader does (CCTV checks this): chunks in order, each only after
+ * its tag verifies; a full-size chunk is opened as non-final and, failing
+ * that, as final; a final chunk followed by more data, or a non-final chunk at
+ * the end of input, is released and then reported as FK_ERR_PAYLOAD.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "age/internal.h"
+
+#define MAX_BATCH (FK_AGE_MAX_THREADS * FK_AGE_BATCH_CHUNKS)
+
+enum { ST_FAIL = 0, ST_MORE = 1, ST_LAST = 2 };
+
+typedef struct batch {
+    uint8_t *in, *out;
+    size_t n;        /* chunks in this batch (>= 1) */
+    uint64_t first;  /* STREAM counter of chunk 0 */
+    int more;        /* input continues after this batch (lookahead byte held) */
+    fk_err read_err; /* the read that filled this batch failed after n chunks */
+    size_t len[MAX_BATCH];
+    uint8_t st[MAX_BATCH];
+} batch;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    unsigned nthreads, started, pending, gen;
+    int quit, enc, crypto_failed;
+    batch *job;
+    uint8_t key[FKI_PAYLOAD_KEY_LEN];
+    pthread_t tid[FK_AGE_MAX_THREADS];
+} pool;
+
+typedef struct worker_arg {
+    pool *p;
+    unsigned idx;
+} worker_arg;
+
+static void set_nonce(uint8_t nonce[12], uint64_t counter, int last)
+{
+    memset(nonce, 0, 12);
+    for (int i = 0; i < 8; i++)
+        nonce[10 - i] = (uint8_t)(counter >> (8 * i));
+    nonce[11] = last ? 1 : 0;
+}
+
+static int seal(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len, uint64_t ctr,
+                int last)
+{
+    uint8_t nonce[12];
+    int n = 0, m = 0;
+    set_nonce(nonce, ctr, last);
+    return EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1 &&
+           (len == 0 || EVP_EncryptUpdate(ctx, out, &n, in, (int)len) == 1) &&
+           EVP_EncryptFinal_ex(ctx, out + n, &m) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, FK_AGE_TAG_LEN, out + len) == 1;
+}
+
+/* Open len bytes (tag included) into out; wipes out on failure. */
+static int open_chunk(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len,
+                      uint64_t ctr, int last)
+{
+    uint8_t nonce[12];
+    size_t mlen = len - FK_AGE_TAG_LEN;
+    int n = 0, m = 0, ok;
+    set_nonce(nonce, ctr, last);
+    ok = EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, FK_AGE_TAG_LEN, (void *)(in + mlen)) == 1 &&
+         (mlen == 0 || EVP_DecryptUpdate(ctx, out, &n, in, (int)mlen) == 1) &&
+         EVP_DecryptFinal_ex(ctx, out + n, &m) == 1;
+    if (!ok)
+        fk_wipe(out, mlen);
+    return ok;
+}
+
+/* Chunk j is the last of the input (a read error leaves that unknown, and
+ * every chunk before it is then treated as not the last). */
+static int is_end(const batch *b, size_t j)
+{
+    return !b->more && b->read_err == FK_OK && j == b->n - 1;
+}
+
+static void crypt_chunk(pool *p, EVP_CIPHER_CTX *ctx, batch *b, size_t j)
+{
+    uint64_t ctr = b->first + j;
+    size_t len = b->len[j];
+    int at_end = is_end(b, j);
+
+    if (p->enc) {
+        if (!seal(ctx, b->out + j * FKI_CT_CHUNK_LEN, b->in + j * FK_AGE_CHUNK_LEN, len, ctr,
+                  at_end))
+            b->st[j] = ST_FAIL;
+        else
+            b->st[j] = ST_LAST;
+        return;
+    }
+    const uint8_t *in = b->in + j * FKI_CT_CHUNK_LEN;
+    uint8_t *out = b->out + j * FK_AGE_CHUNK_LEN;
+    b->st[j] = ST_FAIL;
+    /* Only the first chunk may be empty, and only as the whole payload. */
+    if (len < FK_AGE_TAG_LEN || (len == FK_AGE_TAG_LEN && ctr != 0))
+        return;
+    if (len < FKI_CT_CHUNK_LEN) {
+        if (open_chunk(ctx, out, in, len, ctr, 1))
+            b->st[j] = ST_LAST;
+        return;
+    }
+    /* A full chunk: try the flag its position suggests, then the other. */
+    if (open_chunk(ctx, out, in, len, ctr, at_end))
+        b->st[j] = at_end ? ST_LAST : ST_MORE;
+    else if (open_chunk(ctx, out, in, len, ctr, !at_end))
+        b->st[j] = at_end ? ST_MORE : ST_LAST;
+}
+
+static void *worker(void *arg)
+{
+    worker_arg *wa = arg;
+    pool *p = wa->p;
+    unsigned seen = 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER *c = fki_chacha20_poly1305();
+    /* One context per worker: the key schedule is set once, then each chunk
+     * only re-initialises the nonce. */
+    int ok = ctx && c && EVP_CipherInit_ex(ctx, c, NULL, p->key, NULL, p->enc) == 1;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->gen == seen && !p->quit)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->quit)
+            break;
+        seen = p->gen;
+        batch *b = p->job;
+        pthread_mutex_unlock(&p->mu);
+        for (size_t j = wa->idx; j < b->n; j += p->nthreads) {
+            if (ok)
+                crypt_chunk(p, ctx, b, j);
+            else
+                b->st[j] = ST_FAIL;
+        }
+        pthread_mutex_lock(&p->mu);
+        if (!ok)
+            p->crypto_failed = 1;
+        if (--p->pending == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    EVP_CIPHER_CTX_free(ctx);
+    return NULL;
+}
+
+static void dispatch(pool *p, batch *b)
+{
+    pthread_mutex_lock(&p->mu);
+    p->job = b;
+    p->pending = p->nthreads;
+    p->gen++;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void wait_batch(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->pending)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+unsigned fki_threads(unsigned requested)
+{
+    if (requested == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        requested = n > 0 ? (unsigned)n : 1;
+    }
+    return requested > FK_AGE_MAX_THREADS ? FK_AGE_MAX_THREADS : requested;
+}
+
+static fk_err pool_start(pool *p, worker_arg *wa, unsigned threads, int enc,
+                         const uint8_t key[FKI_PAYLOAD_KEY_LEN])
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->enc = enc;
+    p->nthreads = threads;
+    memcpy(p->key, key, FKI_PAYLOAD_KEY_LEN);
+    if (!fki_chacha20_poly1305())
+        return FK_ERR_CRYPTO;
+    for (; p->started < threads; p->started++) {
+        wa[p->started].p = p;
+        wa[p->started].idx = p->started;
+        if (pthread_create(&p->tid[p->started], NULL, worker, &wa[p->started]) != 0)
+            break;
+    }
+    if (p->started == 0)
+        return FK_ERR_NOMEM;
+    /* Fewer threads than asked for still work: chunks are spread over
+     * however many started. */
+    p->nthreads = p->started;
+    return FK_OK;
+}
+
+static void pool_stop(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->started; i++)
+        pthread_join(p->tid[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    fk_wipe(p->key, sizeof p->key);
+}
+
+/* Fill b from the source.  in_chunk is the input size of a full chunk;
+ * carry is the lookahead byte of the previous batch (-1 for none). */
+static void fill_batch(fki_src *src, batch *b, size_t nmax, size_t in_chunk, int carry,
+                       uint64_t first)
+{
+    size_t cap = nmax * in_chunk + 1, have = 0, got = 0, data;
+    if (carry >= 0)
+        b->in[have++] = (uint8_t)carry;
+    b->read_err = fki_src_read_full(src, b->in + have, cap - have, &got);
+    have += got;
+    b->more = b->read_err == FK_OK && have == cap;
+    data = b->more ? cap - 1 : have;
+    if (b->read_err != FK_OK)
+        data = data / in_chunk * in_chunk; /* only whole chunks before an error */
+    b->n = (data + in_chunk - 1) / in_chunk;
+    b->first = first;
+    if (b->n == 0 && b->read_err == FK_OK)
+        b->n = 1; /* the empty payload: one empty chunk */
+    for (size_t j = 0; j < b->n; j++)
+        b->len[j] = data - j * in_chunk < in_chunk ? data - j * in_chunk : in_chunk;
+}
+
+static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_LEN],
+                  unsigned threads, int enc, uint64_t *written)
+{
+    size_t in_chunk = enc ? FK_AGE_CHUNK_LEN : FKI_CT_CHUNK_LEN;
+    size_t out_chunk = enc ? FKI_CT_CHUNK_LEN : FK_AGE_CHUNK_LEN;
+    unsigned t = fki_threads(threads);
+    size_t nmax = (size_t)t * FK_AGE_BATCH_CHUNKS;
+    size_t incap = nmax * in_chunk + 1, outcap = nmax * out_chunk;
+    batch *bs = calloc(2, sizeof *bs);
+    worker_arg wa[FK_AGE_MAX_THREADS];
+    pool p;
+    fk_err err = FK_OK;
+    int busy = 0; /* a batch is with the workers */
+    uint64_t total = 0;
+
+    if (!bs)
+        return FK_ERR_NOMEM;
+    for (int i = 0; i < 2; i++)
+        if (!(bs[i].in = malloc(incap)) || !(bs[i].out = malloc(outcap)))
+            err = FK_ERR_NOMEM;
+    if (err == FK_OK && (err = pool_start(&p, wa, t, enc, key)) != FK_OK)
+        pool_stop(&p);
+    if (err != FK_OK)
+        goto out;
+
+    batch *cur = &bs[0], *next = &bs[1];
+    fill_batch(in, cur, nmax, in_chunk, -1, 0);
+    if (cur->n == 0) { /* nothing whole before a read error */
+        err = cur->read_err;
+        goto stop;
+    }
+    dispatch(&p, cur);
+    busy = 1;
+    for (;;) {
+        size_t bytes = 0;
+        fk_err verdict = FK_OK;
+        int stop = !cur->more;
+
+        if (cur->more)
+            fill_batch(in, next, nmax, in_chunk, cur->in[nmax * in_chunk], cur->first + cur->n);
+        wait_batch(&p);
+        busy = 0;
+        if (p.crypto_failed) {
+            err = FK_ERR_CRYPTO;
+            break;
+        }
+        if (enc) {
+            for (size_t j = 0; j < cur->n; j++)
+                bytes += cur->len[j] + FK_AGE_TAG_LEN;
+        } else {
+            for (size_t j = 0; j < cur->n; j++) {
+                int at_end = is_end(cur, j);
+                if (cur->st[j] == ST_FAIL) {
+                    verdict = FK_ERR_PAYLOAD;
+                    break;
+                }
+                bytes += cur->len[j] - FK_AGE_TAG_LEN;
+                if (cur->st[j] == ST_LAST && !at_end) { /* data after the final chunk */
+                    verdict = FK_ERR_PAYLOAD;
+                    break;
+                }
+                if (cur->st[j] == ST_MORE && at_end) { /* ends without a final chunk */
+                    verdict = FK_ERR_PAYLOAD;
+                    break;
+                }
+            }
+        }
+        if (verdict == FK_OK && cur->read_err != FK_OK) {
+            verdict = cur->read_err;
+            stop = 1;
+        }
+        if (verdict != FK_OK)
+            stop = 1;
+        /* A read error in the next batch: its whole chunks still go through. */
+        if (!stop && next->n == 0) {
+            verdict = next->read_err;
+            stop = 1;
+        }
+        if (!stop) {
+            dispatch(&p, next);
+            busy = 1;
+        }
+        if (bytes) {
+            fk_err werr = fki_sink_write(out, cur->out, bytes);
+            if (werr != FK_OK) {
+                err = werr;
+                break;
+            }
+            total += enc ? 0 : bytes;
+        }
+        if (stop) {
+            err = verdict;
+            break;
+        }
+        batch *tmp = cur;
+        cur = next;
+        next = tmp;
+    }
+    if (busy)
+        wait_batch(&p);
+stop:
+    pool_stop(&p);
+out:
+    for (int i = 0; i < 2; i++) {
+        if (bs[i].in) {
+            fk_wipe(bs[i].in, incap);
+            free(bs[i].in);
+        }
+        if (bs[i].out) {
+            fk_wipe(bs[i].out, outcap);
+            free(bs[i].out);
+        }
+    }
+    free(bs);
+    if (written)
+        *written = total;
+    return err;
+}
+
+fk_err fki_payload_key(uint8_t key[FKI_PAYLOAD_KEY_LEN], const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
+                       const uint8_t nonce[FK_AGE_NONCE_LEN])
+{
+    return fki_hkdf_sha256(key, FKI_PAYLOAD_KEY_LEN, file_key, FK_AGE_FILE_KEY_LEN, nonce,
+                           FK_AGE_NONCE_LEN, "payload");
+}
+
+fk_err fki_stream_encrypt(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_LEN],
+                          unsigned threads)
+{
+    return run(in, out, key, threads, 1, NULL);
+}
+
+fk_err fki_stream_decrypt(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_LEN],
+                          unsigned threads, uint64_t *written)
+{
+    return run(in, out, key, threads, 0, written);
+}
+
+fk_err fki_payload_encrypt_fd(int in_fd, int out_fd, const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
+                              const uint8_t nonce[FK_AGE_NONCE_LEN], unsigned threads)
+{
+    fki_src src = {.fd = in_fd};
+    fki_sink sink = {.fd = out_fd};
+    uint8_t key[FKI_PAYLOAD_KEY_LEN];
+    fk_err err = fki_payload_key(key, file_key, nonce);
+    if (err == FK_OK)
+        err = fki_write_all(out_fd, nonce, FK_AGE_NONCE_LEN);
+    if (err == FK_OK)
+        err = fki_stream_encrypt(&src, &sink, key, threads);
+    fk_wipe(key, sizeof key);
+    return err;
+}
+
+fk_err fki_payload_decrypt_fd(int in_fd, int out_fd, const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
+                              unsigned threads, uint64_t *written)
+{
+    fki_src src = {.fd = in_fd};
+    fki_sink sink = {.fd = out_fd};
+    uint8_t nonce[FK_AGE_NONCE_LEN], key[FKI_PAYLOAD_KEY_LEN];
+    size_t got = 0;
+    fk_err err = fki_read_full(in_fd, nonce, sizeof nonce, &got);
+    if (written)
+        *written = 0;
+    if (err == FK_OK && got != sizeof nonce)
+        err = FK_ERR_HEADER;
+    if (err == FK_OK)
+        err = fki_payload_key(key, file_key, nonce);
+    if (err == FK_OK)
+        err = fki_stream_decrypt(&src, &sink, key, threads, written);
+    fk_wipe(key, sizeof key);
+    return err;
+}
