@@ -13,3 +13,4 @@ FK_COMMAND("request", cmd_request_main, "file a recovery request in the transpar
 FK_COMMAND("recover", cmd_recover_main, "recover a file from t escrow agents' answers to a logged request")
 FK_COMMAND("agent", cmd_agent_main, "run an escrow agent (agent serve), list or approve pending requests")
 FK_COMMAND("audit", cmd_audit_main, "report logged recovery requests for your files; verify the log")
+FK_COMMAND("log", cmd_log_main, "run a transparency log (serve) or check one (verify)")

@@ -57,6 +57,7 @@ struct fki_net_response {
     const char *cache_control;  /* NULL = no Cache-Control header */
     const void *body;
     size_t body_len;
+    void *body_free;            /* if set, free()d by the server once copied */
     const char *extra_name[FKI_NET_MAX_EXTRA_HEADERS];  /* NULL-terminated */
     const char *extra_value[FKI_NET_MAX_EXTRA_HEADERS];
 };

@@ -73,6 +73,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const struct fki_net_r
 {
     int status;
     struct MHD_Response *mr = make_response(r, &status);
+    free(r->body_free);
     if (!mr)
         return MHD_NO;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, mr);
@@ -102,6 +103,7 @@ void fki_net_complete(fki_net_deferred *d, const struct fki_net_response *resp)
 {
     int status = 500;
     struct MHD_Response *mr = make_response(resp, &status);
+    free(resp->body_free);
     d->ready = mr;   /* NULL: the access handler closes the connection */
     d->ready_status = status;
     /* MHD's resume takes its internal lock; the daemon thread reads d->ready

@@ -1,0 +1,318 @@
+/*
+ * fairkey log serve | verify - run the transparency log; check a log from
+ * the outside (signature, consistency, inclusion, full replay from tiles).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log/log.h"
+#include "net/net.h"
+
+#define SERVE_USAGE \
+    "log serve --dir DIR --listen HOST:PORT [--origin NAME] [--batch-ms MS] [--batch-max N]"
+#define VERIFY_USAGE \
+    "log verify --log URL --vkey VKEY [--since FILE] [--entry FILE | --index N] [--follow]"
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    if (!s[0] || s[0] == '-' || s[0] == '+')
+        return 0;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > max)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
+        {"origin", required_argument, NULL, 'o'}, {"batch-ms", required_argument, NULL, 'b'},
+        {"batch-max", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct fki_logd_config cfg = {0};
+    unsigned long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': cfg.dir = optarg; break;
+        case 'l': cfg.listen = optarg; break;
+        case 'o': cfg.origin = optarg; break;
+        case 'b':
+            if (!parse_uint(optarg, FKI_LOG_MAX_BATCH_MS, &v) || !v) {
+                cli_err("--batch-ms must be 1..%u milliseconds", FKI_LOG_MAX_BATCH_MS);
+                return FK_EXIT_USAGE;
+            }
+            cfg.batch_ms = (unsigned)v;
+            break;
+        case 'm':
+            if (!parse_uint(optarg, FKI_LOG_MAX_BATCH_MAX, &v) || !v) {
+                cli_err("--batch-max must be 1..%u entries", FKI_LOG_MAX_BATCH_MAX);
+                return FK_EXIT_USAGE;
+            }
+            cfg.batch_max = (unsigned)v;
+            break;
+        case 'h':
+            printf("usage: fairkey %s\n", SERVE_USAGE);
+            return FK_EXIT_OK;
+        default:
+            return cli_usage(SERVE_USAGE);
+        }
+    }
+    if (optind != argc || !cfg.dir || !cfg.listen)
+        return cli_usage(SERVE_USAGE);
+
+    /* Signals go to sigwait() below, not to the server's threads. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
+    fki_logd *d;
+    fk_err e = fki_logd_start(&d, &cfg, vkey, sizeof vkey);
+    if (e == FK_ERR_POLICY) {
+        cli_err("%s/log.key belongs to another origin; drop --origin or use another --dir",
+                cfg.dir);
+        return FK_EXIT_FAIL;
+    }
+    if (e == FK_ERR_NET) {
+        cli_err("cannot listen on %s (address in use?); pick another --listen", cfg.listen);
+        return FK_EXIT_FAIL;
+    }
+    if (e == FK_ERR_INVALID) {
+        cli_err("bad --listen '%s' or key file; use HOST:PORT such as 127.0.0.1:8080", cfg.listen);
+        return FK_EXIT_USAGE;
+    }
+    if (e) {
+        cli_err("cannot start the log in %s: %s; check the directory and its files", cfg.dir,
+                fk_strerror(e));
+        return FK_EXIT_FAIL;
+    }
+    /* stdout: line 1 the verifier key, line 2 the URL (scripts read both). */
+    char host[256];
+    uint16_t port;
+    fki_net_parse_listen(cfg.listen, host, sizeof host, &port);
+    int v6 = strchr(host, ':') != NULL;
+    printf("%s\nhttp://%s%s%s:%u\n", vkey, v6 ? "[" : "", host[0] ? host : "127.0.0.1",
+           v6 ? "]" : "", (unsigned)fki_logd_port(d));
+    fflush(stdout);
+    int sig;
+    sigwait(&set, &sig);
+    fki_logd_stop(d);
+    return FK_EXIT_OK;
+}
+
+static fk_err read_small_file(const char *path, size_t max, char **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? FK_ERR_NOT_FOUND : FK_ERR_IO;
+    char *buf = malloc(max + 1);
+    size_t n = 0;
+    fk_err e = buf ? FK_OK : FK_ERR_NOMEM;
+    while (!e) {
+        ssize_t r = read(fd, buf + n, max + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            e = FK_ERR_IO;
+        else if (r == 0)
+            break;
+        else if ((n += (size_t)r) > max)
+            e = FK_ERR_LIMIT;
+    }
+    close(fd);
+    if (e) {
+        free(buf);
+        return e;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return FK_OK;
+}
+
+static int write_file_atomic(const char *path, const char *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, data, len) == (ssize_t)len && !fsync(fd);
+    if (close(fd) || !ok || rename(tmp, path)) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"log", required_argument, NULL, 'L'},   {"vkey", required_argument, NULL, 'k'},
+        {"since", required_argument, NULL, 's'}, {"entry", required_argument, NULL, 'e'},
+        {"index", required_argument, NULL, 'i'}, {"follow", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    const char *url = NULL, *vkey = NULL, *since = NULL, *entry_file = NULL;
+    int have_index = 0, follow = 0, c;
+    unsigned long long index = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'L': url = optarg; break;
+        case 'k': vkey = optarg; break;
+        case 's': since = optarg; break;
+        case 'e': entry_file = optarg; break;
+        case 'f': follow = 1; break;
+        case 'i': {
+            char *end;
+            errno = 0;
+            index = strtoull(optarg, &end, 10);
+            if (errno || *end || !optarg[0] || optarg[0] == '-') {
+                cli_err("--index must be a decimal entry index");
+                return FK_EXIT_USAGE;
+            }
+            have_index = 1;
+            break;
+        }
+        case 'h':
+            printf("usage: fairkey %s\n", VERIFY_USAGE);
+            return FK_EXIT_OK;
+        default:
+            return cli_usage(VERIFY_USAGE);
+        }
+    }
+    if (optind != argc || !url || !vkey)
+        return cli_usage(VERIFY_USAGE);
+
+    struct fki_log_client cl;
+    fk_err e = fki_log_client_init(&cl, url, vkey);
+    if (e) {
+        cli_err("bad --log URL or --vkey; give http://HOST:PORT and the key 'fairkey log serve' printed");
+        return FK_EXIT_USAGE;
+    }
+    fk_checkpoint cur;
+    char note[FKI_LOG_MAX_CHECKPOINT + 1];
+    if ((e = fki_log_client_checkpoint(&cl, &cur, note))) {
+        cli_err("the log's checkpoint did not verify (%s); check --log and --vkey", fk_strerror(e));
+        return FK_EXIT_FAIL;
+    }
+    char rootb64[64];
+    fk_b64_encode_padded(rootb64, cur.root, FK_TLOG_HASH_LEN);
+    printf("checkpoint %s size %llu root %s: signature ok\n", cur.origin,
+           (unsigned long long)cur.size, rootb64);
+
+    if (since) {
+        char *old_text = NULL;
+        size_t old_len;
+        e = read_small_file(since, FKI_LOG_MAX_CHECKPOINT, &old_text, &old_len);
+        if (e == FK_OK) {
+            fk_checkpoint old;
+            e = fk_checkpoint_open(&old, NULL, old_text, old_len, cl.key.name, &cl.key, 1, NULL);
+            if (e) {
+                free(old_text);
+                cli_err("%s is not a checkpoint signed by this log; remove it to start over", since);
+                return FK_EXIT_FAIL;
+            }
+            e = fki_log_client_consistent(&cl, &old, &cur);
+            free(old_text);
+            if (e) {
+                cli_err("the log is NOT consistent with %s (size %llu): it forked or rolled back (%s); keep both checkpoints as evidence",
+                        since, (unsigned long long)old.size, fk_strerror(e));
+                return FK_EXIT_FAIL;
+            }
+            printf("consistent with %s (size %llu)\n", since, (unsigned long long)old.size);
+        } else if (e != FK_ERR_NOT_FOUND) {
+            cli_err("cannot read %s: %s", since, fk_strerror(e));
+            return FK_EXIT_FAIL;
+        } else {
+            printf("no checkpoint in %s yet: trusting this one from now on\n", since);
+        }
+        if (write_file_atomic(since, note, strlen(note))) {
+            cli_err("cannot write %s; check the directory's permissions", since);
+            return FK_EXIT_FAIL;
+        }
+    }
+
+    if (entry_file) {
+        char *data;
+        size_t len;
+        e = read_small_file(entry_file, FK_TLOG_MAX_ENTRY, &data, &len);
+        if (e) {
+            cli_err("cannot read entry %s (%s); entries are at most 65535 bytes", entry_file,
+                    fk_strerror(e));
+            return FK_EXIT_FAIL;
+        }
+        if (have_index) {
+            uint8_t *got;
+            size_t glen;
+            e = fki_log_client_entry(&cl, &cur, index, &got, &glen);
+            if (!e && (glen != len || memcmp(got, data, len)))
+                e = FK_ERR_NOT_FOUND;
+            if (!e)
+                free(got);
+        } else {
+            uint64_t idx;
+            e = fki_log_client_find(&cl, &cur, (const uint8_t *)data, len, &idx);
+            index = idx;
+        }
+        free(data);
+        if (e) {
+            cli_err("entry %s is not in the log at size %llu (%s)", entry_file,
+                    (unsigned long long)cur.size, fk_strerror(e));
+            return FK_EXIT_FAIL;
+        }
+        printf("entry %s included at index %llu\n", entry_file, index);
+    } else if (have_index) {
+        uint8_t *got;
+        size_t glen;
+        if ((e = fki_log_client_entry(&cl, &cur, index, &got, &glen))) {
+            cli_err("entry %llu could not be proven in the log (%s)", index, fk_strerror(e));
+            return FK_EXIT_FAIL;
+        }
+        free(got);
+        printf("entry %llu included (%zu bytes)\n", index, glen);
+    }
+
+    if (follow) {
+        if ((e = fki_log_client_follow(&cl, &cur))) {
+            cli_err("replaying the log from its tiles failed (%s): the log serves bad data",
+                    fk_strerror(e));
+            return FK_EXIT_FAIL;
+        }
+        printf("followed %llu entries from scratch: tiles and root match\n",
+               (unsigned long long)cur.size);
+    }
+    return FK_EXIT_OK;
+}
+
+int cmd_log_main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage(SERVE_USAGE "\n       fairkey " VERIFY_USAGE);
+    if (!strcmp(argv[1], "serve"))
+        return serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "verify"))
+        return verify(argc - 1, argv + 1);
+    cli_err("unknown 'log %s'; use 'log serve' or 'log verify'", argv[1]);
+    return FK_EXIT_USAGE;
+}

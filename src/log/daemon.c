@@ -1,0 +1,928 @@
+/*
+ * daemon.c - the transparency log daemon: a batching sequencer behind an add
+ * endpoint, and the C2SP tlog-tiles read path.
+ *
+ * One sequencer thread owns the tree.  HTTP threads hash each added entry,
+ * queue it and suspend the connection; every batch_ms (counted from the
+ * oldest pending add) or as soon as batch_max adds are pending, the
+ * sequencer takes a batch, extends the tiles in memory, signs the new
+ * checkpoint, hands everything to storage (durable when it returns), then
+ * publishes the new tree to the read path and answers every waiter with a
+ * C2SP tlog-proof (index, inclusion proof, signed checkpoint).  If storage
+ * fails, every waiter of the batch gets a 5xx and the tree is unchanged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net/net.h"
+
+/* 256^8 = 2^64 leaves: eight tile levels hold any tree we accept. */
+#define LEVELS 8
+/* Rows of a tile's node table: the tile's hashes, then 7 levels above. */
+#define NODE_ROWS 9
+#define NODES_PER_TILE 511
+#define HL FK_TLOG_HASH_LEN
+
+struct item {
+    struct item *next;
+    uint8_t *entry;
+    size_t len;
+    uint8_t leaf[HL];
+    fki_net_deferred *d;
+    struct timespec arrived;
+    uint64_t index;
+    int have_index;     /* index known: a duplicate of a committed entry */
+};
+
+/* All Merkle nodes inside one tile, so a proof reads nodes instead of
+ * rehashing the tile for every entry of a batch. */
+struct nodetab {
+    unsigned width;
+    uint8_t n[NODES_PER_TILE][HL];
+};
+
+/* row r starts at 512 - (512 >> r): 0, 256, 384, ... */
+static unsigned row_off(unsigned r)
+{
+    return 512u - (512u >> r);
+}
+
+static fk_err nodetab_build(struct nodetab *t, const uint8_t *hashes, unsigned width)
+{
+    t->width = width;
+    memcpy(t->n[0], hashes, (size_t)width * HL);
+    for (unsigned r = 1; r < NODE_ROWS; r++) {
+        unsigned cnt = width >> r;
+        for (unsigned i = 0; i < cnt; i++) {
+            fk_err e = fk_tlog_node_hash(t->n[row_off(r) + i], t->n[row_off(r - 1) + 2 * i],
+                                         t->n[row_off(r - 1) + 2 * i + 1]);
+            if (e)
+                return e;
+        }
+    }
+    return FK_OK;
+}
+
+/* The tiles of one level that a batch touched (or the unchanged edge). */
+struct level_tiles {
+    uint64_t base;         /* index of tabs[0] */
+    size_t ntabs;
+    struct nodetab *tabs;
+};
+
+struct tileset {
+    struct level_tiles lv[LEVELS];
+};
+
+/* fk_tlog_node_fn over a tileset. */
+static fk_err tileset_node(void *ctx, unsigned level, uint64_t index, uint8_t out[HL])
+{
+    struct tileset *ts = ctx;
+    unsigned l = level / 8, r = level % 8;
+    if (l >= LEVELS || index > (UINT64_MAX >> r))
+        return FK_ERR_NOT_FOUND;
+    uint64_t first = index << r;            /* first hash of the node at level 8l */
+    uint64_t tile = first >> 8;
+    struct level_tiles *lt = &ts->lv[l];
+    if (tile < lt->base || tile - lt->base >= lt->ntabs)
+        return FK_ERR_NOT_FOUND;
+    struct nodetab *t = &lt->tabs[tile - lt->base];
+    unsigned pos = (unsigned)(first & 255) >> r;
+    if (pos >= (t->width >> r))
+        return FK_ERR_NOT_FOUND;
+    memcpy(out, t->n[row_off(r) + pos], HL);
+    return FK_OK;
+}
+
+static void tileset_free(struct tileset *ts)
+{
+    for (int l = 0; l < LEVELS; l++)
+        free(ts->lv[l].tabs);
+    memset(ts, 0, sizeof *ts);
+}
+
+struct fki_logd {
+    struct fki_log_storage st;
+    fk_note_signer signer;
+    fk_note_verifier verifier;
+    fki_net_server *srv;
+    unsigned batch_ms, batch_max;
+
+    pthread_t thr;
+    int thr_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct item *head, *tail;
+    size_t count, bytes;
+    int stopping;
+
+    /* Published tree: written by the sequencer, read by HTTP threads. */
+    pthread_rwlock_t pub;
+    uint64_t size;
+    char cp[FKI_LOG_MAX_CHECKPOINT + 1];
+    size_t cp_len;
+
+    /* Sequencer-owned: the right edge of the tree. */
+    fk_tlog_frontier frontier;
+    unsigned edge_w[LEVELS];
+    uint8_t edge[LEVELS][FK_TILE_WIDTH][HL];
+    uint8_t *edge_bundle;
+    size_t edge_bundle_len;
+    char *answer;   /* scratch for one tlog-proof answer */
+};
+
+/* ---- time ----------------------------------------------------------------- */
+
+static void now_mono(struct timespec *ts)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+static void add_ms(struct timespec *ts, unsigned ms)
+{
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+static void answer_text(fki_net_deferred *d, int status, const char *msg)
+{
+    struct fki_net_response r = {.status = status, .body = msg, .body_len = strlen(msg)};
+    if (status == 503) {
+        r.extra_name[0] = "Retry-After";
+        r.extra_value[0] = "1";
+    }
+    fki_net_complete(d, &r);
+}
+
+static void free_items(struct item *it)
+{
+    while (it) {
+        struct item *n = it->next;
+        free(it->entry);
+        free(it);
+        it = n;
+    }
+}
+
+/* Fetch callback over storage, for proofs that reach committed tiles. */
+static fk_err storage_fetch(void *ctx, const fk_tile *t, uint8_t *out, size_t cap, size_t *len)
+{
+    struct fki_logd *d = ctx;
+    uint8_t *data;
+    size_t n;
+    fk_err e = d->st.read_tile(d->st.self, t->level, t->index, t->width, &data, &n);
+    if (e)
+        return e;
+    if (n > cap) {
+        free(data);
+        return FK_ERR_STORAGE;
+    }
+    memcpy(out, data, n);
+    *len = n;
+    free(data);
+    return FK_OK;
+}
+
+/* Answer one waiter with a tlog-proof for index in the published tree. */
+static void answer_proof(struct fki_logd *d, struct item *it, uint64_t size, fk_tlog_node_fn fn,
+                         void *ctx)
+{
+    uint8_t proof[FK_TLOG_MAX_PROOF][HL];
+    size_t np = 0, len = 0;
+    fk_err e = fk_tlog_prove_inclusion(it->index, size, fn, ctx, proof, FK_TLOG_MAX_PROOF, &np);
+    if (!e)
+        e = fk_tlog_proof_encode(NULL, 0, it->index, (const uint8_t(*)[HL])proof, np, d->cp,
+                                 d->cp_len, d->answer, FK_TLOG_PROOF_MAX_SIZE, &len);
+    if (e) {
+        answer_text(it->d, 500, "log could not build the inclusion proof; retry\n");
+        return;
+    }
+    struct fki_net_response r = {.status = 200, .body = d->answer, .body_len = len,
+                                 .cache_control = "no-store"};
+    fki_net_complete(it->d, &r);
+}
+
+/* ---- the sequencer -------------------------------------------------------- */
+
+/* Hash set of the leaf hashes of one batch, to find duplicates inside it. */
+struct dupset {
+    size_t cap;
+    struct item **slot;
+};
+
+static struct item *dupset_put(struct dupset *s, struct item *it)
+{
+    size_t h;
+    memcpy(&h, it->leaf, sizeof h);
+    for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (!s->slot[i]) {
+            s->slot[i] = it;
+            return NULL;
+        }
+        if (!memcmp(s->slot[i]->leaf, it->leaf, HL))
+            return s->slot[i];
+    }
+}
+
+/* One level's hashes for a batch: the old edge plus the new nodes. */
+static fk_err build_level(struct fki_logd *d, int l, const uint8_t *newh,
+                          size_t nnew, uint8_t **hs_out, size_t *total_out)
+{
+    size_t w = d->edge_w[l];
+    size_t total = w + nnew;
+    uint8_t *hs = malloc(total * HL);
+    if (!hs)
+        return FK_ERR_NOMEM;
+    memcpy(hs, d->edge[l], w * HL);
+    memcpy(hs + w * HL, newh, nnew * HL);
+    *hs_out = hs;
+    *total_out = total;
+    return FK_OK;
+}
+
+static void process_batch(struct fki_logd *d, struct item *items)
+{
+    uint64_t old_size = d->size;
+    size_t n = 0;
+    for (struct item *it = items; it; it = it->next)
+        n++;
+
+    /* 1. Duplicates: of committed entries (storage index), and inside the batch. */
+    struct dupset ds = {.cap = 16};
+    while (ds.cap < 2 * n)
+        ds.cap *= 2;
+    ds.slot = calloc(ds.cap, sizeof *ds.slot);
+    struct item **fresh = malloc((n ? n : 1) * sizeof *fresh);
+    uint8_t (*leaves)[HL] = malloc((n ? n : 1) * HL);
+    size_t nf = 0;
+    if (!ds.slot || !fresh || !leaves) {
+        for (struct item *it = items; it; it = it->next)
+            answer_text(it->d, 503, "log out of memory; retry\n");
+        goto out;
+    }
+    for (struct item *it = items; it; it = it->next) {
+        struct item *first = dupset_put(&ds, it);
+        if (first) {
+            it->have_index = 2;   /* resolved below from `first` */
+            it->index = (uint64_t)(uintptr_t)first;
+            continue;
+        }
+        uint64_t idx;
+        fk_err e = d->st.lookup(d->st.self, it->leaf, &idx);
+        if (!e) {
+            it->have_index = 1;
+            it->index = idx;
+        } else if (e == FK_ERR_NOT_FOUND) {
+            it->index = old_size + nf;
+            memcpy(leaves[nf], it->leaf, HL);
+            fresh[nf++] = it;
+        } else {
+            it->have_index = 3;   /* storage failure: answered below */
+        }
+    }
+    for (struct item *it = items; it; it = it->next)
+        if (it->have_index == 2) {
+            struct item *first = (struct item *)(uintptr_t)it->index;
+            it->index = first->index;
+            it->have_index = first->have_index == 1 ? 1 : (first->have_index == 3 ? 3 : 0);
+        }
+
+    struct tileset ts;
+    memset(&ts, 0, sizeof ts);
+    struct fki_log_tile *tiles = NULL;
+    size_t ntiles = 0, tiles_cap = 0;
+    uint8_t *levelhs[LEVELS] = {0};
+    size_t leveltotal[LEVELS] = {0};
+    uint8_t *bundle = NULL;
+    size_t bundle_len = 0;
+    fk_tlog_frontier nf_front = d->frontier;
+    uint64_t new_size = old_size + nf;
+    fk_err e = FK_OK;
+
+    if (nf) {
+        /* 2. Hash tiles, level by level: the new nodes of level l+1 are the
+         * roots of the tiles this batch completes at level l. */
+        const uint8_t *newh = (const uint8_t *)leaves;
+        size_t nnew = nf;
+        uint8_t *carry = NULL;
+        for (int l = 0; l < LEVELS && !e; l++) {
+            uint64_t base = old_size >> (8 * (l + 1));
+            if (!nnew) {
+                /* Unchanged level: its edge tile only, for proofs. */
+                if (d->edge_w[l]) {
+                    ts.lv[l].tabs = malloc(sizeof(struct nodetab));
+                    if (!ts.lv[l].tabs) {
+                        e = FK_ERR_NOMEM;
+                        break;
+                    }
+                    ts.lv[l].base = base;
+                    ts.lv[l].ntabs = 1;
+                    e = nodetab_build(ts.lv[l].tabs, d->edge[l][0], d->edge_w[l]);
+                }
+                continue;
+            }
+            e = build_level(d, l, newh, nnew, &levelhs[l], &leveltotal[l]);
+            if (e)
+                break;
+            size_t total = leveltotal[l];
+            size_t nt = (total + FK_TILE_WIDTH - 1) / FK_TILE_WIDTH;
+            size_t nfull = total / FK_TILE_WIDTH;
+            ts.lv[l].base = base;
+            ts.lv[l].ntabs = nt;
+            ts.lv[l].tabs = malloc(nt * sizeof(struct nodetab));
+            uint8_t *next = malloc((nfull ? nfull : 1) * HL);
+            if (ntiles + nt + 64 > tiles_cap) {
+                tiles_cap = (ntiles + nt + 64) * 2;
+                struct fki_log_tile *ntl = realloc(tiles, tiles_cap * sizeof *tiles);
+                if (ntl)
+                    tiles = ntl;
+                else
+                    e = FK_ERR_NOMEM;
+            }
+            if (!ts.lv[l].tabs || !next || e) {
+                free(next);
+                e = FK_ERR_NOMEM;
+                break;
+            }
+            for (size_t k = 0; k < nt && !e; k++) {
+                unsigned w = (unsigned)(k < nfull ? FK_TILE_WIDTH : total % FK_TILE_WIDTH);
+                const uint8_t *p = levelhs[l] + k * FK_TILE_WIDTH * HL;
+                e = nodetab_build(&ts.lv[l].tabs[k], p, w);
+                tiles[ntiles++] = (struct fki_log_tile){
+                    .level = l, .index = base + k, .width = w, .data = p, .len = (size_t)w * HL};
+                if (w == FK_TILE_WIDTH)
+                    memcpy(next + k * HL, ts.lv[l].tabs[k].n[row_off(8)], HL);
+            }
+            free(carry);
+            carry = next;
+            newh = next;
+            nnew = nfull;
+        }
+        free(carry);
+
+        /* 3. Entry bundles: the edge bundle plus the new entries. */
+        size_t need = ntiles + nf / FK_TILE_WIDTH + 2;
+        if (!e && need > tiles_cap) {
+            struct fki_log_tile *ntl = realloc(tiles, need * sizeof *tiles);
+            if (ntl) {
+                tiles = ntl;
+                tiles_cap = need;
+            } else {
+                e = FK_ERR_NOMEM;
+            }
+        }
+        size_t cap = d->edge_bundle_len;
+        for (size_t i = 0; i < nf; i++)
+            cap += 2 + fresh[i]->len;
+        bundle = e ? NULL : malloc(cap ? cap : 1);
+        if (!bundle)
+            e = e ? e : FK_ERR_NOMEM;
+        if (!e) {
+            memcpy(bundle, d->edge_bundle, d->edge_bundle_len);
+            bundle_len = d->edge_bundle_len;
+            size_t count = d->edge_w[0], start = 0;
+            uint64_t bidx = old_size >> 8;
+            for (size_t i = 0; i < nf && !e; i++) {
+                e = fk_bundle_append(bundle, cap, &bundle_len, fresh[i]->entry, fresh[i]->len);
+                if (++count == FK_TILE_WIDTH) {
+                    tiles[ntiles++] = (struct fki_log_tile){
+                        .level = FKI_LOG_LEVEL_ENTRIES, .index = bidx++, .width = FK_TILE_WIDTH,
+                        .data = bundle + start, .len = bundle_len - start};
+                    start = bundle_len;
+                    count = 0;
+                }
+            }
+            if (!e && count)
+                tiles[ntiles++] = (struct fki_log_tile){
+                    .level = FKI_LOG_LEVEL_ENTRIES, .index = bidx, .width = (unsigned)count,
+                    .data = bundle + start, .len = bundle_len - start};
+        }
+
+        /* 4. Root and signed checkpoint. */
+        uint8_t root[HL];
+        for (size_t i = 0; i < nf && !e; i++)
+            e = fk_tlog_frontier_append(&nf_front, leaves[i], NULL, NULL);
+        if (!e)
+            e = fk_tlog_frontier_root(&nf_front, root);
+        char cp[FKI_LOG_MAX_CHECKPOINT + 1];
+        size_t cp_len = 0;
+        if (!e) {
+            fk_checkpoint c;
+            memset(&c, 0, sizeof c);
+            memcpy(c.origin, d->signer.name, d->signer.name_len + 1);
+            c.origin_len = d->signer.name_len;
+            c.size = new_size;
+            memcpy(c.root, root, HL);
+            e = fk_checkpoint_sign(&c, &d->signer, cp, sizeof cp, &cp_len);
+        }
+
+        /* 5. Durable, in order: tiles, state, checkpoint file. */
+        if (!e) {
+            struct fki_log_batch b = {
+                .old_size = old_size, .new_size = new_size, .root = root,
+                .tiles = tiles, .ntiles = ntiles,
+                .leaf_hashes = (const uint8_t(*)[HL])leaves,
+                .checkpoint = cp, .checkpoint_len = cp_len};
+            e = d->st.store_batch(d->st.self, &b);
+        }
+        if (e) {
+            /* Nothing of this batch is acknowledged; drop what it wrote. */
+            d->st.discard_beyond(d->st.self, old_size);
+            fprintf(stderr, "fairkey log: batch of %zu entries failed (%s); tree stays at %llu\n",
+                    nf, fk_strerror(e), (unsigned long long)old_size);
+            for (struct item *it = items; it; it = it->next)
+                answer_text(it->d, 503, "log storage failed; the entry was not logged, retry\n");
+            goto out_batch;
+        }
+
+        /* 6. Publish, then keep the new edge. */
+        pthread_rwlock_wrlock(&d->pub);
+        d->size = new_size;
+        memcpy(d->cp, cp, cp_len + 1);
+        d->cp_len = cp_len;
+        pthread_rwlock_unlock(&d->pub);
+        d->frontier = nf_front;
+        for (int l = 0; l < LEVELS; l++) {
+            if (!levelhs[l])
+                continue;
+            unsigned w = (unsigned)(leveltotal[l] % FK_TILE_WIDTH);
+            d->edge_w[l] = w;
+            memcpy(d->edge[l], levelhs[l] + (leveltotal[l] - w) * HL, (size_t)w * HL);
+        }
+        {
+            /* The edge bundle is the bytes after the last full bundle. */
+            size_t off = 0, elen;
+            size_t skip = (size_t)(old_size & 255) + nf - d->edge_w[0];
+            const uint8_t *ent;
+            for (size_t i = 0; i < skip; i++)
+                fk_bundle_next(bundle, bundle_len, &off, &ent, &elen);
+            uint8_t *eb = malloc(bundle_len - off + 1);
+            if (!eb) {
+                /* The edge must match the tree; without it we cannot go on. */
+                fprintf(stderr, "fairkey log: out of memory keeping the edge bundle\n");
+                abort();
+            }
+            memcpy(eb, bundle + off, bundle_len - off);
+            free(d->edge_bundle);
+            d->edge_bundle = eb;
+            d->edge_bundle_len = bundle_len - off;
+        }
+    }
+
+    /* 7. Answer every waiter. */
+    {
+        fk_tile_reader rd;
+        int rd_init = 0;
+        for (struct item *it = items; it; it = it->next) {
+            if (it->have_index == 3) {
+                answer_text(it->d, 503, "log storage failed; retry\n");
+            } else if (it->have_index == 1) {
+                if (!rd_init) {
+                    fk_tile_reader_init(&rd, new_size, storage_fetch, d);
+                    rd_init = 1;
+                }
+                answer_proof(d, it, new_size, fk_tile_reader_node, &rd);
+            } else {
+                answer_proof(d, it, new_size, tileset_node, &ts);
+            }
+        }
+    }
+
+out_batch:
+    tileset_free(&ts);
+    for (int l = 0; l < LEVELS; l++)
+        free(levelhs[l]);
+    free(tiles);
+    free(bundle);
+out:
+    free(ds.slot);
+    free(fresh);
+    free(leaves);
+    free_items(items);
+}
+
+static void *sequencer(void *arg)
+{
+    struct fki_logd *d = arg;
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->stopping && !d->count)
+            pthread_cond_wait(&d->cv, &d->mu);
+        if (!d->count)
+            break;
+        struct timespec deadline = d->head->arrived;
+        add_ms(&deadline, d->batch_ms);
+        for (;;) {
+            struct timespec now;
+            now_mono(&now);
+            if (d->stopping || d->count >= d->batch_max || !before(&now, &deadline))
+                break;
+            pthread_cond_timedwait(&d->cv, &d->mu, &deadline);
+        }
+        struct item *batch = d->head, *last = d->head;
+        size_t taken = 1, bytes = last->len;
+        while (taken < d->batch_max && last->next) {
+            last = last->next;
+            taken++;
+            bytes += last->len;
+        }
+        d->head = last->next;
+        if (!d->head)
+            d->tail = NULL;
+        last->next = NULL;
+        d->count -= taken;
+        d->bytes -= bytes;
+        pthread_mutex_unlock(&d->mu);
+        process_batch(d, batch);
+        pthread_mutex_lock(&d->mu);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* ---- HTTP ----------------------------------------------------------------- */
+
+static void respond(struct fki_net_response *r, int status, const char *msg)
+{
+    r->status = status;
+    r->body = msg;
+    r->body_len = strlen(msg);
+}
+
+static void handle_add(struct fki_logd *d, const struct fki_net_request *req,
+                       struct fki_net_response *resp)
+{
+    if (!req->body_len)
+        return respond(resp, 400, "empty entry; POST the entry bytes as the body\n");
+    if (req->body_len > FKI_LOG_MAX_ENTRY)
+        return respond(resp, 413, "entry over 65535 bytes\n");
+    struct item *it = calloc(1, sizeof *it);
+    if (!it || !(it->entry = malloc(req->body_len))) {
+        free(it);
+        return respond(resp, 503, "log out of memory; retry\n");
+    }
+    memcpy(it->entry, req->body, req->body_len);
+    it->len = req->body_len;
+    if (fk_tlog_leaf_hash(it->leaf, it->entry, it->len)) {
+        free(it->entry);
+        free(it);
+        return respond(resp, 500, "log could not hash the entry\n");
+    }
+    now_mono(&it->arrived);
+    pthread_mutex_lock(&d->mu);
+    if (d->stopping || d->count >= FKI_LOG_QUEUE_MAX ||
+        d->bytes + it->len > FKI_LOG_QUEUE_BYTES_MAX) {
+        int stopping = d->stopping;
+        pthread_mutex_unlock(&d->mu);
+        free(it->entry);
+        free(it);
+        resp->extra_name[0] = "Retry-After";
+        resp->extra_value[0] = "1";
+        return respond(resp, 503, stopping ? "log is shutting down; retry later\n"
+                                           : "log queue is full; retry in a second\n");
+    }
+    it->d = fki_net_defer(req);
+    if (!it->d) {
+        pthread_mutex_unlock(&d->mu);
+        free(it->entry);
+        free(it);
+        return respond(resp, 503, "log out of memory; retry\n");
+    }
+    if (d->tail)
+        d->tail->next = it;
+    else
+        d->head = it;
+    d->tail = it;
+    d->count++;
+    d->bytes += it->len;
+    if (d->count == 1 || d->count >= d->batch_max)
+        pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
+                       struct fki_net_response *resp)
+{
+    static __thread char cpbuf[FKI_LOG_MAX_CHECKPOINT + 1];
+    if (!strcmp(req->path, "/checkpoint")) {
+        pthread_rwlock_rdlock(&d->pub);
+        memcpy(cpbuf, d->cp, d->cp_len);
+        size_t n = d->cp_len;
+        pthread_rwlock_unlock(&d->pub);
+        resp->status = 200;
+        resp->body = cpbuf;
+        resp->body_len = n;
+        /* tlog-tiles: the checkpoint is mutable, no caching beyond seconds. */
+        resp->cache_control = "no-cache";
+        return;
+    }
+    fk_tile t, cur;
+    if (strncmp(req->path, "/tile/", 6) ||
+        fk_tile_parse_path(&t, req->path + 1, strlen(req->path + 1)))
+        return respond(resp, 404, "not found\n");
+    pthread_rwlock_rdlock(&d->pub);
+    uint64_t size = d->size;
+    pthread_rwlock_unlock(&d->pub);
+    /* Serve only what the committed tree holds: a full tile once complete,
+     * a partial one no wider than the tree's. */
+    if (fk_tile_at(&cur, t.level, t.index, size) ||
+        (t.width == FK_TILE_WIDTH && cur.width != FK_TILE_WIDTH) || t.width > cur.width)
+        return respond(resp, 404, "tile not in the tree\n");
+    uint8_t *data;
+    size_t len;
+    fk_err e = d->st.read_tile(d->st.self, t.level, t.index, t.width, &data, &len);
+    if (e == FK_ERR_NOT_FOUND)
+        return respond(resp, 404, "tile not found\n");
+    if (e)
+        return respond(resp, 500, "log storage failed\n");
+    resp->status = 200;
+    resp->body_free = data;
+    resp->content_type = "application/octet-stream";
+    resp->body = data;
+    resp->body_len = len;
+    resp->cache_control = t.width == FK_TILE_WIDTH ? "public, max-age=31536000, immutable"
+                                                    : "public, max-age=10";
+}
+
+static void handler(void *ctx, const struct fki_net_request *req, struct fki_net_response *resp)
+{
+    struct fki_logd *d = ctx;
+    if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) {
+        if (!strcmp(req->path, "/add")) {
+            resp->extra_name[0] = "Allow";
+            resp->extra_value[0] = "POST";
+            return respond(resp, 405, "use POST for /add\n");
+        }
+        return handle_get(d, req, resp);
+    }
+    if (!strcmp(req->method, "POST")) {
+        if (!strcmp(req->path, "/add"))
+            return handle_add(d, req, resp);
+        return respond(resp, 404, "not found\n");
+    }
+    resp->extra_name[0] = "Allow";
+    resp->extra_value[0] = "GET, HEAD, POST";
+    respond(resp, 405, "method not allowed\n");
+}
+
+/* ---- start and stop ------------------------------------------------------- */
+
+/* The signing key: DIR/log.key, created 0600 with O_EXCL on first start. */
+static fk_err load_or_create_key(struct fki_logd *d, const char *dir, const char *origin)
+{
+    char path[PATH_MAX], text[FK_NOTE_KEY_TEXT_MAX + 2];
+    snprintf(path, sizeof path, "%s/log.key", dir);
+    fk_err e;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (n <= 0) {
+            fk_wipe(text, sizeof text);
+            return FK_ERR_IO;
+        }
+        size_t len = (size_t)n;
+        if (len && text[len - 1] == '\n')
+            len--;
+        e = fk_note_signer_parse(&d->signer, text, len);
+        fk_wipe(text, sizeof text);
+        if (!e && origin && (strlen(origin) != d->signer.name_len ||
+                             memcmp(origin, d->signer.name, d->signer.name_len)))
+            e = FK_ERR_POLICY;
+        return e;
+    }
+    if (errno != ENOENT)
+        return FK_ERR_IO;
+    char defname[64];
+    if (!origin) {
+        uint8_t rnd[4];
+        char hex[9];
+        if ((e = fk_random(rnd, sizeof rnd)))
+            return e;
+        fk_hex_encode(hex, rnd, sizeof rnd);
+        snprintf(defname, sizeof defname, "fairkey-log-%s", hex);
+        origin = defname;
+    }
+    if ((e = fk_note_signer_generate(&d->signer, origin, strlen(origin))))
+        return e;
+    size_t len;
+    if ((e = fk_note_signer_encode(&d->signer, text, sizeof text - 1, &len)))
+        return e;
+    text[len++] = '\n';
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fk_wipe(text, sizeof text);
+        return FK_ERR_IO;
+    }
+    e = (write(fd, text, len) == (ssize_t)len && !fsync(fd)) ? FK_OK : FK_ERR_IO;
+    close(fd);
+    fk_wipe(text, sizeof text);
+    if (e)
+        unlink(path);
+    return e;
+}
+
+/* fk_tlog_node_fn over the edge tiles alone (enough for the frontier). */
+static fk_err recover_edge(struct fki_logd *d, uint64_t size, const uint8_t root[HL])
+{
+    struct tileset ts;
+    memset(&ts, 0, sizeof ts);
+    fk_err e = FK_OK;
+    for (int l = 0; l < LEVELS && !e; l++) {
+        uint64_t at = size >> (8 * l);
+        unsigned w = (unsigned)(at & 255);
+        d->edge_w[l] = w;
+        if (!w)
+            continue;
+        uint8_t *data;
+        size_t len;
+        e = d->st.read_tile(d->st.self, l, at >> 8, w, &data, &len);
+        if (e)
+            break;
+        if (len != (size_t)w * HL) {
+            free(data);
+            e = FK_ERR_STORAGE;
+            break;
+        }
+        memcpy(d->edge[l], data, len);
+        free(data);
+        ts.lv[l].base = at >> 8;
+        ts.lv[l].ntabs = 1;
+        ts.lv[l].tabs = malloc(sizeof(struct nodetab));
+        e = ts.lv[l].tabs ? nodetab_build(ts.lv[l].tabs, d->edge[l][0], w) : FK_ERR_NOMEM;
+    }
+    if (!e && d->edge_w[0]) {
+        uint8_t *data;
+        size_t len;
+        e = d->st.read_tile(d->st.self, FKI_LOG_LEVEL_ENTRIES, size >> 8, d->edge_w[0], &data,
+                            &len);
+        if (!e) {
+            uint8_t(*lh)[HL] = malloc((size_t)d->edge_w[0] * HL);
+            if (!lh)
+                e = FK_ERR_NOMEM;
+            else if (fk_bundle_leaf_hashes(data, len, d->edge_w[0], lh) ||
+                     memcmp(lh, d->edge[0], (size_t)d->edge_w[0] * HL))
+                e = FK_ERR_STORAGE;   /* bundle and level-0 tile disagree */
+            free(lh);
+            if (e)
+                free(data);
+            else {
+                d->edge_bundle = data;
+                d->edge_bundle_len = len;
+            }
+        }
+    }
+    uint8_t got[HL];
+    if (!e)
+        e = fk_tlog_frontier_load(&d->frontier, size, tileset_node, &ts);
+    if (!e)
+        e = fk_tlog_frontier_root(&d->frontier, got);
+    if (!e && memcmp(got, root, HL))
+        e = FK_ERR_STORAGE;   /* tiles do not produce the committed root */
+    tileset_free(&ts);
+    return e;
+}
+
+fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap)
+{
+    unsigned batch_ms = cfg->batch_ms ? cfg->batch_ms : FKI_LOG_DEFAULT_BATCH_MS;
+    unsigned batch_max = cfg->batch_max ? cfg->batch_max : FKI_LOG_DEFAULT_BATCH_MAX;
+    if (batch_ms > FKI_LOG_MAX_BATCH_MS || batch_max > FKI_LOG_MAX_BATCH_MAX)
+        return FK_ERR_LIMIT;
+    if (mkdir(cfg->dir, 0700) && errno != EEXIST)
+        return FK_ERR_IO;
+    struct fki_logd *d = calloc(1, sizeof *d);
+    if (!d)
+        return FK_ERR_NOMEM;
+    d->batch_ms = batch_ms;
+    d->batch_max = batch_max;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_rwlock_init(&d->pub, NULL);
+    fk_tlog_frontier_init(&d->frontier);
+
+    fk_err e = load_or_create_key(d, cfg->dir, cfg->origin);
+    if (e)
+        goto fail;
+    fk_note_signer_verifier(&d->signer, &d->verifier);
+    size_t vlen;
+    if ((e = fk_note_verifier_encode(&d->verifier, vkey, cap, &vlen)))
+        goto fail;
+    d->answer = malloc(FK_TLOG_PROOF_MAX_SIZE);
+    if (!d->answer) {
+        e = FK_ERR_NOMEM;
+        goto fail;
+    }
+    if ((e = fki_log_storage_sqlite_open(&d->st, cfg->dir)))
+        goto fail;
+
+    uint64_t size;
+    uint8_t root[HL];
+    char *cp = NULL;
+    if ((e = d->st.load(d->st.self, &size, root, &cp)))
+        goto fail;
+    if (!cp) {
+        /* A new log: commit the empty tree so there is always a checkpoint. */
+        fk_checkpoint c;
+        memset(&c, 0, sizeof c);
+        memcpy(c.origin, d->signer.name, d->signer.name_len + 1);
+        c.origin_len = d->signer.name_len;
+        c.size = 0;
+        if ((e = fk_tlog_root(c.root, NULL, 0)) ||
+            (e = fk_checkpoint_sign(&c, &d->signer, d->cp, sizeof d->cp, &d->cp_len)))
+            goto fail;
+        struct fki_log_batch b = {.root = c.root, .checkpoint = d->cp,
+                                  .checkpoint_len = d->cp_len};
+        if ((e = d->st.store_batch(d->st.self, &b)))
+            goto fail;
+        size = 0;
+    } else {
+        /* Recover: the state in SQLite is the truth; check it against the
+         * key and the tiles before serving anything. */
+        fk_checkpoint c;
+        size_t n = strlen(cp);
+        e = n > FKI_LOG_MAX_CHECKPOINT ? FK_ERR_STORAGE
+                                       : fk_checkpoint_open(&c, NULL, cp, n, d->signer.name,
+                                                            &d->verifier, 1, NULL);
+        if (!e && (c.size != size || memcmp(c.root, root, HL)))
+            e = FK_ERR_STORAGE;
+        if (!e) {
+            memcpy(d->cp, cp, n + 1);
+            d->cp_len = n;
+        }
+        free(cp);
+        if (e)
+            goto fail;
+        if ((e = d->st.discard_beyond(d->st.self, size)) || (e = recover_edge(d, size, root)))
+            goto fail;
+    }
+    d->size = size;
+
+    if (pthread_create(&d->thr, NULL, sequencer, d)) {
+        e = FK_ERR_NOMEM;
+        goto fail;
+    }
+    d->thr_started = 1;
+    struct fki_net_server_config sc = {
+        .listen = cfg->listen, .max_body = FKI_LOG_MAX_ENTRY,
+        .handler = handler, .ctx = d};
+    if ((e = fki_net_server_start(&d->srv, &sc)))
+        goto fail;
+    *out = d;
+    return FK_OK;
+fail:
+    fki_logd_stop(d);
+    return e;
+}
+
+uint16_t fki_logd_port(const fki_logd *d)
+{
+    return fki_net_server_port(d->srv);
+}
+
+void fki_logd_stop(fki_logd *d)
+{
+    if (!d)
+        return;
+    if (d->thr_started) {
+        pthread_mutex_lock(&d->mu);
+        d->stopping = 1;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->thr, NULL);   /* drains: every waiter gets its answer */
+    }
+    fki_net_server_stop(d->srv);
+    if (d->st.close)
+        d->st.close(d->st.self);
+    fk_note_signer_wipe(&d->signer);
+    free(d->edge_bundle);
+    free(d->answer);
+    pthread_rwlock_destroy(&d->pub);
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}

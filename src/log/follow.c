@@ -1,0 +1,286 @@
+/*
+ * follow.c - the log client: verified checkpoints, and consistency and
+ * inclusion proofs computed from the log's tiles (C2SP tlog-tiles) by the
+ * client itself, so the log is trusted for nothing but availability.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "net/net.h"
+
+#define HL FK_TLOG_HASH_LEN
+/* A full entry bundle: 256 entries of 2 + 65,535 bytes. */
+#define BUNDLE_MAX ((size_t)FK_TILE_WIDTH * (2 + FK_TLOG_MAX_ENTRY))
+/* Most tile levels a tree of at most 2^63 leaves has. */
+#define LEVELS 8
+
+fk_err fki_log_client_init(struct fki_log_client *c, const char *url, const char *vkey)
+{
+    size_t n = strlen(url);
+    while (n && url[n - 1] == '/')
+        n--;
+    if (!n || n >= sizeof c->url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+        return FK_ERR_INVALID;
+    memcpy(c->url, url, n);
+    c->url[n] = 0;
+    return fk_note_verifier_parse(&c->key, vkey, strlen(vkey));
+}
+
+/* GET <url>/<rel> expecting 200 and at most max bytes. */
+static fk_err get(struct fki_log_client *c, const char *rel, size_t max, uint8_t **body,
+                  size_t *len)
+{
+    char url[1024];
+    if ((size_t)snprintf(url, sizeof url, "%s/%s", c->url, rel) >= sizeof url)
+        return FK_ERR_LIMIT;
+    struct fki_net_client_opts o = {.max_response = max};
+    long status;
+    fk_err e = fki_net_get(url, &o, &status, body, len);
+    if (e)
+        return e;
+    if (status != 200) {
+        free(*body);
+        *body = NULL;
+        return status == 404 ? FK_ERR_NOT_FOUND : FK_ERR_NET;
+    }
+    return FK_OK;
+}
+
+fk_err fki_log_client_checkpoint(struct fki_log_client *c, fk_checkpoint *cp, char *note_out)
+{
+    uint8_t *body;
+    size_t len;
+    fk_err e = get(c, "checkpoint", FKI_LOG_MAX_CHECKPOINT, &body, &len);
+    if (e)
+        return e;
+    e = fk_checkpoint_open(cp, NULL, (const char *)body, len, c->key.name, &c->key, 1, NULL);
+    if (!e && note_out) {
+        memcpy(note_out, body, len);
+        note_out[len] = 0;
+    }
+    cp->ext = NULL;   /* pointed into body */
+    cp->ext_len = 0;
+    free(body);
+    return e;
+}
+
+static fk_err fetch_tile(void *ctx, const fk_tile *t, uint8_t *out, size_t cap, size_t *len)
+{
+    struct fki_log_client *c = ctx;
+    char rel[FK_TILE_PATH_MAX];
+    size_t n;
+    fk_err e = fk_tile_path(t, rel, sizeof rel, &n);
+    if (e)
+        return e;
+    uint8_t *body;
+    if ((e = get(c, rel, cap, &body, &n)))
+        return e;
+    memcpy(out, body, n);
+    *len = n;
+    free(body);
+    return FK_OK;
+}
+
+fk_err fki_log_client_consistent(struct fki_log_client *c, const fk_checkpoint *old,
+                                 const fk_checkpoint *cur)
+{
+    if (old->size == 0)
+        return FK_OK;
+    if (old->size > cur->size)
+        return FK_ERR_PROOF;   /* the log went back: a rollback or a fork */
+    if (old->size == cur->size)
+        return memcmp(old->root, cur->root, HL) ? FK_ERR_PROOF : FK_OK;
+    fk_tile_reader *rd = malloc(sizeof *rd);
+    if (!rd)
+        return FK_ERR_NOMEM;
+    fk_tile_reader_init(rd, cur->size, fetch_tile, c);
+    uint8_t proof[FK_TLOG_MAX_PROOF][HL];
+    size_t n;
+    fk_err e = fk_tlog_prove_consistency(old->size, cur->size, fk_tile_reader_node, rd, proof,
+                                         FK_TLOG_MAX_PROOF, &n);
+    free(rd);
+    if (!e)
+        e = fk_tlog_verify_consistency(old->size, cur->size, old->root, cur->root,
+                                       (const uint8_t(*)[HL])proof, n);
+    return e;
+}
+
+static fk_err prove(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t index,
+                    const uint8_t leaf[HL])
+{
+    fk_tile_reader *rd = malloc(sizeof *rd);
+    if (!rd)
+        return FK_ERR_NOMEM;
+    fk_tile_reader_init(rd, cur->size, fetch_tile, c);
+    uint8_t proof[FK_TLOG_MAX_PROOF][HL];
+    size_t n;
+    fk_err e = fk_tlog_prove_inclusion(index, cur->size, fk_tile_reader_node, rd, proof,
+                                       FK_TLOG_MAX_PROOF, &n);
+    free(rd);
+    if (!e)
+        e = fk_tlog_verify_inclusion(index, cur->size, leaf, (const uint8_t(*)[HL])proof, n,
+                                     cur->root);
+    return e;
+}
+
+static fk_err get_bundle(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t bidx,
+                         fk_tile *t, uint8_t **buf, size_t *len)
+{
+    fk_err e = fk_tile_at(t, FK_TILE_ENTRIES, bidx, cur->size);
+    if (e)
+        return e;
+    char rel[FK_TILE_PATH_MAX];
+    size_t n;
+    if ((e = fk_tile_path(t, rel, sizeof rel, &n)))
+        return e;
+    return get(c, rel, BUNDLE_MAX, buf, len);
+}
+
+fk_err fki_log_client_entry(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t index,
+                            uint8_t **entry, size_t *len)
+{
+    if (index >= cur->size)
+        return FK_ERR_NOT_FOUND;
+    fk_tile t;
+    uint8_t *buf;
+    size_t blen, off = 0, elen = 0;
+    fk_err e = get_bundle(c, cur, index >> 8, &t, &buf, &blen);
+    if (e)
+        return e;
+    const uint8_t *ent = NULL;
+    for (uint64_t i = 0; i <= (index & 255) && !e; i++)
+        e = fk_bundle_next(buf, blen, &off, &ent, &elen);
+    uint8_t leaf[HL];
+    if (!e)
+        e = fk_tlog_leaf_hash(leaf, ent, elen);
+    if (!e)
+        e = prove(c, cur, index, leaf);
+    if (!e) {
+        *entry = malloc(elen ? elen : 1);
+        if (!*entry)
+            e = FK_ERR_NOMEM;
+        else {
+            memcpy(*entry, ent, elen);
+            *len = elen;
+        }
+    }
+    free(buf);
+    return e == FK_ERR_NOT_FOUND ? FK_ERR_PROOF : e;   /* a short bundle is a bad log */
+}
+
+fk_err fki_log_client_find(struct fki_log_client *c, const fk_checkpoint *cur,
+                           const uint8_t *entry, size_t len, uint64_t *index)
+{
+    uint64_t nb = fk_tile_count(FK_TILE_ENTRIES, cur->size);
+    for (uint64_t b = 0; b < nb; b++) {
+        fk_tile t;
+        uint8_t *buf;
+        size_t blen, off = 0;
+        fk_err e = get_bundle(c, cur, b, &t, &buf, &blen);
+        if (e)
+            return e;
+        for (unsigned i = 0; i < t.width; i++) {
+            const uint8_t *ent;
+            size_t elen;
+            if ((e = fk_bundle_next(buf, blen, &off, &ent, &elen))) {
+                free(buf);
+                return FK_ERR_PROOF;
+            }
+            if (elen == len && !memcmp(ent, entry, len)) {
+                free(buf);
+                uint8_t leaf[HL];
+                uint64_t idx = b * FK_TILE_WIDTH + i;
+                if ((e = fk_tlog_leaf_hash(leaf, entry, len)) || (e = prove(c, cur, idx, leaf)))
+                    return e;
+                *index = idx;
+                return FK_OK;
+            }
+        }
+        free(buf);
+    }
+    return FK_ERR_NOT_FOUND;
+}
+
+/* Following: every node the frontier completes at a tile level (8, 16, ...)
+ * must equal the hash the log serves in that level's tile. */
+struct follow {
+    struct fki_log_client *c;
+    uint64_t size;
+    struct {
+        int have;
+        fk_tile t;
+        uint8_t data[FK_TILE_MAX_BYTES];
+    } lv[LEVELS];
+};
+
+static fk_err check_node(struct follow *f, unsigned level, uint64_t index, const uint8_t h[HL])
+{
+    unsigned l = level / 8;
+    if (l >= LEVELS)
+        return FK_ERR_LIMIT;
+    uint64_t ti = index >> 8;
+    if (!f->lv[l].have || f->lv[l].t.index != ti) {
+        fk_tile t;
+        size_t n;
+        fk_err e = fk_tile_at(&t, (int)l, ti, f->size);
+        if (!e)
+            e = fetch_tile(f->c, &t, f->lv[l].data, sizeof f->lv[l].data, &n);
+        if (!e && n != (size_t)t.width * HL)
+            e = FK_ERR_PROOF;
+        if (e)
+            return e;
+        f->lv[l].t = t;
+        f->lv[l].have = 1;
+    }
+    unsigned pos = (unsigned)(index & 255);
+    if (pos >= f->lv[l].t.width || memcmp(f->lv[l].data + (size_t)pos * HL, h, HL))
+        return FK_ERR_PROOF;
+    return FK_OK;
+}
+
+static fk_err on_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[HL])
+{
+    if (level % 8)
+        return FK_OK;
+    return check_node(ctx, level, index, hash);
+}
+
+fk_err fki_log_client_follow(struct fki_log_client *c, const fk_checkpoint *cur)
+{
+    struct follow *f = calloc(1, sizeof *f);
+    fk_tlog_frontier *fr = malloc(sizeof *fr);
+    uint8_t(*lh)[HL] = malloc((size_t)FK_TILE_WIDTH * HL);
+    fk_err e = (f && fr && lh) ? FK_OK : FK_ERR_NOMEM;
+    if (!e) {
+        f->c = c;
+        f->size = cur->size;
+        fk_tlog_frontier_init(fr);
+    }
+    uint64_t nb = fk_tile_count(FK_TILE_ENTRIES, cur->size);
+    for (uint64_t b = 0; b < nb && !e; b++) {
+        fk_tile t;
+        uint8_t *buf;
+        size_t blen;
+        if ((e = get_bundle(c, cur, b, &t, &buf, &blen)))
+            break;
+        e = fk_bundle_leaf_hashes(buf, blen, t.width, lh);
+        free(buf);
+        if (e) {
+            e = FK_ERR_PROOF;
+            break;
+        }
+        for (unsigned i = 0; i < t.width && !e; i++)
+            e = fk_tlog_frontier_append(fr, lh[i], on_node, f);
+    }
+    uint8_t root[HL];
+    if (!e)
+        e = fk_tlog_frontier_root(fr, root);
+    if (!e && (fr->size != cur->size || memcmp(root, cur->root, HL)))
+        e = FK_ERR_PROOF;
+    free(f);
+    free(fr);
+    free(lh);
+    return e;
+}

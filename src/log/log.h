@@ -1,0 +1,76 @@
+/*
+ * log.h - the transparency log daemon (sequencer, read path, add endpoint)
+ * and its client (checkpoint, consistency and inclusion checks from tiles
+ * over HTTP).  Program code compiled into the fairkey executable.
+ */
+#ifndef FK_LOG_LOG_H
+#define FK_LOG_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fairkey.h>
+
+#include "storage.h"
+
+/* ---- daemon ---------------------------------------------------------------- */
+
+/* Defaults and limits of the sequencer. */
+#define FKI_LOG_DEFAULT_BATCH_MS 1000u   /* DESIGN.md: a batch at least every second */
+#define FKI_LOG_DEFAULT_BATCH_MAX 4096u  /* entries per batch: 16 full level-0 tiles */
+#define FKI_LOG_MAX_BATCH_MAX 65536u     /* bounds one batch's memory and fsync time */
+#define FKI_LOG_MAX_BATCH_MS 60000u      /* an add must not wait longer than a minute */
+/* Pending adds beyond which POST /add answers 503: bounds memory to about
+ * this many entries (each at most 64 KiB, most a few hundred bytes)... */
+#define FKI_LOG_QUEUE_MAX 65536u
+/* ...and the bytes they hold. */
+#define FKI_LOG_QUEUE_BYTES_MAX (256u * 1024u * 1024u)
+
+struct fki_logd_config {
+    const char *dir;        /* state directory: log.key, log.db, checkpoint, tile/ */
+    const char *listen;     /* "127.0.0.1:PORT" */
+    const char *origin;     /* checkpoint origin and key name for a new log; NULL = default */
+    unsigned batch_ms;      /* 0 = default */
+    unsigned batch_max;     /* 0 = default */
+};
+
+typedef struct fki_logd fki_logd;
+
+/* Open (creating on first start) the log in cfg->dir, recover to the last
+ * durable tree, start the sequencer and the HTTP server.  vkey (capacity
+ * FK_NOTE_KEY_TEXT_MAX + 1) receives the log's verifier key. */
+fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap);
+uint16_t fki_logd_port(const fki_logd *d);
+/* Stop: refuse new adds, finish the pending batch, stop serving, free. */
+void fki_logd_stop(fki_logd *d);
+
+/* ---- client ------------------------------------------------------------- */
+
+/* A log as a client sees it: base URL (no trailing slash) and its key. */
+struct fki_log_client {
+    char url[512];
+    fk_note_verifier key;
+};
+
+fk_err fki_log_client_init(struct fki_log_client *c, const char *url, const char *vkey);
+/* Fetch and verify the current checkpoint.  note_out (may be NULL, capacity
+ * FKI_LOG_MAX_CHECKPOINT + 1) gets the signed note text, NUL-terminated. */
+fk_err fki_log_client_checkpoint(struct fki_log_client *c, fk_checkpoint *cp, char *note_out);
+/* Verify that tree `old` is a prefix of tree `cur` (consistency proof from
+ * tiles).  old->size == 0 always passes; FK_ERR_PROOF on a fork or rollback. */
+fk_err fki_log_client_consistent(struct fki_log_client *c, const fk_checkpoint *old,
+                                 const fk_checkpoint *cur);
+/* Fetch entry `index` from its bundle (malloc'd into *entry) and prove its
+ * inclusion in cur from tiles. */
+fk_err fki_log_client_entry(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t index,
+                            uint8_t **entry, size_t *len);
+/* Find the first index of an entry in cur by scanning the bundles
+ * (FK_ERR_NOT_FOUND if absent), then prove its inclusion. */
+fk_err fki_log_client_find(struct fki_log_client *c, const fk_checkpoint *cur,
+                           const uint8_t *entry, size_t len, uint64_t *index);
+/* Follow the whole log from scratch: fetch every bundle and every hash tile
+ * of cur, check each level-0 tile against the bundle's leaf hashes and each
+ * higher tile against the tiles below, and recompute the root. */
+fk_err fki_log_client_follow(struct fki_log_client *c, const fk_checkpoint *cur);
+
+#endif

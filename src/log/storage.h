@@ -1,0 +1,81 @@
+/*
+ * storage.h - the log daemon's storage seam.  The sequencer and the read path
+ * talk to storage only through struct fki_log_storage (a table of function
+ * pointers), so another backend (PostgreSQL for the state, an object store
+ * for the tiles) can replace the embedded one without touching them.
+ *
+ * Durability contract of store_batch(): when it returns FK_OK, every tile and
+ * entry bundle of the batch and the new tree state (size, root, checkpoint,
+ * entry-hash -> index rows) are durable, in that order (tiles first, then the
+ * state), so a crash at any point leaves the last committed state whole.  When
+ * it fails, the committed state is unchanged; tiles it may have written lie
+ * beyond the committed tree and are rewritten by the next batch that covers
+ * them.
+ */
+#ifndef FK_LOG_STORAGE_H
+#define FK_LOG_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fairkey.h>
+
+#define FKI_LOG_HASH_LEN 32
+/* Tile height (C2SP tlog-tiles): 2^8 = 256 hashes per full tile. */
+#define FKI_LOG_TILE_WIDTH 256u
+/* The entry-bundle "level" in tile coordinates. */
+#define FKI_LOG_LEVEL_ENTRIES (-1)
+/* Highest tile level the tiles spec allows (L is 0..63). */
+#define FKI_LOG_MAX_LEVEL 63
+/* Entries are at most 65,535 bytes: bundles use a big-endian uint16 length. */
+#define FKI_LOG_MAX_ENTRY 65535u
+/* Longest signed checkpoint we store or serve (origin + size + root + a few
+ * signatures; the signed-note spec asks verifiers to take 16 signatures). */
+#define FKI_LOG_MAX_CHECKPOINT 8192u
+
+/* One tile or entry bundle to write.  width 1..256; 256 is a full tile. */
+struct fki_log_tile {
+    int level;            /* 0..63, or FKI_LOG_LEVEL_ENTRIES */
+    uint64_t index;
+    unsigned width;
+    const uint8_t *data;
+    size_t len;
+};
+
+struct fki_log_batch {
+    uint64_t old_size, new_size;
+    const uint8_t *root;                       /* FKI_LOG_HASH_LEN bytes */
+    const struct fki_log_tile *tiles;
+    size_t ntiles;
+    const uint8_t (*leaf_hashes)[FKI_LOG_HASH_LEN];  /* entries old_size.. new_size-1 */
+    const char *checkpoint;                    /* signed note text */
+    size_t checkpoint_len;
+};
+
+struct fki_log_storage {
+    void *self;
+    /* The committed tree; *checkpoint is malloc'd (NUL-terminated) or NULL for
+     * a new, empty log. */
+    fk_err (*load)(void *self, uint64_t *size, uint8_t root[FKI_LOG_HASH_LEN],
+                   char **checkpoint);
+    fk_err (*store_batch)(void *self, const struct fki_log_batch *b);
+    /* A stored tile or bundle (malloc'd), FK_ERR_NOT_FOUND if absent.  Safe to
+     * call from any thread, concurrently with store_batch. */
+    fk_err (*read_tile)(void *self, int level, uint64_t index, unsigned width,
+                        uint8_t **data, size_t *len);
+    /* Index of a committed entry by leaf hash; FK_ERR_NOT_FOUND if absent.
+     * Called only from the sequencer thread. */
+    fk_err (*lookup)(void *self, const uint8_t hash[FKI_LOG_HASH_LEN], uint64_t *index);
+    /* Remove every tile and bundle that is not part of the committed tree of
+     * `size` leaves (left by a batch that failed or a crash), so the read
+     * path can never serve one.  Called on start and after a failed batch. */
+    fk_err (*discard_beyond)(void *self, uint64_t size);
+    void (*close)(void *self);
+};
+
+/* The embedded backend: DIR/log.db (SQLite, WAL, synchronous=FULL) for the
+ * state and the hash index, DIR/tile/... and DIR/checkpoint as plain files
+ * that any static web server can serve. */
+fk_err fki_log_storage_sqlite_open(struct fki_log_storage *out, const char *dir);
+
+#endif

@@ -1,0 +1,457 @@
+/*
+ * storage_sqlite.c - the embedded storage backend: SQLite for the tree state
+ * and the entry-hash index, plain files for tiles, bundles and the checkpoint.
+ *
+ * Write order per batch (crash-safe, as Sunlight does it):
+ *   1. every tile and bundle: write a temporary file, fsync, rename, then
+ *      fsync each directory touched;
+ *   2. one SQLite transaction: the entries' hashes -> indices, the new size,
+ *      root and checkpoint (WAL, synchronous=FULL: durable at COMMIT);
+ *   3. replace DIR/checkpoint atomically (temp + fsync + rename + fsync dir).
+ * SQLite is the truth: on open, DIR/checkpoint is rewritten from it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "storage.h"
+
+/* Most directories one batch touches: one per tile level and bundles, a few
+ * index components each; more are fsynced in a second pass. */
+#define DIRS_MAX 256
+
+struct sq {
+    char *dir;
+    sqlite3 *db;
+    sqlite3_stmt *ins, *look;
+};
+
+static fk_err tile_rel(char *rel, size_t cap, int level, uint64_t index, unsigned width)
+{
+    fk_tile t = {.level = level, .index = index, .width = width};
+    size_t n;
+    return fk_tile_path(&t, rel, cap, &n);
+}
+
+static fk_err write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return FK_ERR_IO;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return FK_OK;
+}
+
+static fk_err fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return FK_ERR_IO;
+    int rc = fsync(fd);
+    close(fd);
+    return rc ? FK_ERR_IO : FK_OK;
+}
+
+/* mkdir -p for the parent directories of path (path is relative to base). */
+static fk_err make_parents(const char *full)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(full);
+    if (n >= sizeof tmp)
+        return FK_ERR_LIMIT;
+    memcpy(tmp, full, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) && errno != EEXIST)
+            return FK_ERR_IO;
+        *p = '/';
+    }
+    return FK_OK;
+}
+
+/* Write a file atomically and durably except for the directory fsync, which
+ * the caller does (once per directory per batch). */
+static fk_err write_file_atomic(const char *full, const uint8_t *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", full) >= sizeof tmp)
+        return FK_ERR_LIMIT;
+    fk_err e = make_parents(full);
+    if (e)
+        return e;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return FK_ERR_IO;
+    e = write_all(fd, data, len);
+    if (!e && fsync(fd))
+        e = FK_ERR_IO;
+    if (close(fd) && !e)
+        e = FK_ERR_IO;
+    if (!e && rename(tmp, full))
+        e = FK_ERR_IO;
+    if (e)
+        unlink(tmp);
+    return e;
+}
+
+static fk_err sq_load(void *self, uint64_t *size, uint8_t root[FKI_LOG_HASH_LEN], char **cp)
+{
+    struct sq *s = self;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT size, root, checkpoint FROM tree WHERE id = 1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return FK_ERR_STORAGE;
+    fk_err e = FK_OK;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        *size = 0;
+        memset(root, 0, FKI_LOG_HASH_LEN);
+        *cp = NULL;
+    } else if (rc == SQLITE_ROW) {
+        sqlite3_int64 sz = sqlite3_column_int64(st, 0);
+        const void *r = sqlite3_column_blob(st, 1);
+        const unsigned char *c = sqlite3_column_text(st, 2);
+        if (sz < 0 || !r || sqlite3_column_bytes(st, 1) != FKI_LOG_HASH_LEN || !c) {
+            e = FK_ERR_STORAGE;
+        } else {
+            *cp = strdup((const char *)c);
+            if (!*cp) {
+                e = FK_ERR_NOMEM;
+            } else {
+                *size = (uint64_t)sz;
+                memcpy(root, r, FKI_LOG_HASH_LEN);
+            }
+        }
+    } else {
+        e = FK_ERR_STORAGE;
+    }
+    sqlite3_finalize(st);
+    if (!e && *cp) {
+        /* SQLite is the truth: a crash between COMMIT and the checkpoint
+         * file's replacement leaves the file one batch behind. */
+        char full[PATH_MAX];
+        snprintf(full, sizeof full, "%s/checkpoint", s->dir);
+        if (write_file_atomic(full, (const uint8_t *)*cp, strlen(*cp)) || fsync_dir(s->dir)) {
+            free(*cp);
+            *cp = NULL;
+            e = FK_ERR_IO;
+        }
+    }
+    return e;
+}
+
+static int add_dir(char (*dirs)[PATH_MAX], size_t *nd, const char *full)
+{
+    const char *slash = strrchr(full, '/');
+    size_t n = (size_t)(slash - full);
+    for (size_t i = 0; i < *nd; i++)
+        if (strlen(dirs[i]) == n && !memcmp(dirs[i], full, n))
+            return 1;
+    if (*nd >= DIRS_MAX)
+        return 0;
+    memcpy(dirs[*nd], full, n);
+    dirs[*nd][n] = 0;
+    (*nd)++;
+    return 1;
+}
+
+static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
+{
+    struct sq *s = self;
+    char full[PATH_MAX], rel[256];
+    char (*dirs)[PATH_MAX] = malloc(DIRS_MAX * sizeof *dirs);
+    size_t nd = 0;
+    fk_err e = FK_OK;
+    if (!dirs)
+        return FK_ERR_NOMEM;
+
+    /* 1. tiles and bundles. */
+    for (size_t i = 0; i < b->ntiles && !e; i++) {
+        const struct fki_log_tile *t = &b->tiles[i];
+        e = tile_rel(rel, sizeof rel, t->level, t->index, t->width);
+        if (e)
+            break;
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", s->dir, rel) >= sizeof full) {
+            e = FK_ERR_LIMIT;
+            break;
+        }
+        e = write_file_atomic(full, t->data, t->len);
+        if (!e && !add_dir(dirs, &nd, full)) {
+            /* Table full: sync what we have and start over. */
+            for (size_t d = 0; d < nd && !e; d++)
+                e = fsync_dir(dirs[d]);
+            nd = 0;
+            add_dir(dirs, &nd, full);
+        }
+    }
+    for (size_t d = 0; d < nd && !e; d++)
+        e = fsync_dir(dirs[d]);
+    /* New directories' own entries live in their parents: sync the parents of
+     * the parents too (cheap: a handful per batch). */
+    for (size_t d = 0; d < nd && !e; d++) {
+        char *slash = strrchr(dirs[d], '/');
+        while (!e && slash && (size_t)(slash - dirs[d]) > strlen(s->dir)) {
+            *slash = 0;
+            e = fsync_dir(dirs[d]);
+            slash = strrchr(dirs[d], '/');
+        }
+    }
+    free(dirs);
+    if (e)
+        return e;
+
+    /* 2. the state, in one transaction. */
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return FK_ERR_STORAGE;
+    for (uint64_t i = 0; i < b->new_size - b->old_size && !e; i++) {
+        sqlite3_reset(s->ins);
+        sqlite3_bind_blob(s->ins, 1, b->leaf_hashes[i], FKI_LOG_HASH_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(s->ins, 2, (sqlite3_int64)(b->old_size + i));
+        if (sqlite3_step(s->ins) != SQLITE_DONE)
+            e = FK_ERR_STORAGE;
+    }
+    sqlite3_reset(s->ins);
+    if (!e) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db,
+                               "INSERT INTO tree(id, size, root, checkpoint) VALUES (1, ?, ?, ?) "
+                               "ON CONFLICT(id) DO UPDATE SET size = excluded.size, "
+                               "root = excluded.root, checkpoint = excluded.checkpoint "
+                               "WHERE tree.size = ?",
+                               -1, &st, NULL) != SQLITE_OK) {
+            e = FK_ERR_STORAGE;
+        } else {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)b->new_size);
+            sqlite3_bind_blob(st, 2, b->root, FKI_LOG_HASH_LEN, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, b->checkpoint, (int)b->checkpoint_len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 4, (sqlite3_int64)b->old_size);
+            /* The WHERE guards against two writers: the old size must match. */
+            if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(s->db) != 1)
+                e = FK_ERR_STORAGE;
+            sqlite3_finalize(st);
+        }
+    }
+    if (!e && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        e = FK_ERR_STORAGE;
+    if (e) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return e;
+    }
+
+    /* 3. the checkpoint file.  The batch is committed already: a failure here
+     * leaves the file one batch behind (consistent, only older), and the
+     * next batch or restart rewrites it, so it is not the batch's failure. */
+    snprintf(full, sizeof full, "%s/checkpoint", s->dir);
+    if (!write_file_atomic(full, (const uint8_t *)b->checkpoint, b->checkpoint_len))
+        fsync_dir(s->dir);
+    return FK_OK;
+}
+
+static fk_err sq_read_tile(void *self, int level, uint64_t index, unsigned width,
+                           uint8_t **data, size_t *len)
+{
+    struct sq *s = self;
+    char rel[256], full[PATH_MAX];
+    fk_err e = tile_rel(rel, sizeof rel, level, index, width);
+    if (e)
+        return e;
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", s->dir, rel) >= sizeof full)
+        return FK_ERR_LIMIT;
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT ? FK_ERR_NOT_FOUND : FK_ERR_IO;
+    struct stat sb;
+    /* A bundle holds at most 256 entries of 2 + 65,535 bytes. */
+    size_t maxlen = (size_t)FKI_LOG_TILE_WIDTH * (2 + FKI_LOG_MAX_ENTRY);
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > maxlen) {
+        close(fd);
+        return FK_ERR_IO;
+    }
+    size_t n = (size_t)sb.st_size;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        close(fd);
+        return FK_ERR_NOMEM;
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != n) {
+        free(buf);
+        return FK_ERR_IO;
+    }
+    *data = buf;
+    *len = n;
+    return FK_OK;
+}
+
+static fk_err sq_lookup(void *self, const uint8_t hash[FKI_LOG_HASH_LEN], uint64_t *index)
+{
+    struct sq *s = self;
+    sqlite3_reset(s->look);
+    sqlite3_bind_blob(s->look, 1, hash, FKI_LOG_HASH_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(s->look);
+    fk_err e;
+    if (rc == SQLITE_ROW) {
+        *index = (uint64_t)sqlite3_column_int64(s->look, 0);
+        e = FK_OK;
+    } else {
+        e = rc == SQLITE_DONE ? FK_ERR_NOT_FOUND : FK_ERR_STORAGE;
+    }
+    sqlite3_reset(s->look);
+    return e;
+}
+
+/* Remove the partial versions wider than keep (0: all) of tile (level,
+ * index); returns whether anything of the tile existed. */
+static fk_err discard_tile(struct sq *s, int level, uint64_t index, unsigned keep, int full,
+                           int *existed)
+{
+    char rel[256], full_path[PATH_MAX];
+    fk_err e = tile_rel(rel, sizeof rel, level, index, 1);
+    if (e)
+        return e;
+    snprintf(full_path, sizeof full_path, "%s/%s", s->dir, rel);
+    char *slash = strrchr(full_path, '/');
+    *slash = 0;   /* ".../<N>.p" */
+    DIR *d = opendir(full_path);
+    int changed = 0;
+    if (d) {
+        *existed = 1;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            char *end;
+            unsigned long w = strtoul(de->d_name, &end, 10);
+            if (de->d_name[0] == '.' || (!*end && w <= keep))
+                continue;   /* ".", "..", or a committed width */
+            char victim[PATH_MAX];
+            if ((size_t)snprintf(victim, sizeof victim, "%s/%s", full_path, de->d_name) <
+                sizeof victim) {
+                unlink(victim);
+                changed = 1;
+            }
+        }
+        closedir(d);
+        if (changed && fsync_dir(full_path))
+            e = FK_ERR_IO;
+    }
+    if (full) {
+        e = tile_rel(rel, sizeof rel, level, index, FKI_LOG_TILE_WIDTH);
+        if (e)
+            return e;
+        snprintf(full_path, sizeof full_path, "%s/%s", s->dir, rel);
+        if (!unlink(full_path)) {
+            *existed = 1;
+            slash = strrchr(full_path, '/');
+            *slash = 0;
+            if (fsync_dir(full_path))
+                e = FK_ERR_IO;
+        }
+    }
+    return e;
+}
+
+static fk_err sq_discard_beyond(void *self, uint64_t size)
+{
+    struct sq *s = self;
+    fk_err e = FK_OK;
+    /* Levels: the bundles, then hash levels while they can hold anything
+     * (2^64 leaves need 8 levels). */
+    for (int level = FKI_LOG_LEVEL_ENTRIES; level < 8 && !e; level++) {
+        unsigned shift = 8u * (unsigned)(level < 0 ? 0 : level);
+        uint64_t at_level = size >> shift;
+        uint64_t t = at_level >> 8;
+        unsigned w = (unsigned)(at_level & 255);
+        int existed = 0;
+        e = discard_tile(s, level, t, w, 1, &existed);
+        /* A failed batch writes consecutive tiles: stop at the first gap. */
+        for (uint64_t i = t + 1; !e; i++) {
+            existed = 0;
+            e = discard_tile(s, level, i, 0, 1, &existed);
+            if (!existed)
+                break;
+        }
+    }
+    return e;
+}
+
+static void sq_close(void *self)
+{
+    struct sq *s = self;
+    if (!s)
+        return;
+    sqlite3_finalize(s->ins);
+    sqlite3_finalize(s->look);
+    sqlite3_close(s->db);
+    free(s->dir);
+    free(s);
+}
+
+fk_err fki_log_storage_sqlite_open(struct fki_log_storage *out, const char *dir)
+{
+    struct sq *s = calloc(1, sizeof *s);
+    if (!s)
+        return FK_ERR_NOMEM;
+    s->dir = strdup(dir);
+    char path[PATH_MAX];
+    if (!s->dir || (size_t)snprintf(path, sizeof path, "%s/log.db", dir) >= sizeof path) {
+        sq_close(s);
+        return FK_ERR_INVALID;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+        sq_close(s);
+        return FK_ERR_STORAGE;
+    }
+    static const char schema[] =
+        "PRAGMA journal_mode = WAL;"
+        "PRAGMA synchronous = FULL;"
+        "CREATE TABLE IF NOT EXISTS tree ("
+        "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+        "  size INTEGER NOT NULL CHECK (size >= 0),"
+        "  root BLOB NOT NULL CHECK (length(root) = 32),"
+        "  checkpoint TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS entries ("
+        "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+        "  idx INTEGER NOT NULL UNIQUE) WITHOUT ROWID;";
+    if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, "INSERT INTO entries(hash, idx) VALUES (?, ?)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, "SELECT idx FROM entries WHERE hash = ?", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->look, NULL) != SQLITE_OK) {
+        sq_close(s);
+        return FK_ERR_STORAGE;
+    }
+    out->self = s;
+    out->load = sq_load;
+    out->store_batch = sq_store_batch;
+    out->read_tile = sq_read_tile;
+    out->lookup = sq_lookup;
+    out->discard_beyond = sq_discard_beyond;
+    out->close = sq_close;
+    return FK_OK;
+}
