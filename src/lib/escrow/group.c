@@ -184,12 +184,14 @@ void fki_scalar_from_uint(uint8_t out[32], unsigned v)
 
 fk_err fki_mul(uint8_t out[32], const uint8_t n[32], const uint8_t p[32])
 {
+    if (crypto_scalarmult_ristretto255(out, n, p) == 0)
+        return FK_OK;
+    /* libsodium fails both for an invalid P and for an identity result;
+     * decode again only on this rare path to tell them apart.  For a valid
+     * P (prime-order group) the failure means n*P = 0: the identity. */
     if (crypto_core_ristretto255_is_valid_point(p) != 1)
         return FK_ERR_CRYPTO;
-    /* For a valid P in a prime-order group, the only failure left is an
-     * identity result (n*P = 0); report it as the identity encoding. */
-    if (crypto_scalarmult_ristretto255(out, n, p) != 0)
-        memset(out, 0, 32);
+    memset(out, 0, 32);
     return FK_OK;
 }
 
