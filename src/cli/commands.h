@@ -14,3 +14,4 @@ FK_COMMAND("recover", cmd_recover_main, "recover a file from t escrow agents' an
 FK_COMMAND("agent", cmd_agent_main, "run an escrow agent (agent serve), list or approve pending requests")
 FK_COMMAND("audit", cmd_audit_main, "report logged recovery requests for your files; verify the log")
 FK_COMMAND("log", cmd_log_main, "run a transparency log (serve) or check one (verify)")
+FK_COMMAND("demo", cmd_demo_main, "run the whole system on loopback: log, 3-of-5 agents, request, recovery, audit")

@@ -35,17 +35,17 @@ static fk_err raw_public(int type, uint8_t pub[32], const uint8_t secret[32])
     return err;
 }
 
-fk_err fki_ed25519_public(uint8_t pub[32], const uint8_t seed[32])
+fk_err fki_req_ed25519_public(uint8_t pub[32], const uint8_t seed[32])
 {
     return raw_public(EVP_PKEY_ED25519, pub, seed);
 }
 
-fk_err fki_x25519_public(uint8_t pub[32], const uint8_t secret[32])
+fk_err fki_req_x25519_public(uint8_t pub[32], const uint8_t secret[32])
 {
     return raw_public(EVP_PKEY_X25519, pub, secret);
 }
 
-fk_err fki_ed25519_sign(uint8_t sig[64], const uint8_t seed[32], const void *msg, size_t len)
+fk_err fki_req_ed25519_sign(uint8_t sig[64], const uint8_t seed[32], const void *msg, size_t len)
 {
     EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -59,7 +59,7 @@ fk_err fki_ed25519_sign(uint8_t sig[64], const uint8_t seed[32], const void *msg
     return err;
 }
 
-fk_err fki_ed25519_verify(const uint8_t pub[32], const uint8_t sig[64], const void *msg, size_t len)
+fk_err fki_req_ed25519_verify(const uint8_t pub[32], const uint8_t sig[64], const void *msg, size_t len)
 {
     EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -71,7 +71,7 @@ fk_err fki_ed25519_verify(const uint8_t pub[32], const uint8_t sig[64], const vo
     return err;
 }
 
-fk_err fki_x25519(uint8_t shared[32], const uint8_t secret[32], const uint8_t peer[32])
+fk_err fki_req_x25519(uint8_t shared[32], const uint8_t secret[32], const uint8_t peer[32])
 {
     EVP_PKEY *sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, secret, 32);
     EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
@@ -99,8 +99,8 @@ fk_err fk_requester_key_generate(fk_requester_key *k, const char *name)
     memset(&t, 0, sizeof t);
     memcpy(t.name, name, nl);
     if ((err = fk_random(t.sign_seed, 32)) || (err = fk_random(t.reply_secret, 32)) ||
-        (err = fki_ed25519_public(t.sign_pub, t.sign_seed)) ||
-        (err = fki_x25519_public(t.reply_pub, t.reply_secret))) {
+        (err = fki_req_ed25519_public(t.sign_pub, t.sign_seed)) ||
+        (err = fki_req_x25519_public(t.reply_pub, t.reply_secret))) {
         fk_wipe(&t, sizeof t);
         return err;
     }
@@ -193,8 +193,8 @@ fk_err fk_requester_key_parse(fk_requester_key *k, const char *text, size_t len)
     if (take_key(&p, end, "sign", t.sign_seed) || take_key(&p, end, "reply", t.reply_secret) ||
         p != end)
         goto out;
-    if ((err = fki_ed25519_public(t.sign_pub, t.sign_seed)) ||
-        (err = fki_x25519_public(t.reply_pub, t.reply_secret)))
+    if ((err = fki_req_ed25519_public(t.sign_pub, t.sign_seed)) ||
+        (err = fki_req_x25519_public(t.reply_pub, t.reply_secret)))
         goto out;
     *k = t;
     err = FK_OK;

@@ -208,7 +208,7 @@ fk_err fk_request_parse_text(fk_request *r, const char *text, size_t len)
 
 /* ---- signed note ---------------------------------------------------------- */
 
-fk_err fki_note_key_id(uint8_t id[4], const char *name, const uint8_t pub[32])
+fk_err fki_req_note_key_id(uint8_t id[4], const char *name, const uint8_t pub[32])
 {
     uint8_t h[32];
     unsigned hl = 0;
@@ -238,8 +238,8 @@ fk_err fk_request_sign(char *out, size_t cap, size_t *len, fk_request *r,
     memcpy(r->reply_to, k->reply_pub, 32);
     if ((err = fk_request_encode(buf, TEXT_MAX + 1, &n, r)))
         return err;
-    if ((err = fki_note_key_id(sig, k->name, k->sign_pub)) ||
-        (err = fki_ed25519_sign(sig + 4, k->sign_seed, buf, n)))
+    if ((err = fki_req_note_key_id(sig, k->name, k->sign_pub)) ||
+        (err = fki_req_ed25519_sign(sig + 4, k->sign_seed, buf, n)))
         return err;
     fk_b64_encode_padded(sigb64, sig, sizeof sig);
     int m = snprintf(buf + n, sizeof buf - n, "\n" EM_DASH " %s %s\n", k->name, sigb64);
@@ -280,11 +280,11 @@ fk_err fk_request_verify(fk_request *r, const char *note, size_t len)
     if (memchr(s, '\n', (size_t)(end - s)) || fk_b64_decode_padded(sig, sizeof sig, &sl, s, (size_t)(end - s)) ||
         sl != 68)
         return FK_ERR_INVALID;
-    if ((err = fki_note_key_id(id, t.requester, t.requester_key)))
+    if ((err = fki_req_note_key_id(id, t.requester, t.requester_key)))
         return err;
     if (memcmp(id, sig, 4))
         return FK_ERR_SIGNATURE;
-    if ((err = fki_ed25519_verify(t.requester_key, sig + 4, note, textlen)))
+    if ((err = fki_req_ed25519_verify(t.requester_key, sig + 4, note, textlen)))
         return err;
     *r = t;
     return FK_OK;

@@ -86,8 +86,8 @@ fk_err fk_answer_seal(uint8_t *out, size_t cap, size_t *outlen,
     if (cap < plain_len + FK_ANSWER_OVERHEAD)
         return FK_ERR_LIMIT;
     make_aad(aad, entry_hash, agent_index);
-    if ((err = fk_random(eph, 32)) || (err = fki_x25519_public(buf, eph)) ||
-        (err = fki_x25519(shared, eph, reply_to)) || (err = seal_key(key, shared, buf, reply_to)) ||
+    if ((err = fk_random(eph, 32)) || (err = fki_req_x25519_public(buf, eph)) ||
+        (err = fki_req_x25519(shared, eph, reply_to)) || (err = seal_key(key, shared, buf, reply_to)) ||
         (err = aead(1, buf + 32, key, aad, sizeof aad, plain, plain_len, buf + 32 + plain_len)))
         goto out;
     memcpy(out, buf, plain_len + FK_ANSWER_OVERHEAD);
@@ -116,8 +116,8 @@ fk_err fk_answer_open(uint8_t *plain, size_t cap, size_t *plain_len,
         return FK_ERR_LIMIT;
     make_aad(aad, entry_hash, agent_index);
     memcpy(tag, sealed + 32 + n, TAG_LEN);
-    if ((err = fki_x25519_public(mine, reply_secret)) ||
-        (err = fki_x25519(shared, reply_secret, sealed)) ||
+    if ((err = fki_req_x25519_public(mine, reply_secret)) ||
+        (err = fki_req_x25519(shared, reply_secret, sealed)) ||
         (err = seal_key(key, shared, sealed, mine)) ||
         (err = aead(0, buf, key, aad, sizeof aad, sealed + 32, n, tag)))
         goto out;

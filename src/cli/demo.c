@@ -1,0 +1,467 @@
+/*
+ * fairkey demo - the whole system on loopback, in a temporary folder: a
+ * transparency log, a 3-of-5 authority, five agents, a user, a file with an
+ * escrow stanza, stock age decrypting it, a logged recovery request, a
+ * recovery with three agents (two stopped first), and the audit finding it.
+ *
+ *   fairkey demo [--keep]
+ *
+ * Every step runs the real commands as child processes; every child is
+ * stopped on exit, on error and on Ctrl-C.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+extern char **environ;
+
+#define DEMO_AGENTS 5
+#define DEMO_T 3
+/* Children: the log, five agents. */
+#define MAX_CHILDREN 8
+/* How long a daemon may take to print its port (50 ms steps). */
+#define START_POLLS 200
+
+static pid_t children[MAX_CHILDREN];
+static int nchildren;
+static char dir[1024]; /* short, so every path under it fits PATH_MAX */
+static int keep;
+static char self[PATH_MAX];
+
+static void stop_child(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; i++) { /* 5 s, then SIGKILL */
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        usleep(50000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static void rm_tree(const char *path)
+{
+    pid_t pid;
+    char *argv[] = {"rm", "-rf", (char *)path, NULL};
+    if (posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) == 0)
+        waitpid(pid, NULL, 0);
+}
+
+static void cleanup(void)
+{
+    for (int i = 0; i < nchildren; i++) {
+        stop_child(children[i]);
+        children[i] = 0;
+    }
+    nchildren = 0;
+    if (dir[0] && !keep)
+        rm_tree(dir);
+    dir[0] = 0;
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < nchildren; i++)
+        if (children[i] > 0)
+            kill(children[i], SIGTERM);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void step(const char *fmt, ...)
+{
+    static int n;
+    va_list ap;
+    printf("\n[%d] ", ++n);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+}
+
+/* Print a file indented, as the output of a step. */
+static void show(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f))
+        printf("    %s%s", line, strchr(line, '\n') ? "" : "\n");
+    fclose(f);
+    fflush(stdout);
+}
+
+static void path_in(char *out, const char *name)
+{
+    snprintf(out, PATH_MAX, "%s/%s", dir, name);
+}
+
+/* Start argv with stdout to out and stderr to err (either may be NULL:
+ * inherited).  Returns the pid or -1. */
+static pid_t spawn(char *const argv[], const char *out, const char *err)
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    posix_spawn_file_actions_init(&fa);
+    if (out)
+        posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (err)
+        posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc ? -1 : pid;
+}
+
+/* Run to completion; returns the exit status (or -1). */
+static int run(char *const argv[], const char *out, const char *err)
+{
+    pid_t pid = spawn(argv, out, err);
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int read_small(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return 0;
+}
+
+/* Start a daemon and wait until it prints "listening on port N". */
+static int start_daemon(char *const argv[], const char *name, unsigned *port, pid_t *pidp)
+{
+    char out[PATH_MAX + 64], err[PATH_MAX + 64], buf[8192];
+    snprintf(out, sizeof out, "%s/%s.out", dir, name);
+    snprintf(err, sizeof err, "%s/%s.err", dir, name);
+    if (nchildren == MAX_CHILDREN)
+        return -1;
+    pid_t pid = spawn(argv, out, err);
+    if (pid < 0)
+        return -1;
+    children[nchildren++] = pid;
+    *pidp = pid;
+    for (int i = 0; i < START_POLLS; i++) {
+        if (read_small(out, buf, sizeof buf) == 0) {
+            /* agents say "listening on port N"; the log prints its URL */
+            char *p = strstr(buf, "listening on port ");
+            if (p && sscanf(p, "listening on port %u", port) == 1)
+                return 0;
+            p = strstr(buf, "http://127.0.0.1:");
+            if (p && strchr(p, '\n') && sscanf(p, "http://127.0.0.1:%u", port) == 1)
+                return 0;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            break;
+        usleep(50000);
+    }
+    cli_err("%s did not start:", name);
+    show(err);
+    return -1;
+}
+
+static int files_equal(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int eq = fa && fb;
+    while (eq) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb)
+            eq = 0;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return eq;
+}
+
+/* The log's verifier key: the line of its start-up output that is a vkey. */
+static int log_vkey(const char *out, char *vkey, size_t cap)
+{
+    char buf[8192];
+    if (read_small(out, buf, sizeof buf))
+        return -1;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        char *p = strstr(line, "demo.fairkey.test/log+");
+        if (!p)
+            continue;
+        size_t n = strcspn(p, " \t\r");
+        fk_note_verifier v;
+        if (n < cap && fk_note_verifier_parse(&v, p, n) == FK_OK) {
+            memcpy(vkey, p, n);
+            vkey[n] = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int demo(void)
+{
+    char logdir[PATH_MAX], authdir[PATH_MAX], authpub[PATH_MAX], reqkey[PATH_MAX],
+        reqlist[PATH_MAX], userkey[PATH_MAX], plain[PATH_MAX], enc[PATH_MAX], warrant[PATH_MAX],
+        receipt[PATH_MAX], recovered[PATH_MAX], tmp[PATH_MAX], tmp2[PATH_MAX], buf[8192];
+    char logurl[64], vkey[FK_NOTE_KEY_TEXT_MAX + 1], agents[DEMO_AGENTS * 32 + 1] = "";
+    char shares[DEMO_AGENTS][PATH_MAX], states[DEMO_AGENTS][PATH_MAX], listen[] = "127.0.0.1:0";
+    pid_t agent_pid[DEMO_AGENTS], log_pid;
+    unsigned port;
+    path_in(logdir, "log");
+    path_in(authdir, "authority");
+    path_in(authpub, "authority/authority.pub");
+    path_in(reqkey, "investigator.key");
+    path_in(reqlist, "requesters.txt");
+    path_in(userkey, "alice.key");
+    path_in(plain, "diary.txt");
+    path_in(enc, "diary.txt.age");
+    path_in(warrant, "warrant.pdf");
+    path_in(receipt, "request.tlog-proof");
+    path_in(recovered, "recovered.txt");
+
+    step("Start a transparency log (C2SP checkpoints and tiles) on 127.0.0.1.");
+    {
+        char *argv[] = {self, "log", "serve", "--dir", logdir, "--listen", listen, "--origin",
+                        "demo.fairkey.test/log", "--batch-ms", "100", NULL};
+        if (start_daemon(argv, "log", &port, &log_pid))
+            return -1;
+        snprintf(logurl, sizeof logurl, "http://127.0.0.1:%u", port);
+        path_in(tmp, "log.out");
+        if (log_vkey(tmp, vkey, sizeof vkey)) {
+            cli_err("the log did not print its verifier key");
+            return -1;
+        }
+        printf("    log at %s\n    log key %s\n", logurl, vkey);
+    }
+
+    step("Create a 3-of-5 escrow authority: five shares, the secret wiped after the ceremony.");
+    {
+        char *argv[] = {self, "authority", "create", "--name", "demo-authority", "-t", "3", "-n",
+                        "5", "-o", authdir, NULL};
+        path_in(tmp, "authority.out");
+        path_in(tmp2, "authority.err");
+        if (run(argv, tmp, tmp2)) {
+            show(tmp2);
+            return -1;
+        }
+        show(tmp);
+    }
+
+    step("Make an investigator's requester key; the agents allow only this key to ask.");
+    {
+        char *argv[] = {self, "request", "keygen", "--name", "demo.fairkey.test/investigator",
+                        "-o", reqkey, NULL};
+        if (run(argv, reqlist, NULL))
+            return -1;
+        show(reqlist);
+    }
+
+    step("Start five escrow agents, each with one share, each checking the log.");
+    for (int i = 0; i < DEMO_AGENTS; i++) {
+        char name[32];
+        snprintf(shares[i], PATH_MAX, "%s/authority/share-%d.key", dir, i + 1);
+        snprintf(states[i], PATH_MAX, "%s/agent-%d", dir, i + 1);
+        snprintf(name, sizeof name, "agent-%d", i + 1);
+        char *argv[] = {self, "agent", "serve", "--share", shares[i], "--authority", authpub,
+                        "--log", logurl, "--log-vkey", vkey, "--listen", listen,
+                        "--requesters", reqlist, "--state", states[i], NULL};
+        if (start_daemon(argv, name, &port, &agent_pid[i]))
+            return -1;
+        size_t l = strlen(agents);
+        snprintf(agents + l, sizeof agents - l, "%shttp://127.0.0.1:%u", i ? "," : "", port);
+        printf("    agent %d at http://127.0.0.1:%u\n", i + 1, port);
+    }
+
+    step("Alice makes an age key and encrypts her diary to herself and to the authority.");
+    char user_r[128] = "", auth_r[FK_ESCROW_RECIPIENT_STR_MAX + 2] = "";
+    {
+        char *argv[] = {self, "keygen", "-o", userkey, NULL};
+        path_in(tmp2, "keygen.err");
+        if (run(argv, NULL, tmp2))
+            return -1;
+        if (read_small(userkey, buf, sizeof buf))
+            return -1;
+        char *p = strstr(buf, "# public key: ");
+        if (!p || sscanf(p, "# public key: %127s", user_r) != 1)
+            return -1;
+        char *argv2[] = {self, "authority", "show", "--recipient", authpub, NULL};
+        path_in(tmp, "recipient.out");
+        if (run(argv2, tmp, NULL) || read_small(tmp, auth_r, sizeof auth_r))
+            return -1;
+        auth_r[strcspn(auth_r, "\n")] = 0;
+        FILE *f = fopen(plain, "w");
+        if (!f)
+            return -1;
+        fprintf(f, "Dear diary, today I tried accountable key escrow.\n");
+        fclose(f);
+        char *argv3[] = {self, "encrypt", "-r", user_r, "-r", auth_r, "-o", enc, plain, NULL};
+        if (run(argv3, NULL, NULL))
+            return -1;
+        printf("    alice: %s\n    authority: %s\n", user_r, auth_r);
+        char *argv4[] = {self, "inspect", enc, NULL};
+        path_in(tmp, "inspect.out");
+        if (run(argv4, tmp, NULL) == 0)
+            show(tmp);
+    }
+
+    step("Stock age decrypts the file with Alice's key (it is a plain age v1 file).");
+    if (access("/usr/bin/age", X_OK) == 0) {
+        char *argv[] = {"/usr/bin/age", "-d", "-i", userkey, enc, NULL};
+        path_in(tmp, "age.out");
+        path_in(tmp2, "age.err");
+        if (run(argv, tmp, tmp2) || !files_equal(tmp, plain)) {
+            cli_err("age could not decrypt the file:");
+            show(tmp2);
+            return -1;
+        }
+        show(tmp);
+    } else {
+        printf("    /usr/bin/age is not installed; skipping this step (apt-get install age)\n");
+    }
+
+    step("The investigator files a recovery request; the log records it publicly.");
+    {
+        FILE *f = fopen(warrant, "w");
+        if (!f)
+            return -1;
+        fprintf(f, "Warrant 2026-17, District Court of Demo: access to diary.txt.age\n");
+        fclose(f);
+        char *argv[] = {self, "request", "--authority", authpub, "--log", logurl, "--log-vkey",
+                        vkey, "--key", reqkey, "--warrant", warrant, "--reason",
+                        "warrant 2026-17: suspected fraud", "-o", receipt, enc, NULL};
+        path_in(tmp, "request.out");
+        path_in(tmp2, "request.err");
+        if (run(argv, tmp, tmp2)) {
+            show(tmp2);
+            return -1;
+        }
+        show(tmp);
+    }
+
+    step("Stop agents 4 and 5: any 3 of the 5 agents are enough.");
+    for (int i = 3; i < DEMO_AGENTS; i++) {
+        stop_child(agent_pid[i]);
+        for (int j = 0; j < nchildren; j++)
+            if (children[j] == agent_pid[i])
+                children[j] = 0;
+        printf("    agent %d stopped\n", i + 1);
+    }
+
+    step("Recover the file: each agent checks the log, answers, and proves its answer.");
+    {
+        char *argv[] = {self, "recover", "--authority", authpub, "--request", receipt, "--key",
+                        reqkey, "--agents", agents, "-o", recovered, enc, NULL};
+        path_in(tmp2, "recover.err");
+        int rc = run(argv, NULL, tmp2);
+        show(tmp2);
+        if (rc || !files_equal(recovered, plain)) {
+            cli_err("recovery failed");
+            return -1;
+        }
+        show(recovered);
+    }
+
+    step("Alice audits the log: the recovery of her file is on the record.");
+    {
+        char *argv[] = {self, "audit", "--log", logurl, "--vkey", vkey, enc, NULL};
+        path_in(tmp, "audit.out");
+        path_in(tmp2, "audit.err");
+        int rc = run(argv, tmp, tmp2);
+        show(tmp);
+        if (rc || read_small(tmp, buf, sizeof buf) || !strstr(buf, "RECOVERY REQUESTED")) {
+            show(tmp2);
+            cli_err("the audit did not find the request");
+            return -1;
+        }
+    }
+
+    step("Agent 1's own audit table (SQLite) recorded what it answered, before answering.");
+    {
+        char *argv[] = {self, "agent", "pending", "--all", "--state", states[0], NULL};
+        path_in(tmp, "pending.out");
+        if (run(argv, tmp, NULL) == 0)
+            show(tmp);
+    }
+    (void)log_pid;
+    return 0;
+}
+
+int cmd_demo_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"keep", no_argument, 0, 'k'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'k') {
+            keep = 1;
+        } else if (c == 'h') {
+            printf("usage: fairkey demo [--keep]\n");
+            return FK_EXIT_OK;
+        } else {
+            return cli_usage("demo [--keep]");
+        }
+    }
+    if (optind != argc)
+        return cli_usage("demo [--keep]");
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        cli_err("cannot find the fairkey executable (/proc/self/exe)");
+        return FK_EXIT_FAIL;
+    }
+    self[n] = 0;
+    const char *td = getenv("TMPDIR");
+    if (!td || !*td || strlen(td) > 900)
+        td = "/tmp";
+    snprintf(dir, sizeof dir, "%s/fairkey-demo.XXXXXX", td);
+    if (!mkdtemp(dir)) {
+        cli_err("cannot create a temporary folder: %s", strerror(errno));
+        dir[0] = 0;
+        return FK_EXIT_FAIL;
+    }
+    atexit(cleanup);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    printf("fairkey demo: everything runs on 127.0.0.1 in %s\n", dir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = demo();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (rc) {
+        cli_err("the demo failed (files kept in %s for a look); see the messages above", dir);
+        keep = 1;
+        cleanup();
+        return FK_EXIT_FAIL;
+    }
+    printf("\nDone in %.1f s: escrow verified, recovery logged, answered by 3 of 5 agents, audited.\n", s);
+    if (keep)
+        printf("Files kept in %s\n", dir);
+    cleanup();
+    return FK_EXIT_OK;
+}
