@@ -198,6 +198,8 @@ fk_err fki_escrow_partial_with_nonce(fk_escrow_partial *out, const fk_escrow_aut
         memcpy(out->d, d, 32);
         memcpy(out->proof, proof, 64);
     }
+    /* D_i is one t-th of the way to the file key: only the answer keeps it. */
+    fk_wipe(d, sizeof d);
     return err;
 }
 
