@@ -85,8 +85,12 @@ fk_err fk_tlog_proof_parse(fk_tlog_proof *p, const char *buf, size_t len)
             err = FK_ERR_LIMIT;
             goto out;
         }
-        if (fk_b64_decode_padded(extra, sizeof extra, &elen, buf + pos + 6, ll - 6) != FK_OK)
+        err = fk_b64_decode_padded(extra, sizeof extra, &elen, buf + pos + 6, ll - 6);
+        if (err != FK_OK) {
+            err = err == FK_ERR_LIMIT ? FK_ERR_LIMIT : FK_ERR_INVALID;
             goto out;
+        }
+        err = FK_ERR_INVALID;
         t->extra_b64 = buf + pos + 6;
         t->extra_b64_len = ll - 6;
         pos += ll + 1;
