@@ -1,0 +1,43 @@
+#!/bin/bash
+# An agent killed and restarted mid-recovery; the audit's consistency state.
+. "$(dirname "$0")/lib.sh"
+
+start_log logA
+setup_authority 3 3
+setup_file
+for i in 1 2 3; do start_agent "$i" --requesters "$T/req.pub"; done
+file_request
+
+# Kill agent 3, start the recovery (it retries agent 3), restart agent 3 on
+# the same port with the same state.
+port3=${AGENT_URL_3##*:}
+stop_agent 3
+"$FAIRKEY" recover --authority "$AUTH" --request "$RECEIPT" --key "$T/req.key" \
+    --agents "$AGENT_URL_1,$AGENT_URL_2,$AGENT_URL_3" -o "$T/out" "$T/file.age" 2>"$T/recover.err" &
+rec=$!
+sleep 0.6
+"$FAIRKEY" agent serve --share "$T/auth/share-3.key" --authority "$AUTH" --log "$LOG_URL" \
+    --log-vkey "$LOG_VKEY" --listen "127.0.0.1:$port3" --state "$T/agent3" --requesters "$T/req.pub" \
+    >"$T/agent3b.out" 2>"$T/agent3b.err" & PIDS="$PIDS $!"
+wait "$rec" || fail "recover across an agent restart: $(cat "$T/recover.err")"
+cmp -s "$T/out" "$T/plain" || fail "plaintext"
+ok "recovery survives an agent restarted mid-recovery"
+
+# Audit state: a state file from a different log (same origin, other key) is refused.
+"$FAIRKEY" audit --log "$LOG_URL" --vkey "$LOG_VKEY" --state "$T/st" "$T/file.age" >/dev/null || fail "audit"
+grep -q "^fk.test/logA$" "$T/st" || fail "audit state not written"
+sed -i '2s/.*/999/' "$T/st"
+"$FAIRKEY" audit --log "$LOG_URL" --vkey "$LOG_VKEY" --state "$T/st" "$T/file.age" >/dev/null 2>"$T/st.err" \
+    && fail "tampered audit state accepted"
+ok "audit refuses a state file that is not a checkpoint of this log"
+
+# --follow reports a new request while running.
+"$FAIRKEY" audit --log "$LOG_URL" --vkey "$LOG_VKEY" --follow --interval 1 "$T/file.age" >"$T/follow.out" 2>&1 &
+fol=$!; PIDS="$PIDS $fol"
+sleep 0.5
+"$FAIRKEY" request --authority "$AUTH" --log "$LOG_URL" --key "$T/req.key" --warrant "$T/warrant.txt" \
+    --reason "second look" -o "$T/r2" "$T/file.age" >/dev/null || fail "second request"
+for _ in $(seq 1 60); do grep -q "second look" "$T/follow.out" && break; sleep 0.1; done
+grep -q "RECOVERY REQUESTED at log index 1 .*second look" "$T/follow.out" || fail "follow: $(cat "$T/follow.out")"
+ok "audit --follow reports a new request"
+echo "PASS"
