@@ -356,7 +356,8 @@ fk_err fk_bundle_leaf_hashes(const uint8_t *buf, size_t len, size_t count,
 #define FK_TLOG_PROOF_HEADER "c2sp.org/tlog-proof@v1"
 /* Largest receipt: the checkpoint note plus 63 proof lines and an extra line. */
 #define FK_TLOG_PROOF_MAX_SIZE (FK_NOTE_MAX_SIZE + 8192)
-/* Longest extra data (decoded); fairkey does not use it. */
+/* Longest extra data (decoded): fairkey carries the signed recovery request
+ * there, which FK_REQUEST_NOTE_MAX bounds to the same 4096 bytes. */
 #define FK_TLOG_PROOF_EXTRA_MAX 4096
 
 typedef struct fk_tlog_proof {
