@@ -318,8 +318,11 @@ typedef fk_err (*fk_tile_fetch_fn)(void *ctx, const fk_tile *t, uint8_t *out, si
                                    size_t *len);
 
 /* Reads node hashes of a tree of tree_size leaves from hash tiles, keeping
- * the last tile fetched.  Use fk_tile_reader_node as an fk_tlog_node_fn with
- * the reader as ctx, to generate proofs or recompute roots from tiles. */
+ * the last tile fetched.  When fetching a partial tile returns
+ * FK_ERR_NOT_FOUND, the reader fetches the full tile instead and uses its
+ * first hashes (tlog-tiles lets logs delete partial tiles once full).
+ * Use fk_tile_reader_node as an fk_tlog_node_fn with the reader as ctx, to
+ * generate proofs or recompute roots from tiles. */
 typedef struct fk_tile_reader {
     uint64_t tree_size;
     fk_tile_fetch_fn fetch;

@@ -212,6 +212,16 @@ static fk_err store_fetch(void *ctx, const fk_tile *t, uint8_t *out, size_t cap,
     return FK_OK;
 }
 
+/* A log that has deleted every partial tile. */
+static fk_err full_only_fetch(void *ctx, const fk_tile *t, uint8_t *out, size_t cap, size_t *len)
+{
+    struct store *s = ctx;
+    uint64_t have = t->level == 0 ? s->n0 : t->level == 1 ? s->n8 : s->n16;
+    if (t->width < FK_TILE_WIDTH || (t->index + 1) * FK_TILE_WIDTH > have)
+        return FK_ERR_NOT_FOUND;
+    return store_fetch(ctx, t, out, cap, len);
+}
+
 static void test_multilevel_tiles(void **state)
 {
     struct store s = { calloc(BIG, HL), calloc(BIG / 256 + 1, HL), calloc(2, HL), 0, 0, 0, 0 };
@@ -266,6 +276,23 @@ static void test_multilevel_tiles(void **state)
         assert_int_equal(fk_tlog_prove_consistency(sizes[i], BIG, fk_tile_reader_node, &r, proof,
                                                    FK_TLOG_MAX_PROOF, &np), FK_OK);
         assert_int_equal(fk_tlog_verify_consistency(sizes[i], BIG, b, a, (const uint8_t(*)[HL])proof, np), FK_OK);
+    }
+    /* Partial tiles gone: the reader falls back to the full tiles. */
+    {
+        enum { OLD = 65536 - 216 }; /* partial level-0 and level-1 tiles */
+        assert_int_equal(fk_tlog_range_root(0, OLD, tree_node, &tr, b), FK_OK);
+        fk_tile_reader_init(&r, OLD, full_only_fetch, &s);
+        assert_int_equal(fk_tlog_range_root(0, OLD, fk_tile_reader_node, &r, a), FK_OK);
+        assert_memory_equal(a, b, HL);
+        assert_int_equal(fk_tlog_prove_inclusion(OLD - 1, OLD, fk_tile_reader_node, &r, proof,
+                                                 FK_TLOG_MAX_PROOF, &np), FK_OK);
+        assert_int_equal(fk_tlog_verify_inclusion(OLD - 1, OLD, leaf[OLD - 1], (const uint8_t(*)[HL])proof,
+                                                  np, b), FK_OK);
+        /* At the log's real edge there is no full tile: the error shows. */
+        fk_tile_reader_init(&r, BIG, full_only_fetch, &s);
+        assert_int_equal(fk_tlog_range_root(0, BIG, fk_tile_reader_node, &r, a), FK_ERR_NOT_FOUND);
+        fk_tile_reader_init(&r, BIG, store_fetch, &s);
+        assert_int_equal(fk_tlog_frontier_root(&f, a), FK_OK);
     }
     /* A restarted sequencer restores its frontier from tiles. */
     {

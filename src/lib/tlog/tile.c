@@ -226,7 +226,18 @@ fk_err fk_tile_reader_node(void *reader, unsigned level, uint64_t index, uint8_t
     if (!r->cached || r->tile.level != t.level || r->tile.index != t.index ||
         r->tile.width != t.width) {
         r->cached = 0;
-        if ((err = r->fetch(r->ctx, &t, r->data, sizeof r->data, &got)) != FK_OK)
+        err = r->fetch(r->ctx, &t, r->data, sizeof r->data, &got);
+        if (err == FK_ERR_NOT_FOUND && t.width < FK_TILE_WIDTH) {
+            /* A log may delete a partial tile once the full one exists
+             * (tlog-tiles); the full tile starts with the same hashes. */
+            fk_tile full = t;
+            full.width = FK_TILE_WIDTH;
+            err = r->fetch(r->ctx, &full, r->data, sizeof r->data, &got);
+            if (err == FK_OK && got != FK_TILE_MAX_BYTES)
+                return FK_ERR_INVALID;
+            got = (size_t)t.width * HL;
+        }
+        if (err != FK_OK)
             return err;
         if (got != (size_t)t.width * HL)
             return FK_ERR_INVALID;
