@@ -45,32 +45,6 @@ fk_err fki_req_x25519_public(uint8_t pub[32], const uint8_t secret[32])
     return raw_public(EVP_PKEY_X25519, pub, secret);
 }
 
-fk_err fki_req_ed25519_sign(uint8_t sig[64], const uint8_t seed[32], const void *msg, size_t len)
-{
-    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    size_t n = 64;
-    fk_err err = FK_ERR_CRYPTO;
-    if (pk && ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, pk) == 1 &&
-        EVP_DigestSign(ctx, sig, &n, msg, len) == 1 && n == 64)
-        err = FK_OK;
-    EVP_MD_CTX_free(ctx);
-    EVP_PKEY_free(pk);
-    return err;
-}
-
-fk_err fki_req_ed25519_verify(const uint8_t pub[32], const uint8_t sig[64], const void *msg, size_t len)
-{
-    EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    fk_err err = FK_ERR_CRYPTO;
-    if (pk && ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) == 1)
-        err = EVP_DigestVerify(ctx, sig, 64, msg, len) == 1 ? FK_OK : FK_ERR_SIGNATURE;
-    EVP_MD_CTX_free(ctx);
-    EVP_PKEY_free(pk);
-    return err;
-}
-
 fk_err fki_req_x25519(uint8_t shared[32], const uint8_t secret[32], const uint8_t peer[32])
 {
     EVP_PKEY *sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, secret, 32);

@@ -4,6 +4,7 @@
  * parses only if re-encoding it gives the same bytes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -11,7 +12,6 @@
 #include "internal.h"
 
 #define MAGIC_LINE "fairkey recovery request v1"
-#define EM_DASH "\xe2\x80\x94"
 /* The longest request text: fixed words plus every field at its maximum. */
 #define TEXT_MAX (FK_REQUEST_NOTE_MAX - 160)
 
@@ -208,86 +208,70 @@ fk_err fk_request_parse_text(fk_request *r, const char *text, size_t len)
 
 /* ---- signed note ---------------------------------------------------------- */
 
-fk_err fki_req_note_key_id(uint8_t id[4], const char *name, const uint8_t pub[32])
-{
-    uint8_t h[32];
-    unsigned hl = 0;
-    static const uint8_t sep[2] = {0x0a, 0x01};
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    fk_err err = FK_ERR_CRYPTO;
-    if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
-        EVP_DigestUpdate(c, name, strlen(name)) == 1 && EVP_DigestUpdate(c, sep, 2) == 1 &&
-        EVP_DigestUpdate(c, pub, 32) == 1 && EVP_DigestFinal_ex(c, h, &hl) == 1) {
-        memcpy(id, h, 4);
-        err = FK_OK;
-    }
-    EVP_MD_CTX_free(c);
-    return err;
-}
-
+/* The signed note is built and checked by the tlog module's signed-note
+ * code (C2SP signed-note, Ed25519); this file adds only the request rules:
+ * exactly one signature, by the key and under the name the request names. */
 fk_err fk_request_sign(char *out, size_t cap, size_t *len, fk_request *r,
                        const fk_requester_key *k)
 {
-    char buf[FK_REQUEST_NOTE_MAX + 1];
-    size_t n;
-    uint8_t sig[68];
-    char sigb64[96];
+    char text[TEXT_MAX + 1], buf[FK_REQUEST_NOTE_MAX + 1];
+    size_t n, m;
+    fk_note_signer s;
     fk_err err;
     memcpy(r->requester, k->name, sizeof r->requester);
     memcpy(r->requester_key, k->sign_pub, 32);
     memcpy(r->reply_to, k->reply_pub, 32);
-    if ((err = fk_request_encode(buf, TEXT_MAX + 1, &n, r)))
+    if ((err = fk_request_encode(text, sizeof text, &n, r)))
         return err;
-    if ((err = fki_req_note_key_id(sig, k->name, k->sign_pub)) ||
-        (err = fki_req_ed25519_sign(sig + 4, k->sign_seed, buf, n)))
+    if ((err = fk_note_signer_from_seed(&s, k->name, strlen(k->name), k->sign_seed)))
         return err;
-    fk_b64_encode_padded(sigb64, sig, sizeof sig);
-    int m = snprintf(buf + n, sizeof buf - n, "\n" EM_DASH " %s %s\n", k->name, sigb64);
-    if (m < 0 || (size_t)m >= sizeof buf - n || n + (size_t)m >= cap)
+    const fk_note_signer *signers[1] = {&s};
+    err = fk_note_sign(text, n, signers, 1, buf, sizeof buf, &m);
+    fk_note_signer_wipe(&s);
+    if (err)
+        return err == FK_ERR_LIMIT || err == FK_ERR_INVALID ? FK_ERR_LIMIT : err;
+    if (m >= cap)
         return FK_ERR_LIMIT;
-    n += (size_t)m;
-    memcpy(out, buf, n + 1);
-    *len = n;
+    memcpy(out, buf, m + 1);
+    *len = m;
     return FK_OK;
 }
 
 fk_err fk_request_verify(fk_request *r, const char *note, size_t len)
 {
     fk_request t;
+    fk_note *nt;
+    fk_note_verifier v;
     fk_err err;
-    if (len > FK_REQUEST_NOTE_MAX || len < 2 || note[len - 1] != '\n')
+    if (len > FK_REQUEST_NOTE_MAX)
         return FK_ERR_INVALID;
-    /* The text ends at the last "\n\n"; exactly one signature line follows. */
-    const char *sep = NULL;
-    for (size_t i = len - 1; i-- > 0;)
-        if (note[i] == '\n' && note[i + 1] == '\n') {
-            sep = note + i;
-            break;
-        }
-    if (!sep)
-        return FK_ERR_INVALID;
-    size_t textlen = (size_t)(sep - note) + 1;
-    if ((err = fk_request_parse_text(&t, note, textlen)))
-        return err;
-    const char *s = sep + 2, *end = note + len - 1; /* end: the final '\n' */
-    size_t nl = strlen(t.requester);
-    if ((size_t)(end - s) < 4 + nl + 1 || memcmp(s, EM_DASH " ", 4) ||
-        memcmp(s + 4, t.requester, nl) || s[4 + nl] != ' ')
-        return FK_ERR_INVALID;
-    s += 4 + nl + 1;
-    uint8_t sig[69], id[4];
-    size_t sl = 0;
-    if (memchr(s, '\n', (size_t)(end - s)) || fk_b64_decode_padded(sig, sizeof sig, &sl, s, (size_t)(end - s)) ||
-        sl != 68)
-        return FK_ERR_INVALID;
-    if ((err = fki_req_note_key_id(id, t.requester, t.requester_key)))
-        return err;
-    if (memcmp(id, sig, 4))
-        return FK_ERR_SIGNATURE;
-    if ((err = fki_req_ed25519_verify(t.requester_key, sig + 4, note, textlen)))
-        return err;
+    nt = malloc(sizeof *nt);
+    if (!nt)
+        return FK_ERR_NOMEM;
+    if (fk_note_parse(nt, note, len) || nt->nsigs != 1) {
+        err = FK_ERR_INVALID;
+        goto out;
+    }
+    if ((err = fk_request_parse_text(&t, nt->text, nt->text_len)))
+        goto out;
+    size_t namelen = strlen(t.requester);
+    if (nt->sigs[0].name_len != namelen || memcmp(nt->sigs[0].name, t.requester, namelen)) {
+        err = FK_ERR_INVALID; /* signed under another name than the one it names */
+        goto out;
+    }
+    if ((err = fk_note_verifier_new(&v, t.requester, namelen, FK_NOTE_ALG_ED25519,
+                                    t.requester_key)))
+        goto out;
+    /* A line whose key ID is not the named key's is ignored by signed-note
+     * rules, leaving no verified signature: FK_ERR_SIGNATURE either way. */
+    if ((err = fk_note_verify(nt, &v, 1, NULL))) {
+        err = err == FK_ERR_SIGNATURE ? FK_ERR_SIGNATURE : FK_ERR_INVALID;
+        goto out;
+    }
     *r = t;
-    return FK_OK;
+out:
+    free(nt);
+    return err;
 }
 
 fk_err fk_request_entry_hash(uint8_t out[FK_REQUEST_HASH_LEN], const void *entry, size_t len)
