@@ -262,6 +262,7 @@ static fk_err build_level(struct fki_logd *d, int l, const uint8_t *newh,
 
 static void process_batch(struct fki_logd *d, struct item *items)
 {
+
     uint64_t old_size = d->size;
     size_t n = 0;
     for (struct item *it = items; it; it = it->next)
