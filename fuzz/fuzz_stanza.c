@@ -28,7 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fk_err e = fk_escrow_stanza_parse(&info, &h.stanzas[i]);
             if (e == FK_ERR_NOT_FOUND)
                 continue;
-            seen++;
             if (e != FK_OK) {
                 if (le != FK_ERR_ESCROW)
                     abort(); /* list must report a malformed escrow stanza */
@@ -41,7 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fk_b64_encode(b64, info.e, FK_ESCROW_POINT_LEN);
             if (strcmp(b64, h.stanzas[i].args[2]) != 0)
                 abort();
+            seen++;
         }
+        /* count is the number of well-formed escrow stanzas (listed or not) */
         if (seen != count)
             abort();
         uint8_t pk[FK_ESCROW_POINT_LEN] = {0};
