@@ -148,12 +148,12 @@ fk_err fk_identity_file_parse(fk_identity ***ids, size_t *nids, const char *text
  * calling thread writes the previous batch and reads the next.  Memory does
  * not grow with the file: two batches of input and output,
  *   4 * threads * FK_AGE_BATCH_CHUNKS * (64 KiB + 16) bytes,
- * at most 16.8 MB with FK_AGE_MAX_THREADS, plus the header (at most
+ * at most 16.8 MB with FK_AGE_MAX_THREADS (8 * 8 chunks per batch), plus the header (at most
  * FK_AGE_MAX_HEADER_LEN while it is parsed) and 64 KiB for armor. */
-#define FK_AGE_BATCH_CHUNKS 4
+#define FK_AGE_BATCH_CHUNKS 8
 /* More workers than this do not help (memory bandwidth), and the cap keeps
  * the memory bound above true on any machine. */
-#define FK_AGE_MAX_THREADS 16
+#define FK_AGE_MAX_THREADS 8
 
 /* Called after the file key is unwrapped and the header MAC verified, before
  * any plaintext is released.  Returning non-zero aborts decryption with that

@@ -81,7 +81,8 @@ static fk_err fill(fki_armor_rd *r)
     }
     if (r->fd < 0) {
         k = r->memlen < room ? r->memlen : room;
-        memcpy(r->text + r->tlen, r->mem, k);
+        if (k)
+            memcpy(r->text + r->tlen, r->mem, k);
         r->mem += k;
         r->memlen -= k;
         r->tlen += k;

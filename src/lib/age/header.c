@@ -190,7 +190,8 @@ static fk_err parse_stanza(fk_stanza *s, const uint8_t *buf, size_t end, size_t 
             s->body = nb;
             cap = ncap;
         }
-        memcpy(s->body + s->body_len, dec, got);
+        if (got)
+            memcpy(s->body + s->body_len, dec, got);
         s->body_len += got;
         fk_wipe(dec, sizeof dec);
         p += (size_t)ll + 1;
