@@ -61,6 +61,11 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags);
 int cli_out_commit(cli_out *o);
 /* Remove the temporary file (no-op for stdout).  Safe after commit. */
 void cli_out_abort(cli_out *o);
+/* getopt_long returned '?' or ':' (the optstring starts with "+:"): print
+ * one "fairkey: " line naming the bad option, then the usage; returns 2. */
+int cli_bad_option(int c, char **argv, const char *synopsis);
+/* One "fairkey: " line about an unexpected operand, then the usage; returns 2. */
+int cli_bad_operand(const char *arg, const char *synopsis);
 /* Write all of buf. */
 int cli_write_all(int fd, const void *buf, size_t len);
 

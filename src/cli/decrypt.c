@@ -147,7 +147,8 @@ int cmd_decrypt_main(int argc, char **argv)
         return FK_EXIT_FAIL;
     }
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+i:o:dh", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:i:o:dh", longopts, NULL)) != -1) {
         switch (c) {
         case 'i':
             idfiles[nidfiles++] = optarg;
@@ -174,7 +175,7 @@ int cmd_decrypt_main(int argc, char **argv)
             rc = FK_EXIT_OK;
             goto done;
         default:
-            rc = cli_usage(synopsis);
+            rc = cli_bad_option(c, argv, synopsis);
             goto done;
         }
     }

@@ -49,7 +49,8 @@ int cmd_encrypt_main(int argc, char **argv)
         return FK_EXIT_FAIL;
     }
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+r:R:i:pao:eh", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:r:R:i:pao:eh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
         case 'R':
@@ -80,7 +81,7 @@ int cmd_encrypt_main(int argc, char **argv)
             return FK_EXIT_OK;
         default:
             free(src);
-            return cli_usage(synopsis);
+            return cli_bad_option(c, argv, synopsis);
         }
     }
     if (argc - optind > 1) {

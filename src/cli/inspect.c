@@ -67,15 +67,16 @@ int cmd_inspect_main(int argc, char **argv)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         if (c == 'h') {
             printf("usage: fairkey %s\n", synopsis);
             return FK_EXIT_OK;
         }
-        return cli_usage(synopsis);
+        return cli_bad_option(c, argv, synopsis);
     }
     if (argc - optind > 1)
-        return cli_usage(synopsis);
+        return cli_bad_operand(argv[optind + 1], synopsis);
     const char *inpath = optind < argc ? argv[optind] : NULL;
     int fd = cli_open_in(inpath, 0);
     if (fd < 0)

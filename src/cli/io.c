@@ -1,6 +1,7 @@
 /* Input, output, passphrases and key files: the helpers every subcommand uses. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -243,6 +244,28 @@ void cli_out_abort(cli_out *o)
     free(o->tmp);
     free(o->final);
     o->tmp = o->final = NULL;
+}
+
+int cli_bad_option(int c, char **argv, const char *synopsis)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (c == ':') {
+        if (optopt)
+            cli_err("option -%c needs a value", optopt);
+        else
+            cli_err("option %s needs a value", arg);
+    } else if (optopt) {
+        cli_err("unknown option -%c", optopt);
+    } else {
+        cli_err("unknown option %s", arg);
+    }
+    return cli_usage(synopsis);
+}
+
+int cli_bad_operand(const char *arg, const char *synopsis)
+{
+    cli_err("unexpected argument '%s'", arg);
+    return cli_usage(synopsis);
 }
 
 int cli_write_all(int fd, const void *buf, size_t len)

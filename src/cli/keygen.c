@@ -138,7 +138,8 @@ int cmd_keygen_main(int argc, char **argv)
     const char *outpath = NULL;
     int to_public = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:yh", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:o:yh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             outpath = optarg;
@@ -150,15 +151,15 @@ int cmd_keygen_main(int argc, char **argv)
             printf("usage: fairkey %s\n", synopsis);
             return FK_EXIT_OK;
         default:
-            return cli_usage(synopsis);
+            return cli_bad_option(c, argv, synopsis);
         }
     }
     if (to_public) {
         if (argc - optind > 1)
-            return cli_usage(synopsis);
+            return cli_bad_operand(argv[optind + 1], synopsis);
         return convert(optind < argc ? argv[optind] : NULL, outpath);
     }
     if (optind != argc)
-        return cli_usage(synopsis);
+        return cli_bad_operand(argv[optind], synopsis);
     return generate(outpath);
 }
