@@ -146,10 +146,11 @@ fk_err fk_identity_file_parse(fk_identity ***ids, size_t *nids, const char *text
  * The payload is processed in parallel: worker threads seal or open the
  * chunks of one batch (threads * FK_AGE_BATCH_CHUNKS chunks) while the
  * calling thread writes the previous batch and reads the next.  Memory does
- * not grow with the file: two batches of input and output,
+ * not grow with the file: two batches of input and output buffers,
  *   4 * threads * FK_AGE_BATCH_CHUNKS * (64 KiB + 16) bytes,
- * at most 16.8 MB with FK_AGE_MAX_THREADS (8 * 8 chunks per batch), plus the header (at most
- * FK_AGE_MAX_HEADER_LEN while it is parsed) and 64 KiB for armor. */
+ * 4.2 MB with 2 threads and 16.8 MB at FK_AGE_MAX_THREADS, plus the header
+ * buffer (64 KiB, at most FK_AGE_MAX_HEADER_LEN for a hostile header) and
+ * 2 * 64 KiB for armor: 34 MB in the worst case.  See docs/age.md. */
 #define FK_AGE_BATCH_CHUNKS 8
 /* More workers than this do not help (memory bandwidth), and the cap keeps
  * the memory bound above true on any machine. */
