@@ -92,6 +92,22 @@ cell "fairkey -R file -> age" sh -c '"$1" encrypt -R rcpts -o c.r p65537 && "$2"
     _ "$FAIRKEY" "$AGE"
 cell "age -R file -> fairkey" sh -c '"$2" -e -R rcpts -o c.r2 p65537 && "$1" decrypt -i fk2 -o d.r2 c.r2 && cmp -s p65537 d.r2' \
     _ "$FAIRKEY" "$AGE"
+# Passphrases (scrypt): age reads them only from a terminal, so it runs under
+# script(1) with the passphrase typed after its prompt appears.
+if command -v script >/dev/null 2>&1; then
+    for armor in 0 1; do
+        a=(); aname=binary; [ $armor = 1 ] && a=(-a) && aname=armor
+        rm -f cpp dpp
+        FAIRKEY_PASSPHRASE='open sesame' "$FAIRKEY" encrypt -p "${a[@]}" -o cpp p65537
+        (sleep 1; printf 'open sesame\n') | timeout 60 script -qec "\"$AGE\" -d -o dpp cpp" /dev/null >/dev/null 2>&1
+        cell "fairkey->age passphrase $aname" cmp -s p65537 dpp
+        rm -f cpp dpp
+        (sleep 1; printf 'open sesame\n'; sleep 1; printf 'open sesame\n') |
+            timeout 60 script -qec "\"$AGE\" -p ${a[*]} -o cpp p65537" /dev/null >/dev/null 2>&1
+        cell "age->fairkey passphrase $aname" sh -c 'FAIRKEY_PASSPHRASE="open sesame" "$1" decrypt -o dpp cpp && cmp -s p65537 dpp' \
+            _ "$FAIRKEY"
+    done
+fi
 # Wrong key: both tools refuse the other's file.
 "$AGE" -e -r "$(pub ag1)" -o cw p1
 cell "age file, wrong fairkey key: refused" sh -c '! "$1" decrypt -i fk1 -o dw cw && [ ! -e dw ]' _ "$FAIRKEY"
