@@ -28,6 +28,10 @@
 #define FKI_NET_DEFAULT_TIMEOUT_S 15u
 /* Default worker threads in the server's pool. */
 #define FKI_NET_DEFAULT_THREADS 2u
+/* libmicrohttpd's per-connection memory pool (request line, headers, read
+ * buffer; bodies go to our own bounded buffer).  MHD zeroes the pool for
+ * every request, so its 32 KiB default costs more than it holds here. */
+#define FKI_NET_CONN_MEMORY (16u * 1024u)
 /* Most response headers a handler may add beyond Content-Type/Cache-Control. */
 #define FKI_NET_MAX_EXTRA_HEADERS 4
 

@@ -289,6 +289,7 @@ fk_err fki_net_server_start(fki_net_server **out, const struct fki_net_server_co
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : FKI_NET_DEFAULT_TIMEOUT_S,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FKI_NET_CONN_MEMORY,
         MHD_OPTION_END);
     if (!s->mhd) {
         free(s);

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Log daemon benchmark on loopback: sustained durable appends per second with
+# many concurrent clients, add latency (median, p99), the daemon's CPU time
+# per add (independent of what else the machine runs), and inclusion proofs
+# per second computed from tiles over HTTP.  Bounded: N adds, P proofs.
+#
+#   bench/log_bench.sh [BUILD_DIR]     env: N CONC BATCH_MS BATCH_MAX SIZE P
+set -euo pipefail
+B=${1:-build}
+FAIRKEY=${FAIRKEY:-$B/fairkey}
+LOG_BENCH=${LOG_BENCH:-$B/tests/log/log_bench}
+N=${N:-100000} CONC=${CONC:-64} BATCH_MS=${BATCH_MS:-1000} BATCH_MAX=${BATCH_MAX:-4096}
+SIZE=${SIZE:-300} P=${P:-5000}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fklogbench.XXXXXX")
+PID=
+trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$WORK"' EXIT
+
+"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --batch-ms "$BATCH_MS" \
+    --batch-max "$BATCH_MAX" >"$WORK/out" 2>"$WORK/err" &
+PID=$!
+for _ in $(seq 100); do [ "$(wc -l <"$WORK/out")" -ge 2 ] && break; sleep 0.05; done
+VKEY=$(sed -n 1p "$WORK/out") URL=$(sed -n 2p "$WORK/out")
+
+cpu() { awk '{print $14 + $15}' /proc/$PID/stat; }   # utime + stime, clock ticks
+HZ=$(getconf CLK_TCK)
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "config: $N adds of $SIZE bytes, $CONC concurrent connections, --batch-ms $BATCH_MS --batch-max $BATCH_MAX"
+c0=$(cpu)
+"$LOG_BENCH" add "$URL" "$VKEY" --n "$N" --conc "$CONC" --size "$SIZE" --verify-every 100
+c1=$(cpu)
+awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$N" 'BEGIN {
+    s = t / hz; printf "daemon CPU: %.2f s for %d adds = %.1f us per add (%.0f adds/s per core)\n",
+    s, n, s * 1e6 / n, n / (s > 0 ? s : 1e-9) }'
+"$LOG_BENCH" proofs "$URL" "$VKEY" --n "$P" --conc 4
+"$FAIRKEY" log verify --log "$URL" --vkey "$VKEY" --follow | tail -1
