@@ -1,0 +1,261 @@
+/*
+ * recovery_bench - end-to-end recoveries against a running log and agents
+ * (started by bench/recovery_bench.sh).  Each recovery does what 'fairkey
+ * request' and 'fairkey recover' do, in-process so that process start-up is
+ * not measured: sign a request, add it to the log (waiting for the batch),
+ * build the receipt, ask agents until t answers verify, combine, open the
+ * escrow stanza and check the header MAC.  C client threads run recoveries
+ * back to back; reports recoveries per second and latency percentiles.
+ *
+ *   recovery_bench LOG_URL AUTHORITY REQUESTER_KEY FILE.age AGENTS N C
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "agent/recovery.h"
+#include "net/net.h"
+
+/* Program-side helpers (src/agent/recovery.c, src/cli/io.c) print through
+ * cli_err and cli_usage (src/cli/fairkey.c); the bench has its own, silent. */
+void cli_err(const char *fmt, ...)
+{
+    (void)fmt;
+}
+int cli_usage(const char *synopsis)
+{
+    (void)synopsis;
+    return 2;
+}
+
+static const char *log_url;
+static fk_escrow_authority *auth;
+static fk_requester_key key;
+static fk_header header;
+static char idhex[FK_ESCROW_ID_HEX_LEN];
+static uint8_t target[32];
+static char *agents[FK_ESCROW_MAX_SHARES];
+static size_t nagents;
+static int total, next_job, failures;
+static double *lat;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static double t_add, t_agents; /* summed phase times, for the report */
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+struct call {
+    const char *agent;
+    const char *receipt;
+    size_t rlen;
+    const uint8_t *eh;
+    int ok;
+    fk_escrow_partial part;
+};
+
+/* One agent: POST the receipt, open and verify the answer. */
+static void *ask(void *v)
+{
+    struct call *c = v;
+    char url[REC_URL_MAX];
+    uint8_t *ab = NULL;
+    size_t al = 0;
+    long st = 0;
+    struct fki_net_client_opts o = {.timeout_ms = 30000};
+    rec_url(url, sizeof url, c->agent, "recover");
+    if (fki_net_post(url, c->receipt, c->rlen, &o, &st, &ab, &al) || st != 200) {
+        free(ab);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *js = json_loadb((const char *)ab, al, 0, &je);
+    free(ab);
+    const char *ans = js ? json_string_value(json_object_get(js, "answer")) : NULL;
+    json_int_t idx = js ? json_integer_value(json_object_get(js, "agent")) : 0;
+    uint8_t sealed[512], plain[FK_ANSWER_PLAIN_MAX];
+    size_t sl = 0, pl = 0;
+    if (ans && !fk_b64_decode_padded(sealed, sizeof sealed, &sl, ans, strlen(ans)) &&
+        !fk_answer_open(plain, sizeof plain, &pl, key.reply_secret, c->eh, (unsigned)idx, sealed, sl) &&
+        pl == FK_ESCROW_PARTIAL_LEN && !fk_escrow_partial_decode(&c->part, plain) &&
+        !fk_escrow_partial_verify(auth, &c->part, target, c->eh, 32))
+        c->ok = 1;
+    json_decref(js);
+    return NULL;
+}
+
+static int one(int job)
+{
+    fk_request r;
+    char note[FK_REQUEST_NOTE_MAX + 1], url[REC_URL_MAX];
+    size_t nl;
+    memset(&r, 0, sizeof r);
+    memcpy(r.authority, idhex, sizeof idhex);
+    memcpy(r.target, target, 32);
+    snprintf(r.reason, sizeof r.reason, "bench recovery %d", job);
+    r.time = (int64_t)time(NULL);
+    if (fk_request_sign(note, sizeof note, &nl, &r, &key))
+        return -1;
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    long status = 0;
+    struct fki_net_client_opts o = {.timeout_ms = 30000};
+    rec_url(url, sizeof url, log_url, "add");
+    double ta = now();
+    if (fki_net_post(url, note, nl, &o, &status, &body, &blen) || status != 200) {
+        free(body);
+        return -1;
+    }
+    double tb = now();
+    fk_tlog_proof *lp = malloc(sizeof *lp);
+    char *receipt = malloc(REC_RECEIPT_MAX);
+    size_t rlen = 0;
+    int rc = -1;
+    if (!lp || !receipt || fk_tlog_proof_parse(lp, (const char *)body, blen) ||
+        fk_tlog_proof_encode((const uint8_t *)note, nl, lp->index,
+                             (const uint8_t(*)[FK_TLOG_HASH_LEN])lp->proof, lp->nproof,
+                             lp->checkpoint, lp->checkpoint_len, receipt, REC_RECEIPT_MAX, &rlen))
+        goto out;
+    uint8_t eh[32];
+    fk_request_entry_hash(eh, note, nl);
+    fk_escrow_partial parts[FK_ESCROW_MAX_SHARES];
+    size_t np = 0;
+    /* Ask t agents in parallel, as 'fairkey recover' does, starting at a
+     * different agent each time to spread the load; then the others in
+     * turn if some answer is missing or bad. */
+    struct call calls[FK_ESCROW_MAX_SHARES];
+    pthread_t th[FK_ESCROW_MAX_SHARES];
+    size_t first = auth->t < nagents ? auth->t : nagents;
+    for (size_t k = 0; k < nagents; k++) {
+        calls[k].agent = agents[((size_t)job + k) % nagents];
+        calls[k].receipt = receipt;
+        calls[k].rlen = rlen;
+        calls[k].eh = eh;
+        calls[k].ok = 0;
+    }
+    for (size_t k = 0; k < first; k++)
+        if (pthread_create(&th[k], NULL, ask, &calls[k]))
+            ask(&calls[k]), th[k] = 0;
+    for (size_t k = 0; k < first; k++)
+        if (th[k])
+            pthread_join(th[k], NULL);
+    for (size_t k = 0; k < nagents && np < auth->t; k++) {
+        if (k >= first)
+            ask(&calls[k]);
+        if (calls[k].ok)
+            parts[np++] = calls[k].part;
+    }
+    pthread_mutex_lock(&mu);
+    t_add += tb - ta;
+    t_agents += now() - tb;
+    pthread_mutex_unlock(&mu);
+    uint8_t fkey[FK_AGE_FILE_KEY_LEN];
+    if (np == auth->t && !fk_escrow_recover(fkey, auth, &header, parts, np, eh, 32))
+        rc = 0;
+    fk_wipe(fkey, sizeof fkey);
+out:
+    free(lp);
+    free(receipt);
+    free(body);
+    return rc;
+}
+
+static void *worker(void *v)
+{
+    (void)v;
+    for (;;) {
+        pthread_mutex_lock(&mu);
+        int job = next_job < total ? next_job++ : -1;
+        pthread_mutex_unlock(&mu);
+        if (job < 0)
+            return NULL;
+        double t0 = now();
+        int rc = one(job);
+        double dt = now() - t0;
+        pthread_mutex_lock(&mu);
+        lat[job] = rc ? -1 : dt;
+        failures += rc != 0;
+        pthread_mutex_unlock(&mu);
+    }
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 8) {
+        fprintf(stderr, "usage: recovery_bench LOG_URL AUTHORITY REQUESTER_KEY FILE.age AGENTS N C\n");
+        return 2;
+    }
+    log_url = argv[1];
+    total = atoi(argv[6]);
+    int conc = atoi(argv[7]);
+    char *text;
+    size_t len;
+    auth = rec_load_authority(argv[2]);
+    if (!auth || rec_load_requester_key(argv[3], &key) || total < 1 || conc < 1) {
+        fprintf(stderr, "recovery_bench: bad authority, key or counts\n");
+        return 1;
+    }
+    fk_escrow_id_hex(idhex, auth->id);
+    fk_escrow_stanza_info st;
+    int armored;
+    uint64_t pl;
+    FILE *f = fopen(argv[4], "rb");
+    if (!f) {
+        fprintf(stderr, "recovery_bench: cannot open %s\n", argv[4]);
+        return 1;
+    }
+    text = malloc(1 << 20);
+    len = fread(text, 1, 1 << 20, f);
+    fclose(f);
+    size_t used;
+    if (fk_header_parse(&header, (const uint8_t *)text, len, &used) ||
+        fk_escrow_header_find(&header, auth->pk, &st)) {
+        fprintf(stderr, "recovery_bench: %s has no escrow stanza for the authority\n", argv[4]);
+        return 1;
+    }
+    (void)armored;
+    (void)pl;
+    memcpy(target, st.e, 32);
+    for (char *p = strtok(argv[5], ","); p && nagents < FK_ESCROW_MAX_SHARES; p = strtok(NULL, ","))
+        agents[nagents++] = p;
+    lat = calloc((size_t)total, sizeof *lat);
+    pthread_t *th = calloc((size_t)conc, sizeof *th);
+    double t0 = now();
+    for (int i = 0; i < conc; i++)
+        pthread_create(&th[i], NULL, worker, NULL);
+    for (int i = 0; i < conc; i++)
+        pthread_join(th[i], NULL);
+    double wall = now() - t0;
+    qsort(lat, (size_t)total, sizeof *lat, cmp);
+    int ok = total - failures;
+    double *good = lat + failures; /* failures sort first (-1) */
+    printf("recoveries: %d ok, %d failed, %d concurrent clients, %zu agents (t=%u)\n", ok, failures,
+           conc, nagents, auth->t);
+    if (ok > 0)
+        printf("throughput: %.1f recoveries/s over %.2f s\nlatency: median %.0f ms, p99 %.0f ms, max %.0f ms\n",
+               ok / wall, wall, good[ok / 2] * 1000, good[(int)(ok * 0.99) < ok ? (int)(ok * 0.99) : ok - 1] * 1000,
+               good[ok - 1] * 1000);
+    if (ok > 0)
+        printf("phases (mean): log add %.0f ms, agents %.0f ms\n", t_add / total * 1000,
+               t_agents / total * 1000);
+    fk_header_clear(&header);
+    free(text);
+    free(lat);
+    free(th);
+    free(auth);
+    fk_requester_key_wipe(&key);
+    return failures ? 1 : 0;
+}
