@@ -86,6 +86,7 @@ struct session {
     size_t nidentities;
     uint8_t (*file_keys)[FK_AGE_FILE_KEY_LEN];
     size_t nfile_keys;
+    size_t cap_file_keys;
     const char *internal_error; /* a phase-1 defect to report in phase 2 */
 };
 
@@ -94,7 +95,7 @@ static void session_clear(struct session *s)
     for (size_t i = 0; i < s->nrecipients; i++)
         free(s->recipients[i]);
     if (s->file_keys) {
-        fk_wipe(s->file_keys, s->nfile_keys * FK_AGE_FILE_KEY_LEN);
+        fk_wipe(s->file_keys, s->cap_file_keys * FK_AGE_FILE_KEY_LEN);
         free(s->file_keys);
     }
     memset(s, 0, sizeof(*s));
@@ -142,20 +143,25 @@ static int recipient_phase1(FILE *in, struct session *s)
                 if (!s->internal_error)
                     s->internal_error = "too many file keys for one age-plugin-fairkey session";
             } else {
-                uint8_t(*nk)[FK_AGE_FILE_KEY_LEN] =
-                    malloc((s->nfile_keys + 1) * FK_AGE_FILE_KEY_LEN);
-                if (!nk) {
-                    ipc_stanza_clear(&c);
-                    plog("%s", "out of memory");
-                    return -1;
+                if (s->nfile_keys == s->cap_file_keys) {
+                    /* grow geometrically, copying by hand so no key is left
+                     * in a block that realloc() would free unwiped */
+                    size_t ncap = s->cap_file_keys ? s->cap_file_keys * 2 : 4;
+                    uint8_t(*nk)[FK_AGE_FILE_KEY_LEN] = malloc(ncap * FK_AGE_FILE_KEY_LEN);
+                    if (!nk) {
+                        ipc_stanza_clear(&c);
+                        plog("%s", "out of memory");
+                        return -1;
+                    }
+                    if (s->file_keys) {
+                        memcpy(nk, s->file_keys, s->nfile_keys * FK_AGE_FILE_KEY_LEN);
+                        fk_wipe(s->file_keys, s->nfile_keys * FK_AGE_FILE_KEY_LEN);
+                        free(s->file_keys);
+                    }
+                    s->file_keys = nk;
+                    s->cap_file_keys = ncap;
                 }
-                if (s->file_keys) {
-                    memcpy(nk, s->file_keys, s->nfile_keys * FK_AGE_FILE_KEY_LEN);
-                    fk_wipe(s->file_keys, s->nfile_keys * FK_AGE_FILE_KEY_LEN);
-                    free(s->file_keys);
-                }
-                memcpy(nk[s->nfile_keys], c.body, FK_AGE_FILE_KEY_LEN);
-                s->file_keys = nk;
+                memcpy(s->file_keys[s->nfile_keys], c.body, FK_AGE_FILE_KEY_LEN);
                 s->nfile_keys++;
             }
         }

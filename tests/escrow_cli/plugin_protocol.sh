@@ -117,6 +117,29 @@ set +e; "$PLUGIN" --age-plugin=recipient-v1 <in7.txt >out7.txt 2>/dev/null; rc=$
 set +e; "$PLUGIN" --age-plugin=recipient-v1 <in8.txt >out8.txt 2>/dev/null; rc=$?; set -e
 [ $rc = 1 ] || fail "a non-ok answer to recipient-stanza must fail"
 
+# ---- PLUGIN_MAX_ITEMS (4096): recipients, and file keys, per session ---------
+# 4096 of each are wrapped; one more of either is an error and no stanza.
+KB=$(b64 $K0)
+limit_input() { # $1 recipients, $2 file keys, $3 ok answers
+    { for ((i = 0; i < $1; i++)); do printf -- '-> add-recipient %s\n\n' "$RCPT"; done
+      for ((i = 0; i < $2; i++)); do printf -- '-> wrap-file-key\n%s\n' "$KB"; done
+      printf -- '-> done\n\n'
+      for ((i = 0; i < $3; i++)); do printf '%s' "$OK"; done; }
+}
+limit_input 4096 1 4096 >inA.txt
+"$PLUGIN" --age-plugin=recipient-v1 <inA.txt >outA.txt || fail "4096 recipients refused"
+[ "$(grep -c '^-> recipient-stanza 0 ' outA.txt)" = 4096 ] || fail "4096 recipients: stanza count"
+limit_input 4097 1 1 >inB.txt
+set +e; "$PLUGIN" --age-plugin=recipient-v1 <inB.txt >outB.txt 2>/dev/null; rc=$?; set -e
+[ $rc = 1 ] && grep -q '^-> error internal$' outB.txt || fail "4097 recipients accepted"
+! grep -q 'recipient-stanza' outB.txt || fail "4097 recipients: a stanza was sent"
+limit_input 1 4096 4096 >inC.txt
+"$PLUGIN" --age-plugin=recipient-v1 <inC.txt >outC.txt || fail "4096 file keys refused"
+[ "$(grep -c '^-> recipient-stanza 4095 ' outC.txt)" = 1 ] || fail "4096 file keys: last index"
+limit_input 1 4097 1 >inD.txt
+set +e; "$PLUGIN" --age-plugin=recipient-v1 <inD.txt >outD.txt 2>/dev/null; rc=$?; set -e
+[ $rc = 1 ] && grep -q '^-> error internal$' outD.txt || fail "4097 file keys accepted"
+
 # ---- identity-v1: no identities, never a file key --------------------------
 "$FORGE" stanza "$RCPT" $K0 | sed '1s/^-> /-> recipient-stanza 0 /' >st.txt
 {
