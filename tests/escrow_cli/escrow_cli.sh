@@ -207,4 +207,16 @@ grep -q 'no escrow stanza' err.txt || { cat err.txt; fail "no-escrow file: uncle
 expect_fail 1 "$FAIRKEY" authority recover-local --authority auth/authority.pub --share auth/share-1.key \
     --share auth/share-2.key --share auth/share-3.key -o rec2.bin forged-swap-e.age
 [ ! -e rec2.bin ] || fail "a forged stanza left an output file"
+# --share limit (FK_ESCROW_MAX_SHARES = 255): all 255 shares of the big
+# authority are accepted; a 256th option is a usage error.
+BIG=$("$FAIRKEY" authority show --recipient big/authority.pub)
+"$FAIRKEY" encrypt -r "$BIG" -o big.age plain.bin
+args=()
+for i in $(seq 1 255); do args+=(--share "big/share-$i.key"); done
+"$FAIRKEY" authority recover-local --authority big/authority.pub "${args[@]}" -o big.bin big.age \
+    || fail "255 shares refused"
+cmp -s plain.bin big.bin || fail "255 shares: plaintext differs"
+expect_fail 2 "$FAIRKEY" authority recover-local --authority big/authority.pub "${args[@]}" \
+    --share big/share-1.key -o big2.bin big.age
+[ ! -e big2.bin ] || fail "256 --share options left an output"
 echo "escrow_cli: all checks passed"
