@@ -86,7 +86,10 @@ typedef fk_err (*fk_tlog_node_cb)(void *ctx, unsigned level, uint64_t index,
 void fk_tlog_frontier_init(fk_tlog_frontier *f);
 /* Restore the frontier of a tree of `size` leaves from stored nodes. */
 fk_err fk_tlog_frontier_load(fk_tlog_frontier *f, uint64_t size, fk_tlog_node_fn fn, void *ctx);
-/* Append one leaf hash.  cb may be NULL.  FK_ERR_LIMIT past FK_TLOG_MAX_SIZE. */
+/* Append one leaf hash.  cb may be NULL.  FK_ERR_LIMIT past FK_TLOG_MAX_SIZE;
+ * FK_ERR_INVALID if count is not popcount(size) (a frontier restored from
+ * storage by other means than fk_tlog_frontier_load); the same check guards
+ * fk_tlog_frontier_root. */
 fk_err fk_tlog_frontier_append(fk_tlog_frontier *f, const uint8_t leaf_hash[FK_TLOG_HASH_LEN],
                                fk_tlog_node_cb cb, void *ctx);
 /* Root of the tree the frontier describes (SHA-256("") when empty). */
@@ -357,8 +360,13 @@ fk_err fk_bundle_leaf_hashes(const uint8_t *buf, size_t len, size_t count,
  * ====================================================================== */
 
 #define FK_TLOG_PROOF_HEADER "c2sp.org/tlog-proof@v1"
-/* Largest receipt: the checkpoint note plus 63 proof lines and an extra line. */
-#define FK_TLOG_PROOF_MAX_SIZE (FK_NOTE_MAX_SIZE + 8192)
+/* Largest receipt: every part at its own limit, so no receipt whose parts
+ * are each acceptable is refused as a whole: the header line, an extra line
+ * of FK_TLOG_PROOF_EXTRA_MAX bytes, an index line of 19 digits, 63 proof
+ * lines of 44 characters, the blank line and the largest note (73,891). */
+#define FK_TLOG_PROOF_MAX_SIZE                                                          \
+    (sizeof FK_TLOG_PROOF_HEADER + 6 + (FK_TLOG_PROOF_EXTRA_MAX + 2) / 3 * 4 + 1 + 6 + 19 + 1 + \
+     (FK_TLOG_MAX_PROOF - 1) * 45 + 1 + FK_NOTE_MAX_SIZE)
 /* Longest extra data (decoded): fairkey carries the signed recovery request
  * there, which FK_REQUEST_NOTE_MAX bounds to the same 4096 bytes. */
 #define FK_TLOG_PROOF_EXTRA_MAX 4096

@@ -391,6 +391,7 @@ static void test_frontier(void **state)
 
     /* Limits: one past FK_TLOG_MAX_SIZE. */
     f.size = FK_TLOG_MAX_SIZE;
+    f.count = 63; /* popcount(2^63 - 1): a consistent frontier at the limit */
     assert_int_equal(fk_tlog_frontier_append(&f, leaf[0], NULL, NULL), FK_ERR_LIMIT);
     assert_int_equal(fk_tlog_frontier_load(&g, FK_TLOG_MAX_SIZE + 1, tree_node, &t), FK_ERR_LIMIT);
 }

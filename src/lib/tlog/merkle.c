@@ -2,38 +2,63 @@
  * RFC 9162 section 2.1 Merkle tree: hashes, frontier, proof generation and
  * verification.  SHA-256 comes from OpenSSL; the rest is index arithmetic.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "tlog/internal.h"
 
 #define HL FK_TLOG_HASH_LEN
 
+/* SHA-256 fetched from the provider once.  OpenSSL 3 otherwise looks the
+ * implementation up (under a lock) on every EVP_sha256() digest, which
+ * doubles the cost of a 65-byte node hash; a log hashes two or three nodes
+ * per append.  The fetched method lives until the process exits. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+    if (pthread_once(&sha256_once, sha256_fetch) != 0)
+        return NULL;
+    return sha256_md;
+}
+
 fk_err fki_sha256(uint8_t out[32], const void *data, size_t len)
 {
+    const EVP_MD *md = sha256();
+    unsigned int hl = 0;
+    uint8_t h[HL];
     if (!out || (!data && len))
         abort();
-    if (!SHA256(data, len, out))
+    if (!md || EVP_Digest(len ? data : "", len, h, &hl, md, NULL) != 1 || hl != HL)
         return FK_ERR_CRYPTO;
+    memcpy(out, h, HL);
     return FK_OK;
 }
 
 fk_err fk_tlog_leaf_hash(uint8_t out[HL], const uint8_t *data, size_t len)
 {
     static const uint8_t prefix = 0x00;
+    const EVP_MD *md = sha256();
     uint8_t h[HL];
     unsigned int hl = 0;
     fk_err err = FK_ERR_CRYPTO;
+    EVP_MD_CTX *ctx;
     if (!out || (!data && len))
         abort();
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx)
+    if (!md)
+        return FK_ERR_CRYPTO;
+    if (!(ctx = EVP_MD_CTX_new()))
         return FK_ERR_NOMEM;
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-        EVP_DigestUpdate(ctx, &prefix, 1) == 1 &&
+    if (EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, &prefix, 1) == 1 &&
         (len == 0 || EVP_DigestUpdate(ctx, data, len) == 1) &&
         EVP_DigestFinal_ex(ctx, h, &hl) == 1 && hl == HL) {
         memcpy(out, h, HL);
@@ -57,20 +82,14 @@ fk_err fk_tlog_node_hash(uint8_t out[HL], const uint8_t left[HL], const uint8_t 
 /* Largest power of two strictly below n (n >= 2). */
 static uint64_t split_point(uint64_t n)
 {
-    uint64_t k = 1;
-    while (k << 1 < n)
-        k <<= 1;
-    return k;
+    /* 2^floor(log2(n - 1)): proof generation calls this O(log^2 n) times,
+     * so no bit-by-bit loop. */
+    return (uint64_t)1 << (63 - __builtin_clzll(n - 1));
 }
 
 static unsigned log2_exact(uint64_t pow2)
 {
-    unsigned l = 0;
-    while (pow2 > 1) {
-        pow2 >>= 1;
-        l++;
-    }
-    return l;
+    return (unsigned)__builtin_ctzll(pow2);
 }
 
 static bool is_pow2(uint64_t n)
@@ -79,6 +98,14 @@ static bool is_pow2(uint64_t n)
 }
 
 /* ---- frontier ---------------------------------------------------------- */
+
+/* The struct is public and may come from a caller's storage: one hash per
+ * set bit of size, or it is not a frontier (and count would index outside
+ * hash[]). */
+static bool frontier_ok(const fk_tlog_frontier *f)
+{
+    return f->size <= FK_TLOG_MAX_SIZE && f->count == (unsigned)__builtin_popcountll(f->size);
+}
 
 void fk_tlog_frontier_init(fk_tlog_frontier *f)
 {
@@ -95,6 +122,8 @@ fk_err fk_tlog_frontier_append(fk_tlog_frontier *f, const uint8_t leaf_hash[HL],
     fk_err err;
     if (!f || !leaf_hash)
         abort();
+    if (!frontier_ok(f))
+        return FK_ERR_INVALID;
     if (f->size >= FK_TLOG_MAX_SIZE)
         return FK_ERR_LIMIT;
     count = f->count;
@@ -135,6 +164,8 @@ fk_err fk_tlog_frontier_root(const fk_tlog_frontier *f, uint8_t out[HL])
 {
     if (!f || !out)
         abort();
+    if (!frontier_ok(f))
+        return FK_ERR_INVALID;
     return fold_right(f->hash, f->count, out);
 }
 
