@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -32,6 +33,46 @@ static int mem_fd(const uint8_t *data, size_t len)
         assert_int_equal(write(fd, data, len), (ssize_t)len);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     return fd;
+}
+
+/* The read end of a pipe a child process fills with data: input that cannot
+ * be read positionally, so the sequential reader path runs. */
+static int pipe_fd(const uint8_t *data, size_t len)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        while (len) {
+            ssize_t w = write(p[1], data, len);
+            if (w <= 0)
+                _exit(1);
+            data += w;
+            len -= (size_t)w;
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    return p[0];
+}
+
+/* Input mode for the helpers below: a memfd (regular file, positional reads)
+ * or a pipe. */
+static int use_pipe;
+
+static int input_fd(const uint8_t *data, size_t len)
+{
+    return use_pipe ? pipe_fd(data, len) : mem_fd(data, len);
+}
+
+static void input_done(int fd)
+{
+    close(fd);
+    if (use_pipe)
+        while (wait(NULL) > 0)
+            ;
 }
 
 static uint8_t *fd_contents(int fd, size_t *len)
@@ -81,11 +122,11 @@ static void keys_free(keys *k)
 static uint8_t *enc(keys *k, const uint8_t *pt, size_t n, unsigned threads, int armor,
                     size_t *ctlen)
 {
-    int in = mem_fd(pt, n), out = memfd_create("ct", 0);
+    int in = input_fd(pt, n), out = memfd_create("ct", 0);
     fk_encrypt_opts o = {.armor = armor, .threads = threads};
     assert_int_equal(fk_age_encrypt_fd(in, out, &k->r, 1, &o), FK_OK);
     uint8_t *ct = fd_contents(out, ctlen);
-    close(in);
+    input_done(in);
     close(out);
     return ct;
 }
@@ -94,11 +135,11 @@ static uint8_t *enc(keys *k, const uint8_t *pt, size_t n, unsigned threads, int 
 static fk_err dec(keys *k, const uint8_t *ct, size_t n, unsigned threads, uint8_t **pt,
                   size_t *ptlen, fk_decrypt_info *info)
 {
-    int in = mem_fd(ct, n), out = memfd_create("pt", 0);
+    int in = input_fd(ct, n), out = memfd_create("pt", 0);
     fk_decrypt_opts o = {.threads = threads};
     fk_err e = fk_age_decrypt_fd(in, out, &k->id, 1, &o, info);
     *pt = fd_contents(out, ptlen);
-    close(in);
+    input_done(in);
     close(out);
     return e;
 }
@@ -124,7 +165,9 @@ static void test_roundtrip_sizes_threads(void **state)
     keys k;
     (void)state;
     keys_new(&k);
-    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    for (size_t m = 0; m < 2 * sizeof sizes / sizeof *sizes; m++) {
+        size_t i = m / 2;
+        use_pipe = m & 1;
         uint8_t *pt = pattern(sizes[i], (unsigned)i);
         for (size_t t = 0; t < sizeof thread_counts / sizeof *thread_counts; t++) {
             size_t ctlen, outlen;
@@ -146,6 +189,7 @@ static void test_roundtrip_sizes_threads(void **state)
         }
         free(pt);
     }
+    use_pipe = 0;
     keys_free(&k);
 }
 
@@ -192,7 +236,9 @@ static void test_same_output_any_threads(void **state)
 static void expect_failure(keys *k, const uint8_t *ct, size_t len, const uint8_t *pt,
                            size_t released, fk_err want)
 {
-    for (size_t t = 0; t < sizeof thread_counts / sizeof *thread_counts; t++) {
+    for (size_t m = 0; m < 2 * sizeof thread_counts / sizeof *thread_counts; m++) {
+        size_t t = m / 2;
+        use_pipe = m & 1;
         uint8_t *out;
         size_t outlen;
         assert_int_equal(dec(k, ct, len, thread_counts[t], &out, &outlen, NULL), want);
@@ -200,6 +246,7 @@ static void expect_failure(keys *k, const uint8_t *ct, size_t len, const uint8_t
         assert_memory_equal(out, pt, released);
         free(out);
     }
+    use_pipe = 0;
 }
 
 static void test_payload_failures(void **state)

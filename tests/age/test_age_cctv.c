@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -179,6 +180,28 @@ static int mem_fd(const uint8_t *data, size_t len)
     return fd;
 }
 
+/* A pipe filled by a child process: input the library must read in order. */
+static int pipe_fd(const uint8_t *data, size_t len)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        while (len) {
+            ssize_t w = write(p[1], data, len);
+            if (w <= 0)
+                _exit(1);
+            data += w;
+            len -= (size_t)w;
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    return p[0];
+}
+
 static void sha256_fd_hex(int fd, char hex[65])
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -194,10 +217,12 @@ static void sha256_fd_hex(int fd, char hex[65])
     fk_hex_encode(hex, dig, 32);
 }
 
-/* Decrypt v with `threads` workers; 1 if outcome and released plaintext match. */
-static int run_vec(const vec *v, unsigned threads, const char **got)
+/* Decrypt v with `threads` workers from a regular file (positional reads) or
+ * a pipe; 1 if outcome and released plaintext match. */
+static int run_vec(const vec *v, unsigned threads, int pipe_in, const char **got)
 {
-    int in = mem_fd(v->data, v->len), out = memfd_create("out", 0);
+    int in = pipe_in ? pipe_fd(v->data, v->len) : mem_fd(v->data, v->len);
+    int out = memfd_create("out", 0);
     fk_decrypt_opts opts = {.threads = threads, .armor = v->armored ? 1 : -1};
     fk_decrypt_info info;
     fk_err e = fk_age_decrypt_fd(in, out, v->ids, v->nids, &opts, &info);
@@ -215,6 +240,9 @@ static int run_vec(const vec *v, unsigned threads, const char **got)
         ok = 0;
     close(in);
     close(out);
+    if (pipe_in)
+        while (wait(NULL) > 0)
+            ;
     return ok;
 }
 
@@ -324,9 +352,9 @@ static void test_cctv(void **state)
         static const unsigned thread_counts[] = {1, 2, 5};
         for (size_t t = 0; t < 3; t++) {
             const char *got;
-            if (!run_vec(&v, thread_counts[t], &got)) {
-                printf("FAIL: %s: expected %s, got %s (threads %u)\n", v.name, v.expect, got,
-                       thread_counts[t]);
+            if (!run_vec(&v, thread_counts[t], t == 1, &got)) {
+                printf("FAIL: %s: expected %s, got %s (threads %u, %s)\n", v.name, v.expect, got,
+                       thread_counts[t], t == 1 ? "pipe" : "file");
                 ok = 0;
                 break;
             }

@@ -19,6 +19,7 @@ typedef struct input {
     uint8_t *hbuf;
     size_t hlen, hcap, consumed;
     int armored;
+    off_t start; /* file offset of the first byte read, -1 if not seekable */
     uint8_t peek[PEEK_LEN];
 } input;
 
@@ -49,6 +50,7 @@ static fk_err input_open(input **out, int fd, int armor_mode)
     if (!in)
         return FK_ERR_NOMEM;
     in->src.fd = fd;
+    in->start = lseek(fd, 0, SEEK_CUR);
     in->hcap = HEADER_READ;
     if (!(in->hbuf = malloc(in->hcap))) {
         free(in);
@@ -180,6 +182,8 @@ fk_err fk_age_decrypt_fd(int in_fd, int out_fd, fk_identity *const *ids, size_t 
         err = FK_ERR_HEADER; /* no room for the nonce: the header's file is cut */
         goto out;
     }
+    if (!in->armored && in->start >= 0)
+        fki_src_positional(&in->src, (int64_t)in->start + (int64_t)in->consumed + FK_AGE_NONCE_LEN);
     if ((err = fki_payload_key(key, fk, nonce)) == FK_OK) {
         fki_sink sink = {.fd = out_fd};
         err = fki_stream_decrypt(&in->src, &sink, key, opts->threads, &inf.plaintext_len);
@@ -222,6 +226,7 @@ fk_err fk_age_encrypt_fd(int in_fd, int out_fd, fk_recipient *const *rcpts, size
     }
     if (!(st = calloc(n, sizeof *st)))
         return FK_ERR_NOMEM;
+    fki_src_positional(&src, lseek(in_fd, 0, SEEK_CUR));
     if ((err = fk_random(fk, sizeof fk)) != FK_OK)
         goto out;
     for (; made < n; made++)

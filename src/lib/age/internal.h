@@ -56,7 +56,15 @@ typedef struct fki_src {
     const uint8_t *pend;   /* pushback, served before the fd */
     size_t npend;
     int eof;
+    /* A regular file: the payload is bytes [pos, end) of fd, and the STREAM
+     * workers pread(2) their own chunks in parallel (set by fki_src_positional). */
+    int positional;
+    uint64_t pos, end;
 } fki_src;
+
+/* Switch s to positional reads from absolute offset pos when its fd is a
+ * regular file and no armor is involved; otherwise leave it as it is. */
+void fki_src_positional(fki_src *s, int64_t pos);
 
 /* Read up to n bytes; stops early only at end of input.  *got may be < n
  * only at EOF.  FK_ERR_IO, or FK_ERR_ARMOR for malformed armor. */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "age/internal.h"
@@ -108,4 +109,17 @@ fk_err fki_sink_write(fki_sink *s, const uint8_t *buf, size_t n)
     if (s->armor)
         return fki_armor_write(s->armor, buf, n);
     return fki_write_all(s->fd, buf, n);
+}
+
+void fki_src_positional(fki_src *s, int64_t pos)
+{
+    struct stat sb;
+    if (s->armor || pos < 0 || fstat(s->fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (uint64_t)sb.st_size < (uint64_t)pos)
+        return;
+    s->positional = 1;
+    s->pos = (uint64_t)pos;
+    s->end = (uint64_t)sb.st_size;
+    s->pend = NULL;
+    s->npend = 0;
 }

@@ -17,6 +17,7 @@
  * that, as final; a final chunk followed by more data, or a non-final chunk at
  * the end of input, is released and then reported as FK_ERR_PAYLOAD.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,14 @@
 
 #define MAX_BATCH (FK_AGE_MAX_THREADS * FK_AGE_BATCH_CHUNKS)
 
-enum { ST_FAIL = 0, ST_MORE = 1, ST_LAST = 2 };
+enum { ST_FAIL = 0, ST_MORE = 1, ST_LAST = 2, ST_IO = 3 };
 
 typedef struct batch {
     uint8_t *in, *out;
     size_t n;        /* chunks in this batch (>= 1) */
     uint64_t first;  /* STREAM counter of chunk 0 */
     int more;        /* input continues after this batch (lookahead byte held) */
+    uint64_t off;    /* positional input: file offset of chunk 0 */
     fk_err read_err; /* the read that filled this batch failed after n chunks */
     size_t len[MAX_BATCH];
     uint8_t st[MAX_BATCH];
@@ -45,6 +47,7 @@ typedef struct pool {
     pthread_cond_t work, done;
     unsigned nthreads, started, pending, gen;
     int quit, enc, crypto_failed;
+    int pread_fd;    /* >= 0: workers read their own chunks from this file */
     batch *job;
     uint8_t key[FKI_PAYLOAD_KEY_LEN];
     pthread_t tid[FK_AGE_MAX_THREADS];
@@ -99,12 +102,34 @@ static int is_end(const batch *b, size_t j)
     return !b->more && b->read_err == FK_OK && j == b->n - 1;
 }
 
+/* Positional input: read chunk j from the file; 0 if the file is shorter
+ * than it was when planned (it changed under us). */
+static int pread_chunk(pool *p, batch *b, size_t j)
+{
+    size_t in_chunk = p->enc ? FK_AGE_CHUNK_LEN : FKI_CT_CHUNK_LEN, have = 0;
+    uint8_t *dst = b->in + j * in_chunk;
+    while (have < b->len[j]) {
+        ssize_t r = pread(p->pread_fd, dst + have, b->len[j] - have,
+                          (off_t)(b->off + j * in_chunk + have));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 0;
+        have += (size_t)r;
+    }
+    return 1;
+}
+
 static void crypt_chunk(pool *p, EVP_CIPHER_CTX *ctx, batch *b, size_t j)
 {
     uint64_t ctr = b->first + j;
     size_t len = b->len[j];
     int at_end = is_end(b, j);
 
+    if (p->pread_fd >= 0 && !pread_chunk(p, b, j)) {
+        b->st[j] = ST_IO;
+        return;
+    }
     if (p->enc) {
         if (!seal(ctx, b->out + j * FKI_CT_CHUNK_LEN, b->in + j * FK_AGE_CHUNK_LEN, len, ctr,
                   at_end))
@@ -196,9 +221,10 @@ unsigned fki_threads(unsigned requested)
 }
 
 static fk_err pool_start(pool *p, worker_arg *wa, unsigned threads, int enc,
-                         const uint8_t key[FKI_PAYLOAD_KEY_LEN])
+                         const uint8_t key[FKI_PAYLOAD_KEY_LEN], int pread_fd)
 {
     memset(p, 0, sizeof *p);
+    p->pread_fd = pread_fd;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -257,6 +283,25 @@ static void fill_batch(fki_src *src, batch *b, size_t nmax, size_t in_chunk, int
         b->len[j] = data - j * in_chunk < in_chunk ? data - j * in_chunk : in_chunk;
 }
 
+/* Positional input: the next batch is chunks of [*off, end), read by the
+ * workers themselves. */
+static void plan_batch(batch *b, size_t nmax, size_t in_chunk, uint64_t *off, uint64_t end,
+                       uint64_t first)
+{
+    uint64_t rem = end - *off, n = rem / in_chunk + (rem % in_chunk != 0);
+    b->read_err = FK_OK;
+    b->first = first;
+    b->off = *off;
+    if (n == 0)
+        n = 1; /* the empty payload: one empty chunk */
+    b->more = n > nmax;
+    b->n = b->more ? nmax : (size_t)n;
+    for (size_t j = 0; j < b->n; j++) {
+        b->len[j] = rem - j * in_chunk < in_chunk ? (size_t)(rem - j * in_chunk) : in_chunk;
+        *off += b->len[j];
+    }
+}
+
 static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_LEN],
                   unsigned threads, int enc, uint64_t *written)
 {
@@ -277,13 +322,18 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
     for (int i = 0; i < 2; i++)
         if (!(bs[i].in = malloc(incap)) || !(bs[i].out = malloc(outcap)))
             err = FK_ERR_NOMEM;
-    if (err == FK_OK && (err = pool_start(&p, wa, t, enc, key)) != FK_OK)
+    if (err == FK_OK &&
+        (err = pool_start(&p, wa, t, enc, key, in->positional ? in->fd : -1)) != FK_OK)
         pool_stop(&p);
     if (err != FK_OK)
         goto out;
 
     batch *cur = &bs[0], *next = &bs[1];
-    fill_batch(in, cur, nmax, in_chunk, -1, 0);
+    uint64_t off = in->pos;
+    if (in->positional)
+        plan_batch(cur, nmax, in_chunk, &off, in->end, 0);
+    else
+        fill_batch(in, cur, nmax, in_chunk, -1, 0);
     if (cur->n == 0) { /* nothing whole before a read error */
         err = cur->read_err;
         goto stop;
@@ -295,7 +345,9 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
         fk_err verdict = FK_OK;
         int stop = !cur->more;
 
-        if (cur->more)
+        if (cur->more && in->positional)
+            plan_batch(next, nmax, in_chunk, &off, in->end, cur->first + cur->n);
+        else if (cur->more)
             fill_batch(in, next, nmax, in_chunk, cur->in[nmax * in_chunk], cur->first + cur->n);
         wait_batch(&p);
         busy = 0;
@@ -304,11 +356,20 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
             break;
         }
         if (enc) {
-            for (size_t j = 0; j < cur->n; j++)
+            for (size_t j = 0; j < cur->n; j++) {
+                if (cur->st[j] != ST_LAST) {
+                    verdict = cur->st[j] == ST_IO ? FK_ERR_IO : FK_ERR_CRYPTO;
+                    break;
+                }
                 bytes += cur->len[j] + FK_AGE_TAG_LEN;
+            }
         } else {
             for (size_t j = 0; j < cur->n; j++) {
                 int at_end = is_end(cur, j);
+                if (cur->st[j] == ST_IO) { /* the file shrank while we read it */
+                    verdict = FK_ERR_IO;
+                    break;
+                }
                 if (cur->st[j] == ST_FAIL) {
                     verdict = FK_ERR_PAYLOAD;
                     break;
@@ -349,6 +410,14 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
         }
         if (stop) {
             err = verdict;
+            if (err == FK_OK && in->positional) {
+                /* The file grew while we read it: what we wrote is not all
+                 * of it, and silently stopping would truncate. */
+                uint8_t extra;
+                if (pread(in->fd, &extra, 1, (off_t)in->end) != 0)
+                    err = FK_ERR_IO;
+                lseek(in->fd, (off_t)in->end, SEEK_SET);
+            }
             break;
         }
         batch *tmp = cur;
@@ -402,6 +471,7 @@ fk_err fki_payload_encrypt_fd(int in_fd, int out_fd, const uint8_t file_key[FK_A
     fki_sink sink = {.fd = out_fd};
     uint8_t key[FKI_PAYLOAD_KEY_LEN];
     fk_err err = fki_payload_key(key, file_key, nonce);
+    fki_src_positional(&src, lseek(in_fd, 0, SEEK_CUR));
     if (err == FK_OK)
         err = fki_write_all(out_fd, nonce, FK_AGE_NONCE_LEN);
     if (err == FK_OK)
@@ -424,6 +494,7 @@ fk_err fki_payload_decrypt_fd(int in_fd, int out_fd, const uint8_t file_key[FK_A
         err = FK_ERR_HEADER;
     if (err == FK_OK)
         err = fki_payload_key(key, file_key, nonce);
+    fki_src_positional(&src, lseek(in_fd, 0, SEEK_CUR));
     if (err == FK_OK)
         err = fki_stream_decrypt(&src, &sink, key, threads, written);
     fk_wipe(key, sizeof key);
