@@ -108,4 +108,22 @@ start_log "$D" --batch-ms 50
 ! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 --origin other.test/log >/dev/null 2>&1 ||
     fail "log serve accepted another origin for an existing key"
 stop_log
+
+# A split view: another tree signed with the same key (a compromised or
+# misbehaving log).  A client that saw the real tree refuses it, whether it
+# is smaller (rollback) or larger (fork); the saved checkpoint is kept.
+F="$WORK/fork"
+mkdir -m 700 "$F"
+cp "$D/log.key" "$F/log.key"
+start_log "$F" --batch-ms 20
+cp "$WORK/seen" "$WORK/seen.before-fork"
+"$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n 10 --conc 2 --prefix fork >/dev/null || fail "fork adds"
+! "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" >/dev/null 2>&1 ||
+    fail "a smaller tree under the same key was accepted"
+"$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n 800 --conc 16 --prefix fork2 >/dev/null || fail "fork adds"
+! "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" 2>"$WORK/fork.err" \
+    >/dev/null || fail "a forked tree under the same key was accepted"
+grep -q 'NOT consistent' "$WORK/fork.err" || fail "fork not reported as such: $(cat "$WORK/fork.err")"
+cmp -s "$WORK/seen" "$WORK/seen.before-fork" || fail "the saved checkpoint was replaced by the fork's"
+stop_log
 echo "log_basic: ok"
