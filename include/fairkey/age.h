@@ -131,8 +131,10 @@ fk_err fk_scrypt_identity_new(fk_identity **out, const char *pass, size_t passle
  * header whose MAC verifies under it. */
 fk_err fk_filekey_identity_new(fk_identity **out, const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
 
-/* Parse any recipient string this library knows ("age1...", plus types
- * registered by other modules, e.g. "age1fairkey1..."). */
+/* Parse a native recipient string: "age1..." (X25519).  Post-quantum, tagged
+ * and plugin-style strings ("age1pq1...", "age1<name>1...", which includes
+ * "age1fairkey1...": see fk_escrow_recipient_parse) give FK_ERR_UNSUPPORTED,
+ * anything else FK_ERR_INVALID. */
 fk_err fk_recipient_parse(fk_recipient **out, const char *s);
 /* Parse one identity string: "AGE-SECRET-KEY-1..." (X25519).  Post-quantum,
  * tagged and plugin identities ("AGE-SECRET-KEY-PQ-1...", "AGE-PLUGIN-...")
