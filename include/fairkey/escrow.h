@@ -160,13 +160,22 @@ fk_err fk_escrow_header_find(const fk_header *h, const uint8_t pk[FK_ESCROW_POIN
 
 /* ---- the recipient-side check (fk_header_check_fn) --------------------- */
 
+/* Most escrow stanzas one header may carry: one per authority, and no real
+ * policy names 64 authorities.  Each costs the recipient two scalar
+ * multiplications, so the cap bounds the work a hostile header can cause
+ * (an age header may be 16 MiB).  The 65th and later fail with
+ * FK_ERR_LIMIT without being parsed. */
+#define FK_ESCROW_MAX_STANZAS 64
+
 /* How many per-stanza results fk_escrow_check_header records in detail. */
 #define FK_ESCROW_CHECK_MAX_RESULTS 16
 
 typedef struct fk_escrow_check_result {
     size_t stanza_index;
     uint8_t pk[FK_ESCROW_POINT_LEN];    /* zero if the stanza did not parse */
-    fk_err err;                          /* FK_OK if it recomputed byte for byte */
+    fk_err err;  /* FK_OK if it recomputed byte for byte; FK_ERR_ESCROW if it is
+                  * malformed, does not recompute, or repeats an earlier
+                  * stanza's PK; FK_ERR_LIMIT past FK_ESCROW_MAX_STANZAS */
 } fk_escrow_check_result;
 
 typedef struct fk_escrow_check_ctx {
@@ -191,10 +200,12 @@ void fk_escrow_check_init(fk_escrow_check_ctx *ctx,
 
 /* fk_header_check_fn for fk_decrypt_opts.check with ctx an
  * fk_escrow_check_ctx*.  Recomputes every escrow stanza from the file key and
- * compares every byte.  Returns FK_ERR_ESCROW if any escrow stanza fails, a
- * required authority has no verified stanza, or require_any is set and no
- * stanza verified; FK_OK otherwise (always FK_OK when warn_only, with the
- * outcome recorded in ctx). */
+ * compares every byte.  A stanza fails if it is malformed, does not
+ * recompute, repeats the PK of an earlier escrow stanza (recovery could not
+ * tell which is meant), or lies past FK_ESCROW_MAX_STANZAS.  Returns
+ * FK_ERR_ESCROW if any escrow stanza fails, a required authority has no
+ * verified stanza, or require_any is set and no stanza verified; FK_OK
+ * otherwise (always FK_OK when warn_only, with the outcome recorded in ctx). */
 fk_err fk_escrow_check_header(void *ctx, const fk_header *h,
                               const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
 
@@ -209,16 +220,18 @@ typedef struct fk_escrow_partial {
 } fk_escrow_partial;
 
 /* Compute D_i and its proof.  E must be canonical and non-identity
- * (FK_ERR_INVALID).  context (e.g. the recovery request's log entry hash) is
- * bound into the proof transcript; up to FK_ESCROW_CONTEXT_MAX bytes
- * (FK_ERR_LIMIT).  The nonce is hedged: H2S over s_i, the inputs and 32 fresh
- * random bytes.  The share must belong to auth (FK_ERR_INVALID). */
+ * (FK_ERR_INVALID).  The proof transcript binds the authority id, the share
+ * index and context (e.g. the recovery request's log entry hash; up to
+ * FK_ESCROW_CONTEXT_MAX bytes, else FK_ERR_LIMIT).  The nonce is hedged:
+ * H2S over s_i, the statement and 32 fresh random bytes.  The share must
+ * belong to auth (FK_ERR_INVALID). */
 fk_err fk_escrow_partial_decrypt(fk_escrow_partial *out, const fk_escrow_authority *auth,
                                  const fk_escrow_share *share,
                                  const uint8_t e[FK_ESCROW_POINT_LEN],
                                  const uint8_t *context, size_t context_len);
 
-/* Verify a partial against PK_i = auth->share_pk[index-1], E and context.
+/* Verify a partial against PK_i = auth->share_pk[index-1], auth->id, the
+ * index, E and context.
  * FK_ERR_PROOF if the proof fails; FK_ERR_INVALID if the index is out of
  * range or D_i / proof scalars are non-canonical or identity. */
 fk_err fk_escrow_partial_verify(const fk_escrow_authority *auth, const fk_escrow_partial *p,

@@ -147,7 +147,7 @@ fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const
     auth->t = t;
     auth->n = n;
     for (unsigned j = 0; j < t; j++)
-        fki_mul_base(auth->commit[j], coeffs[j]);
+        (void)fki_mul_base(auth->commit[j], coeffs[j]); /* canonical: checked above */
     memcpy(auth->pk, auth->commit[0], 32);
     for (unsigned i = 1; i <= n; i++) {
         /* s_i = f(i) by Horner over the coefficients. */
@@ -163,7 +163,7 @@ fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const
             err = FK_ERR_CRYPTO;
             goto fail;
         }
-        fki_mul_base(auth->share_pk[i - 1], si);
+        (void)fki_mul_base(auth->share_pk[i - 1], si); /* reduced by the scalar ops */
         shares[i - 1].index = i;
         memcpy(shares[i - 1].secret, si, 32);
     }
@@ -214,7 +214,8 @@ fk_err fk_escrow_share_verify(const fk_escrow_authority *auth, const fk_escrow_s
         return FK_ERR_INVALID;
     if ((err = fki_escrow_share_pk(expect, auth, share->index)) != FK_OK)
         return FK_ERR_INVALID;
-    fki_mul_base(got, share->secret);
+    if (fki_mul_base(got, share->secret) != FK_OK)
+        return FK_ERR_INVALID;
     return fk_ct_eq(expect, got, 32) ? FK_OK : FK_ERR_INVALID;
 }
 
@@ -357,8 +358,12 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
         return FK_ERR_NOMEM;
     if (!next_field(&c, authority_magic, NULL, NULL))
         goto out;
-    if (!next_field(&c, "name", &v, &vn) || vn > FK_ESCROW_NAME_MAX)
+    if (!next_field(&c, "name", &v, &vn))
         goto out;
+    if (vn > FK_ESCROW_NAME_MAX) {
+        err = FK_ERR_LIMIT;
+        goto out;
+    }
     memcpy(a->name, v, vn);
     a->name[vn] = '\0';
     if (!name_ok(a->name))

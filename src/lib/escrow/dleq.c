@@ -19,11 +19,12 @@ static const char dst_nonce[] = "fairkey/v1 dleq nonce";
 
 static const uint8_t len32[2] = { 0, 32 };
 
+/* out = n*p, accumulating the first failure in *err (p is public). */
 static void mul_any(uint8_t out[32], const uint8_t n[32], const uint8_t p[32], fk_err *err)
 {
-    if (memcmp(p, base_point, 32) == 0)
-        fki_mul_base(out, n);
-    else if (fki_mul(out, n, p) != FK_OK)
+    fk_err e = memcmp(p, base_point, 32) == 0 ? fki_mul_base(out, n) : fki_mul(out, n, p);
+
+    if (e != FK_OK && *err == FK_OK)
         *err = FK_ERR_INVALID;
 }
 
@@ -71,15 +72,19 @@ static fk_err challenge(uint8_t c[32], const uint8_t b[32], const uint8_t mm[32]
                         const uint8_t zz[32], const uint8_t t2[32], const uint8_t t3[32],
                         const fki_dleq_params *prm)
 {
-    uint8_t bl[2] = { (uint8_t)(prm->bind_len >> 8), (uint8_t)prm->bind_len };
-    fki_buf tr[13];
+    uint8_t bl[FKI_DLEQ_MAX_BIND][2];
+    fki_buf tr[2 * FKI_DLEQ_MAX_BIND + 11];
     size_t k = 0;
 
-    if (prm->bind) {
-        if (prm->bind_len > 0xffff)
+    if (prm->nbind > FKI_DLEQ_MAX_BIND)
+        return FK_ERR_INVALID;
+    for (size_t i = 0; i < prm->nbind; i++) {
+        if (prm->bind[i].n > 0xffff)
             return FK_ERR_LIMIT;
-        tr[k++] = (fki_buf){ bl, 2 };
-        tr[k++] = (fki_buf){ prm->bind, prm->bind_len };
+        bl[i][0] = (uint8_t)(prm->bind[i].n >> 8);
+        bl[i][1] = (uint8_t)prm->bind[i].n;
+        tr[k++] = (fki_buf){ bl[i], 2 };
+        tr[k++] = prm->bind[i];
     }
     const uint8_t *el[5] = { b, mm, zz, t2, t3 };
     for (size_t i = 0; i < 5; i++) {
@@ -142,17 +147,30 @@ fk_err fki_dleq_verify(const uint8_t proof[64], const uint8_t a[32], const uint8
 
 /* ---- partial decryption -------------------------------------------------- */
 
-static void partial_params(fki_dleq_params *prm, const uint8_t *context, size_t context_len)
-{
-    static const uint8_t empty[1];
+/* The statement an answer is bound to, besides the RFC 9497 elements
+ * (PK_i, E, D_i, t2, t3): the authority id, the share index and the
+ * caller's context.  PK_i already fixes the key; the id and index make an
+ * answer name its authority and agent explicitly, so it cannot stand for
+ * another authority that happens to share a key, and they cost nothing. */
+typedef struct partial_binding {
+    uint8_t index[2];
+    fki_buf part[FKI_DLEQ_MAX_BIND];
+} partial_binding;
 
+static void partial_params(fki_dleq_params *prm, partial_binding *b, const uint8_t id[32],
+                           unsigned index, const uint8_t *context, size_t context_len)
+{
+    b->index[0] = (uint8_t)(index >> 8);
+    b->index[1] = (uint8_t)index;
+    b->part[0] = (fki_buf){ id, 32 };
+    b->part[1] = (fki_buf){ b->index, 2 };
+    b->part[2] = (fki_buf){ context, context_len };
     memset(prm, 0, sizeof *prm);
     prm->h2s_dst = dst_challenge;
     prm->h2s_dst_len = sizeof dst_challenge - 1;
     prm->composites = 0;
-    /* Always bind, even an empty context: the transcript layout is fixed. */
-    prm->bind = context_len ? context : empty;
-    prm->bind_len = context_len;
+    prm->bind = b->part;
+    prm->nbind = FKI_DLEQ_MAX_BIND;
 }
 
 static fk_err partial_inputs_ok(const fk_escrow_authority *auth, const fk_escrow_share *share,
@@ -177,6 +195,7 @@ fk_err fki_escrow_partial_with_nonce(fk_escrow_partial *out, const fk_escrow_aut
                                      const uint8_t nonce[32])
 {
     fki_dleq_params prm;
+    partial_binding bind;
     uint8_t pki[32], d[32], proof[64];
     fk_err err;
 
@@ -184,12 +203,13 @@ fk_err fki_escrow_partial_with_nonce(fk_escrow_partial *out, const fk_escrow_aut
         return err;
     /* A share that does not match its key would give an answer that never
      * verifies; refuse it here so the agent learns why. */
-    fki_mul_base(pki, share->secret);
+    if ((err = fki_mul_base(pki, share->secret)) != FK_OK)
+        return err;
     if (!fk_ct_eq(pki, auth->share_pk[share->index - 1], 32))
         return FK_ERR_INVALID;
     if ((err = fki_mul(d, share->secret, e)) != FK_OK)
         return err;
-    partial_params(&prm, context, context_len);
+    partial_params(&prm, &bind, auth->id, share->index, context, context_len);
     const uint8_t(*cc)[32] = (const uint8_t(*)[32])e;
     const uint8_t(*dd)[32] = (const uint8_t(*)[32])d;
     err = fki_dleq_prove(proof, share->secret, base_point, pki, cc, dd, 1, nonce, &prm);
@@ -209,18 +229,20 @@ fk_err fk_escrow_partial_decrypt(fk_escrow_partial *out, const fk_escrow_authori
                                  const uint8_t *context, size_t context_len)
 {
     uint8_t rnd[32], nonce[32], ctxlen[2] = { (uint8_t)(context_len >> 8), (uint8_t)context_len };
+    uint8_t index[2] = { (uint8_t)(share->index >> 8), (uint8_t)share->index };
     fk_err err;
 
     if ((err = partial_inputs_ok(auth, share, e, context_len)) != FK_OK)
         return err;
-    /* Hedged nonce: deterministic in the secret and the statement, plus
-     * fresh randomness, so neither a bad RNG nor fault attacks on a purely
-     * deterministic nonce leak s_i. */
+    /* Hedged nonce: deterministic in the secret and the whole statement,
+     * plus fresh randomness, so neither a bad RNG (no repeat across
+     * statements) nor a fault on a purely deterministic nonce leaks s_i. */
     if ((err = fk_random(rnd, sizeof rnd)) != FK_OK)
         return err;
-    fki_buf in[6] = { { share->secret, 32 }, { auth->share_pk[share->index - 1], 32 },
-                      { e, 32 }, { ctxlen, 2 }, { context, context_len }, { rnd, 32 } };
-    err = fki_h2s(nonce, dst_nonce, sizeof dst_nonce - 1, in, 6);
+    fki_buf in[8] = { { share->secret, 32 }, { auth->id, 32 }, { index, 2 },
+                      { auth->share_pk[share->index - 1], 32 }, { e, 32 },
+                      { ctxlen, 2 }, { context, context_len }, { rnd, 32 } };
+    err = fki_h2s(nonce, dst_nonce, sizeof dst_nonce - 1, in, 8);
     if (err == FK_OK)
         err = fki_escrow_partial_with_nonce(out, auth, share, e, context, context_len, nonce);
     fk_wipe(rnd, sizeof rnd);
@@ -233,6 +255,7 @@ fk_err fk_escrow_partial_verify(const fk_escrow_authority *auth, const fk_escrow
                                 const uint8_t *context, size_t context_len)
 {
     fki_dleq_params prm;
+    partial_binding bind;
 
     if (context_len > FK_ESCROW_CONTEXT_MAX)
         return FK_ERR_LIMIT;
@@ -240,7 +263,7 @@ fk_err fk_escrow_partial_verify(const fk_escrow_authority *auth, const fk_escrow
         return FK_ERR_INVALID;
     if (!fki_point_is_valid(p->d) || !fki_point_is_valid(e))
         return FK_ERR_INVALID;
-    partial_params(&prm, context, context_len);
+    partial_params(&prm, &bind, auth->id, p->index, context, context_len);
     return fki_dleq_verify(p->proof, base_point, auth->share_pk[p->index - 1],
                            (const uint8_t(*)[32])e, (const uint8_t(*)[32])p->d, 1, &prm);
 }

@@ -64,11 +64,11 @@ fk_err fki_xmd_sha512(uint8_t *out, size_t outlen, const void *dst, size_t dstle
     uint8_t lib[2] = { (uint8_t)(outlen >> 8), (uint8_t)outlen };
     uint8_t zero = 0, dl = (uint8_t)dstlen, ctr;
     size_t ell = (outlen + XMD_B - 1) / XMD_B;
-    fki_buf msg[3 + 16 + 3];
+    fki_buf msg[1 + FKI_XMD_MAX_PARTS + 4];
     fk_err err;
 
-    /* 16 parts are plenty for every transcript in this module. */
-    if (ell == 0 || ell > XMD_MAX_ELL || outlen > 0xffff || dstlen > XMD_MAX_DST || nparts > 16)
+    if (ell == 0 || ell > XMD_MAX_ELL || outlen > 0xffff || dstlen > XMD_MAX_DST ||
+        nparts > FKI_XMD_MAX_PARTS)
         return FK_ERR_INVALID;
 
     /* b_0 = H(Z_pad || msg || l_i_b_str || I2OSP(0, 1) || DST_prime) */
@@ -184,6 +184,10 @@ void fki_scalar_from_uint(uint8_t out[32], unsigned v)
 
 fk_err fki_mul(uint8_t out[32], const uint8_t n[32], const uint8_t p[32])
 {
+    /* libsodium 1.0.18 clears bit 255 of n instead of reducing it, so a
+     * scalar >= 2^255 would silently give another product. */
+    if (!fki_scalar_is_canonical(n))
+        return FK_ERR_INVALID;
     if (crypto_scalarmult_ristretto255(out, n, p) == 0)
         return FK_OK;
     /* libsodium fails both for an invalid P and for an identity result;
@@ -195,10 +199,14 @@ fk_err fki_mul(uint8_t out[32], const uint8_t n[32], const uint8_t p[32])
     return FK_OK;
 }
 
-void fki_mul_base(uint8_t out[32], const uint8_t n[32])
+fk_err fki_mul_base(uint8_t out[32], const uint8_t n[32])
 {
+    if (!fki_scalar_is_canonical(n))
+        return FK_ERR_INVALID;
+    /* It fails only for the identity result (n = 0). */
     if (crypto_scalarmult_ristretto255_base(out, n) != 0)
         memset(out, 0, 32);
+    return FK_OK;
 }
 
 fk_err fki_add(uint8_t out[32], const uint8_t p[32], const uint8_t q[32])
@@ -228,8 +236,6 @@ fk_err fki_lagrange0(uint8_t out[32], unsigned xi, const unsigned *idx, size_t m
     fki_scalar_from_uint(den, 1);
     fki_scalar_from_uint(xis, xi);
     for (size_t j = 0; j < m; j++) {
-        if (idx[j] == 0)
-            return FK_ERR_INVALID;
         if (idx[j] == xi) {
             if (seen++)
                 return FK_ERR_INVALID;

@@ -17,8 +17,13 @@ typedef struct fki_buf {
     size_t n;
 } fki_buf;
 
+/* Most message parts one xmd call takes: the longest transcript (the
+ * partial-decryption challenge) has 17. */
+#define FKI_XMD_MAX_PARTS 24
+
 /* RFC 9380 section 5.3.1 expand_message_xmd with SHA-512.  dstlen <= 255,
- * outlen <= 255 * 64.  The message is the concatenation of parts. */
+ * outlen <= 255 * 64.  The message is the concatenation of parts
+ * (at most FKI_XMD_MAX_PARTS). */
 fk_err fki_xmd_sha512(uint8_t *out, size_t outlen, const void *dst, size_t dstlen,
                       const fki_buf *parts, size_t nparts);
 /* Hash to scalar: 64 bytes of xmd reduced mod L (RFC 9497 ristretto255). */
@@ -43,11 +48,12 @@ void fki_scalar_from_uint(uint8_t out[32], unsigned v);
 
 /* out = n*P for a valid P (canonical; identity allowed); the identity result
  * (n = 0) is written as the all-zero encoding instead of failing, which
- * libsodium 1.0.18 does.  Scalars must be canonical (libsodium does not
- * reduce them).  FK_ERR_CRYPTO if P does not decode. */
+ * libsodium 1.0.18 does.  FK_ERR_INVALID if n is not canonical (libsodium
+ * does not reduce it: it drops bit 255); FK_ERR_CRYPTO if P does not
+ * decode.  Constant-time in n. */
 fk_err fki_mul(uint8_t out[32], const uint8_t n[32], const uint8_t p[32]);
-/* out = n*B, identity handled as above. */
-void fki_mul_base(uint8_t out[32], const uint8_t n[32]);
+/* out = n*B, identity handled as above; FK_ERR_INVALID for a non-canonical n. */
+fk_err fki_mul_base(uint8_t out[32], const uint8_t n[32]);
 /* out = p + q (both valid encodings, identity allowed). */
 fk_err fki_add(uint8_t out[32], const uint8_t p[32], const uint8_t q[32]);
 
@@ -59,16 +65,19 @@ fk_err fki_lagrange0(uint8_t out[32], unsigned xi, const unsigned *idx, size_t m
  * Proves log_A(B) == log_C[i](D[i]) for all i.  With composites = 1 it is
  * exactly RFC 9497 GenerateProof/VerifyProof (seed, Composite, Challenge
  * transcripts).  With composites = 0 (only m == 1) M = C[0] and Z = D[0].
- * If bind is non-NULL, I2OSP(bind_len, 2) || bind is prepended to the
- * challenge transcript (fairkey's context binding; RFC mode passes NULL). */
+ * Each of the nbind parts of bind is prepended to the challenge transcript
+ * as I2OSP(len, 2) || part (fairkey binds the authority id, the share index
+ * and the context; RFC mode passes none).  Parts are at most 0xffff bytes,
+ * nbind at most FKI_DLEQ_MAX_BIND. */
+#define FKI_DLEQ_MAX_BIND 3
 typedef struct fki_dleq_params {
     const void *h2s_dst;   /* DST of every HashToScalar call */
     size_t h2s_dst_len;
     const void *seed_dst;  /* "Seed-" || contextString (composites only) */
     size_t seed_dst_len;
     int composites;
-    const uint8_t *bind;
-    size_t bind_len;
+    const fki_buf *bind;
+    size_t nbind;
 } fki_dleq_params;
 
 fk_err fki_dleq_prove(uint8_t proof[64], const uint8_t k[32], const uint8_t a[32],
@@ -102,6 +111,8 @@ fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t body[32], const uint8_t p
 /* wk = HKDF-SHA-256(ikm = Z, salt = E || PK, info = "fairkey/v1 escrow wrap"). */
 fk_err fki_escrow_wrap_key(uint8_t wk[32], const uint8_t z[32], const uint8_t e[32],
                            const uint8_t pk[32]);
+/* Longest fki_escrow_aead input: the body is 32 bytes; more is misuse. */
+#define FKI_ESCROW_AEAD_MAX 64
 /* ChaCha20-Poly1305, zero nonce, no AAD.  enc: out = ct || tag (inlen + 16);
  * decrypt: in = ct || tag, out gets inlen - 16 bytes, FK_ERR_ESCROW if the
  * tag fails (out wiped). */

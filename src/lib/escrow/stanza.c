@@ -3,6 +3,7 @@
  * making it, parsing it, finding it in a header, and recomputing every
  * escrow stanza of a header from the file key (fk_escrow_check_header).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,16 +99,33 @@ fk_err fk_escrow_recipient_parse(fk_recipient **out, const char *s)
 
 /* ---- stanza values --------------------------------------------------------- */
 
+/* HKDF and ChaCha20-Poly1305 are fetched once: an implicit fetch on every
+ * call costs OpenSSL 3 a provider lookup, more than the 16-byte operation
+ * itself, and every encrypted file pays it. */
+static EVP_KDF *hkdf_alg;
+static EVP_CIPHER *aead_alg;
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+
+static void algs_fetch(void)
+{
+    hkdf_alg = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    aead_alg = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+}
+
 /* wk = HKDF-SHA-256(ikm = Z, salt = E || PK, info = "fairkey/v1 escrow wrap") */
 fk_err fki_escrow_wrap_key(uint8_t wk[32], const uint8_t z[32], const uint8_t e[32],
-                       const uint8_t pk[32])
+                           const uint8_t pk[32])
 {
     uint8_t salt[64];
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    EVP_KDF_CTX *kctx;
     OSSL_PARAM params[5];
     fk_err err = FK_ERR_CRYPTO;
 
+    pthread_once(&algs_once, algs_fetch);
+    if (!hkdf_alg)
+        return FK_ERR_CRYPTO;
+    if (!(kctx = EVP_KDF_CTX_new(hkdf_alg)))
+        return FK_ERR_NOMEM;
     memcpy(salt, e, 32);
     memcpy(salt + 32, pk, 32);
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
@@ -116,25 +134,33 @@ fk_err fki_escrow_wrap_key(uint8_t wk[32], const uint8_t z[32], const uint8_t e[
     params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)wrap_info,
                                                   sizeof wrap_info - 1);
     params[4] = OSSL_PARAM_construct_end();
-    if (kctx && EVP_KDF_derive(kctx, wk, 32, params) == 1)
+    if (EVP_KDF_derive(kctx, wk, 32, params) == 1)
         err = FK_OK;
-    EVP_KDF_CTX_free(kctx);
-    EVP_KDF_free(kdf);
+    EVP_KDF_CTX_free(kctx); /* cleanses the HKDF state */
     return err;
 }
 
 /* ChaCha20-Poly1305 with a zero nonce and no AAD; the key is single-use. */
-fk_err fki_escrow_aead(int enc, uint8_t *out, const uint8_t key[32], const uint8_t *in, size_t inlen)
+fk_err fki_escrow_aead(int enc, uint8_t *out, const uint8_t key[32], const uint8_t *in,
+                       size_t inlen)
 {
     static const uint8_t nonce[12];
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *ctx;
     int n = 0, m = 0;
-    size_t ptlen = enc ? inlen : inlen - 16;
+    size_t ptlen;
     fk_err err = enc ? FK_ERR_CRYPTO : FK_ERR_ESCROW;
 
-    if (!ctx)
+    /* Bodies are short and fixed; a decrypt input shorter than the tag has
+     * no plaintext at all. */
+    if (inlen > FKI_ESCROW_AEAD_MAX || (!enc && inlen < 16))
+        return err;
+    ptlen = enc ? inlen : inlen - 16;
+    pthread_once(&algs_once, algs_fetch);
+    if (!aead_alg)
+        return err;
+    if (!(ctx = EVP_CIPHER_CTX_new()))
         return FK_ERR_NOMEM;
-    if (EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce, enc) != 1)
+    if (EVP_CipherInit_ex2(ctx, aead_alg, key, nonce, enc, NULL) != 1)
         goto out;
     if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, (void *)(in + ptlen)) != 1)
         goto out;
@@ -147,8 +173,8 @@ fk_err fki_escrow_aead(int enc, uint8_t *out, const uint8_t key[32], const uint8
     err = FK_OK;
 out:
     if (err != FK_OK)
-        fk_wipe(out, ptlen);
-    EVP_CIPHER_CTX_free(ctx);
+        fk_wipe(out, enc ? inlen + 16 : ptlen);
+    EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
     return err;
 }
 
@@ -168,7 +194,8 @@ fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t body[32], const uint8_t p
         err = FK_ERR_CRYPTO;
         goto out;
     }
-    fki_mul_base(e, r);
+    if ((err = fki_mul_base(e, r)) != FK_OK)
+        goto out;
     if ((err = fki_mul(z, r, pk)) != FK_OK)
         goto out;
     if ((err = fki_escrow_wrap_key(wk, z, e, pk)) != FK_OK)
@@ -302,24 +329,50 @@ static fk_err recompute(const fk_escrow_stanza_info *st, const uint8_t file_key[
     return FK_OK;
 }
 
+/* 1 if an escrow-typed stanza before index i names the same PK argument.
+ * Comparing the b64 text is exact: a stanza that parsed has the one
+ * canonical encoding of its point. */
+static int repeats_pk(const fk_header *h, size_t i)
+{
+    const fk_stanza *s = &h->stanzas[i];
+
+    for (size_t j = 0; j < i; j++) {
+        const fk_stanza *o = &h->stanzas[j];
+        if (is_escrow_type(o) && o->nargs >= 2 && strcmp(o->args[1], s->args[1]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 fk_err fk_escrow_check_header(void *vctx, const fk_header *h,
                               const uint8_t file_key[FK_AGE_FILE_KEY_LEN])
 {
     fk_escrow_check_ctx *ctx = vctx;
     fk_escrow_stanza_info st;
+    /* PKs of the stanzas that verified (at most one per PK). */
+    uint8_t verified[FK_ESCROW_MAX_STANZAS][FK_ESCROW_POINT_LEN];
 
     ctx->nescrow = ctx->nverified = ctx->nfailed = ctx->nmissing = ctx->nresults = 0;
     for (size_t i = 0; i < h->nstanzas; i++) {
-        fk_err e = fk_escrow_stanza_parse(&st, &h->stanzas[i]);
-        if (e == FK_ERR_NOT_FOUND)
+        fk_err e;
+        if (!is_escrow_type(&h->stanzas[i]))
             continue;
-        if (e == FK_OK)
-            e = recompute(&st, file_key);
-        else
+        memset(st.pk, 0, 32);
+        if (++ctx->nescrow > FK_ESCROW_MAX_STANZAS) {
+            /* Not even parsed: the check's cost stays bounded. */
+            e = FK_ERR_LIMIT;
+        } else if ((e = fk_escrow_stanza_parse(&st, &h->stanzas[i])) != FK_OK) {
             memset(st.pk, 0, 32);
-        ctx->nescrow++;
+        } else if (repeats_pk(h, i)) {
+            /* Two stanzas for one authority make recovery ambiguous
+             * (fk_escrow_header_find refuses them): a file a recipient
+             * accepts must be one its authorities can recover. */
+            e = FK_ERR_ESCROW;
+        } else {
+            e = recompute(&st, file_key);
+        }
         if (e == FK_OK)
-            ctx->nverified++;
+            memcpy(verified[ctx->nverified++], st.pk, 32);
         else
             ctx->nfailed++;
         if (ctx->nresults < FK_ESCROW_CHECK_MAX_RESULTS) {
@@ -332,10 +385,8 @@ fk_err fk_escrow_check_header(void *vctx, const fk_header *h,
     for (size_t q = 0; q < ctx->nrequired; q++) {
         int ok = 0;
         /* A required authority counts only with a stanza that verified. */
-        for (size_t i = 0; i < h->nstanzas && !ok; i++)
-            if (fk_escrow_stanza_parse(&st, &h->stanzas[i]) == FK_OK &&
-                memcmp(st.pk, ctx->required[q], 32) == 0 && recompute(&st, file_key) == FK_OK)
-                ok = 1;
+        for (size_t v = 0; v < ctx->nverified && !ok; v++)
+            ok = memcmp(verified[v], ctx->required[q], 32) == 0;
         if (!ok)
             ctx->nmissing++;
     }
