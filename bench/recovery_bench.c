@@ -38,6 +38,7 @@ static fk_requester_key key;
 static fk_header header;
 static char idhex[FK_ESCROW_ID_HEX_LEN];
 static uint8_t target[32];
+static fk_escrow_stanza_info stanza;
 static char *agents[FK_ESCROW_MAX_SHARES];
 static size_t nagents;
 static int total, next_job, failures;
@@ -157,8 +158,13 @@ static int one(int job)
     t_agents += now() - tb;
     pthread_mutex_unlock(&mu);
     uint8_t fkey[FK_AGE_FILE_KEY_LEN];
-    if (np == auth->t && !fk_escrow_recover(fkey, auth, &header, parts, np, eh, 32))
+    /* As 'fairkey recover': proofs were checked per answer; combine, open
+     * the stanza, check the header MAC. */
+    uint8_t z[32];
+    if (np == auth->t && !fk_escrow_combine(z, auth, parts, np) &&
+        !fk_escrow_open(fkey, &stanza, z) && !fk_header_verify_mac(&header, fkey))
         rc = 0;
+    fk_wipe(z, sizeof z);
     fk_wipe(fkey, sizeof fkey);
 out:
     free(lp);
@@ -229,6 +235,7 @@ int main(int argc, char **argv)
     (void)armored;
     (void)pl;
     memcpy(target, st.e, 32);
+    stanza = st;
     for (char *p = strtok(argv[5], ","); p && nagents < FK_ESCROW_MAX_SHARES; p = strtok(NULL, ","))
         agents[nagents++] = p;
     lat = calloc((size_t)total, sizeof *lat);

@@ -369,8 +369,19 @@ int cmd_recover_main(int argc, char **argv)
         goto out_parts;
     fk_err err = fk_age_read_header_fd(fd, &h, &armored, &plen);
     cli_close_in(fd);
+    /* Every proof was verified as its answer came in: combine, open the
+     * stanza (k must recompute E), and check the header MAC under k. */
+    uint8_t z[FK_ESCROW_POINT_LEN];
+    fk_escrow_stanza_info hst;
     if (!err)
-        err = fk_escrow_recover(key, sh->auth, &h, parts, np, sh->eh, sizeof sh->eh);
+        err = fk_escrow_header_find(&h, sh->auth->pk, &hst);
+    if (!err)
+        err = fk_escrow_combine(z, sh->auth, parts, np);
+    if (!err)
+        err = fk_escrow_open(key, &hst, z);
+    fk_wipe(z, sizeof z);
+    if (!err && (err = fk_header_verify_mac(&h, key)))
+        fk_wipe(key, sizeof key);
     fk_header_clear(&h);
     if (err) {
         cli_err("the combined answers do not open %s's escrow stanza (%s); nothing written", file,
