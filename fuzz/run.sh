@@ -31,3 +31,5 @@ for t in header armor; do
   fi
 done
 echo "fuzz: no crashes"
+# Transparency-log targets (their own seeds).
+FK_FUZZ_BUILD="$build" FK_TESTDATA="$testdata" "$src/fuzz/run_tlog.sh" "$secs"
