@@ -124,7 +124,12 @@ absent "corrupted chunk leaves no output file" dc
 "$F" decrypt -i k1 cc >dcs 2>/dev/null
 head -c 65536 p200000 >p65536b
 same "corrupted chunk: stdout got exactly the first chunk" p65536b dcs
-cp c1 cmac && flip_byte cmac $(($(header_len c1) - 10))
+# A different, still valid base64 character inside the MAC.
+cp c1 cmac
+moff=$(($(header_len c1) - 10))
+mc=$(dd if=cmac bs=1 skip=$moff count=1 status=none)
+[ "$mc" = A ] && mc=B || mc=A
+printf %s "$mc" | dd of=cmac bs=1 seek=$moff conv=notrunc status=none
 expect_fail "altered header MAC" 1 "MAC" "$F" decrypt -i k1 -o dmac cmac
 absent "altered MAC leaves no output file" dmac
 head -c 20 c1 >chdr
@@ -165,6 +170,23 @@ expect_fail "armor with trailing garbage" 1 "armor" "$F" decrypt -i k1 abad2
 sed '$d' a1 >abad3
 expect_fail "armor without its end line" 1 "armor" "$F" decrypt -i k1 abad3
 no_temp_files "failures leave no temporary files" .
+# Interrupted mid-file: SIGTERM removes the temporary output.
+mkfifo slow
+"$F" decrypt -i k1 -o dsig slow 2>/dev/null &
+pid=$!
+exec 3>slow
+head -c 70000 c200000 >&3
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    [ -n "$(find . -maxdepth 1 -name '.dsig.??????')" ] && break
+    sleep 0.2
+done
+[ -n "$(find . -maxdepth 1 -name '.dsig.??????')" ] && ok "decrypt -o writes a temporary file first" ||
+    bad "temporary output" "none seen while decrypting"
+kill -TERM $pid
+wait $pid 2>/dev/null
+exec 3>&-
+absent "SIGTERM leaves no output file" dsig
+no_temp_files "SIGTERM removes the temporary file" .
 
 # ---- recipients and identity files ----------------------------------------------
 expect_fail "invalid -r" 1 "not a valid recipient" "$F" encrypt -r age1nope -o x p1
