@@ -91,8 +91,9 @@ fk_err fk_escrow_dealer(fk_escrow_authority *auth, fk_escrow_share *shares,
                         const char *name, unsigned t, unsigned n);
 
 /* Check one share against the authority's Feldman commitments:
- * s_i*B == sum_j i^j*C_j (== share_pk[i-1]) and the authority id matches.
- * FK_ERR_INVALID if it does not. */
+ * s_i*B == share_pk[i-1] (== sum_j i^j*C_j, which the dealer and
+ * fk_escrow_authority_parse establish for every i; auth must come from one
+ * of them) and the authority id matches.  FK_ERR_INVALID if it does not. */
 fk_err fk_escrow_share_verify(const fk_escrow_authority *auth, const fk_escrow_share *share);
 
 /* The authority id as lowercase hex (64 chars + NUL). */

@@ -250,6 +250,55 @@ static void test_authority_id_layout(void **state)
     free(text);
 }
 
+/* A share key that the commitments do not give, under an id recomputed to
+ * match (so only the share-key check can catch it), at the first, a middle
+ * and the last index; and the largest authority (255-of-255) round-trips
+ * with every share verifying. */
+static void test_authority_share_keys(void **state)
+{
+    char *text = malloc(FK_ESCROW_AUTHORITY_TEXT_MAX);
+    fk_escrow_authority *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    fk_escrow_share *sh;
+    size_t len;
+    const unsigned at[3] = { 1, 3, 5 };
+
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(a);
+    assert_non_null(b);
+    for (size_t q = 0; q < 3; q++) {
+        memcpy(a, A, sizeof *a);
+        random_point(a->share_pk[at[q] - 1]);
+        assert_int_equal(fki_escrow_authority_id(a->id, a), FK_OK);
+        assert_int_equal(fk_escrow_authority_encode(text, FK_ESCROW_AUTHORITY_TEXT_MAX, &len, a),
+                         FK_OK);
+        assert_int_equal(fk_escrow_authority_parse(b, text, len), FK_ERR_INVALID);
+    }
+    /* A wrong commitment (C_1) under a matching id: every key mismatches. */
+    memcpy(a, A, sizeof *a);
+    random_point(a->commit[1]);
+    assert_int_equal(fki_escrow_authority_id(a->id, a), FK_OK);
+    assert_int_equal(fk_escrow_authority_encode(text, FK_ESCROW_AUTHORITY_TEXT_MAX, &len, a), FK_OK);
+    assert_int_equal(fk_escrow_authority_parse(b, text, len), FK_ERR_INVALID);
+
+    assert_int_equal(fk_escrow_share_alloc(&sh, FK_ESCROW_MAX_SHARES), FK_OK);
+    assert_int_equal(fk_escrow_dealer(a, sh, "widest", FK_ESCROW_MAX_SHARES, FK_ESCROW_MAX_SHARES),
+                     FK_OK);
+    assert_int_equal(fk_escrow_authority_encode(text, FK_ESCROW_AUTHORITY_TEXT_MAX, &len, a), FK_OK);
+    assert_int_equal(fk_escrow_authority_parse(b, text, len), FK_OK);
+    assert_memory_equal(a, b, sizeof *a);
+    for (unsigned i = 0; i < FK_ESCROW_MAX_SHARES; i++)
+        assert_int_equal(fk_escrow_share_verify(b, &sh[i]), FK_OK);
+    /* A share whose secret is not its key's. */
+    sh[7].secret[0] ^= 1;
+    if (fki_scalar_is_canonical(sh[7].secret))
+        assert_int_equal(fk_escrow_share_verify(b, &sh[7]), FK_ERR_INVALID);
+    fk_escrow_share_free(sh, FK_ESCROW_MAX_SHARES);
+    free(text);
+    free(a);
+    free(b);
+}
+
 /* ---- stanza layout --------------------------------------------------------- */
 
 /* docs/spec.md section 4, rebuilt from libsodium and OpenSSL. */
@@ -445,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_aead_lengths),
         cmocka_unit_test(test_authority_name_limit),
         cmocka_unit_test(test_authority_id_layout),
+        cmocka_unit_test(test_authority_share_keys),
         cmocka_unit_test(test_stanza_layout),
         cmocka_unit_test(test_proof_transcript_layout),
         cmocka_unit_test(test_proof_binds_index),

@@ -60,6 +60,56 @@ fk_err fki_escrow_share_pk(uint8_t out[32], const fk_escrow_authority *auth, uns
     return err;
 }
 
+/* Check PK_i == sum_j i^j C_j for every i = 1..n at once: with weights
+ * rho_i derived from a hash of all the points (Fiat-Shamir, so the file's
+ * author cannot choose keys after the weights),
+ *     sum_i rho_i PK_i == sum_j (sum_i rho_i i^j) C_j.
+ * In a prime-order group a wrong PK_i passes with probability 1/L per hash
+ * query.  n + t scalar multiplications instead of the n * t that checking
+ * each key by Horner costs (255-of-255: 510 instead of 65,000, seconds). */
+static fk_err check_share_keys(const fk_escrow_authority *a)
+{
+    static const char dst[] = "fairkey/v1 authority share-key check";
+    uint8_t seed[64], rho[32], x[32], pw[32], term[32], lhs[32], rhs[32];
+    uint8_t tn[4] = { (uint8_t)(a->t >> 8), (uint8_t)a->t, (uint8_t)(a->n >> 8), (uint8_t)a->n };
+    uint8_t(*w)[32];
+    fk_err err = FK_OK;
+
+    if (a->t < 1 || a->t > a->n || a->n > FK_ESCROW_MAX_SHARES)
+        return FK_ERR_INVALID;
+    fki_buf sp[3] = { { tn, 4 }, { a->commit, (size_t)a->t * 32 }, { a->share_pk, (size_t)a->n * 32 } };
+    if ((err = fki_sha512(seed, sp, 3)) != FK_OK)
+        return err;
+    if (!(w = calloc(a->t, 32)))
+        return FK_ERR_NOMEM;
+    memset(lhs, 0, 32);
+    for (unsigned i = 1; i <= a->n && err == FK_OK; i++) {
+        uint8_t ib[2] = { (uint8_t)(i >> 8), (uint8_t)i };
+        fki_buf rp[2] = { { seed, 64 }, { ib, 2 } };
+        if ((err = fki_h2s(rho, dst, sizeof dst - 1, rp, 2)) != FK_OK)
+            break;
+        if ((err = fki_mul(term, rho, a->share_pk[i - 1])) != FK_OK)
+            break;
+        if ((err = fki_add(lhs, lhs, term)) != FK_OK)
+            break;
+        /* w_j += rho_i * i^j */
+        fki_scalar_from_uint(x, i);
+        memcpy(pw, rho, 32);
+        for (unsigned j = 0; j < a->t; j++) {
+            crypto_core_ristretto255_scalar_add(w[j], w[j], pw);
+            crypto_core_ristretto255_scalar_mul(pw, pw, x);
+        }
+    }
+    memset(rhs, 0, 32);
+    for (unsigned j = 0; j < a->t && err == FK_OK; j++)
+        if ((err = fki_mul(term, w[j], a->commit[j])) == FK_OK)
+            err = fki_add(rhs, rhs, term);
+    free(w);
+    if (err == FK_OK && !fk_ct_eq(lhs, rhs, 32))
+        err = FK_ERR_INVALID;
+    return err;
+}
+
 /* The text of the authority file up to (not including) the "id" line. */
 static fk_err authority_body(char *out, size_t cap, size_t *len, const fk_escrow_authority *a)
 {
@@ -204,7 +254,6 @@ fk_err fk_escrow_dealer(fk_escrow_authority *auth, fk_escrow_share *shares, cons
 fk_err fk_escrow_share_verify(const fk_escrow_authority *auth, const fk_escrow_share *share)
 {
     uint8_t expect[32], got[32];
-    fk_err err;
 
     if (share->index < 1 || share->index > auth->n)
         return FK_ERR_INVALID;
@@ -212,8 +261,9 @@ fk_err fk_escrow_share_verify(const fk_escrow_authority *auth, const fk_escrow_s
         return FK_ERR_INVALID;
     if (!fki_scalar_is_canonical(share->secret) || fki_scalar_is_zero(share->secret))
         return FK_ERR_INVALID;
-    if ((err = fki_escrow_share_pk(expect, auth, share->index)) != FK_OK)
-        return FK_ERR_INVALID;
+    /* share_pk[i-1] == sum_j i^j C_j holds for every authority that the
+     * dealer made or fk_escrow_authority_parse accepted. */
+    memcpy(expect, auth->share_pk[share->index - 1], 32);
     if (fki_mul_base(got, share->secret) != FK_OK)
         return FK_ERR_INVALID;
     return fk_ct_eq(expect, got, 32) ? FK_OK : FK_ERR_INVALID;
@@ -349,7 +399,7 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
     const char *v;
     size_t vn;
     unsigned t, n;
-    uint8_t id[32], pki[32];
+    uint8_t id[32];
     fk_err err = FK_ERR_INVALID;
 
     if (len > FK_ESCROW_AUTHORITY_TEXT_MAX)
@@ -399,13 +449,10 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
             goto out;
     if (!fk_ct_eq(a->commit[0], a->pk, 32))
         goto out;
-    for (unsigned i = 1; i <= n; i++) {
+    for (unsigned i = 1; i <= n; i++)
         if (!next_field(&c, "share-key", &v, &vn) ||
             !parse_indexed_point(a->share_pk[i - 1], v, vn, i))
             goto out;
-        if (fki_escrow_share_pk(pki, a, i) != FK_OK || !fk_ct_eq(pki, a->share_pk[i - 1], 32))
-            goto out;
-    }
     if (!next_field(&c, "id", &v, &vn) || vn != 64 || fk_hex_decode(a->id, 32, v, vn) != FK_OK)
         goto out;
     for (size_t i = 0; i < 64; i++)
@@ -413,10 +460,13 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
             goto out;
     if (c.left != 0)
         goto out;
+    /* The cheap checks first: the id, then the share keys (the costly part). */
     if ((err = fki_escrow_authority_id(id, a)) != FK_OK)
         goto out;
     err = FK_ERR_INVALID;
     if (!fk_ct_eq(id, a->id, 32))
+        goto out;
+    if ((err = check_share_keys(a)) != FK_OK)
         goto out;
     memcpy(auth, a, sizeof *a);
     err = FK_OK;
