@@ -3,8 +3,9 @@
  *
  * Chunks are independent: chunk i is sealed under the payload key with nonce
  * uint88be(i) || last-flag.  The calling thread reads a batch of chunks into
- * one buffer, worker threads seal or open the batch's chunks (interleaved,
- * chunk j to worker j mod T) into a second buffer, and while they work the
+ * one buffer (or, for a regular file, each worker preads its own share of
+ * it), worker threads seal or open the batch's chunks (worker i takes the
+ * i-th contiguous share) into a second buffer, and while they work the
  * calling thread writes the previous batch and reads the next.  Two batches
  * are in flight, so memory is 2 * (input + output) * batch size.
  *
@@ -102,15 +103,17 @@ static int is_end(const batch *b, size_t j)
     return !b->more && b->read_err == FK_OK && j == b->n - 1;
 }
 
-/* Positional input: read chunk j from the file; 0 if the file is shorter
- * than it was when planned (it changed under us). */
-static int pread_chunk(pool *p, batch *b, size_t j)
+/* Positional input: read chunks [lo, hi) with one pread(2); 0 if the file
+ * is shorter than it was when planned (it changed under us). */
+static int pread_chunks(pool *p, batch *b, size_t lo, size_t hi)
 {
-    size_t in_chunk = p->enc ? FK_AGE_CHUNK_LEN : FKI_CT_CHUNK_LEN, have = 0;
-    uint8_t *dst = b->in + j * in_chunk;
-    while (have < b->len[j]) {
-        ssize_t r = pread(p->pread_fd, dst + have, b->len[j] - have,
-                          (off_t)(b->off + j * in_chunk + have));
+    size_t in_chunk = p->enc ? FK_AGE_CHUNK_LEN : FKI_CT_CHUNK_LEN, have = 0, want = 0;
+    uint8_t *dst = b->in + lo * in_chunk;
+    for (size_t j = lo; j < hi; j++)
+        want += b->len[j];
+    while (have < want) {
+        ssize_t r = pread(p->pread_fd, dst + have, want - have,
+                          (off_t)(b->off + lo * in_chunk + have));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -126,10 +129,6 @@ static void crypt_chunk(pool *p, EVP_CIPHER_CTX *ctx, batch *b, size_t j)
     size_t len = b->len[j];
     int at_end = is_end(b, j);
 
-    if (p->pread_fd >= 0 && !pread_chunk(p, b, j)) {
-        b->st[j] = ST_IO;
-        return;
-    }
     if (p->enc) {
         if (!seal(ctx, b->out + j * FKI_CT_CHUNK_LEN, b->in + j * FK_AGE_CHUNK_LEN, len, ctr,
                   at_end))
@@ -176,8 +175,14 @@ static void *worker(void *arg)
         seen = p->gen;
         batch *b = p->job;
         pthread_mutex_unlock(&p->mu);
-        for (size_t j = wa->idx; j < b->n; j += p->nthreads) {
-            if (ok)
+        /* Worker i takes a contiguous share of the batch, so positional
+         * input is one read per worker per batch. */
+        size_t lo = b->n * wa->idx / p->nthreads, hi = b->n * (wa->idx + 1) / p->nthreads;
+        int io = hi > lo && p->pread_fd >= 0 ? pread_chunks(p, b, lo, hi) : 1;
+        for (size_t j = lo; j < hi; j++) {
+            if (!io)
+                b->st[j] = ST_IO;
+            else if (ok)
                 crypt_chunk(p, ctx, b, j);
             else
                 b->st[j] = ST_FAIL;
