@@ -304,6 +304,64 @@ static void test_note_lines(void **state)
     assert_int_equal(fk_note_parse(&n, del, strlen(del)), FK_OK);
 }
 
+/* ---- signing and encoding at their limits -------------------------------- */
+
+static void test_sign_limits(void **state)
+{
+    static char text[FK_NOTE_MAX_SIZE + 2], out[FK_NOTE_MAX_SIZE + 64];
+    static char ext[FK_CHECKPOINT_TEXT_MAX + 2], body[FK_CHECKPOINT_TEXT_MAX + 64];
+    static const uint8_t seed[32] = { 9 };
+    fk_note_signer s;
+    fk_note_verifier v;
+    fk_checkpoint c;
+    fk_note n;
+    size_t len = 0;
+    uint64_t ok = 0;
+    (void)state;
+    assert_int_equal(fk_note_signer_from_seed(&s, "k", 1, seed), FK_OK);
+    fk_note_signer_verifier(&s, &v);
+    const fk_note_signer *sp = &s;
+    /* One signature line for key "k" is 4 + 1 + 1 + 92 + 1 = 99 bytes, after
+     * the blank line: a text of 65,435 bytes makes a note of exactly
+     * FK_NOTE_MAX_SIZE. */
+    memset(text, 'a', sizeof text);
+    text[FK_NOTE_MAX_SIZE - 100 - 1] = '\n';
+    assert_int_equal(fk_note_sign(text, FK_NOTE_MAX_SIZE - 100, &sp, 1, out, sizeof out, &len),
+                     FK_OK);
+    assert_int_equal(len, FK_NOTE_MAX_SIZE);
+    assert_int_equal(fk_note_parse(&n, out, len), FK_OK);
+    assert_int_equal(fk_note_verify(&n, &v, 1, &ok), FK_OK);
+    text[FK_NOTE_MAX_SIZE - 100 - 1] = 'a';
+    text[FK_NOTE_MAX_SIZE - 100] = '\n';
+    assert_int_equal(fk_note_sign(text, FK_NOTE_MAX_SIZE - 99, &sp, 1, out, sizeof out, &len),
+                     FK_ERR_LIMIT);
+    text[FK_NOTE_MAX_SIZE] = '\n';
+    assert_int_equal(fk_note_sign(text, FK_NOTE_MAX_SIZE + 1, &sp, 1, out, sizeof out, &len),
+                     FK_ERR_LIMIT);
+
+    /* Checkpoint bodies: "o\n1\n<44>\n" is 49 bytes, so 4,047 bytes of
+     * extension lines fill FK_CHECKPOINT_TEXT_MAX exactly. */
+    memset(&c, 0, sizeof c);
+    memcpy(c.origin, "o", 2);
+    c.origin_len = 1;
+    c.size = 1;
+    memset(ext, 'e', sizeof ext);
+    c.ext = ext;
+    ext[FK_CHECKPOINT_TEXT_MAX - 49 - 1] = '\n';
+    c.ext_len = FK_CHECKPOINT_TEXT_MAX - 49;
+    assert_int_equal(fk_checkpoint_encode(&c, body, sizeof body, &len), FK_OK);
+    assert_int_equal(len, FK_CHECKPOINT_TEXT_MAX);
+    assert_int_equal(fk_checkpoint_sign(&c, &s, out, sizeof out, &len), FK_OK);
+    ext[FK_CHECKPOINT_TEXT_MAX - 49 - 1] = 'e';
+    ext[FK_CHECKPOINT_TEXT_MAX - 49] = '\n';
+    c.ext_len = FK_CHECKPOINT_TEXT_MAX - 48;
+    assert_int_equal(fk_checkpoint_encode(&c, body, sizeof body, &len), FK_ERR_LIMIT);
+    ext[FK_CHECKPOINT_TEXT_MAX] = '\n';
+    c.ext_len = FK_CHECKPOINT_TEXT_MAX + 1;
+    assert_int_equal(fk_checkpoint_encode(&c, body, sizeof body, &len), FK_ERR_LIMIT);
+    fk_note_signer_wipe(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_frontier_inconsistent),
         cmocka_unit_test(test_receipt_limits),
         cmocka_unit_test(test_note_lines),
+        cmocka_unit_test(test_sign_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,8 +65,8 @@ fk_err fk_checkpoint_encode(const fk_checkpoint *c, char *out, size_t cap, size_
     if (c->origin_len == 0 || c->origin_len > FK_CHECKPOINT_ORIGIN_MAX ||
         memchr(c->origin, '\n', c->origin_len) || !fki_note_chars_ok(c->origin, c->origin_len))
         return FK_ERR_INVALID;
-    if (c->size > FK_TLOG_MAX_SIZE)
-        return FK_ERR_LIMIT;
+    if (c->size > FK_TLOG_MAX_SIZE || c->ext_len > FK_CHECKPOINT_TEXT_MAX)
+        return FK_ERR_LIMIT; /* before scanning the extension lines */
     if (c->ext_len) {
         /* Extension lines must be non-empty and newline-terminated. */
         if (c->ext[c->ext_len - 1] != '\n' || c->ext[0] == '\n' ||

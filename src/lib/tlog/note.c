@@ -426,8 +426,8 @@ fk_err fk_note_sign(const char *text, size_t text_len, const fk_note_signer *con
         abort();
     if (nsigners == 0)
         return FK_ERR_INVALID;
-    if (nsigners > FK_NOTE_MAX_SIGS)
-        return FK_ERR_LIMIT;
+    if (nsigners > FK_NOTE_MAX_SIGS || text_len > FK_NOTE_MAX_SIZE)
+        return FK_ERR_LIMIT; /* before scanning the text, and so `need` cannot wrap */
     if (!note_text_ok(text, text_len))
         return FK_ERR_INVALID;
     for (size_t i = 0; i < nsigners; i++)
