@@ -611,6 +611,21 @@ static void test_scrypt(void **state)
         close(out);
         close(back);
     }
+    /* log N 16 needs 64 MiB, above OpenSSL's default scrypt cap of 32 MiB:
+     * passes only because maxmem is raised */
+    {
+        fk_recipient *r16;
+        int in = mem_fd(pt, 10), out = memfd_create("o", 0), back = memfd_create("b", 0);
+        assert_int_equal(fk_scrypt_recipient_new(&r16, "pw", 2, 16), FK_OK);
+        assert_int_equal(fk_age_encrypt_fd(in, out, &r16, 1, NULL), FK_OK);
+        assert_int_equal(lseek(out, 0, SEEK_SET), 0);
+        assert_int_equal(fk_age_decrypt_fd(out, back, &id, 1, NULL, NULL), FK_OK);
+        assert_int_equal(lseek(back, 0, SEEK_END), 10);
+        fk_recipient_free(r16);
+        close(in);
+        close(out);
+        close(back);
+    }
     /* scrypt must be alone: refused when encrypting */
     keys_new(&k);
     x = k.r;
