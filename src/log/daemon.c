@@ -50,6 +50,12 @@ struct nodetab {
     uint8_t n[NODES_PER_TILE][HL];
 };
 
+/* x >> n without the undefined shift by 64 or more. */
+static uint64_t shr(uint64_t x, unsigned n)
+{
+    return n >= 64 ? 0 : x >> n;
+}
+
 /* row r starts at 512 - (512 >> r): 0, 256, 384, ... */
 static unsigned row_off(unsigned r)
 {
@@ -327,7 +333,7 @@ static void process_batch(struct fki_logd *d, struct item *items)
         size_t nnew = nf;
         uint8_t *carry = NULL;
         for (int l = 0; l < LEVELS && !e; l++) {
-            uint64_t base = old_size >> (8 * (l + 1));
+            uint64_t base = shr(old_size, 8u * (unsigned)(l + 1));
             if (!nnew) {
                 /* Unchanged level: its edge tile only, for proofs. */
                 if (d->edge_w[l]) {
@@ -399,7 +405,8 @@ static void process_batch(struct fki_logd *d, struct item *items)
         if (!bundle)
             e = e ? e : FK_ERR_NOMEM;
         if (!e) {
-            memcpy(bundle, d->edge_bundle, d->edge_bundle_len);
+            if (d->edge_bundle_len)
+                memcpy(bundle, d->edge_bundle, d->edge_bundle_len);
             bundle_len = d->edge_bundle_len;
             size_t count = d->edge_w[0], start = 0;
             uint64_t bidx = old_size >> 8;
@@ -750,7 +757,7 @@ static fk_err recover_edge(struct fki_logd *d, uint64_t size, const uint8_t root
     memset(&ts, 0, sizeof ts);
     fk_err e = FK_OK;
     for (int l = 0; l < LEVELS && !e; l++) {
-        uint64_t at = size >> (8 * l);
+        uint64_t at = shr(size, 8u * (unsigned)l);
         unsigned w = (unsigned)(at & 255);
         d->edge_w[l] = w;
         if (!w)
