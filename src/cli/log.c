@@ -86,23 +86,10 @@ static int serve(int argc, char **argv)
 
     char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     fki_logd *d;
-    fk_err e = fki_logd_start(&d, &cfg, vkey, sizeof vkey);
-    if (e == FK_ERR_POLICY) {
-        cli_err("%s/log.key belongs to another origin; drop --origin or use another --dir",
-                cfg.dir);
-        return FK_EXIT_FAIL;
-    }
-    if (e == FK_ERR_NET) {
-        cli_err("cannot listen on %s (address in use?); pick another --listen", cfg.listen);
-        return FK_EXIT_FAIL;
-    }
-    if (e == FK_ERR_INVALID) {
-        cli_err("bad --listen '%s' or key file; use HOST:PORT such as 127.0.0.1:8080", cfg.listen);
-        return FK_EXIT_USAGE;
-    }
+    const char *why;
+    fk_err e = fki_logd_start(&d, &cfg, vkey, sizeof vkey, &why);
     if (e) {
-        cli_err("cannot start the log in %s: %s; check the directory and its files", cfg.dir,
-                fk_strerror(e));
+        cli_err("%s: %s (%s)", cfg.dir, why, fk_strerror(e));
         return FK_EXIT_FAIL;
     }
     /* stdout: line 1 the verifier key, line 2 the URL (scripts read both). */

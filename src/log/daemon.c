@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +123,7 @@ struct fki_logd {
     fk_note_verifier verifier;
     fki_net_server *srv;
     unsigned batch_ms, batch_max;
+    int lock_fd;   /* DIR/lock, flock()ed while this process owns the log */
 
     pthread_t thr;
     int thr_started;
@@ -811,17 +813,27 @@ static fk_err recover_edge(struct fki_logd *d, uint64_t size, const uint8_t root
     return e;
 }
 
-fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap)
+fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap,
+                      const char **why)
 {
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    *why = "cannot start the log; check the directory and its files";
     unsigned batch_ms = cfg->batch_ms ? cfg->batch_ms : FKI_LOG_DEFAULT_BATCH_MS;
     unsigned batch_max = cfg->batch_max ? cfg->batch_max : FKI_LOG_DEFAULT_BATCH_MAX;
-    if (batch_ms > FKI_LOG_MAX_BATCH_MS || batch_max > FKI_LOG_MAX_BATCH_MAX)
+    if (batch_ms > FKI_LOG_MAX_BATCH_MS || batch_max > FKI_LOG_MAX_BATCH_MAX) {
+        *why = "batch limits out of range";
         return FK_ERR_LIMIT;
-    if (mkdir(cfg->dir, 0700) && errno != EEXIST)
+    }
+    if (mkdir(cfg->dir, 0700) && errno != EEXIST) {
+        *why = "cannot create the log directory; check the path and permissions";
         return FK_ERR_IO;
+    }
     struct fki_logd *d = calloc(1, sizeof *d);
     if (!d)
         return FK_ERR_NOMEM;
+    d->lock_fd = -1;
     d->batch_ms = batch_ms;
     d->batch_max = batch_max;
     pthread_mutex_init(&d->mu, NULL);
@@ -833,9 +845,30 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     pthread_rwlock_init(&d->pub, NULL);
     fk_tlog_frontier_init(&d->frontier);
 
-    fk_err e = load_or_create_key(d, cfg->dir, cfg->origin);
-    if (e)
+    /* One writer per log: a second sequencer on the same directory would
+     * overwrite the first one's tiles before SQLite refused its commit. */
+    char lockpath[PATH_MAX];
+    snprintf(lockpath, sizeof lockpath, "%s/lock", cfg->dir);
+    d->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fk_err e = FK_OK;
+    if (d->lock_fd < 0) {
+        e = FK_ERR_IO;
         goto fail;
+    }
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB)) {
+        e = errno == EWOULDBLOCK ? FK_ERR_POLICY : FK_ERR_IO;
+        if (e == FK_ERR_POLICY)
+            *why = "another process serves this log directory; stop it first";
+        goto fail;
+    }
+
+    e = load_or_create_key(d, cfg->dir, cfg->origin);
+    if (e) {
+        *why = e == FK_ERR_POLICY
+                   ? "log.key belongs to another origin; drop --origin or use another --dir"
+                   : "cannot read or create log.key; check it is a signed-note private key, 0600";
+        goto fail;
+    }
     fk_note_signer_verifier(&d->signer, &d->verifier);
     size_t vlen;
     if ((e = fk_note_verifier_encode(&d->verifier, vkey, cap, &vlen)))
@@ -845,6 +878,7 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         e = FK_ERR_NOMEM;
         goto fail;
     }
+    *why = "cannot open log.db or recover the tree; the state, key and tiles disagree or are unreadable";
     if ((e = fki_log_storage_sqlite_open(&d->st, cfg->dir)))
         goto fail;
 
@@ -898,8 +932,11 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     struct fki_net_server_config sc = {
         .listen = cfg->listen, .max_body = FKI_LOG_MAX_ENTRY,
         .handler = handler, .ctx = d};
-    if ((e = fki_net_server_start(&d->srv, &sc)))
+    if ((e = fki_net_server_start(&d->srv, &sc))) {
+        *why = e == FK_ERR_INVALID ? "bad --listen; use HOST:PORT such as 127.0.0.1:8080"
+                                   : "cannot listen there (address in use?); pick another --listen";
         goto fail;
+    }
     *out = d;
     return FK_OK;
 fail:
@@ -929,6 +966,8 @@ void fki_logd_stop(fki_logd *d)
     fk_note_signer_wipe(&d->signer);
     free(d->edge_bundle);
     free(d->answer);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd);   /* releases the flock */
     pthread_rwlock_destroy(&d->pub);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);

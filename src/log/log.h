@@ -36,10 +36,12 @@ struct fki_logd_config {
 
 typedef struct fki_logd fki_logd;
 
-/* Open (creating on first start) the log in cfg->dir, recover to the last
- * durable tree, start the sequencer and the HTTP server.  vkey (capacity
+/* Open (creating on first start) the log in cfg->dir, take its lock, recover
+ * to the last durable tree, start the sequencer and the HTTP server.  On
+ * failure *why (may be NULL) gets a static one-line reason and remedy.  vkey (capacity
  * FK_NOTE_KEY_TEXT_MAX + 1) receives the log's verifier key. */
-fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap);
+fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap,
+                      const char **why);
 uint16_t fki_logd_port(const fki_logd *d);
 /* Stop: refuse new adds, finish the pending batch, stop serving, free. */
 void fki_logd_stop(fki_logd *d);

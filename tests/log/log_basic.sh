@@ -104,10 +104,16 @@ start_log "$D" --batch-ms 50
 "$LOG_BENCH" check "$LOG_URL" "$LOG_VKEY" "$WORK/acks1" "$WORK/acks2" || fail "check after restart"
 "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/before-restart" --follow \
     | grep -q 'consistent with' || fail "not consistent with the checkpoint before restart"
-# The same directory refuses another origin.
-! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 --origin other.test/log >/dev/null 2>&1 ||
-    fail "log serve accepted another origin for an existing key"
+# One writer per directory: a second daemon on it is refused.
+! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 >/dev/null 2>"$WORK/second.err" ||
+    fail "a second daemon started on the same directory"
+grep -q 'another process serves this log directory' "$WORK/second.err" ||
+    fail "second daemon: wrong reason: $(cat "$WORK/second.err")"
 stop_log
+# The same directory refuses another origin.
+! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 --origin other.test/log >/dev/null \
+    2>"$WORK/origin.err" || fail "log serve accepted another origin for an existing key"
+grep -q 'another origin' "$WORK/origin.err" || fail "origin: wrong reason: $(cat "$WORK/origin.err")"
 
 # A split view: another tree signed with the same key (a compromised or
 # misbehaving log).  A client that saw the real tree refuses it, whether it
