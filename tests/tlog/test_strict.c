@@ -213,6 +213,85 @@ static void test_frontier_inconsistent(void **state)
     assert_int_equal(fk_tlog_frontier_root(&f, root), FK_OK);
 }
 
+/* ---- restarting a sequencer at any size ------------------------------------ */
+
+enum { RN = 65536 + 300 };
+
+/* What a sequencer stores: the nodes at levels 0, 8 and 16 (its tiles). */
+struct tstore {
+    uint8_t (*lv[3])[HL];
+    uint64_t n[3];
+    int check; /* after a restart: nodes must equal what was stored before */
+};
+
+static fk_err tstore_put(void *ctx, unsigned level, uint64_t index, const uint8_t hash[HL])
+{
+    struct tstore *s = ctx;
+    if (level % 8 || level > 16)
+        return FK_OK;
+    unsigned l = level / 8;
+    if (s->check) {
+        if (index >= s->n[l] || memcmp(s->lv[l][index], hash, HL) != 0)
+            return FK_ERR_STORAGE;
+        return FK_OK;
+    }
+    if (index != s->n[l])
+        return FK_ERR_STORAGE;
+    memcpy(s->lv[l][s->n[l]++], hash, HL);
+    return FK_OK;
+}
+
+static fk_err tstore_fetch(void *ctx, const fk_tile *t, uint8_t *out, size_t cap, size_t *len)
+{
+    struct tstore *s = ctx;
+    if (t->level < 0 || t->level > 2 || cap < (size_t)t->width * HL ||
+        t->index * FK_TILE_WIDTH + t->width > s->n[t->level])
+        return FK_ERR_NOT_FOUND;
+    memcpy(out, s->lv[t->level][t->index * FK_TILE_WIDTH], (size_t)t->width * HL);
+    *len = (size_t)t->width * HL;
+    return FK_OK;
+}
+
+static void test_frontier_restart(void **state)
+{
+    struct tstore s = { { calloc(RN, HL), calloc(RN / 256 + 1, HL), calloc(2, HL) }, { 0 }, 0 };
+    uint8_t (*leaf)[HL] = calloc(RN, HL);
+    fk_tlog_frontier *f = malloc(sizeof *f), *g = malloc(sizeof *g);
+    fk_tile_reader *r = malloc(sizeof *r);
+    uint8_t want[HL], got[HL];
+    (void)state;
+    assert_true(s.lv[0] && s.lv[1] && s.lv[2] && leaf && f && g && r);
+    fk_tlog_frontier_init(f);
+    for (uint64_t i = 0; i < RN; i++) {
+        assert_int_equal(fk_tlog_leaf_hash(leaf[i], (const uint8_t *)&i, sizeof i), FK_OK);
+        assert_int_equal(fk_tlog_frontier_append(f, leaf[i], tstore_put, &s), FK_OK);
+    }
+    assert_int_equal(fk_tlog_frontier_root(f, want), FK_OK);
+    /* Crash at size k (tiles of the first k leaves survive; the store
+     * serves them as partial tiles of that size), restore, append the
+     * rest: the same nodes and the same root as without the crash. */
+    static const uint64_t at[] = { 1, 2, 3, 255, 256, 257, 511, 512, 4097, 65535, 65536, 65537, RN - 1 };
+    s.check = 1;
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
+        fk_tile_reader_init(r, at[i], tstore_fetch, &s);
+        assert_int_equal(fk_tlog_frontier_load(g, at[i], fk_tile_reader_node, r), FK_OK);
+        for (uint64_t k = at[i]; k < RN; k++)
+            assert_int_equal(fk_tlog_frontier_append(g, leaf[k], tstore_put, &s), FK_OK);
+        assert_int_equal(fk_tlog_frontier_root(g, got), FK_OK);
+        assert_memory_equal(got, want, HL);
+        assert_true(g->size == f->size && g->count == f->count);
+    }
+    /* A store that lost a tile cannot restore silently. */
+    fk_tile_reader_init(r, RN + 256, tstore_fetch, &s);
+    assert_int_equal(fk_tlog_frontier_load(g, RN + 256, fk_tile_reader_node, r), FK_ERR_NOT_FOUND);
+    for (int l = 0; l < 3; l++)
+        free(s.lv[l]);
+    free(leaf);
+    free(f);
+    free(g);
+    free(r);
+}
+
 /* ---- a receipt with every part at its limit -------------------------------- */
 
 static void test_receipt_limits(void **state)
@@ -368,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_huge_trees),
         cmocka_unit_test(test_huge_tiles),
         cmocka_unit_test(test_frontier_inconsistent),
+        cmocka_unit_test(test_frontier_restart),
         cmocka_unit_test(test_receipt_limits),
         cmocka_unit_test(test_note_lines),
         cmocka_unit_test(test_sign_limits),
