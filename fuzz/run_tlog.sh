@@ -39,7 +39,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1
 for t in $targets; do
   echo "== fuzz_$t for ${secs}s"
-  "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=70000 -print_final_stats=1 \
+  "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=74000 -print_final_stats=1 \
     -artifact_prefix="$work/" "$work/$t" 2>&1 | grep -E "stat::number_of_executed_units|Done|ERROR|SUMMARY" || true
   if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* >/dev/null 2>&1; then
     mkdir -p "$src/fuzz/artifacts" && cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$src/fuzz/artifacts/" 2>/dev/null || true
