@@ -493,6 +493,10 @@ fk_err fki_log_storage_sqlite_open(struct fki_log_storage *out, const char *dir)
         return FK_ERR_STORAGE;
     }
     static const char schema[] =
+        /* The daemon holds DIR/lock, so nobody else opens the database:
+         * exclusive mode takes the file locks once instead of twice per
+         * statement (two fcntl calls per add otherwise). */
+        "PRAGMA locking_mode = EXCLUSIVE;"
         "PRAGMA journal_mode = WAL;"
         "PRAGMA synchronous = FULL;"
         "CREATE TABLE IF NOT EXISTS tree ("
