@@ -123,6 +123,11 @@ struct fki_logd {
     fk_note_verifier verifier;
     fki_net_server *srv;
     unsigned batch_ms, batch_max;
+    /* Recent worst time to make a batch durable and answer it (a maximum
+     * that decays by 10% per batch, ms): a batch starts that much before its
+     * deadline, so adds are answered within about batch_ms of arriving
+     * rather than batch_ms plus the write. */
+    double write_ms;
     int lock_fd;   /* DIR/lock, flock()ed while this process owns the log */
 
     pthread_t thr;
@@ -541,7 +546,8 @@ static void *sequencer(void *arg)
         if (!d->count)
             break;
         struct timespec deadline = d->head->arrived;
-        add_ms(&deadline, d->batch_ms);
+        unsigned lead = (unsigned)(d->write_ms < d->batch_ms ? d->write_ms : d->batch_ms);
+        add_ms(&deadline, d->batch_ms - lead);
         for (;;) {
             struct timespec now;
             now_mono(&now);
@@ -563,7 +569,12 @@ static void *sequencer(void *arg)
         d->count -= taken;
         d->bytes -= bytes;
         pthread_mutex_unlock(&d->mu);
+        struct timespec t0, t1;
+        now_mono(&t0);
         process_batch(d, batch);
+        now_mono(&t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        d->write_ms = ms > 0.9 * d->write_ms ? ms : 0.9 * d->write_ms;
         pthread_mutex_lock(&d->mu);
     }
     pthread_mutex_unlock(&d->mu);
