@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,9 @@
 #include "age/internal.h"
 
 #define MAX_BATCH (FK_AGE_MAX_THREADS * FK_AGE_BATCH_CHUNKS)
+/* Chunks a thread claims at a time: few enough to balance the load, enough
+ * that positional input costs one pread(2) per 256 KiB. */
+#define CLAIM 4
 
 enum { ST_FAIL = 0, ST_MORE = 1, ST_LAST = 2, ST_IO = 3 };
 
@@ -39,25 +43,25 @@ typedef struct batch {
     int more;        /* input continues after this batch (lookahead byte held) */
     uint64_t off;    /* positional input: file offset of chunk 0 */
     fk_err read_err; /* the read that filled this batch failed after n chunks */
+    atomic_size_t next; /* first chunk not yet claimed */
+    atomic_size_t left; /* chunks not yet finished */
     size_t len[MAX_BATCH];
     uint8_t st[MAX_BATCH];
 } batch;
 
+/* The calling thread is one of the workers: threads - 1 are started. */
 typedef struct pool {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
-    unsigned nthreads, started, pending, gen;
-    int quit, enc, crypto_failed;
+    unsigned started, active, gen;
+    int quit, enc, main_ok;
+    atomic_int crypto_failed;
     int pread_fd;    /* >= 0: workers read their own chunks from this file */
     batch *job;
+    EVP_CIPHER_CTX *main_ctx;
     uint8_t key[FKI_PAYLOAD_KEY_LEN];
     pthread_t tid[FK_AGE_MAX_THREADS];
 } pool;
-
-typedef struct worker_arg {
-    pool *p;
-    unsigned idx;
-} worker_arg;
 
 static void set_nonce(uint8_t nonce[12], uint64_t counter, int last)
 {
@@ -155,16 +159,49 @@ static void crypt_chunk(pool *p, EVP_CIPHER_CTX *ctx, batch *b, size_t j)
         b->st[j] = at_end ? ST_MORE : ST_LAST;
 }
 
-static void *worker(void *arg)
+/* One context per thread: the key schedule is set once, then each chunk
+ * only re-initialises the nonce. */
+static EVP_CIPHER_CTX *new_ctx(const pool *p, int *ok)
 {
-    worker_arg *wa = arg;
-    pool *p = wa->p;
-    unsigned seen = 0;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     const EVP_CIPHER *c = fki_chacha20_poly1305();
-    /* One context per worker: the key schedule is set once, then each chunk
-     * only re-initialises the nonce. */
-    int ok = ctx && c && EVP_CipherInit_ex(ctx, c, NULL, p->key, NULL, p->enc) == 1;
+    *ok = ctx && c && EVP_CipherInit_ex(ctx, c, NULL, p->key, NULL, p->enc) == 1;
+    return ctx;
+}
+
+/* Claim runs of CLAIM chunks of b and process them until none are left. */
+static void work(pool *p, EVP_CIPHER_CTX *ctx, int ok, batch *b)
+{
+    for (;;) {
+        size_t lo = atomic_fetch_add(&b->next, CLAIM), hi;
+        if (lo >= b->n)
+            return;
+        hi = lo + CLAIM < b->n ? lo + CLAIM : b->n;
+        int io = p->pread_fd >= 0 ? pread_chunks(p, b, lo, hi) : 1;
+        for (size_t j = lo; j < hi; j++) {
+            if (!io)
+                b->st[j] = ST_IO;
+            else if (ok)
+                crypt_chunk(p, ctx, b, j);
+            else
+                b->st[j] = ST_FAIL;
+        }
+        if (!ok)
+            atomic_store(&p->crypto_failed, 1);
+        if (atomic_fetch_sub(&b->left, hi - lo) == hi - lo) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_broadcast(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
+
+static void *worker(void *arg)
+{
+    pool *p = arg;
+    unsigned seen = 0;
+    int ok;
+    EVP_CIPHER_CTX *ctx = new_ctx(p, &ok);
 
     pthread_mutex_lock(&p->mu);
     for (;;) {
@@ -174,24 +211,14 @@ static void *worker(void *arg)
             break;
         seen = p->gen;
         batch *b = p->job;
+        /* Counted as active while it may touch b: the calling thread does
+         * not reuse b's buffers until no worker is. */
+        p->active++;
         pthread_mutex_unlock(&p->mu);
-        /* Worker i takes a contiguous share of the batch, so positional
-         * input is one read per worker per batch. */
-        size_t lo = b->n * wa->idx / p->nthreads, hi = b->n * (wa->idx + 1) / p->nthreads;
-        int io = hi > lo && p->pread_fd >= 0 ? pread_chunks(p, b, lo, hi) : 1;
-        for (size_t j = lo; j < hi; j++) {
-            if (!io)
-                b->st[j] = ST_IO;
-            else if (ok)
-                crypt_chunk(p, ctx, b, j);
-            else
-                b->st[j] = ST_FAIL;
-        }
+        work(p, ctx, ok, b);
         pthread_mutex_lock(&p->mu);
-        if (!ok)
-            p->crypto_failed = 1;
-        if (--p->pending == 0)
-            pthread_cond_signal(&p->done);
+        if (--p->active == 0)
+            pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     EVP_CIPHER_CTX_free(ctx);
@@ -200,18 +227,22 @@ static void *worker(void *arg)
 
 static void dispatch(pool *p, batch *b)
 {
+    atomic_store(&b->left, b->n);
+    atomic_store(&b->next, 0);
     pthread_mutex_lock(&p->mu);
     p->job = b;
-    p->pending = p->nthreads;
     p->gen++;
-    pthread_cond_broadcast(&p->work);
+    if (p->started)
+        pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
 }
 
-static void wait_batch(pool *p)
+/* The calling thread works on b too, then waits for the rest. */
+static void wait_batch(pool *p, batch *b)
 {
+    work(p, p->main_ctx, p->main_ok, b);
     pthread_mutex_lock(&p->mu);
-    while (p->pending)
+    while (atomic_load(&b->left) != 0 || p->active != 0)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
@@ -225,7 +256,7 @@ unsigned fki_threads(unsigned requested)
     return requested > FK_AGE_MAX_THREADS ? FK_AGE_MAX_THREADS : requested;
 }
 
-static fk_err pool_start(pool *p, worker_arg *wa, unsigned threads, int enc,
+static fk_err pool_start(pool *p, unsigned threads, int enc,
                          const uint8_t key[FKI_PAYLOAD_KEY_LEN], int pread_fd)
 {
     memset(p, 0, sizeof *p);
@@ -233,22 +264,19 @@ static fk_err pool_start(pool *p, worker_arg *wa, unsigned threads, int enc,
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->crypto_failed, 0);
     p->enc = enc;
-    p->nthreads = threads;
     memcpy(p->key, key, FKI_PAYLOAD_KEY_LEN);
     if (!fki_chacha20_poly1305())
         return FK_ERR_CRYPTO;
-    for (; p->started < threads; p->started++) {
-        wa[p->started].p = p;
-        wa[p->started].idx = p->started;
-        if (pthread_create(&p->tid[p->started], NULL, worker, &wa[p->started]) != 0)
+    p->main_ctx = new_ctx(p, &p->main_ok);
+    if (!p->main_ok)
+        return FK_ERR_CRYPTO;
+    /* Fewer threads than asked for still work: chunks are claimed by
+     * whoever is there, the calling thread included. */
+    for (; p->started + 1 < threads; p->started++)
+        if (pthread_create(&p->tid[p->started], NULL, worker, p) != 0)
             break;
-    }
-    if (p->started == 0)
-        return FK_ERR_NOMEM;
-    /* Fewer threads than asked for still work: chunks are spread over
-     * however many started. */
-    p->nthreads = p->started;
     return FK_OK;
 }
 
@@ -263,6 +291,7 @@ static void pool_stop(pool *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);
+    EVP_CIPHER_CTX_free(p->main_ctx);
     fk_wipe(p->key, sizeof p->key);
 }
 
@@ -274,6 +303,7 @@ static void fill_batch(fki_src *src, batch *b, size_t nmax, size_t in_chunk, int
     size_t cap = nmax * in_chunk + 1, have = 0, got = 0, data;
     if (carry >= 0)
         b->in[have++] = (uint8_t)carry;
+    atomic_store(&b->next, SIZE_MAX / 2); /* nothing to claim until dispatched */
     b->read_err = fki_src_read_full(src, b->in + have, cap - have, &got);
     have += got;
     b->more = b->read_err == FK_OK && have == cap;
@@ -294,6 +324,7 @@ static void plan_batch(batch *b, size_t nmax, size_t in_chunk, uint64_t *off, ui
                        uint64_t first)
 {
     uint64_t rem = end - *off, n = rem / in_chunk + (rem % in_chunk != 0);
+    atomic_store(&b->next, SIZE_MAX / 2); /* nothing to claim until dispatched */
     b->read_err = FK_OK;
     b->first = first;
     b->off = *off;
@@ -316,10 +347,9 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
     size_t nmax = (size_t)t * FK_AGE_BATCH_CHUNKS;
     size_t incap = nmax * in_chunk + 1, outcap = nmax * out_chunk;
     batch *bs = calloc(2, sizeof *bs);
-    worker_arg wa[FK_AGE_MAX_THREADS];
     pool p;
     fk_err err = FK_OK;
-    int busy = 0; /* a batch is with the workers */
+    batch *busy = NULL; /* the batch the workers have */
     uint64_t total = 0;
 
     if (!bs)
@@ -328,7 +358,7 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
         if (!(bs[i].in = malloc(incap)) || !(bs[i].out = malloc(outcap)))
             err = FK_ERR_NOMEM;
     if (err == FK_OK &&
-        (err = pool_start(&p, wa, t, enc, key, in->positional ? in->fd : -1)) != FK_OK)
+        (err = pool_start(&p, t, enc, key, in->positional ? in->fd : -1)) != FK_OK)
         pool_stop(&p);
     if (err != FK_OK)
         goto out;
@@ -344,7 +374,7 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
         goto stop;
     }
     dispatch(&p, cur);
-    busy = 1;
+    busy = cur;
     for (;;) {
         size_t bytes = 0;
         fk_err verdict = FK_OK;
@@ -354,9 +384,9 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
             plan_batch(next, nmax, in_chunk, &off, in->end, cur->first + cur->n);
         else if (cur->more)
             fill_batch(in, next, nmax, in_chunk, cur->in[nmax * in_chunk], cur->first + cur->n);
-        wait_batch(&p);
-        busy = 0;
-        if (p.crypto_failed) {
+        wait_batch(&p, cur);
+        busy = NULL;
+        if (atomic_load(&p.crypto_failed)) {
             err = FK_ERR_CRYPTO;
             break;
         }
@@ -403,7 +433,7 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
         }
         if (!stop) {
             dispatch(&p, next);
-            busy = 1;
+            busy = next;
         }
         if (bytes) {
             fk_err werr = fki_sink_write(out, cur->out, bytes);
@@ -430,7 +460,7 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
         next = tmp;
     }
     if (busy)
-        wait_batch(&p);
+        wait_batch(&p, busy);
 stop:
     pool_stop(&p);
 out:
