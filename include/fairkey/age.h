@@ -145,9 +145,10 @@ fk_err fk_identity_parse(fk_identity **out, const char *s);
 fk_err fk_identity_file_parse(fk_identity ***ids, size_t *nids, const char *text, size_t len);
 
 /* ---- whole-file encryption and decryption on file descriptors -----------
- * The payload is processed in parallel: worker threads seal or open the
- * chunks of one batch (threads * FK_AGE_BATCH_CHUNKS chunks) while the
- * calling thread writes the previous batch and reads the next.  Memory does
+ * The payload is processed in parallel: `threads` threads (the calling one
+ * included) seal or open the chunks of one batch (threads *
+ * FK_AGE_BATCH_CHUNKS chunks); the calling thread also reads the next batch
+ * and writes the previous one, so I/O overlaps the crypto.  Memory does
  * not grow with the file: two batches of input and output buffers,
  *   4 * threads * FK_AGE_BATCH_CHUNKS * (64 KiB + 16) bytes,
  * 4.2 MB with 2 threads and 16.8 MB at FK_AGE_MAX_THREADS, plus the header
@@ -166,11 +167,11 @@ typedef fk_err (*fk_header_check_fn)(void *ctx, const fk_header *h,
 
 typedef struct fk_encrypt_opts {
     int armor;          /* 1: ASCII armor (PEM-like "AGE ENCRYPTED FILE") */
-    unsigned threads;   /* 0: one per online CPU */
+    unsigned threads;   /* threads in all, the caller's included; 0: one per online CPU */
 } fk_encrypt_opts;
 
 typedef struct fk_decrypt_opts {
-    unsigned threads;   /* 0: one per online CPU */
+    unsigned threads;   /* threads in all, the caller's included; 0: one per online CPU */
     fk_header_check_fn check;  /* optional */
     void *check_ctx;
     /* 0: detect (armored if, after optional whitespace, the input starts

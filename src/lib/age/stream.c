@@ -2,12 +2,14 @@
  * The age STREAM payload (C2SP age, "Payload"), in parallel.
  *
  * Chunks are independent: chunk i is sealed under the payload key with nonce
- * uint88be(i) || last-flag.  The calling thread reads a batch of chunks into
- * one buffer (or, for a regular file, each worker preads its own share of
- * it), worker threads seal or open the batch's chunks (worker i takes the
- * i-th contiguous share) into a second buffer, and while they work the
- * calling thread writes the previous batch and reads the next.  Two batches
- * are in flight, so memory is 2 * (input + output) * batch size.
+ * uint88be(i) || last-flag.  A batch of chunks is read into one buffer (by
+ * the calling thread, or, for a regular file, by whichever thread claims a
+ * run of chunks, with pread), and the threads - the calling one included -
+ * claim runs of CLAIM chunks with an atomic counter and seal or open them
+ * into a second buffer.  The calling thread reads the next batch before it
+ * joins the work, and writes the finished batch, in order, while the others
+ * start on the next one.  Two batches are in flight, so memory is
+ * 2 * (input + output) * batch size.
  *
  * Which chunk is the last one is known by reading one byte ahead: the byte
  * past a full batch is carried over into the next batch.
