@@ -231,6 +231,21 @@ static int add_path(char (*paths)[PATH_MAX], size_t *n, const char *p, size_t le
     return 1;
 }
 
+/* Crash tests (tests/log/log_crash.sh): FAIRKEY_LOG_FAILPOINT=<point>:<size>
+ * makes the process die at <point> ("after-tiles" or "after-commit") of the
+ * first batch that reaches <size> entries, exactly where a power cut could. */
+static void failpoint(const char *point, uint64_t new_size)
+{
+    const char *f = getenv("FAIRKEY_LOG_FAILPOINT");
+    size_t n = strlen(point);
+    if (!f || strncmp(f, point, n) || f[n] != ':')
+        return;
+    char *end;
+    unsigned long long at = strtoull(f + n + 1, &end, 10);
+    if (!*end && new_size >= at)
+        _exit(99);
+}
+
 static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
 {
     struct sq *s = self;
@@ -281,6 +296,8 @@ static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
     if (e)
         return e;
 
+    failpoint("after-tiles", b->new_size);
+
     /* 2. the state, in one transaction. */
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return FK_ERR_STORAGE;
@@ -318,6 +335,8 @@ static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return e;
     }
+
+    failpoint("after-commit", b->new_size);
 
     /* 3. the checkpoint file.  The batch is committed already: a failure here
      * leaves the file one batch behind (consistent, only older), and the
