@@ -191,7 +191,8 @@ static int verify(int argc, char **argv)
     if (optind != argc || !url || !vkey)
         return cli_usage(VERIFY_USAGE);
 
-    struct fki_log_client cl;
+    /* Closed (its keep-alive connection released) on every return. */
+    struct fki_log_client cl __attribute__((cleanup(fki_log_client_close))) = {0};
     fk_err e = fki_log_client_init(&cl, url, vkey);
     if (e) {
         cli_err("bad --log URL or --vkey; give http://HOST:PORT and the key 'fairkey log serve' printed");

@@ -18,6 +18,7 @@
 
 fk_err fki_log_client_init(struct fki_log_client *c, const char *url, const char *vkey)
 {
+    c->http = NULL;
     size_t n = strlen(url);
     while (n && url[n - 1] == '/')
         n--;
@@ -25,7 +26,17 @@ fk_err fki_log_client_init(struct fki_log_client *c, const char *url, const char
         return FK_ERR_INVALID;
     memcpy(c->url, url, n);
     c->url[n] = 0;
-    return fk_note_verifier_parse(&c->key, vkey, strlen(vkey));
+    c->http = NULL;
+    fk_err e = fk_note_verifier_parse(&c->key, vkey, strlen(vkey));
+    if (!e)
+        e = fki_net_client_new(&c->http);
+    return e;
+}
+
+void fki_log_client_close(struct fki_log_client *c)
+{
+    fki_net_client_free(c->http);
+    c->http = NULL;
 }
 
 /* GET <url>/<rel> expecting 200 and at most max bytes. */
@@ -37,7 +48,7 @@ static fk_err get(struct fki_log_client *c, const char *rel, size_t max, uint8_t
         return FK_ERR_LIMIT;
     struct fki_net_client_opts o = {.max_response = max};
     long status;
-    fk_err e = fki_net_get(url, &o, &status, body, len);
+    fk_err e = fki_net_client_get(c->http, url, &o, &status, body, len);
     if (e)
         return e;
     if (status != 200) {

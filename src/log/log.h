@@ -48,13 +48,16 @@ void fki_logd_stop(fki_logd *d);
 
 /* ---- client ------------------------------------------------------------- */
 
-/* A log as a client sees it: base URL (no trailing slash) and its key. */
+/* A log as a client sees it: base URL (no trailing slash), its key, and a
+ * keep-alive HTTP connection.  One per thread. */
 struct fki_log_client {
     char url[512];
     fk_note_verifier key;
+    struct fki_net_client *http;
 };
 
 fk_err fki_log_client_init(struct fki_log_client *c, const char *url, const char *vkey);
+void fki_log_client_close(struct fki_log_client *c);
 /* Fetch and verify the current checkpoint.  note_out (may be NULL, capacity
  * FKI_LOG_MAX_CHECKPOINT + 1) gets the signed note text, NUL-terminated. */
 fk_err fki_log_client_checkpoint(struct fki_log_client *c, fk_checkpoint *cp, char *note_out);

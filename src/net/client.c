@@ -49,15 +49,23 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static fk_err request(const char *url, int post, const void *req_body, size_t req_len,
-                      const struct fki_net_client_opts *opts,
+struct fki_net_client {
+    CURL *h;
+};
+
+/* One request on handle c (a fresh one when reuse is NULL; otherwise the
+ * reused handle keeps its connections alive between calls). */
+static fk_err request(CURL *reuse, const char *url, int post, const void *req_body,
+                      size_t req_len, const struct fki_net_client_opts *opts,
                       long *status, uint8_t **body, size_t *body_len)
 {
     pthread_once(&curl_once, curl_init_once);
     if (!curl_ok)
         return FK_ERR_NET;
-    CURL *c = curl_easy_init();
-    if (!c)
+    CURL *c = reuse;
+    if (c)
+        curl_easy_reset(c);
+    else if (!(c = curl_easy_init()))
         return FK_ERR_NOMEM;
     struct sink k = {.max = FKI_NET_DEFAULT_MAX_RESPONSE};
     long timeout = FKI_NET_DEFAULT_CLIENT_TIMEOUT_MS;
@@ -95,7 +103,8 @@ static fk_err request(const char *url, int post, const void *req_body, size_t re
     CURLcode rc = curl_easy_perform(c);
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
+    if (!reuse)
+        curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK || code == 0) {
         free(k.buf);
@@ -116,12 +125,41 @@ static fk_err request(const char *url, int post, const void *req_body, size_t re
 fk_err fki_net_get(const char *url, const struct fki_net_client_opts *opts,
                    long *status, uint8_t **body, size_t *body_len)
 {
-    return request(url, 0, NULL, 0, opts, status, body, body_len);
+    return request(NULL, url, 0, NULL, 0, opts, status, body, body_len);
 }
 
 fk_err fki_net_post(const char *url, const void *req_body, size_t req_len,
                     const struct fki_net_client_opts *opts,
                     long *status, uint8_t **body, size_t *body_len)
 {
-    return request(url, 1, req_body, req_len, opts, status, body, body_len);
+    return request(NULL, url, 1, req_body, req_len, opts, status, body, body_len);
+}
+
+fk_err fki_net_client_new(fki_net_client **out)
+{
+    pthread_once(&curl_once, curl_init_once);
+    if (!curl_ok)
+        return FK_ERR_NET;
+    fki_net_client *c = calloc(1, sizeof *c);
+    if (!c || !(c->h = curl_easy_init())) {
+        free(c);
+        return FK_ERR_NOMEM;
+    }
+    *out = c;
+    return FK_OK;
+}
+
+fk_err fki_net_client_get(fki_net_client *c, const char *url,
+                          const struct fki_net_client_opts *opts, long *status, uint8_t **body,
+                          size_t *body_len)
+{
+    return request(c->h, url, 0, NULL, 0, opts, status, body, body_len);
+}
+
+void fki_net_client_free(fki_net_client *c)
+{
+    if (!c)
+        return;
+    curl_easy_cleanup(c->h);
+    free(c);
 }

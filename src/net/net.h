@@ -133,4 +133,15 @@ fk_err fki_net_post(const char *url, const void *req_body, size_t req_len,
                     const struct fki_net_client_opts *opts,
                     long *status, uint8_t **body, size_t *body_len);
 
+
+/* A client that keeps its connections alive across calls (many tile
+ * fetches from one log).  Not thread-safe: one per thread. */
+typedef struct fki_net_client fki_net_client;
+fk_err fki_net_client_new(fki_net_client **c);
+/* As fki_net_get, on c's connections. */
+fk_err fki_net_client_get(fki_net_client *c, const char *url,
+                          const struct fki_net_client_opts *opts, long *status, uint8_t **body,
+                          size_t *body_len);
+void fki_net_client_free(fki_net_client *c);
+
 #endif
