@@ -156,6 +156,13 @@ fk_err fki_net_client_get(fki_net_client *c, const char *url,
     return request(c->h, url, 0, NULL, 0, opts, status, body, body_len);
 }
 
+fk_err fki_net_client_post(fki_net_client *c, const char *url, const void *req_body,
+                           size_t req_len, const struct fki_net_client_opts *opts, long *status,
+                           uint8_t **body, size_t *body_len)
+{
+    return request(c->h, url, 1, req_body, req_len, opts, status, body, body_len);
+}
+
 void fki_net_client_free(fki_net_client *c)
 {
     if (!c)

@@ -142,6 +142,11 @@ fk_err fki_net_client_new(fki_net_client **c);
 fk_err fki_net_client_get(fki_net_client *c, const char *url,
                           const struct fki_net_client_opts *opts, long *status, uint8_t **body,
                           size_t *body_len);
+/* As fki_net_post, on c's connections (a requester asking the same agents
+ * and log again and again). */
+fk_err fki_net_client_post(fki_net_client *c, const char *url, const void *req_body,
+                           size_t req_len, const struct fki_net_client_opts *opts, long *status,
+                           uint8_t **body, size_t *body_len);
 void fki_net_client_free(fki_net_client *c);
 
 #endif
