@@ -15,8 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "agent/recovery.h"
 #include "net/net.h"
 
@@ -62,37 +60,119 @@ struct call {
     fk_escrow_partial part;
 };
 
-/* One agent: POST the receipt, open and verify the answer. */
-static void *ask(void *v)
+/* One agent: POST the receipt, open and verify the answer as 'fairkey
+ * recover' does. */
+static void ask(struct call *c, fki_net_client *http)
 {
-    struct call *c = v;
-    char url[REC_URL_MAX];
+    char url[REC_URL_MAX], why[256];
     uint8_t *ab = NULL;
     size_t al = 0;
     long st = 0;
+    long long id;
     struct fki_net_client_opts o = {.timeout_ms = 30000};
     rec_url(url, sizeof url, c->agent, "recover");
-    if (fki_net_post(url, c->receipt, c->rlen, &o, &st, &ab, &al) || st != 200) {
-        free(ab);
-        return NULL;
-    }
-    json_error_t je;
-    json_t *js = json_loadb((const char *)ab, al, 0, &je);
+    if (!fki_net_client_post(http, url, c->receipt, c->rlen, &o, &st, &ab, &al))
+        c->ok = rec_answer_read(st, ab, al, auth, key.reply_secret, c->eh, target, &c->part, &id,
+                                why, sizeof why) == REC_ANSWER_VALID;
     free(ab);
-    const char *ans = js ? json_string_value(json_object_get(js, "answer")) : NULL;
-    json_int_t idx = js ? json_integer_value(json_object_get(js, "agent")) : 0;
-    uint8_t sealed[512], plain[FK_ANSWER_PLAIN_MAX];
-    size_t sl = 0, pl = 0;
-    if (ans && !fk_b64_decode_padded(sealed, sizeof sealed, &sl, ans, strlen(ans)) &&
-        !fk_answer_open(plain, sizeof plain, &pl, key.reply_secret, c->eh, (unsigned)idx, sealed, sl) &&
-        pl == FK_ESCROW_PARTIAL_LEN && !fk_escrow_partial_decode(&c->part, plain) &&
-        !fk_escrow_partial_verify(auth, &c->part, target, c->eh, 32))
-        c->ok = 1;
-    json_decref(js);
-    return NULL;
 }
 
-static int one(int job)
+/* A requester's helpers: long-lived threads that ask agents in parallel, so
+ * each keeps its HTTP connections alive from one recovery to the next (as a
+ * long-running requester would); a thread per call would reconnect. */
+struct crew {
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned gen, pending;
+    int quit;
+    struct call *calls;
+    size_t n;
+    size_t nth; /* helpers started */
+    pthread_t th[FK_ESCROW_MAX_SHARES];
+};
+struct helper {
+    struct crew *cr;
+    size_t k;
+};
+
+static void *helper_main(void *v)
+{
+    struct helper *h = v;
+    struct crew *cr = h->cr;
+    unsigned seen = 0;
+    fki_net_client *http = NULL;
+    fk_err err = fki_net_client_new(&http);
+    for (;;) {
+        pthread_mutex_lock(&cr->mu);
+        while (cr->gen == seen && !cr->quit)
+            pthread_cond_wait(&cr->go, &cr->mu);
+        if (cr->quit) {
+            pthread_mutex_unlock(&cr->mu);
+            fki_net_client_free(http);
+            free(h);
+            return NULL;
+        }
+        seen = cr->gen;
+        struct call *c = h->k < cr->n ? &cr->calls[h->k] : NULL;
+        pthread_mutex_unlock(&cr->mu);
+        if (c && !err)
+            ask(c, http);
+        pthread_mutex_lock(&cr->mu);
+        if (--cr->pending == 0)
+            pthread_cond_signal(&cr->done);
+        pthread_mutex_unlock(&cr->mu);
+    }
+}
+
+static int crew_start(struct crew *cr, size_t n)
+{
+    memset(cr, 0, sizeof *cr);
+    pthread_mutex_init(&cr->mu, NULL);
+    pthread_cond_init(&cr->go, NULL);
+    pthread_cond_init(&cr->done, NULL);
+    for (size_t k = 0; k < n; k++) {
+        struct helper *h = malloc(sizeof *h);
+        if (!h)
+            return -1;
+        h->cr = cr;
+        h->k = k;
+        if (pthread_create(&cr->th[k], NULL, helper_main, h)) {
+            free(h);
+            return -1;
+        }
+        cr->nth = k + 1;
+    }
+    return 0;
+}
+
+/* Run calls[0..n) on the helpers and wait for all. */
+static void crew_run(struct crew *cr, struct call *calls, size_t n)
+{
+    pthread_mutex_lock(&cr->mu);
+    cr->calls = calls;
+    cr->n = n;
+    cr->pending = (unsigned)cr->nth;
+    cr->gen++;
+    pthread_cond_broadcast(&cr->go);
+    while (cr->pending)
+        pthread_cond_wait(&cr->done, &cr->mu);
+    pthread_mutex_unlock(&cr->mu);
+}
+
+static void crew_stop(struct crew *cr)
+{
+    pthread_mutex_lock(&cr->mu);
+    cr->quit = 1;
+    pthread_cond_broadcast(&cr->go);
+    pthread_mutex_unlock(&cr->mu);
+    for (size_t k = 0; k < cr->nth; k++)
+        pthread_join(cr->th[k], NULL);
+    pthread_mutex_destroy(&cr->mu);
+    pthread_cond_destroy(&cr->go);
+    pthread_cond_destroy(&cr->done);
+}
+
+static int one(struct crew *cr, fki_net_client *http, int job)
 {
     fk_request r;
     char note[FK_REQUEST_NOTE_MAX + 1], url[REC_URL_MAX];
@@ -110,7 +190,7 @@ static int one(int job)
     struct fki_net_client_opts o = {.timeout_ms = 30000};
     rec_url(url, sizeof url, log_url, "add");
     double ta = now();
-    if (fki_net_post(url, note, nl, &o, &status, &body, &blen) || status != 200) {
+    if (fki_net_client_post(http, url, note, nl, &o, &status, &body, &blen) || status != 200) {
         free(body);
         return -1;
     }
@@ -132,7 +212,6 @@ static int one(int job)
      * different agent each time to spread the load; then the others in
      * turn if some answer is missing or bad. */
     struct call calls[FK_ESCROW_MAX_SHARES];
-    pthread_t th[FK_ESCROW_MAX_SHARES];
     size_t first = auth->t < nagents ? auth->t : nagents;
     for (size_t k = 0; k < nagents; k++) {
         calls[k].agent = agents[((size_t)job + k) % nagents];
@@ -141,15 +220,10 @@ static int one(int job)
         calls[k].eh = eh;
         calls[k].ok = 0;
     }
-    for (size_t k = 0; k < first; k++)
-        if (pthread_create(&th[k], NULL, ask, &calls[k]))
-            ask(&calls[k]), th[k] = 0;
-    for (size_t k = 0; k < first; k++)
-        if (th[k])
-            pthread_join(th[k], NULL);
+    crew_run(cr, calls, first);
     for (size_t k = 0; k < nagents && np < auth->t; k++) {
         if (k >= first)
-            ask(&calls[k]);
+            ask(&calls[k], http);
         if (calls[k].ok)
             parts[np++] = calls[k].part;
     }
@@ -176,20 +250,31 @@ out:
 static void *worker(void *v)
 {
     (void)v;
+    struct crew cr;
+    fki_net_client *http;
+    if (fki_net_client_new(&http))
+        return NULL;
+    if (crew_start(&cr, auth->t < nagents ? auth->t : nagents)) {
+        fki_net_client_free(http);
+        return NULL;
+    }
     for (;;) {
         pthread_mutex_lock(&mu);
         int job = next_job < total ? next_job++ : -1;
         pthread_mutex_unlock(&mu);
         if (job < 0)
-            return NULL;
+            break;
         double t0 = now();
-        int rc = one(job);
+        int rc = one(&cr, http, job);
         double dt = now() - t0;
         pthread_mutex_lock(&mu);
         lat[job] = rc ? -1 : dt;
         failures += rc != 0;
         pthread_mutex_unlock(&mu);
     }
+    crew_stop(&cr);
+    fki_net_client_free(http);
+    return NULL;
 }
 
 static int cmp(const void *a, const void *b)

@@ -40,5 +40,14 @@ echo "benchmark plaintext" >"$T/plain"
 echo "== machine: $(nproc) cores; log batch interval ${BATCH_MS} ms; 5 agents, t = 3"
 echo "== one recovery at a time ($NSEQ recoveries)"
 "$BENCH" "$LOG" "$T/auth/authority.pub" "$T/req.key" "$T/file.age" "$URLS" "$NSEQ" 1
+# CPU time (user, system; clock ticks) of the log and the agents, and of the
+# bench process itself, around the sustained run: CPU per recovery.
+ticks() { local u=0 s=0; for p in $PIDS; do read -r -a f <"/proc/$p/stat"; u=$((u + f[13])); s=$((s + f[14])); done; echo "$u $s"; }
 echo "== sustained ($NPAR recoveries, $CONC concurrent requesters)"
-"$BENCH" "$LOG" "$T/auth/authority.pub" "$T/req.key" "$T/file.age" "$URLS" "$NPAR" "$CONC"
+read -r U0 S0 <<<"$(ticks)"
+TIMEFORMAT='bench process: %U s user, %S s system'
+time "$BENCH" "$LOG" "$T/auth/authority.pub" "$T/req.key" "$T/file.age" "$URLS" "$NPAR" "$CONC"
+read -r U1 S1 <<<"$(ticks)"
+HZ=$(getconf CLK_TCK)
+echo "log + agents: $(( (U1 - U0) * 1000 / HZ )) ms user, $(( (S1 - S0) * 1000 / HZ )) ms system for $NPAR recoveries"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

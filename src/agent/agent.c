@@ -34,8 +34,7 @@ struct agent {
     fk_escrow_authority *auth;
     fk_escrow_share *share;  /* sodium_malloc'd, wiped at exit */
     char idhex[FK_ESCROW_ID_HEX_LEN];
-    const char *log;
-    fk_note_verifier vkey;
+    struct fki_log_client log; /* under cp_mu: one keep-alive connection */
     char *requesters;        /* allow-list text, NULL: any signed requester */
     size_t requesters_len;
     int manual;
@@ -78,6 +77,14 @@ static void remember(struct agent *a, uint64_t size, const uint8_t root[32])
     a->known[i].valid = 1;
 }
 
+/* Are two checkpoints of the log consistent, whichever is newer?  Proven
+ * from the log's tiles against both roots; FK_ERR_PROOF: a split view. */
+static fk_err consistent(struct agent *a, const fk_checkpoint *x, const fk_checkpoint *y)
+{
+    return x->size <= y->size ? fki_log_client_consistent(&a->log, x, y)
+                              : fki_log_client_consistent(&a->log, y, x);
+}
+
 /* Is the receipt's checkpoint consistent with the newest one this agent has
  * seen?  Then remember the newer of the two. */
 static fk_err check_checkpoint(struct agent *a, const fk_checkpoint *cp, const char *note,
@@ -98,11 +105,11 @@ static fk_err check_checkpoint(struct agent *a, const fk_checkpoint *cp, const c
         /* First checkpoint: compare with what the log serves now, so a
          * receipt from a forked log is caught even on a fresh agent. */
         fk_checkpoint cur;
-        err = rec_fetch_checkpoint(a->log, &a->vkey, &cur, NULL, NULL);
+        err = fki_log_client_checkpoint(&a->log, &cur, NULL);
         if (!err)
-            err = rec_check_consistency(a->log, &cur, cp);
+            err = consistent(a, cp, &cur);
     } else if (!err) {
-        err = rec_check_consistency(a->log, &seen, cp);
+        err = consistent(a, &seen, cp);
         if (!err)
             remember(a, seen.size, seen.root);
     }
@@ -168,7 +175,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         goto out;
     }
     fk_request_entry_hash(eh, note, note_len);
-    if ((err = fk_tlog_proof_verify(p, eh, a->vkey.name, &a->vkey, 1, &cp, NULL))) {
+    if ((err = fk_tlog_proof_verify(p, eh, a->log.key.name, &a->log.key, 1, &cp, NULL))) {
         snprintf(detail, sizeof detail, "index %llu: %s", (unsigned long long)p->index,
                  fk_strerror(err));
         agent_store_refusal(a->store, "not-logged", detail);
@@ -271,7 +278,7 @@ static int serve_main(int argc, char **argv)
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     const char *share = NULL, *authp = NULL, *listen = NULL, *reqp = NULL, *state = NULL,
-               *vkey = NULL;
+               *vkey = NULL, *logurl = NULL;
     static struct agent a; /* large (checkpoint cache): not on the stack */
     int c, rc = FK_EXIT_FAIL;
     memset(&a, 0, sizeof a);
@@ -279,7 +286,7 @@ static int serve_main(int argc, char **argv)
         switch (c) {
         case 's': share = optarg; break;
         case 'a': authp = optarg; break;
-        case 'l': a.log = optarg; break;
+        case 'l': logurl = optarg; break;
         case 'k': vkey = optarg; break;
         case 'L': listen = optarg; break;
         case 'r': reqp = optarg; break;
@@ -288,9 +295,9 @@ static int serve_main(int argc, char **argv)
         default: return cli_usage(SERVE_USAGE);
         }
     }
-    if (!share || !authp || !a.log || !vkey || !listen || optind != argc)
+    if (!share || !authp || !logurl || !vkey || !listen || optind != argc)
         return cli_usage(SERVE_USAGE);
-    if (!(a.auth = rec_load_authority(authp)) || rec_load_vkey(vkey, &a.vkey) ||
+    if (!(a.auth = rec_load_authority(authp)) || rec_log_open(&a.log, logurl, vkey) ||
         load_share(&a, share))
         goto out;
     fk_escrow_id_hex(a.idhex, a.auth->id);
@@ -340,6 +347,7 @@ static int serve_main(int argc, char **argv)
 out_mu:
     pthread_mutex_destroy(&a.cp_mu);
 out:
+    fki_log_client_close(&a.log);
     agent_store_close(a.store);
     if (a.share)
         fk_escrow_share_free(a.share, 1);

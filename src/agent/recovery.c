@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli/cli.h"
 #include "net/net.h"
 #include "recovery.h"
@@ -32,22 +34,30 @@ fk_escrow_authority *rec_load_authority(const char *path)
     return a;
 }
 
-int rec_load_vkey(const char *arg, fk_note_verifier *v)
+int rec_log_open(struct fki_log_client *c, const char *url, const char *vkey)
 {
     char *text = NULL;
-    size_t len = strlen(arg);
-    const char *s = arg;
-    if (access(arg, F_OK) == 0) {
-        if (cli_read_file(arg, FK_NOTE_KEY_TEXT_MAX + 2, 0, &text, &len))
+    size_t len = strlen(vkey);
+    if (access(vkey, F_OK) == 0) {
+        if (cli_read_file(vkey, FK_NOTE_KEY_TEXT_MAX + 2, 0, &text, &len))
             return -1;
-        s = text;
-        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
             len--;
+        text[len] = 0;
     }
-    fk_err err = fk_note_verifier_parse(v, s, len);
+    fk_err err = fki_log_client_init(c, url, text ? text : vkey);
     free(text);
-    if (err || v->alg != FK_NOTE_ALG_ED25519) {
-        cli_err("'%s' is not a log verifier key (name+id+key); use the vkey the log printed", arg);
+    if (err == FK_ERR_NOMEM) {
+        cli_err("out of memory");
+        return -1;
+    }
+    if (err || c->key.alg != FK_NOTE_ALG_ED25519) {
+        fki_log_client_close(c);
+        if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+            cli_err("'%s' is not a log URL; pass http://HOST:PORT of the log", url);
+        else
+            cli_err("'%s' is not a log verifier key (name+id+key); use the vkey the log printed",
+                    vkey);
         return -1;
     }
     return 0;
@@ -60,104 +70,6 @@ int rec_url(char *out, size_t cap, const char *base, const char *path)
         bl--;
     int n = snprintf(out, cap, "%.*s/%s", (int)bl, base, path);
     return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-fk_err rec_fetch_checkpoint(const char *log, const fk_note_verifier *v, fk_checkpoint *cp,
-                            char **note, size_t *note_len)
-{
-    char url[REC_URL_MAX];
-    uint8_t *body = NULL;
-    size_t blen = 0;
-    long status = 0;
-    fk_err err;
-    if (rec_url(url, sizeof url, log, "checkpoint"))
-        return FK_ERR_LIMIT;
-    struct fki_net_client_opts o = {.max_response = 65536};
-    if ((err = fki_net_get(url, &o, &status, &body, &blen)))
-        return err;
-    if (status != 200) {
-        free(body);
-        return FK_ERR_NET;
-    }
-    fk_checkpoint c;
-    err = fk_checkpoint_open(&c, NULL, (const char *)body, blen, v->name, v, 1, NULL);
-    if (err) {
-        free(body);
-        return err;
-    }
-    c.ext = NULL; /* points into body, which we may free */
-    c.ext_len = 0;
-    *cp = c;
-    if (note) {
-        *note = (char *)body;
-        *note_len = blen;
-    } else {
-        free(body);
-    }
-    return FK_OK;
-}
-
-fk_err rec_tile_fetch(void *ctx, const fk_tile *t, uint8_t *out, size_t cap, size_t *len)
-{
-    const char *log = ctx;
-    char path[FK_TILE_PATH_MAX], url[REC_URL_MAX];
-    size_t pl;
-    fk_tile full = *t;
-    fk_err err;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        const fk_tile *cur = attempt ? &full : t;
-        if ((err = fk_tile_path(cur, path, sizeof path, &pl)) ||
-            rec_url(url, sizeof url, log, path))
-            return err ? err : FK_ERR_LIMIT;
-        uint8_t *body = NULL;
-        size_t blen = 0;
-        long status = 0;
-        struct fki_net_client_opts o = {.max_response = FK_TILE_MAX_BYTES + 1};
-        if ((err = fki_net_get(url, &o, &status, &body, &blen)))
-            return err;
-        if (status == 200) {
-            size_t want = (size_t)t->width * FK_TLOG_HASH_LEN;
-            if (t->level == FK_TILE_ENTRIES)
-                want = blen; /* bundles have no fixed size; used whole */
-            if (blen < want || want > cap || (attempt == 0 && blen != want)) {
-                free(body);
-                return FK_ERR_INVALID;
-            }
-            memcpy(out, body, want);
-            *len = want;
-            free(body);
-            return FK_OK;
-        }
-        free(body);
-        if (status != 404 || t->width == FK_TILE_WIDTH || t->level == FK_TILE_ENTRIES)
-            return status == 404 ? FK_ERR_NOT_FOUND : FK_ERR_NET;
-        full.width = FK_TILE_WIDTH;
-    }
-    return FK_ERR_NOT_FOUND;
-}
-
-fk_err rec_check_consistency(const char *log, const fk_checkpoint *a, const fk_checkpoint *b)
-{
-    const fk_checkpoint *lo = a->size <= b->size ? a : b, *hi = lo == a ? b : a;
-    if (lo->size == hi->size)
-        return memcmp(lo->root, hi->root, FK_TLOG_HASH_LEN) ? FK_ERR_PROOF : FK_OK;
-    if (lo->size == 0)
-        return FK_OK;
-    fk_tile_reader *r = malloc(sizeof *r);
-    uint8_t(*proof)[FK_TLOG_HASH_LEN] = malloc(FK_TLOG_MAX_PROOF * FK_TLOG_HASH_LEN);
-    size_t n = 0;
-    fk_err err = FK_ERR_NOMEM;
-    if (r && proof) {
-        fk_tile_reader_init(r, hi->size, rec_tile_fetch, (void *)log);
-        err = fk_tlog_prove_consistency(lo->size, hi->size, fk_tile_reader_node, r, proof,
-                                        FK_TLOG_MAX_PROOF, &n);
-        if (!err)
-            err = fk_tlog_verify_consistency(lo->size, hi->size, lo->root, hi->root,
-                                             (const uint8_t(*)[FK_TLOG_HASH_LEN])proof, n);
-    }
-    free(r);
-    free(proof);
-    return err;
 }
 
 fk_err rec_receipt_parse(fk_tlog_proof *p, char *note, size_t *note_len, const char *buf,
@@ -178,22 +90,29 @@ fk_err rec_receipt_parse(fk_tlog_proof *p, char *note, size_t *note_len, const c
     return FK_OK;
 }
 
-int rec_find_stanza(const char *path, const fk_escrow_authority *auth, fk_escrow_stanza_info *st)
+int rec_read_header(const char *path, fk_header *h)
 {
     int fd = cli_open_in(path, 0);
     if (fd < 0)
         return -1;
-    fk_header h;
     int armored;
     uint64_t plen;
-    memset(&h, 0, sizeof h);
-    fk_err err = fk_age_read_header_fd(fd, &h, &armored, &plen);
+    memset(h, 0, sizeof *h);
+    fk_err err = fk_age_read_header_fd(fd, h, &armored, &plen);
     cli_close_in(fd);
     if (err) {
-        cli_err("%s: cannot read the age header (%s)", path, fk_strerror(err));
+        cli_err("%s: cannot read the age header (%s); is it an age file?", path, fk_strerror(err));
         return -1;
     }
-    err = fk_escrow_header_find(&h, auth->pk, st);
+    return 0;
+}
+
+int rec_find_stanza(const char *path, const fk_escrow_authority *auth, fk_escrow_stanza_info *st)
+{
+    fk_header h;
+    if (rec_read_header(path, &h))
+        return -1;
+    fk_err err = fk_escrow_header_find(&h, auth->pk, st);
     fk_header_clear(&h);
     if (err == FK_ERR_NOT_FOUND) {
         cli_err("%s has no escrow stanza for this authority; check --authority", path);
@@ -204,6 +123,50 @@ int rec_find_stanza(const char *path, const fk_escrow_authority *auth, fk_escrow
         return -1;
     }
     return 0;
+}
+
+enum rec_answer rec_answer_read(long status, const uint8_t *body, size_t len,
+                                const fk_escrow_authority *auth, const uint8_t reply_secret[32],
+                                const uint8_t eh[32], const uint8_t target[32],
+                                fk_escrow_partial *out, long long *id, char *msg, size_t msgcap)
+{
+    json_error_t je;
+    json_t *js = json_loadb((const char *)body, len, 0, &je);
+    const char *st = js ? json_string_value(json_object_get(js, "status")) : NULL;
+    enum rec_answer rc = REC_ANSWER_UNREADABLE;
+    if (!st) {
+        /* not an answer */
+    } else if (status == 202 && !strcmp(st, "pending")) {
+        *id = (long long)json_integer_value(json_object_get(js, "id"));
+        rc = REC_ANSWER_PENDING;
+    } else if (status != 200 || strcmp(st, "answered")) {
+        const char *e = json_string_value(json_object_get(js, "error"));
+        snprintf(msg, msgcap, "%s", e ? e : st);
+        rc = REC_ANSWER_REFUSED;
+    } else {
+        json_int_t idx = json_integer_value(json_object_get(js, "agent"));
+        const char *ans = json_string_value(json_object_get(js, "answer"));
+        uint8_t sealed[FK_ANSWER_PLAIN_MAX + FK_ANSWER_OVERHEAD], plain[FK_ANSWER_PLAIN_MAX];
+        size_t sl = 0, pl = 0;
+        fk_escrow_partial p;
+        rc = REC_ANSWER_UNOPENED;
+        if (idx >= 1 && idx <= (json_int_t)auth->n && ans &&
+            !fk_b64_decode_padded(sealed, sizeof sealed, &sl, ans, strlen(ans)) &&
+            !fk_answer_open(plain, sizeof plain, &pl, reply_secret, eh, (unsigned)idx, sealed,
+                            sl) &&
+            pl == FK_ESCROW_PARTIAL_LEN && !fk_escrow_partial_decode(&p, plain) &&
+            p.index == (unsigned)idx) {
+            rc = REC_ANSWER_BAD_PROOF;
+            if (!fk_escrow_partial_verify(auth, &p, target, eh, 32)) {
+                *out = p;
+                rc = REC_ANSWER_VALID;
+            }
+        }
+        fk_wipe(plain, sizeof plain);
+        fk_wipe(&p, sizeof p);
+    }
+    json_decref(js);
+    return rc;
 }
 
 char *rec_b64(const uint8_t *in, size_t n)

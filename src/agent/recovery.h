@@ -1,8 +1,9 @@
 /*
  * recovery.h - helpers shared by the escrow agent and the recovery commands
- * (request, recover, audit, demo): loading authorities and log keys, talking
- * to the log (checkpoint, tiles, consistency), receipts, and the agent's
- * SQLite audit store.  Program code (fairkey executable), not libfairkey.
+ * (request, recover, audit, demo, bench): loading authorities, requester
+ * keys and log clients, receipts, reading agents' answers.  Talking to the
+ * log (checkpoints, tiles, consistency) is the log client's (src/log/log.h).
+ * Program code (fairkey executable), not libfairkey.
  */
 #ifndef FK_AGENT_RECOVERY_H
 #define FK_AGENT_RECOVERY_H
@@ -11,6 +12,8 @@
 #include <stdint.h>
 
 #include <fairkey.h>
+
+#include "log/log.h"
 
 /* A receipt file: a C2SP tlog-proof whose extra data is the signed request
  * note, so one file carries both (docs/protocol.md 3).  Bounded by the note
@@ -26,34 +29,42 @@
 /* Read and fully check an authority file (malloc'd; free with free()).
  * Prints its own error.  Returns NULL on failure. */
 fk_escrow_authority *rec_load_authority(const char *path);
-/* A log verifier key: the vkey itself or a file holding it. Prints errors. */
-int rec_load_vkey(const char *arg, fk_note_verifier *v);
+/* Open a client for the log at url (the log client of src/log/, which keeps
+ * its HTTP connection alive); vkey is the vkey itself or a file holding it.
+ * Prints its own error.  Close with fki_log_client_close. */
+int rec_log_open(struct fki_log_client *c, const char *url, const char *vkey);
 
 /* base + "/" + path without doubling the slash. */
 int rec_url(char *out, size_t cap, const char *base, const char *path);
-
-/* Fetch the log's checkpoint and verify it with v (origin = v's name).
- * *note gets the signed note (malloc'd), may be NULL. */
-fk_err rec_fetch_checkpoint(const char *log, const fk_note_verifier *v, fk_checkpoint *cp,
-                            char **note, size_t *note_len);
-
-/* fk_tile_fetch_fn over HTTP; ctx is the log base URL.  A partial tile that
- * is gone (the full one exists) is read from the full tile. */
-fk_err rec_tile_fetch(void *ctx, const fk_tile *t, uint8_t *out, size_t cap, size_t *len);
-
-/* Check that two checkpoints of the same log are consistent, with a
- * consistency proof built from the log's tiles and verified against both
- * roots.  FK_ERR_PROOF: they are not (a split view or a forked log);
- * FK_ERR_NET/NOT_FOUND: tiles could not be read. */
-fk_err rec_check_consistency(const char *log, const fk_checkpoint *a, const fk_checkpoint *b);
 
 /* Parse a receipt and take the request note out of its extra data.  The
  * note is copied to note (capacity FK_REQUEST_NOTE_MAX + 1, NUL-terminated). */
 fk_err rec_receipt_parse(fk_tlog_proof *p, char *note, size_t *note_len, const char *buf,
                          size_t len);
 
+/* Read FILE's age header (armored or not).  Prints its own error; h is
+ * cleared by the caller with fk_header_clear on success. */
+int rec_read_header(const char *path, fk_header *h);
 /* fk_escrow stanza lookup: read FILE's header and find auth's escrow stanza. */
 int rec_find_stanza(const char *path, const fk_escrow_authority *auth, fk_escrow_stanza_info *st);
+
+/* One agent's HTTP answer to POST /recover, as a requester reads it. */
+enum rec_answer {
+    REC_ANSWER_VALID,      /* opened, labelled with its share, proof verified */
+    REC_ANSWER_PENDING,    /* manual mode: queued, *id set */
+    REC_ANSWER_REFUSED,    /* the agent said no: msg holds its reason */
+    REC_ANSWER_UNREADABLE, /* not a JSON answer */
+    REC_ANSWER_UNOPENED,   /* does not open for this request and reply key */
+    REC_ANSWER_BAD_PROOF,  /* opened, but the DLEQ proof is invalid */
+};
+/* Parse the JSON answer, open the sealed partial with reply_secret (bound to
+ * the entry hash eh and the agent's index), check the index label and verify
+ * the proof against auth, target E and eh.  On REC_ANSWER_VALID *out holds
+ * the partial (the caller wipes it); nothing secret is left elsewhere. */
+enum rec_answer rec_answer_read(long status, const uint8_t *body, size_t len,
+                                const fk_escrow_authority *auth, const uint8_t reply_secret[32],
+                                const uint8_t eh[32], const uint8_t target[32],
+                                fk_escrow_partial *out, long long *id, char *msg, size_t msgcap);
 
 /* Read a requester key file (O_NOFOLLOW).  Prints its own error. */
 int rec_load_requester_key(const char *path, fk_requester_key *k);

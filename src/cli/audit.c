@@ -25,8 +25,6 @@
 
 /* Escrow stanzas audited across all files: a header has a handful. */
 #define MAX_TARGETS 4096
-/* A full entry bundle: 256 entries of at most 65,535 bytes plus lengths. */
-#define BUNDLE_MAX ((size_t)FK_TILE_WIDTH * (2 + FK_TLOG_MAX_ENTRY))
 
 struct target {
     const char *file;
@@ -35,9 +33,11 @@ struct target {
     size_t hits;
 };
 
+/* A full entry bundle: 256 entries of at most 65,535 bytes plus lengths. */
+#define BUNDLE_MAX ((size_t)FK_TILE_WIDTH * (2 + FK_TLOG_MAX_ENTRY))
+
 struct audit {
-    const char *log;
-    fk_note_verifier vkey;
+    struct fki_log_client log;
     struct target *t;
     size_t nt;
     uint8_t (*leaves)[32]; /* every leaf hash read so far */
@@ -48,22 +48,12 @@ struct audit {
 static int load_targets(struct audit *a, char **files, int nfiles)
 {
     for (int i = 0; i < nfiles; i++) {
-        int fd = cli_open_in(files[i], 0);
-        if (fd < 0)
-            return -1;
         fk_header h;
-        int armored;
-        uint64_t pl;
-        memset(&h, 0, sizeof h);
-        fk_err err = fk_age_read_header_fd(fd, &h, &armored, &pl);
-        cli_close_in(fd);
-        if (err) {
-            cli_err("%s: cannot read the age header (%s)", files[i], fk_strerror(err));
+        if (rec_read_header(files[i], &h))
             return -1;
-        }
         fk_escrow_stanza_info info[16];
         size_t count = 0;
-        err = fk_escrow_header_list(&h, info, 16, &count);
+        fk_err err = fk_escrow_header_list(&h, info, 16, &count);
         fk_header_clear(&h);
         if (err && err != FK_ERR_ESCROW) {
             cli_err("%s: cannot list escrow stanzas (%s)", files[i], fk_strerror(err));
@@ -103,38 +93,37 @@ static void check_entry(struct audit *a, uint64_t index, const uint8_t *entry, s
     }
 }
 
-/* Fetch entry bundle n of a tree of `size` leaves (partial or full). */
-static fk_err fetch_bundle(struct audit *a, uint64_t n, uint64_t size, size_t *len, unsigned *width)
+/* Fetch entry bundle n of a tree of `size` leaves into a->bundle.  A
+ * partial bundle that is gone (C2SP tlog-tiles lets a log delete it once the
+ * full one exists) is read from the full one; the caller reads t->width
+ * entries of it. */
+static fk_err fetch_bundle(struct audit *a, uint64_t n, uint64_t size, fk_tile *t, size_t *len)
 {
-    fk_tile t;
     char path[FK_TILE_PATH_MAX], url[REC_URL_MAX];
     size_t pl;
-    fk_err err = fk_tile_at(&t, FK_TILE_ENTRIES, n, size);
-    if (err)
-        return err;
-    *width = t.width;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (attempt)
-            t.width = FK_TILE_WIDTH; /* the partial bundle is gone: read the full one */
-        if ((err = fk_tile_path(&t, path, sizeof path, &pl)) || rec_url(url, sizeof url, a->log, path))
+    fk_err err = fk_tile_at(t, FK_TILE_ENTRIES, n, size);
+    fk_tile cur = *t;
+    while (!err) {
+        if ((err = fk_tile_path(&cur, path, sizeof path, &pl)) ||
+            rec_url(url, sizeof url, a->log.url, path))
             return err ? err : FK_ERR_LIMIT;
         uint8_t *body = NULL;
-        size_t blen = 0;
         long status = 0;
         struct fki_net_client_opts o = {.max_response = BUNDLE_MAX};
-        if ((err = fki_net_get(url, &o, &status, &body, &blen)))
+        if ((err = fki_net_client_get(a->log.http, url, &o, &status, &body, len)))
             return err;
-        if (status == 200) {
-            memcpy(a->bundle, body, blen);
-            *len = blen;
-            free(body);
-            return FK_OK;
-        }
+        if (status == 200)
+            memcpy(a->bundle, body, *len);
         free(body);
-        if (status != 404 || t.width == FK_TILE_WIDTH)
+        if (status == 200)
+            return FK_OK;
+        if (status != 404)
+            return FK_ERR_NET;
+        if (cur.width == FK_TILE_WIDTH)
             return FK_ERR_NOT_FOUND;
+        cur.width = FK_TILE_WIDTH;
     }
-    return FK_ERR_NOT_FOUND;
+    return err;
 }
 
 /* Read entries [a->nleaves, cp->size), check each new request, and check
@@ -153,10 +142,11 @@ static fk_err scan(struct audit *a, const fk_checkpoint *cp)
     while (start < cp->size) {
         uint64_t b = start / FK_TILE_WIDTH;
         size_t len;
-        unsigned width;
-        fk_err err = fetch_bundle(a, b, cp->size, &len, &width);
+        fk_tile t;
+        fk_err err = fetch_bundle(a, b, cp->size, &t, &len);
         if (err)
             return err;
+        unsigned width = t.width;
         size_t off = 0;
         for (uint64_t i = b * FK_TILE_WIDTH; i < b * FK_TILE_WIDTH + width; i++) {
             const uint8_t *e;
@@ -197,15 +187,17 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
                       int report_clean)
 {
     fk_checkpoint cp;
-    char *note = NULL;
-    size_t nlen = 0;
-    fk_err err = rec_fetch_checkpoint(a->log, &a->vkey, &cp, &note, &nlen);
+    static char note[FKI_LOG_MAX_CHECKPOINT + 1];
+    fk_err err = fki_log_client_checkpoint(&a->log, &cp, note);
     if (err) {
-        cli_err("cannot get a valid checkpoint from %s (%s); check --log and --vkey", a->log,
+        cli_err("cannot get a valid checkpoint from %s (%s); check --log and --vkey", a->log.url,
                 fk_strerror(err));
         return -1;
     }
-    if (*have_last && (err = rec_check_consistency(a->log, last, &cp))) {
+    size_t nlen = strlen(note);
+    /* A smaller tree than last time is a rollback: the log client says
+     * FK_ERR_PROOF for it, as for any fork. */
+    if (*have_last && (err = fki_log_client_consistent(&a->log, last, &cp))) {
         cli_err(err == FK_ERR_PROOF
                     ? "the log's checkpoint (size %llu) is INCONSISTENT with the one seen before "
                       "(size %llu): the log forked or shows a split view; keep %s as evidence"
@@ -213,13 +205,11 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
                       "(size %llu); try again (%s)",
                 (unsigned long long)cp.size, (unsigned long long)last->size,
                 err == FK_ERR_PROOF ? (state ? state : "this output") : fk_strerror(err));
-        free(note);
         return -1;
     }
     if ((err = scan(a, &cp))) {
         cli_err("the log's entries do not match its checkpoint (%s); the log is misbehaving",
                 fk_strerror(err));
-        free(note);
         return -1;
     }
     if (report_clean)
@@ -232,13 +222,10 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
                    a->t[i].file, rcp, (unsigned long long)cp.size);
         }
     fflush(stdout);
-    if (state && (!*have_last || cp.size != last->size) && save_state(state, note, nlen)) {
-        free(note);
+    if (state && (!*have_last || cp.size != last->size) && save_state(state, note, nlen))
         return -1;
-    }
     *last = cp;
     *have_last = 1;
-    free(note);
     return 0;
 }
 
@@ -249,13 +236,13 @@ int cmd_audit_main(int argc, char **argv)
         {"state", required_argument, 0, 's'},  {"follow", no_argument, 0, 'f'},
         {"interval", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *vkey = NULL, *state = NULL;
+    const char *vkey = NULL, *state = NULL, *logurl = NULL;
     int c, follow = 0, interval = 5, rc = FK_EXIT_FAIL;
     struct audit a;
     memset(&a, 0, sizeof a);
     while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': a.log = optarg; break;
+        case 'l': logurl = optarg; break;
         case 'k': vkey = optarg; break;
         case 's': state = optarg; break;
         case 'f': follow = 1; break;
@@ -263,9 +250,9 @@ int cmd_audit_main(int argc, char **argv)
         default: return cli_usage(USAGE);
         }
     }
-    if (!a.log || !vkey || optind >= argc || interval < 1)
+    if (!logurl || !vkey || optind >= argc || interval < 1)
         return cli_usage(USAGE);
-    if (rec_load_vkey(vkey, &a.vkey))
+    if (rec_log_open(&a.log, logurl, vkey))
         return FK_EXIT_FAIL;
     a.t = calloc(MAX_TARGETS, sizeof *a.t);
     a.bundle = malloc(BUNDLE_MAX);
@@ -283,7 +270,8 @@ int cmd_audit_main(int argc, char **argv)
         size_t len;
         if (cli_read_file(state, 65536, 0, &text, &len))
             goto out;
-        fk_err err = fk_checkpoint_open(&last, NULL, text, len, a.vkey.name, &a.vkey, 1, NULL);
+        fk_err err = fk_checkpoint_open(&last, NULL, text, len, a.log.key.name, &a.log.key, 1,
+                                        NULL);
         last.ext = NULL;
         free(text);
         if (err) {
@@ -302,6 +290,7 @@ int cmd_audit_main(int argc, char **argv)
     }
     rc = FK_EXIT_OK;
 out:
+    fki_log_client_close(&a.log);
     free(a.t);
     free(a.bundle);
     free(a.leaves);

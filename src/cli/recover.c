@@ -20,8 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "agent/recovery.h"
 #include "cli.h"
 #include "net/net.h"
@@ -111,50 +109,41 @@ static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *
         free(body);
         return JOB_BAD;
     }
-    json_error_t je;
-    json_t *js = json_loadb((const char *)body, blen, 0, &je);
-    free(body);
-    const char *st = js ? json_string_value(json_object_get(js, "status")) : NULL;
-    const char *emsg = js ? json_string_value(json_object_get(js, "error")) : NULL;
+    char why[256] = "";
+    long long id = 0;
     int rc = JOB_BAD;
-    if (!st) {
-        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) sent an unreadable answer (HTTP %ld); skipped",
-                 num, j->url, status);
-    } else if (status == 202 && !strcmp(st, "pending")) {
+    switch (rec_answer_read(status, body, blen, sh->auth, sh->reply_secret, sh->eh, sh->target,
+                            out, &id, why, sizeof why)) {
+    case REC_ANSWER_VALID:
+        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) answered with share %u; proof verified",
+                 num, j->url, out->index);
+        rc = JOB_VALID;
+        break;
+    case REC_ANSWER_PENDING:
         snprintf(j->msg, sizeof j->msg,
                  "agent %zu (%s) queued the request for manual approval (id %lld); run recover "
-                 "again once its operator approves it", num, j->url,
-                 (long long)json_integer_value(json_object_get(js, "id")));
-    } else if (status != 200 || strcmp(st, "answered")) {
-        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) refused: %s (HTTP %ld)", num, j->url,
-                 emsg ? emsg : st, status);
-    } else {
-        json_int_t idx = json_integer_value(json_object_get(js, "agent"));
-        const char *ans = json_string_value(json_object_get(js, "answer"));
-        uint8_t sealed[FK_ANSWER_PLAIN_MAX + FK_ANSWER_OVERHEAD], plain[FK_ANSWER_PLAIN_MAX];
-        size_t sl = 0, pl = 0;
-        fk_escrow_partial p;
-        if (idx < 1 || idx > (json_int_t)sh->auth->n || !ans ||
-            fk_b64_decode_padded(sealed, sizeof sealed, &sl, ans, strlen(ans)) ||
-            fk_answer_open(plain, sizeof plain, &pl, sh->reply_secret, sh->eh, (unsigned)idx, sealed, sl) ||
-            pl != FK_ESCROW_PARTIAL_LEN || fk_escrow_partial_decode(&p, plain) ||
-            p.index != (unsigned)idx) {
-            snprintf(j->msg, sizeof j->msg,
-                     "agent %zu (%s) returned an answer that does not open for this request; skipped",
-                     num, j->url);
-        } else if (fk_escrow_partial_verify(sh->auth, &p, sh->target, sh->eh, sizeof sh->eh)) {
-            snprintf(j->msg, sizeof j->msg, "agent %zu (%s) returned an invalid proof; skipped", num,
-                     j->url);
-        } else {
-            *out = p;
-            snprintf(j->msg, sizeof j->msg, "agent %zu (%s) answered with share %u; proof verified",
-                     num, j->url, p.index);
-            rc = JOB_VALID;
-        }
-        fk_wipe(plain, sizeof plain);
-        fk_wipe(&p, sizeof p);
+                 "again once its operator approves it", num, j->url, id);
+        break;
+    case REC_ANSWER_REFUSED:
+        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) refused: %s (HTTP %ld)", num, j->url, why,
+                 status);
+        break;
+    case REC_ANSWER_UNREADABLE:
+        snprintf(j->msg, sizeof j->msg,
+                 "agent %zu (%s) sent an unreadable answer (HTTP %ld); skipped", num, j->url,
+                 status);
+        break;
+    case REC_ANSWER_UNOPENED:
+        snprintf(j->msg, sizeof j->msg,
+                 "agent %zu (%s) returned an answer that does not open for this request; skipped",
+                 num, j->url);
+        break;
+    case REC_ANSWER_BAD_PROOF:
+        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) returned an invalid proof; skipped", num,
+                 j->url);
+        break;
     }
-    json_decref(js);
+    free(body);
     return rc;
 }
 
@@ -360,15 +349,10 @@ int cmd_recover_main(int argc, char **argv)
     }
     /* Combine, open the stanza, check the header MAC, decrypt. */
     fk_header h;
-    int armored;
-    uint64_t plen;
     uint8_t key[FK_AGE_FILE_KEY_LEN];
-    memset(&h, 0, sizeof h);
-    int fd = cli_open_in(file, 0);
-    if (fd < 0)
+    if (rec_read_header(file, &h))
         goto out_parts;
-    fk_err err = fk_age_read_header_fd(fd, &h, &armored, &plen);
-    cli_close_in(fd);
+    fk_err err = FK_OK;
     /* Every proof was verified as its answer came in: combine, open the
      * stanza (k must recompute E), and check the header MAC under k. */
     uint8_t z[FK_ESCROW_POINT_LEN];

@@ -149,7 +149,7 @@ static int file_main(int argc, char **argv)
     const char *file = argv[optind];
     fk_escrow_authority *auth = NULL;
     fk_requester_key k;
-    fk_note_verifier vkey;
+    struct fki_log_client logc;
     fk_escrow_stanza_info st;
     fk_request r;
     char note[FK_REQUEST_NOTE_MAX + 1], url[REC_URL_MAX];
@@ -159,8 +159,9 @@ static int file_main(int argc, char **argv)
     char *receipt = NULL;
     memset(&k, 0, sizeof k);
     memset(&r, 0, sizeof r);
+    memset(&logc, 0, sizeof logc);
     if (!(auth = rec_load_authority(authp)) || rec_load_requester_key(keyp, &k) ||
-        (vkeyp && rec_load_vkey(vkeyp, &vkey)) || rec_find_stanza(file, auth, &st) ||
+        (vkeyp && rec_log_open(&logc, log, vkeyp)) || rec_find_stanza(file, auth, &st) ||
         hash_file(warrant, r.warrant))
         goto out;
     fk_escrow_id_hex(r.authority, auth->id);
@@ -203,8 +204,8 @@ static int file_main(int argc, char **argv)
     fk_request_entry_hash(eh, note, note_len);
     if (fk_note_parse(&nt, lp->checkpoint, lp->checkpoint_len) ||
         fk_checkpoint_parse(&cp, nt.text, nt.text_len) ||
-        (vkeyp && fk_checkpoint_open(&cp, NULL, lp->checkpoint, lp->checkpoint_len, vkey.name,
-                                     &vkey, 1, NULL)) ||
+        (vkeyp && fk_checkpoint_open(&cp, NULL, lp->checkpoint, lp->checkpoint_len,
+                                     logc.key.name, &logc.key, 1, NULL)) ||
         index >= cp.size ||
         fk_tlog_verify_inclusion(index, cp.size, eh, (const uint8_t(*)[FK_TLOG_HASH_LEN])lp->proof,
                                  lp->nproof, cp.root)) {
@@ -242,6 +243,7 @@ static int file_main(int argc, char **argv)
            (unsigned long long)index, (unsigned long long)cp.size, ehx, out);
     rc = FK_EXIT_OK;
 out:
+    fki_log_client_close(&logc);
     free(auth);
     free(body);
     free(receipt);
