@@ -216,6 +216,14 @@ static fk_err storage_fetch(void *ctx, const fk_tile *t, uint8_t *out, size_t ca
     return FK_OK;
 }
 
+fk_err fki_log_answer_encode(char *out, const uint8_t *extra, size_t extra_len, uint64_t index,
+                             const uint8_t (*proof)[FK_TLOG_HASH_LEN], size_t nproof,
+                             const char *cp, size_t cp_len, size_t *len)
+{
+    return fk_tlog_proof_encode(extra, extra_len, index, proof, nproof, cp, cp_len, out,
+                                FKI_LOG_ANSWER_CAP, len);
+}
+
 /* Answer one waiter with a tlog-proof for index in the published tree. */
 static void answer_proof(struct fki_logd *d, struct item *it, uint64_t size, fk_tlog_node_fn fn,
                          void *ctx)
@@ -224,8 +232,8 @@ static void answer_proof(struct fki_logd *d, struct item *it, uint64_t size, fk_
     size_t np = 0, len = 0;
     fk_err e = fk_tlog_prove_inclusion(it->index, size, fn, ctx, proof, FK_TLOG_MAX_PROOF, &np);
     if (!e)
-        e = fk_tlog_proof_encode(NULL, 0, it->index, (const uint8_t(*)[HL])proof, np, d->cp,
-                                 d->cp_len, d->answer, FK_TLOG_PROOF_MAX_SIZE, &len);
+        e = fki_log_answer_encode(d->answer, NULL, 0, it->index, (const uint8_t(*)[HL])proof, np,
+                                  d->cp, d->cp_len, &len);
     if (e) {
         answer_text(it->d, 500, "log could not build the inclusion proof; retry\n");
         return;
@@ -884,7 +892,7 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     size_t vlen;
     if ((e = fk_note_verifier_encode(&d->verifier, vkey, cap, &vlen)))
         goto fail;
-    d->answer = malloc(FK_TLOG_PROOF_MAX_SIZE);
+    d->answer = malloc(FKI_LOG_ANSWER_CAP);
     if (!d->answer) {
         e = FK_ERR_NOMEM;
         goto fail;

@@ -26,6 +26,15 @@
 /* ...and the bytes they hold. */
 #define FKI_LOG_QUEUE_BYTES_MAX (256u * 1024u * 1024u)
 
+/* The add answer buffer: the largest tlog-proof and the encoder's NUL. */
+#define FKI_LOG_ANSWER_CAP (FK_TLOG_PROOF_MAX_SIZE + 1u)
+
+/* Encode an add answer (a C2SP tlog-proof; extra may be NULL) into out, which
+ * holds FKI_LOG_ANSWER_CAP bytes.  *len excludes the NUL. */
+fk_err fki_log_answer_encode(char *out, const uint8_t *extra, size_t extra_len, uint64_t index,
+                             const uint8_t (*proof)[FK_TLOG_HASH_LEN], size_t nproof,
+                             const char *cp, size_t cp_len, size_t *len);
+
 struct fki_logd_config {
     const char *dir;        /* state directory: log.key, log.db, checkpoint, tile/ */
     const char *listen;     /* "127.0.0.1:PORT" */
