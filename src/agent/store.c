@@ -1,4 +1,13 @@
-/* The agent's SQLite audit store (see store.h). */
+/*
+ * The agent's SQLite audit store (see store.h).
+ *
+ * Group commit: every write (an answer, a queued request, a refusal, the
+ * newest checkpoint) joins a queue; one writing thread at a time takes the
+ * whole queue, runs it in one transaction and commits it (one WAL append and
+ * one fsync with synchronous=FULL), and only then tells each waiting thread
+ * that its row is durable.  Concurrent answers thus share an fsync instead of
+ * paying one each, and no answer leaves before its row is on disk.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,9 +21,60 @@
 #include "cli/cli.h"
 #include "store.h"
 
+enum { ST_GET, ST_PUT, ST_REFUSAL, ST_CP_GET, ST_CP_SET, ST_LIST, ST_APPROVE, ST_N };
+
+static const char *const SQL[ST_N] = {
+    [ST_GET] = "SELECT id, status FROM requests WHERE entry_hash = ?",
+    [ST_PUT] =
+        "INSERT INTO requests (entry_hash, log_index, requester, requester_key, authority,"
+        " target, warrant, reason, time, note, status, received_at, decided_at, answered_at,"
+        " answers) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+        " CASE WHEN ?11 > 0 THEN ?12 END, CASE WHEN ?11 = 2 THEN ?12 END, ?11 = 2)"
+        " ON CONFLICT(entry_hash) DO UPDATE SET status = MAX(status, ?11),"
+        " decided_at = COALESCE(decided_at, CASE WHEN ?11 > 0 THEN ?12 END),"
+        " answered_at = CASE WHEN ?11 = 2 THEN ?12 ELSE answered_at END,"
+        " answers = answers + (?11 = 2) RETURNING id",
+    [ST_REFUSAL] = "INSERT INTO refusals (at, kind, detail) VALUES (?, ?, ?)",
+    [ST_CP_GET] = "SELECT size, root FROM checkpoint WHERE one = 1",
+    [ST_CP_SET] = "INSERT INTO checkpoint (one, size, root, note, at) VALUES (1,?,?,?,?)"
+                  " ON CONFLICT(one) DO UPDATE SET size = excluded.size,"
+                  " root = excluded.root, note = excluded.note, at = excluded.at"
+                  " WHERE excluded.size > checkpoint.size",
+    [ST_LIST] = "SELECT id, status, log_index, requester, reason, time, target"
+                " FROM requests WHERE ?1 = 0 OR status = 0 ORDER BY id",
+    [ST_APPROVE] = "UPDATE requests SET status = 1, decided_at = ? WHERE id = ? AND status = 0",
+};
+
+/* One queued write.  Lives on its caller's stack until done is set. */
+struct op {
+    int kind; /* ST_PUT, ST_REFUSAL, ST_CP_SET */
+    /* ST_PUT */
+    char hex[65], rk[48], tg[48], war[65], tm[FK_REQUEST_TIME_STR_LEN + 1];
+    uint64_t index;
+    const fk_request *r;
+    const char *note;
+    int status;
+    /* ST_REFUSAL */
+    const char *refusal_kind, *detail;
+    /* ST_CP_SET */
+    uint64_t size;
+    const uint8_t *root;
+    size_t note_len;
+    /* results */
+    int64_t id;
+    fk_err err;
+    int done;
+    struct op *next;
+};
+
 struct agent_store {
     sqlite3 *db;
-    pthread_mutex_t mu; /* one connection, used by every server thread */
+    sqlite3_stmt *st[ST_N];
+    pthread_mutex_t db_mu; /* the connection and its statements: one thread at a time */
+    pthread_mutex_t q_mu;  /* the write queue */
+    pthread_cond_t q_cv;   /* a batch was committed */
+    struct op *head, **tail;
+    int writing;           /* a thread is committing a batch */
 };
 
 static const char SCHEMA[] =
@@ -42,26 +102,41 @@ agent_store *agent_store_open(const char *dir)
 {
     char path[4096];
     if (mkdir(dir, 0700) && errno != EEXIST) {
-        cli_err("cannot create state folder %s: %s", dir, strerror(errno));
+        cli_err("cannot create state folder %s: %s; pass a writable --state", dir,
+                strerror(errno));
         return NULL;
     }
-    snprintf(path, sizeof path, "%s/agent.db", dir);
-    agent_store *s = calloc(1, sizeof *s);
-    if (!s)
+    if ((size_t)snprintf(path, sizeof path, "%s/agent.db", dir) >= sizeof path) {
+        cli_err("state folder name too long; pass a shorter --state");
         return NULL;
+    }
+    agent_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        cli_err("out of memory");
+        return NULL;
+    }
     char *msg = NULL;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                          SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
-        sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
-        cli_err("cannot open the agent database %s: %s", path,
+    int ok = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                               SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+             sqlite3_busy_timeout(s->db, 5000) == SQLITE_OK &&
+             sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) == SQLITE_OK;
+    for (int i = 0; ok && i < ST_N; i++)
+        ok = sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) ==
+             SQLITE_OK;
+    if (!ok) {
+        cli_err("cannot open the agent database %s (%s); check the --state folder", path,
                 msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
+        for (int i = 0; i < ST_N; i++)
+            sqlite3_finalize(s->st[i]);
         sqlite3_close(s->db);
         free(s);
         return NULL;
     }
-    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->db_mu, NULL);
+    pthread_mutex_init(&s->q_mu, NULL);
+    pthread_cond_init(&s->q_cv, NULL);
+    s->tail = &s->head;
     return s;
 }
 
@@ -69,145 +144,223 @@ void agent_store_close(agent_store *s)
 {
     if (!s)
         return;
+    for (int i = 0; i < ST_N; i++)
+        sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
-    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->db_mu);
+    pthread_mutex_destroy(&s->q_mu);
+    pthread_cond_destroy(&s->q_cv);
     free(s);
+}
+
+/* The statement, ready to bind, under db_mu. */
+static sqlite3_stmt *stmt(agent_store *s, int which)
+{
+    sqlite3_stmt *st = s->st[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* Run one queued write inside the open transaction (db_mu held). */
+static fk_err run_op(agent_store *s, struct op *o)
+{
+    int64_t now = (int64_t)time(NULL);
+    sqlite3_stmt *st = stmt(s, o->kind);
+    fk_err err = FK_ERR_STORAGE;
+    switch (o->kind) {
+    case ST_PUT:
+        sqlite3_bind_text(st, 1, o->hex, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)o->index);
+        sqlite3_bind_text(st, 3, o->r->requester, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, o->rk, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, o->r->authority, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, o->tg, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, o->war, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, o->r->reason, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 9, o->tm, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 10, o->note, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 11, o->status);
+        sqlite3_bind_int64(st, 12, now);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            o->id = sqlite3_column_int64(st, 0);
+            /* RETURNING: the row is written once the statement runs out. */
+            if (sqlite3_step(st) == SQLITE_DONE)
+                err = FK_OK;
+        }
+        break;
+    case ST_REFUSAL:
+        sqlite3_bind_int64(st, 1, now);
+        sqlite3_bind_text(st, 2, o->refusal_kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, o->detail, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            err = FK_OK;
+        break;
+    case ST_CP_SET:
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)o->size);
+        sqlite3_bind_blob(st, 2, o->root, 32, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, o->note, (int)o->note_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            err = FK_OK;
+        break;
+    default:
+        abort();
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
+static int exec(agent_store *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* Write a batch: one transaction and one commit for all of it.  If the
+ * batch fails, each write is retried in a transaction of its own, so one bad
+ * write does not fail the others. */
+static void write_batch(agent_store *s, struct op *batch)
+{
+    pthread_mutex_lock(&s->db_mu);
+    int ok = exec(s, "BEGIN IMMEDIATE");
+    for (struct op *o = batch; ok && o; o = o->next)
+        ok = run_op(s, o) == FK_OK;
+    if (ok)
+        ok = exec(s, "COMMIT");
+    if (ok) {
+        for (struct op *o = batch; o; o = o->next)
+            o->err = FK_OK;
+    } else {
+        if (!sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK");
+        for (struct op *o = batch; o; o = o->next) {
+            o->err = FK_ERR_STORAGE;
+            if (!exec(s, "BEGIN IMMEDIATE"))
+                continue;
+            if (run_op(s, o) == FK_OK && exec(s, "COMMIT"))
+                o->err = FK_OK;
+            else if (!sqlite3_get_autocommit(s->db))
+                exec(s, "ROLLBACK");
+        }
+    }
+    pthread_mutex_unlock(&s->db_mu);
+}
+
+/* Queue o and return once it is committed (durable) or has failed. */
+static fk_err submit(agent_store *s, struct op *o)
+{
+    o->done = 0;
+    o->next = NULL;
+    o->err = FK_ERR_STORAGE;
+    pthread_mutex_lock(&s->q_mu);
+    *s->tail = o;
+    s->tail = &o->next;
+    while (!o->done) {
+        if (s->writing) {
+            pthread_cond_wait(&s->q_cv, &s->q_mu);
+            continue;
+        }
+        /* Lead: take everything queued so far (o included) and commit it. */
+        struct op *batch = s->head;
+        s->head = NULL;
+        s->tail = &s->head;
+        s->writing = 1;
+        pthread_mutex_unlock(&s->q_mu);
+        write_batch(s, batch);
+        pthread_mutex_lock(&s->q_mu);
+        for (struct op *b = batch, *n; b; b = n) {
+            n = b->next; /* b may go away once done is seen */
+            b->done = 1;
+        }
+        s->writing = 0;
+        pthread_cond_broadcast(&s->q_cv);
+    }
+    pthread_mutex_unlock(&s->q_mu);
+    return o->err;
 }
 
 fk_err agent_store_get(agent_store *s, const uint8_t entry_hash[32], int *status, int64_t *id)
 {
     char hex[65];
-    sqlite3_stmt *st;
     fk_err err = FK_ERR_STORAGE;
     fk_hex_encode(hex, entry_hash, 32);
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db, "SELECT id, status FROM requests WHERE entry_hash = ?", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *id = sqlite3_column_int64(st, 0);
-            *status = sqlite3_column_int(st, 1);
-            err = FK_OK;
-        } else if (rc == SQLITE_DONE) {
-            err = FK_ERR_NOT_FOUND;
-        }
-        sqlite3_finalize(st);
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st = stmt(s, ST_GET);
+    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *status = sqlite3_column_int(st, 1);
+        err = FK_OK;
+    } else if (rc == SQLITE_DONE) {
+        err = FK_ERR_NOT_FOUND;
     }
-    pthread_mutex_unlock(&s->mu);
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->db_mu);
     return err;
 }
 
 fk_err agent_store_put(agent_store *s, const uint8_t entry_hash[32], uint64_t log_index,
                        const fk_request *r, const char *note, int status, int64_t *id)
 {
-    char hex[65], rk[48], tg[48], war[65], tm[FK_REQUEST_TIME_STR_LEN + 1];
-    sqlite3_stmt *st;
-    fk_err err = FK_ERR_STORAGE;
-    int64_t now = (int64_t)time(NULL);
-    fk_hex_encode(hex, entry_hash, 32);
-    fk_b64_encode(rk, r->requester_key, 32);
-    fk_b64_encode(tg, r->target, 32);
-    fk_hex_encode(war, r->warrant, 32);
-    fk_request_time_format(tm, r->time);
-    pthread_mutex_lock(&s->mu);
-    static const char sql[] =
-        "INSERT INTO requests (entry_hash, log_index, requester, requester_key, authority,"
-        " target, warrant, reason, time, note, status, received_at, decided_at, answered_at,"
-        " answers) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-        " CASE WHEN ?11 > 0 THEN ?12 END, CASE WHEN ?11 = 2 THEN ?12 END, ?11 = 2)"
-        " ON CONFLICT(entry_hash) DO UPDATE SET status = MAX(status, ?11),"
-        " decided_at = COALESCE(decided_at, CASE WHEN ?11 > 0 THEN ?12 END),"
-        " answered_at = CASE WHEN ?11 = 2 THEN ?12 ELSE answered_at END,"
-        " answers = answers + (?11 = 2) RETURNING id";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)log_index);
-        sqlite3_bind_text(st, 3, r->requester, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, rk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, r->authority, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, tg, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, war, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 8, r->reason, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 9, tm, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 10, note, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 11, status);
-        sqlite3_bind_int64(st, 12, now);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            if (id)
-                *id = sqlite3_column_int64(st, 0);
-            err = FK_OK;
-        }
-        /* The statement commits (autocommit) when it is reset: only then is
-         * the row durable, so finalize before reporting success. */
-        if (sqlite3_finalize(st) != SQLITE_OK)
-            err = FK_ERR_STORAGE;
-    }
-    pthread_mutex_unlock(&s->mu);
+    struct op o;
+    memset(&o, 0, sizeof o);
+    o.kind = ST_PUT;
+    fk_hex_encode(o.hex, entry_hash, 32);
+    fk_b64_encode(o.rk, r->requester_key, 32);
+    fk_b64_encode(o.tg, r->target, 32);
+    fk_hex_encode(o.war, r->warrant, 32);
+    if (fk_request_time_format(o.tm, r->time))
+        return FK_ERR_INVALID;
+    o.index = log_index;
+    o.r = r;
+    o.note = note;
+    o.status = status;
+    fk_err err = submit(s, &o);
+    if (!err && id)
+        *id = o.id;
     return err;
 }
 
 fk_err agent_store_refusal(agent_store *s, const char *kind, const char *detail)
 {
-    sqlite3_stmt *st;
-    fk_err err = FK_ERR_STORAGE;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO refusals (at, kind, detail) VALUES (?, ?, ?)", -1,
-                           &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-        sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_DONE)
-            err = FK_OK;
-        sqlite3_finalize(st);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return err;
+    struct op o;
+    memset(&o, 0, sizeof o);
+    o.kind = ST_REFUSAL;
+    o.refusal_kind = kind;
+    o.detail = detail;
+    return submit(s, &o);
 }
 
 fk_err agent_store_checkpoint(agent_store *s, uint64_t *size, uint8_t root[32])
 {
-    sqlite3_stmt *st;
     fk_err err = FK_ERR_STORAGE;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db, "SELECT size, root FROM checkpoint WHERE one = 1", -1, &st,
-                           NULL) == SQLITE_OK) {
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
-            *size = (uint64_t)sqlite3_column_int64(st, 0);
-            memcpy(root, sqlite3_column_blob(st, 1), 32);
-            err = FK_OK;
-        } else if (rc == SQLITE_DONE) {
-            err = FK_ERR_NOT_FOUND;
-        }
-        sqlite3_finalize(st);
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st = stmt(s, ST_CP_GET);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+        *size = (uint64_t)sqlite3_column_int64(st, 0);
+        memcpy(root, sqlite3_column_blob(st, 1), 32);
+        err = FK_OK;
+    } else if (rc == SQLITE_DONE) {
+        err = FK_ERR_NOT_FOUND;
     }
-    pthread_mutex_unlock(&s->mu);
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->db_mu);
     return err;
 }
 
 fk_err agent_store_set_checkpoint(agent_store *s, uint64_t size, const uint8_t root[32],
                                   const char *note, size_t note_len)
 {
-    sqlite3_stmt *st;
-    fk_err err = FK_ERR_STORAGE;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO checkpoint (one, size, root, note, at) VALUES (1,?,?,?,?)"
-                           " ON CONFLICT(one) DO UPDATE SET size = excluded.size,"
-                           " root = excluded.root, note = excluded.note, at = excluded.at"
-                           " WHERE excluded.size > checkpoint.size",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-        sqlite3_bind_blob(st, 2, root, 32, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, note, (int)note_len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-        if (sqlite3_step(st) == SQLITE_DONE)
-            err = FK_OK;
-        sqlite3_finalize(st);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return err;
+    struct op o;
+    memset(&o, 0, sizeof o);
+    o.kind = ST_CP_SET;
+    o.size = size;
+    o.root = root;
+    o.note = note;
+    o.note_len = note_len;
+    return submit(s, &o);
 }
 
 fk_err agent_store_list(agent_store *s, int only_pending,
@@ -216,42 +369,33 @@ fk_err agent_store_list(agent_store *s, int only_pending,
                                    const char *target),
                         void *ctx)
 {
-    sqlite3_stmt *st;
     fk_err err = FK_ERR_STORAGE;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, status, log_index, requester, reason, time, target"
-                           " FROM requests WHERE ?1 = 0 OR status = 0 ORDER BY id",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int(st, 1, only_pending);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-               sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
-               (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
-               (const char *)sqlite3_column_text(st, 6));
-        if (rc == SQLITE_DONE)
-            err = FK_OK;
-        sqlite3_finalize(st);
-    }
-    pthread_mutex_unlock(&s->mu);
+    int rc;
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st = stmt(s, ST_LIST);
+    sqlite3_bind_int(st, 1, only_pending);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+           sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
+           (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
+           (const char *)sqlite3_column_text(st, 6));
+    if (rc == SQLITE_DONE)
+        err = FK_OK;
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->db_mu);
     return err;
 }
 
 fk_err agent_store_approve(agent_store *s, int64_t id)
 {
-    sqlite3_stmt *st;
     fk_err err = FK_ERR_STORAGE;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE requests SET status = 1, decided_at = ? WHERE id = ? AND status = 0",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-        sqlite3_bind_int64(st, 2, id);
-        if (sqlite3_step(st) == SQLITE_DONE)
-            err = sqlite3_changes(s->db) == 1 ? FK_OK : FK_ERR_NOT_FOUND;
-        sqlite3_finalize(st);
-    }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st = stmt(s, ST_APPROVE);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+    sqlite3_bind_int64(st, 2, id);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        err = sqlite3_changes(s->db) == 1 ? FK_OK : FK_ERR_NOT_FOUND;
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->db_mu);
     return err;
 }
