@@ -213,13 +213,75 @@ static void test_seal(void **st)
     fk_requester_key_wipe(&k2);
 }
 
+/* Every single-bit change anywhere in a sealed answer (ephemeral key,
+ * ciphertext, tag), a low-order ephemeral key, and a sealed answer cut or
+ * extended by one byte fail to open, and the output buffer is left as it
+ * was: nothing unauthenticated is released. */
+static void test_seal_tamper(void **st)
+{
+    fk_requester_key k;
+    uint8_t eh[32] = {9}, pt[98], sealed[98 + FK_ANSWER_OVERHEAD + 1], out[FK_ANSWER_PLAIN_MAX];
+    uint8_t before[FK_ANSWER_PLAIN_MAX];
+    size_t sl, ol = 12345;
+    for (size_t i = 0; i < sizeof pt; i++)
+        pt[i] = (uint8_t)(i + 1);
+    assert_int_equal(fk_requester_key_generate(&k, "court.test/judge"), FK_OK);
+    assert_int_equal(fk_answer_seal(sealed, sizeof sealed, &sl, k.reply_pub, eh, 2, pt, sizeof pt),
+                     FK_OK);
+    assert_int_equal(sl, sizeof pt + FK_ANSWER_OVERHEAD);
+    memset(out, 0xA5, sizeof out);
+    memcpy(before, out, sizeof out);
+    for (size_t i = 0; i < sl; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            sealed[i] ^= (uint8_t)(1u << bit);
+            assert_int_equal(fk_answer_open(out, sizeof out, &ol, k.reply_secret, eh, 2, sealed, sl),
+                             FK_ERR_CRYPTO);
+            sealed[i] ^= (uint8_t)(1u << bit);
+        }
+    }
+    assert_memory_equal(out, before, sizeof out);
+    assert_int_equal(ol, 12345);
+    /* One byte short or long: the tag is taken from elsewhere. */
+    assert_int_equal(fk_answer_open(out, sizeof out, &ol, k.reply_secret, eh, 2, sealed, sl - 1),
+                     FK_ERR_CRYPTO);
+    sealed[sl] = 0;
+    assert_int_equal(fk_answer_open(out, sizeof out, &ol, k.reply_secret, eh, 2, sealed, sl + 1),
+                     FK_ERR_CRYPTO);
+    /* A low-order ephemeral key gives an all-zero shared secret: refused. */
+    uint8_t low[sizeof sealed];
+    memcpy(low, sealed, sl);
+    memset(low, 0, 32);
+    assert_int_equal(fk_answer_open(out, sizeof out, &ol, k.reply_secret, eh, 2, low, sl),
+                     FK_ERR_CRYPTO);
+    memset(low, 0, 32);
+    low[0] = 1; /* the point of order 1 in u-coordinates */
+    assert_int_equal(fk_answer_open(out, sizeof out, &ol, k.reply_secret, eh, 2, low, sl),
+                     FK_ERR_CRYPTO);
+    assert_memory_equal(out, before, sizeof out);
+    /* The output buffer one byte too small: a limit, not an open. */
+    assert_int_equal(fk_answer_open(out, sizeof pt - 1, &ol, k.reply_secret, eh, 2, sealed, sl),
+                     FK_ERR_LIMIT);
+    /* And the untouched answer still opens. */
+    assert_int_equal(fk_answer_open(out, sizeof out, &ol, k.reply_secret, eh, 2, sealed, sl), FK_OK);
+    assert_int_equal(ol, sizeof pt);
+    assert_memory_equal(out, pt, sizeof pt);
+    /* A sealed answer never repeats: a fresh ephemeral key each time. */
+    uint8_t again[sizeof sealed];
+    size_t al;
+    assert_int_equal(fk_answer_seal(again, sizeof again, &al, k.reply_pub, eh, 2, pt, sizeof pt),
+                     FK_OK);
+    assert_int_equal(al, sl);
+    assert_memory_not_equal(again, sealed, 32);
+    fk_requester_key_wipe(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time),         cmocka_unit_test(test_encode_parse),
         cmocka_unit_test(test_limits),       cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_entry_hash_vector), cmocka_unit_test(test_keyfile),
-        cmocka_unit_test(test_seal),
+        cmocka_unit_test(test_seal),         cmocka_unit_test(test_seal_tamper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

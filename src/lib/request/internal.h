@@ -12,6 +12,9 @@ int fki_request_name_ok(const char *s, size_t len);
 fk_err fki_req_ed25519_public(uint8_t pub[32], const uint8_t seed[32]);
 /* X25519 via OpenSSL. */
 fk_err fki_req_x25519_public(uint8_t pub[32], const uint8_t secret[32]);
-fk_err fki_req_x25519(uint8_t shared[32], const uint8_t secret[32], const uint8_t peer[32]);
+/* X25519(secret, peer); mine (may be NULL) gets X25519(secret, 9).  An
+ * all-zero shared secret is FK_ERR_CRYPTO. */
+fk_err fki_req_x25519(uint8_t shared[32], uint8_t mine[32], const uint8_t secret[32],
+                      const uint8_t peer[32]);
 
 #endif

@@ -45,21 +45,26 @@ fk_err fki_req_x25519_public(uint8_t pub[32], const uint8_t secret[32])
     return raw_public(EVP_PKEY_X25519, pub, secret);
 }
 
-fk_err fki_req_x25519(uint8_t shared[32], const uint8_t secret[32], const uint8_t peer[32])
+fk_err fki_req_x25519(uint8_t shared[32], uint8_t mine[32], const uint8_t secret[32],
+                      const uint8_t peer[32])
 {
     EVP_PKEY *sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, secret, 32);
     EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
     EVP_PKEY_CTX *ctx = sk ? EVP_PKEY_CTX_new(sk, NULL) : NULL;
-    size_t n = 32;
+    size_t n = 32, m = 32;
     fk_err err = FK_ERR_CRYPTO;
     /* OpenSSL refuses an all-zero shared secret (low-order peer point): that
-     * is a failure here too. */
+     * is a failure here too.  The key object already holds our public key:
+     * handing it out saves the caller a second scalar multiplication. */
     if (pk && ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, pk) == 1 &&
-        EVP_PKEY_derive(ctx, shared, &n) == 1 && n == 32)
+        EVP_PKEY_derive(ctx, shared, &n) == 1 && n == 32 &&
+        (!mine || (EVP_PKEY_get_raw_public_key(sk, mine, &m) == 1 && m == 32)))
         err = FK_OK;
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(pk);
     EVP_PKEY_free(sk);
+    if (err)
+        fk_wipe(shared, 32);
     return err;
 }
 

@@ -3,6 +3,7 @@
  * (docs/protocol.md section 5): ephemeral X25519, HKDF-SHA-256,
  * ChaCha20-Poly1305, all from OpenSSL.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -14,12 +15,21 @@
 #define SEAL_DOMAIN "fairkey/v1 recovery answer"
 #define TAG_LEN 16
 
+/* Fetched once: a fetch per answer costs a provider lookup. */
+static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
+static EVP_KDF *hkdf;
+
+static void hkdf_fetch(void)
+{
+    hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+}
+
 static fk_err seal_key(uint8_t key[32], const uint8_t shared[32], const uint8_t eph_pub[32],
                        const uint8_t reply_to[32])
 {
     uint8_t salt[64];
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    pthread_once(&hkdf_once, hkdf_fetch);
+    EVP_KDF_CTX *ctx = hkdf ? EVP_KDF_CTX_new(hkdf) : NULL;
     fk_err err = FK_ERR_CRYPTO;
     memcpy(salt, eph_pub, 32);
     memcpy(salt + 32, reply_to, 32);
@@ -34,7 +44,6 @@ static fk_err seal_key(uint8_t key[32], const uint8_t shared[32], const uint8_t 
     if (ctx && EVP_KDF_derive(ctx, key, 32, params) == 1)
         err = FK_OK;
     EVP_KDF_CTX_free(ctx);
-    EVP_KDF_free(kdf);
     return err;
 }
 
@@ -86,8 +95,8 @@ fk_err fk_answer_seal(uint8_t *out, size_t cap, size_t *outlen,
     if (cap < plain_len + FK_ANSWER_OVERHEAD)
         return FK_ERR_LIMIT;
     make_aad(aad, entry_hash, agent_index);
-    if ((err = fk_random(eph, 32)) || (err = fki_req_x25519_public(buf, eph)) ||
-        (err = fki_req_x25519(shared, eph, reply_to)) || (err = seal_key(key, shared, buf, reply_to)) ||
+    if ((err = fk_random(eph, 32)) || (err = fki_req_x25519(shared, buf, eph, reply_to)) ||
+        (err = seal_key(key, shared, buf, reply_to)) ||
         (err = aead(1, buf + 32, key, aad, sizeof aad, plain, plain_len, buf + 32 + plain_len)))
         goto out;
     memcpy(out, buf, plain_len + FK_ANSWER_OVERHEAD);
@@ -116,8 +125,7 @@ fk_err fk_answer_open(uint8_t *plain, size_t cap, size_t *plain_len,
         return FK_ERR_LIMIT;
     make_aad(aad, entry_hash, agent_index);
     memcpy(tag, sealed + 32 + n, TAG_LEN);
-    if ((err = fki_req_x25519_public(mine, reply_secret)) ||
-        (err = fki_req_x25519(shared, reply_secret, sealed)) ||
+    if ((err = fki_req_x25519(shared, mine, reply_secret, sealed)) ||
         (err = seal_key(key, shared, sealed, mine)) ||
         (err = aead(0, buf, key, aad, sizeof aad, sealed + 32, n, tag)))
         goto out;
