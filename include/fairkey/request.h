@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common.h"
+#include "tlog.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -96,6 +97,16 @@ fk_err fk_request_verify(fk_request *r, const char *note, size_t len);
 /* The RFC 6962 leaf hash of a log entry: SHA-256(0x00 || entry).  This is
  * the "entry hash" that binds proofs and sealed answers to one request. */
 fk_err fk_request_entry_hash(uint8_t out[FK_REQUEST_HASH_LEN], const void *entry, size_t len);
+
+/* A receipt: a C2SP tlog-proof whose extra data (padded base64) is the
+ * signed request note.  Parses the proof into p (its pointers point into
+ * buf) and copies the note to note, NUL-terminated.  Checks neither the
+ * note's signature (fk_request_verify) nor the proof (fk_tlog_proof_verify
+ * with fk_request_entry_hash of the note).  FK_ERR_INVALID: not a
+ * tlog-proof, or no extra data; FK_ERR_LIMIT: the note is longer than
+ * FK_REQUEST_NOTE_MAX. */
+fk_err fk_request_receipt_parse(fk_tlog_proof *p, char note[FK_REQUEST_NOTE_MAX + 1],
+                                size_t *note_len, const char *buf, size_t len);
 
 /* Allow-list of requesters: lines "<name> <b64 Ed25519 key>" (a public line
  * from fk_requester_key_public_line is accepted too: a third field is

@@ -197,7 +197,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         reply(resp, 500, "error", "out of memory", NULL);
         return;
     }
-    if (!req->body || rec_receipt_parse(p, note, &note_len, (const char *)req->body, req->body_len)) {
+    if (!req->body || fk_request_receipt_parse(p, note, &note_len, (const char *)req->body, req->body_len)) {
         reply(resp, 400, "refused", "body is not a receipt (tlog-proof with the request as extra)", NULL);
         goto out;
     }

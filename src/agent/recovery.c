@@ -72,24 +72,6 @@ int rec_url(char *out, size_t cap, const char *base, const char *path)
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-fk_err rec_receipt_parse(fk_tlog_proof *p, char *note, size_t *note_len, const char *buf,
-                         size_t len)
-{
-    fk_err err = fk_tlog_proof_parse(p, buf, len);
-    if (err)
-        return err;
-    if (!p->extra_b64)
-        return FK_ERR_INVALID;
-    size_t n = 0;
-    uint8_t *tmp = (uint8_t *)note;
-    if (fk_b64_decode_padded(tmp, FK_REQUEST_NOTE_MAX, &n, p->extra_b64, p->extra_b64_len) &&
-        fk_b64_decode(tmp, FK_REQUEST_NOTE_MAX, &n, p->extra_b64, p->extra_b64_len))
-        return FK_ERR_INVALID;
-    note[n] = 0;
-    *note_len = n;
-    return FK_OK;
-}
-
 int rec_read_header(const char *path, fk_header *h)
 {
     int fd = cli_open_in(path, 0);

@@ -37,11 +37,6 @@ int rec_log_open(struct fki_log_client *c, const char *url, const char *vkey);
 /* base + "/" + path without doubling the slash. */
 int rec_url(char *out, size_t cap, const char *base, const char *path);
 
-/* Parse a receipt and take the request note out of its extra data.  The
- * note is copied to note (capacity FK_REQUEST_NOTE_MAX + 1, NUL-terminated). */
-fk_err rec_receipt_parse(fk_tlog_proof *p, char *note, size_t *note_len, const char *buf,
-                         size_t len);
-
 /* Read FILE's age header (armored or not).  Prints its own error; h is
  * cleared by the caller with fk_header_clear on success. */
 int rec_read_header(const char *path, fk_header *h);

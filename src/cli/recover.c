@@ -252,7 +252,7 @@ int cmd_recover_main(int argc, char **argv)
     }
     if (cli_read_file(reqp, REC_RECEIPT_MAX, 0, &sh->receipt, &sh->receipt_len))
         goto out;
-    if (rec_receipt_parse(pr, note, &note_len, sh->receipt, sh->receipt_len) ||
+    if (fk_request_receipt_parse(pr, note, &note_len, sh->receipt, sh->receipt_len) ||
         fk_request_verify(&r, note, note_len)) {
         cli_err("%s is not a valid receipt with a signed request; use the file 'fairkey request' wrote",
                 reqp);
