@@ -83,6 +83,13 @@ typedef void (*fki_net_handler)(void *ctx, const struct fki_net_request *req,
 fki_net_deferred *fki_net_defer(const struct fki_net_request *req);
 /* Answer a deferred request (copies resp->body) and release the handle. */
 void fki_net_complete(fki_net_deferred *d, const struct fki_net_response *resp);
+/* fki_net_complete in two steps, for a thread that answers many requests at
+ * once: stage each answer (copies resp->body), then release them all.  Every
+ * resume wakes a server thread, which then walks its suspended connections;
+ * released together, one wake-up serves many.  Stage exactly once, then
+ * release exactly once. */
+void fki_net_stage(fki_net_deferred *d, const struct fki_net_response *resp);
+void fki_net_release(fki_net_deferred *d);
 
 struct fki_net_server_config {
     const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", ":8080"; port 0 = any */

@@ -99,17 +99,27 @@ fki_net_deferred *fki_net_defer(const struct fki_net_request *req)
     return ri->st;
 }
 
-void fki_net_complete(fki_net_deferred *d, const struct fki_net_response *resp)
+void fki_net_stage(fki_net_deferred *d, const struct fki_net_response *resp)
 {
     int status = 500;
     struct MHD_Response *mr = make_response(resp, &status);
     free(resp->body_free);
     d->ready = mr;   /* NULL: the access handler closes the connection */
     d->ready_status = status;
+}
+
+void fki_net_release(fki_net_deferred *d)
+{
     /* MHD's resume takes its internal lock; the daemon thread reads d->ready
-     * only after it has processed the resume, so the write above is seen. */
+     * only after it has processed the resume, so the write in stage is seen. */
     __atomic_store_n(&d->deferred, 2, __ATOMIC_RELEASE);
     MHD_resume_connection(d->conn);
+}
+
+void fki_net_complete(fki_net_deferred *d, const struct fki_net_response *resp)
+{
+    fki_net_stage(d, resp);
+    fki_net_release(d);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
