@@ -177,14 +177,24 @@ static int before(const struct timespec *a, const struct timespec *b)
 
 /* ---- answers -------------------------------------------------------------- */
 
-static void answer_text(fki_net_deferred *d, int status, const char *msg)
+/* Answer now, or with stage set only stage the answer (the caller releases
+ * a whole batch's answers together). */
+static void answer_text_at(fki_net_deferred *d, int status, const char *msg, int stage)
 {
     struct fki_net_response r = {.status = status, .body = msg, .body_len = strlen(msg)};
     if (status == 503) {
         r.extra_name[0] = "Retry-After";
         r.extra_value[0] = "1";
     }
-    fki_net_complete(d, &r);
+    if (stage)
+        fki_net_stage(d, &r);
+    else
+        fki_net_complete(d, &r);
+}
+
+static void answer_text(fki_net_deferred *d, int status, const char *msg)
+{
+    answer_text_at(d, status, msg, 0);
 }
 
 static void free_items(struct item *it)
@@ -224,9 +234,9 @@ fk_err fki_log_answer_encode(char *out, const uint8_t *extra, size_t extra_len, 
                                 FKI_LOG_ANSWER_CAP, len);
 }
 
-/* Answer one waiter with a tlog-proof for index in the published tree. */
-static void answer_proof(struct fki_logd *d, struct item *it, uint64_t size, fk_tlog_node_fn fn,
-                         void *ctx)
+/* Stage one waiter's answer: a tlog-proof for index in the published tree. */
+static void stage_proof(struct fki_logd *d, struct item *it, uint64_t size, fk_tlog_node_fn fn,
+                        void *ctx)
 {
     uint8_t proof[FK_TLOG_MAX_PROOF][HL];
     size_t np = 0, len = 0;
@@ -235,12 +245,12 @@ static void answer_proof(struct fki_logd *d, struct item *it, uint64_t size, fk_
         e = fki_log_answer_encode(d->answer, NULL, 0, it->index, (const uint8_t(*)[HL])proof, np,
                                   d->cp, d->cp_len, &len);
     if (e) {
-        answer_text(it->d, 500, "log could not build the inclusion proof; retry\n");
+        answer_text_at(it->d, 500, "log could not build the inclusion proof; retry\n", 1);
         return;
     }
     struct fki_net_response r = {.status = 200, .body = d->answer, .body_len = len,
                                  .cache_control = "no-store"};
-    fki_net_complete(it->d, &r);
+    fki_net_stage(it->d, &r);
 }
 
 /* ---- the sequencer -------------------------------------------------------- */
@@ -512,23 +522,26 @@ static void process_batch(struct fki_logd *d, struct item *items)
         }
     }
 
-    /* 7. Answer every waiter. */
+    /* 7. Answer every waiter: stage all answers, then release them together
+     * (each release wakes a server thread; most wake-ups then serve many). */
     {
         fk_tile_reader rd;
         int rd_init = 0;
         for (struct item *it = items; it; it = it->next) {
             if (it->have_index == 3) {
-                answer_text(it->d, 503, "log storage failed; retry\n");
+                answer_text_at(it->d, 503, "log storage failed; retry\n", 1);
             } else if (it->have_index == 1) {
                 if (!rd_init) {
                     fk_tile_reader_init(&rd, new_size, storage_fetch, d);
                     rd_init = 1;
                 }
-                answer_proof(d, it, new_size, fk_tile_reader_node, &rd);
+                stage_proof(d, it, new_size, fk_tile_reader_node, &rd);
             } else {
-                answer_proof(d, it, new_size, tileset_node, &ts);
+                stage_proof(d, it, new_size, tileset_node, &ts);
             }
         }
+        for (struct item *it = items; it; it = it->next)
+            fki_net_release(it->d);
     }
 
 out_batch:

@@ -30,10 +30,13 @@
  * with more syncs in several rounds. */
 #define DIRS_MAX 256
 
+struct syncpool;
+
 struct sq {
     char *dir;
     sqlite3 *db;
     sqlite3_stmt *ins, *look;
+    struct syncpool *sync;
 };
 
 static fk_err tile_rel(char *rel, size_t cap, int level, uint64_t index, unsigned width)
@@ -130,7 +133,9 @@ static fk_err write_file_atomic(const char *full, const uint8_t *data, size_t le
 
 /* fsync a list of files and directories with a few threads at once: the
  * filesystem groups concurrent fsyncs into one journal commit, so a batch
- * costs about one device flush instead of one per file. */
+ * costs about one device flush instead of one per file.  The helper threads
+ * live as long as the storage (starting threads for every batch cost more
+ * CPU than the fsyncs' own system calls). */
 #define SYNC_THREADS 8
 
 struct syncjob {
@@ -140,9 +145,19 @@ struct syncjob {
     int failed;
 };
 
-static void *sync_worker(void *arg)
+struct syncpool {
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    struct syncjob *job;
+    unsigned long gen;     /* rounds started; a helper works once per round */
+    unsigned busy;         /* helpers still working on this round */
+    int stop;
+    size_t nth;
+    pthread_t th[SYNC_THREADS - 1];
+};
+
+static void sync_some(struct syncjob *j)
 {
-    struct syncjob *j = arg;
     for (;;) {
         size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
         if (i >= j->n)
@@ -153,20 +168,74 @@ static void *sync_worker(void *arg)
         if (fd >= 0)
             close(fd);
     }
+}
+
+static void *sync_helper(void *arg)
+{
+    struct syncpool *p = arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->gen == seen)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->stop)
+            break;
+        seen = p->gen;
+        struct syncjob *j = p->job;
+        pthread_mutex_unlock(&p->mu);
+        sync_some(j);
+        pthread_mutex_lock(&p->mu);
+        if (--p->busy == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
-static fk_err sync_paths(char (*paths)[PATH_MAX], size_t n)
+/* Start the helpers; with none (out of threads) the caller syncs alone. */
+static void syncpool_start(struct syncpool *p)
+{
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    for (size_t i = 0; i < SYNC_THREADS - 1; i++)
+        if (!pthread_create(&p->th[p->nth], NULL, sync_helper, p))
+            p->nth++;
+}
+
+static void syncpool_stop(struct syncpool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; i < p->nth; i++)
+        pthread_join(p->th[i], NULL);
+    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->go);
+    pthread_mutex_destroy(&p->mu);
+}
+
+static fk_err sync_paths(struct syncpool *p, char (*paths)[PATH_MAX], size_t n)
 {
     struct syncjob j = {.paths = paths, .n = n};
-    pthread_t th[SYNC_THREADS];
-    size_t nt = n < SYNC_THREADS ? n : SYNC_THREADS, started = 0;
-    for (size_t i = 1; i < nt; i++)
-        if (!pthread_create(&th[started], NULL, sync_worker, &j))
-            started++;
-    sync_worker(&j);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    /* Helpers only when there is more than one path to sync. */
+    int helpers = n > 1 && p->nth;
+    if (helpers) {
+        pthread_mutex_lock(&p->mu);
+        p->job = &j;
+        p->busy = (unsigned)p->nth;
+        p->gen++;
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+    }
+    sync_some(&j);
+    if (helpers) {
+        pthread_mutex_lock(&p->mu);
+        while (p->busy)
+            pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
     return j.failed ? FK_ERR_IO : FK_OK;
 }
 
@@ -276,7 +345,7 @@ static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
         size_t flen = strlen(full);
         const char *slash = strrchr(full, '/');
         if (np + 2 + (size_t)created > DIRS_MAX) {
-            e = sync_paths(paths, np);
+            e = sync_paths(s->sync, paths, np);
             np = 0;
         }
         add_path(paths, &np, full, flen);
@@ -291,7 +360,7 @@ static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
         }
     }
     if (!e)
-        e = sync_paths(paths, np);
+        e = sync_paths(s->sync, paths, np);
     free(paths);
     if (e)
         return e;
@@ -488,6 +557,10 @@ static void sq_close(void *self)
     struct sq *s = self;
     if (!s)
         return;
+    if (s->sync) {
+        syncpool_stop(s->sync);
+        free(s->sync);
+    }
     sqlite3_finalize(s->ins);
     sqlite3_finalize(s->look);
     sqlite3_close(s->db);
@@ -538,6 +611,11 @@ fk_err fki_log_storage_sqlite_open(struct fki_log_storage *out, const char *dir)
         sq_close(s);
         return FK_ERR_STORAGE;
     }
+    if (!(s->sync = calloc(1, sizeof *s->sync))) {
+        sq_close(s);
+        return FK_ERR_NOMEM;
+    }
+    syncpool_start(s->sync);
     out->self = s;
     out->load = sq_load;
     out->store_batch = sq_store_batch;
