@@ -275,6 +275,69 @@ static void test_seal_tamper(void **st)
     fk_requester_key_wipe(&k);
 }
 
+static char *read_testdata(const char *rel, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", FK_TESTDATA, rel);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[16384];
+    *len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[*len] = 0;
+    return buf;
+}
+
+/* Receipts: a tlog-proof (here around an outside log's checkpoint) whose
+ * extra data is the request note; the note is at most FK_REQUEST_NOTE_MAX
+ * bytes, and a receipt without extra data is not a receipt. */
+static void test_receipt(void **st)
+{
+    size_t cplen, rlen, nl;
+    const char *cp = read_testdata("merkle/tessera-posix-log/checkpoint", &cplen);
+    static char receipt[FK_TLOG_PROOF_MAX_SIZE + 8192], note[FK_REQUEST_NOTE_MAX + 1];
+    static uint8_t extra[FK_REQUEST_NOTE_MAX + 1];
+    static fk_tlog_proof p;
+    fk_requester_key k;
+    fk_request r;
+    char signed_note[FK_REQUEST_NOTE_MAX + 1];
+    size_t sl;
+    sample(&r);
+    assert_int_equal(fk_requester_key_generate(&k, "court.test/judge"), FK_OK);
+    assert_int_equal(fk_request_sign(signed_note, sizeof signed_note, &sl, &r, &k), FK_OK);
+    assert_int_equal(fk_tlog_proof_encode((const uint8_t *)signed_note, sl, 0, NULL, 0, cp, cplen,
+                                          receipt, sizeof receipt, &rlen), FK_OK);
+    assert_int_equal(fk_request_receipt_parse(&p, note, &nl, receipt, rlen), FK_OK);
+    assert_int_equal(nl, sl);
+    assert_memory_equal(note, signed_note, sl);
+    assert_int_equal(note[nl], 0);
+    fk_request got;
+    assert_int_equal(fk_request_verify(&got, note, nl), FK_OK);
+
+    /* At the limit, and one past it. */
+    memset(extra, 'x', sizeof extra);
+    assert_int_equal(fk_tlog_proof_encode(extra, FK_REQUEST_NOTE_MAX, 0, NULL, 0, cp, cplen,
+                                          receipt, sizeof receipt, &rlen), FK_OK);
+    assert_int_equal(fk_request_receipt_parse(&p, note, &nl, receipt, rlen), FK_OK);
+    assert_int_equal(nl, FK_REQUEST_NOTE_MAX);
+    static char b64[8192]; /* more than the base64 of FK_REQUEST_NOTE_MAX + 1 bytes */
+    size_t bl = fk_b64_encode_padded(b64, extra, FK_REQUEST_NOTE_MAX + 1);
+    rlen = (size_t)snprintf(receipt, sizeof receipt, "c2sp.org/tlog-proof@v1\nextra %.*s\nindex 0\n\n%s",
+                            (int)bl, b64, cp);
+    assert_int_equal(fk_request_receipt_parse(&p, note, &nl, receipt, rlen), FK_ERR_LIMIT);
+
+    /* No extra data; unpadded extra data. */
+    assert_int_equal(fk_tlog_proof_encode(NULL, 0, 0, NULL, 0, cp, cplen, receipt, sizeof receipt,
+                                          &rlen), FK_OK);
+    assert_int_equal(fk_request_receipt_parse(&p, note, &nl, receipt, rlen), FK_ERR_INVALID);
+    rlen = (size_t)snprintf(receipt, sizeof receipt, "c2sp.org/tlog-proof@v1\nextra eHg\nindex 0\n\n%s", cp);
+    assert_int_equal(fk_request_receipt_parse(&p, note, &nl, receipt, rlen), FK_ERR_INVALID);
+    rlen = (size_t)snprintf(receipt, sizeof receipt, "c2sp.org/tlog-proof@v1\nextra eHg=\nindex 0\n\n%s", cp);
+    assert_int_equal(fk_request_receipt_parse(&p, note, &nl, receipt, rlen), FK_OK);
+    assert_int_equal(nl, 2);
+    fk_requester_key_wipe(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_limits),       cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_entry_hash_vector), cmocka_unit_test(test_keyfile),
         cmocka_unit_test(test_seal),         cmocka_unit_test(test_seal_tamper),
+        cmocka_unit_test(test_receipt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
