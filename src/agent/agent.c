@@ -266,7 +266,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     }
     if (a->manual && (err == FK_ERR_NOT_FOUND || status == AGENT_PENDING)) {
         if (agent_store_put(a->store, eh, p->index, &r, note, AGENT_PENDING, &id)) {
-            reply(resp, 500, "error", "agent storage failed", NULL);
+            reply(resp, 500, "error", "agent storage failed; try again", NULL);
             goto out;
         }
         json_t *o = json_object();
@@ -278,7 +278,12 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     uint8_t plain[FK_ESCROW_PARTIAL_LEN], sealed[FK_ESCROW_PARTIAL_LEN + FK_ANSWER_OVERHEAD];
     size_t sl;
     if ((err = fk_escrow_partial_decrypt(&part, a->auth, a->share, r.target, eh, sizeof eh))) {
-        reply(resp, 400, "refused", "the request's target is not a valid escrow point", NULL);
+        fk_wipe(&part, sizeof part);
+        snprintf(detail, sizeof detail, "index %llu: %s", (unsigned long long)p->index,
+                 fk_strerror(err));
+        agent_store_refusal(a->store, "bad-target", detail);
+        reply(resp, 400, "refused", "the request's target is not a valid escrow point; take E "
+                                    "from the file's escrow stanza", NULL);
         goto out;
     }
     /* The audit row is durable before anything leaves this process. */
@@ -292,15 +297,15 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
                          sizeof plain);
     fk_wipe(&part, sizeof part);
     fk_wipe(plain, sizeof plain);
-    if (err) {
-        reply(resp, 500, "error", "sealing failed", NULL);
+    char *b = err ? NULL : rec_b64(sealed, sl);
+    if (!b) {
+        reply(resp, 500, "error", "cannot seal the answer; try again", NULL);
         goto out;
     }
-    char *b = rec_b64(sealed, sl);
     json_t *o = json_object();
     json_object_set_new(o, "agent", json_integer(a->share->index));
     json_object_set_new(o, "id", json_integer(id));
-    json_object_set_new(o, "answer", json_string(b ? b : ""));
+    json_object_set_new(o, "answer", json_string(b));
     free(b);
     reply(resp, 200, "answered", NULL, o);
 out:

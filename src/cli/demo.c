@@ -132,6 +132,26 @@ static pid_t spawn(char *const argv[], const char *out, const char *err)
 }
 
 /* Run to completion; returns the exit status (or -1). */
+static int run(char *const argv[], const char *out, const char *err);
+
+/* Run a step's command with its output in DIR/NAME.out and DIR/NAME.err;
+ * show the output, or the errors if it fails. */
+static int run_shown(char *const argv[], const char *name)
+{
+    char out[PATH_MAX], err[PATH_MAX], file[64];
+    snprintf(file, sizeof file, "%s.out", name);
+    path_in(out, file);
+    snprintf(file, sizeof file, "%s.err", name);
+    path_in(err, file);
+    if (run(argv, out, err)) {
+        show(err);
+        return -1;
+    }
+    show(out);
+    return 0;
+}
+
+/* Run to completion; returns the exit status (or -1). */
 static int run(char *const argv[], const char *out, const char *err)
 {
     pid_t pid = spawn(argv, out, err);
@@ -263,13 +283,8 @@ static int demo(void)
     {
         char *argv[] = {self, "authority", "create", "--name", "demo-authority", "-t", "3", "-n",
                         "5", "-o", authdir, NULL};
-        path_in(tmp, "authority.out");
-        path_in(tmp2, "authority.err");
-        if (run(argv, tmp, tmp2)) {
-            show(tmp2);
+        if (run_shown(argv, "authority"))
             return -1;
-        }
-        show(tmp);
     }
 
     step("Make an investigator's requester key; the agents allow only this key to ask.");
@@ -354,13 +369,8 @@ static int demo(void)
         char *argv[] = {self, "request", "--authority", authpub, "--log", logurl, "--log-vkey",
                         vkey, "--key", reqkey, "--warrant", warrant, "--reason",
                         "warrant 2026-17: suspected fraud", "-o", receipt, enc, NULL};
-        path_in(tmp, "request.out");
-        path_in(tmp2, "request.err");
-        if (run(argv, tmp, tmp2)) {
-            show(tmp2);
+        if (run_shown(argv, "request"))
             return -1;
-        }
-        show(tmp);
     }
 
     step("Stop agents 4 and 5: any 3 of the 5 agents are enough.");
