@@ -40,6 +40,8 @@ enum { ST_FAIL = 0, ST_MORE = 1, ST_LAST = 2, ST_IO = 3 };
 
 typedef struct batch {
     uint8_t *in, *out;
+    size_t cap;      /* chunks the buffers hold (grown on demand) */
+    size_t in_used, out_used; /* bytes ever written to in/out: what is wiped */
     size_t n;        /* chunks in this batch (>= 1) */
     uint64_t first;  /* STREAM counter of chunk 0 */
     int more;        /* input continues after this batch (lookahead byte held) */
@@ -58,6 +60,7 @@ typedef struct pool {
     unsigned started, active, gen;
     int quit, enc, main_ok;
     atomic_int crypto_failed;
+    unsigned threads; /* at most this many, the calling thread included */
     int pread_fd;    /* >= 0: workers read their own chunks from this file */
     batch *job;
     EVP_CIPHER_CTX *main_ctx;
@@ -227,8 +230,16 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Hand b to the workers.  Workers are started here, and only as many as b
+ * has runs of CLAIM chunks for: a small file is sealed by the calling thread
+ * alone, without the cost of starting threads it would not use.  A worker
+ * started late picks up the current batch, or, if it was finished before the
+ * worker got the lock, finds nothing left to claim in it. */
 static void dispatch(pool *p, batch *b)
 {
+    size_t runs = (b->n + CLAIM - 1) / CLAIM;
+    unsigned want = runs < p->threads ? (unsigned)runs : p->threads;
+
     atomic_store(&b->left, b->n);
     atomic_store(&b->next, 0);
     pthread_mutex_lock(&p->mu);
@@ -237,6 +248,13 @@ static void dispatch(pool *p, batch *b)
     if (p->started)
         pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
+    /* Fewer threads than asked for still work: chunks are claimed by
+     * whoever is there, the calling thread included. */
+    for (; p->started + 1 < want; p->started++)
+        if (pthread_create(&p->tid[p->started], NULL, worker, p) != 0) {
+            p->threads = p->started + 1;
+            break;
+        }
 }
 
 /* The calling thread works on b too, then waits for the rest. */
@@ -271,14 +289,10 @@ static fk_err pool_start(pool *p, unsigned threads, int enc,
     memcpy(p->key, key, FKI_PAYLOAD_KEY_LEN);
     if (!fki_chacha20_poly1305())
         return FK_ERR_CRYPTO;
+    p->threads = threads;
     p->main_ctx = new_ctx(p, &p->main_ok);
     if (!p->main_ok)
         return FK_ERR_CRYPTO;
-    /* Fewer threads than asked for still work: chunks are claimed by
-     * whoever is there, the calling thread included. */
-    for (; p->started + 1 < threads; p->started++)
-        if (pthread_create(&p->tid[p->started], NULL, worker, p) != 0)
-            break;
     return FK_OK;
 }
 
@@ -297,12 +311,58 @@ static void pool_stop(pool *p)
     fk_wipe(p->key, sizeof p->key);
 }
 
-/* Fill b from the source.  in_chunk is the input size of a full chunk;
- * carry is the lookahead byte of the previous batch (-1 for none). */
-static void fill_batch(fki_src *src, batch *b, size_t nmax, size_t in_chunk, int carry,
-                       uint64_t first)
+/* Make b's buffers hold n chunks.  Buffers only grow; the old ones are wiped
+ * (the bytes that were used) and freed, as their contents are not needed. */
+static void batch_release(batch *b)
 {
-    size_t cap = nmax * in_chunk + 1, have = 0, got = 0, data;
+    if (b->in) {
+        fk_wipe(b->in, b->in_used);
+        free(b->in);
+    }
+    if (b->out) {
+        fk_wipe(b->out, b->out_used);
+        free(b->out);
+    }
+    b->in = b->out = NULL;
+    b->cap = b->in_used = b->out_used = 0;
+}
+
+static fk_err batch_reserve(batch *b, size_t n, size_t in_chunk, size_t out_chunk)
+{
+    if (n <= b->cap)
+        return FK_OK;
+    batch_release(b);
+    b->in = malloc(n * in_chunk + 1); /* + the lookahead byte */
+    b->out = malloc(n * out_chunk);
+    if (!b->in || !b->out) {
+        batch_release(b);
+        return FK_ERR_NOMEM;
+    }
+    b->cap = n;
+    return FK_OK;
+}
+
+/* Record how much of b's buffers this batch touches (in_bytes of input,
+ * lookahead included), so that only those bytes are wiped. */
+static void batch_touch(batch *b, size_t in_bytes, int enc)
+{
+    size_t out_bytes = 0;
+    for (size_t j = 0; j < b->n; j++)
+        out_bytes += enc ? b->len[j] + FK_AGE_TAG_LEN
+                         : (b->len[j] > FK_AGE_TAG_LEN ? b->len[j] - FK_AGE_TAG_LEN : 0);
+    if (b->in_used < in_bytes)
+        b->in_used = in_bytes;
+    if (b->out_used < out_bytes)
+        b->out_used = out_bytes;
+}
+
+/* Fill b with up to nfill chunks from the source (b holds nfill chunks).
+ * in_chunk is the input size of a full chunk; carry is the lookahead byte of
+ * the previous batch (-1 for none). */
+static void fill_batch(fki_src *src, batch *b, size_t nfill, size_t in_chunk, int carry,
+                       uint64_t first, int enc)
+{
+    size_t cap = nfill * in_chunk + 1, have = 0, got = 0, data;
     if (carry >= 0)
         b->in[have++] = (uint8_t)carry;
     atomic_store(&b->next, SIZE_MAX / 2); /* nothing to claim until dispatched */
@@ -318,26 +378,58 @@ static void fill_batch(fki_src *src, batch *b, size_t nmax, size_t in_chunk, int
         b->n = 1; /* the empty payload: one empty chunk */
     for (size_t j = 0; j < b->n; j++)
         b->len[j] = data - j * in_chunk < in_chunk ? data - j * in_chunk : in_chunk;
+    batch_touch(b, have, enc);
 }
 
-/* Positional input: the next batch is chunks of [*off, end), read by the
- * workers themselves. */
-static void plan_batch(batch *b, size_t nmax, size_t in_chunk, uint64_t *off, uint64_t end,
-                       uint64_t first)
+/* Positional input: the next batch is the first nplan chunks of [*off, end)
+ * (nplan was sized from what is left), read by the workers themselves. */
+static void plan_batch(batch *b, size_t nplan, size_t in_chunk, uint64_t *off, uint64_t end,
+                       uint64_t first, int enc)
 {
-    uint64_t rem = end - *off, n = rem / in_chunk + (rem % in_chunk != 0);
+    uint64_t rem = end - *off, n = rem / in_chunk + (rem % in_chunk != 0), start = *off;
     atomic_store(&b->next, SIZE_MAX / 2); /* nothing to claim until dispatched */
     b->read_err = FK_OK;
     b->first = first;
     b->off = *off;
     if (n == 0)
         n = 1; /* the empty payload: one empty chunk */
-    b->more = n > nmax;
-    b->n = b->more ? nmax : (size_t)n;
+    b->more = n > nplan;
+    b->n = b->more ? nplan : (size_t)n;
     for (size_t j = 0; j < b->n; j++) {
         b->len[j] = rem - j * in_chunk < in_chunk ? (size_t)(rem - j * in_chunk) : in_chunk;
         *off += b->len[j];
     }
+    batch_touch(b, (size_t)(*off - start), enc);
+}
+
+/* Chunks in the next batch.  A regular file: all that is left, up to nmax,
+ * so a small file gets small buffers.  A stream (pipe, armor): its length is
+ * unknown, so batches start at one chunk and double up to nmax; a short
+ * stream never touches more memory than it needs. */
+static size_t batch_chunks(const fki_src *in, size_t prev, size_t nmax, size_t in_chunk,
+                           uint64_t off)
+{
+    if (in->positional) {
+        uint64_t rem = in->end - off, n = rem / in_chunk + (rem % in_chunk != 0);
+        return n == 0 ? 1 : n < nmax ? (size_t)n : nmax;
+    }
+    return prev == 0 ? 1 : 2 * prev < nmax ? 2 * prev : nmax;
+}
+
+/* Plan (positional input) or read the next batch into b. */
+static fk_err next_batch(fki_src *in, batch *b, const batch *prev, size_t nmax, size_t in_chunk,
+                         size_t out_chunk, uint64_t *off, int enc)
+{
+    size_t k = batch_chunks(in, prev ? prev->n : 0, nmax, in_chunk, *off);
+    uint64_t first = prev ? prev->first + prev->n : 0;
+    fk_err err = batch_reserve(b, k, in_chunk, out_chunk);
+    if (err != FK_OK)
+        return err;
+    if (in->positional)
+        plan_batch(b, k, in_chunk, off, in->end, first, enc);
+    else
+        fill_batch(in, b, k, in_chunk, prev ? prev->in[prev->n * in_chunk] : -1, first, enc);
+    return FK_OK;
 }
 
 static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_LEN],
@@ -347,30 +439,22 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
     size_t out_chunk = enc ? FKI_CT_CHUNK_LEN : FK_AGE_CHUNK_LEN;
     unsigned t = fki_threads(threads);
     size_t nmax = (size_t)t * FK_AGE_BATCH_CHUNKS;
-    size_t incap = nmax * in_chunk + 1, outcap = nmax * out_chunk;
     batch *bs = calloc(2, sizeof *bs);
     pool p;
     fk_err err = FK_OK;
     batch *busy = NULL; /* the batch the workers have */
-    uint64_t total = 0;
+    uint64_t total = 0, off = in->pos;
 
     if (!bs)
         return FK_ERR_NOMEM;
-    for (int i = 0; i < 2; i++)
-        if (!(bs[i].in = malloc(incap)) || !(bs[i].out = malloc(outcap)))
-            err = FK_ERR_NOMEM;
-    if (err == FK_OK &&
-        (err = pool_start(&p, t, enc, key, in->positional ? in->fd : -1)) != FK_OK)
+    if ((err = pool_start(&p, t, enc, key, in->positional ? in->fd : -1)) != FK_OK) {
         pool_stop(&p);
-    if (err != FK_OK)
         goto out;
+    }
 
     batch *cur = &bs[0], *next = &bs[1];
-    uint64_t off = in->pos;
-    if (in->positional)
-        plan_batch(cur, nmax, in_chunk, &off, in->end, 0);
-    else
-        fill_batch(in, cur, nmax, in_chunk, -1, 0);
+    if ((err = next_batch(in, cur, NULL, nmax, in_chunk, out_chunk, &off, enc)) != FK_OK)
+        goto stop;
     if (cur->n == 0) { /* nothing whole before a read error */
         err = cur->read_err;
         goto stop;
@@ -382,10 +466,9 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
         fk_err verdict = FK_OK;
         int stop = !cur->more;
 
-        if (cur->more && in->positional)
-            plan_batch(next, nmax, in_chunk, &off, in->end, cur->first + cur->n);
-        else if (cur->more)
-            fill_batch(in, next, nmax, in_chunk, cur->in[nmax * in_chunk], cur->first + cur->n);
+        if (cur->more &&
+            (err = next_batch(in, next, cur, nmax, in_chunk, out_chunk, &off, enc)) != FK_OK)
+            break;
         wait_batch(&p, cur);
         busy = NULL;
         if (atomic_load(&p.crypto_failed)) {
@@ -466,16 +549,8 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
 stop:
     pool_stop(&p);
 out:
-    for (int i = 0; i < 2; i++) {
-        if (bs[i].in) {
-            fk_wipe(bs[i].in, incap);
-            free(bs[i].in);
-        }
-        if (bs[i].out) {
-            fk_wipe(bs[i].out, outcap);
-            free(bs[i].out);
-        }
-    }
+    batch_release(&bs[0]);
+    batch_release(&bs[1]);
     free(bs);
     if (written)
         *written = total;
