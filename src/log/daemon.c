@@ -35,13 +35,13 @@
 
 struct item {
     struct item *next;
-    uint8_t *entry;
     size_t len;
     uint8_t leaf[HL];
     fki_net_deferred *d;
     struct timespec arrived;
     uint64_t index;
     int have_index;     /* index known: a duplicate of a committed entry */
+    uint8_t entry[];    /* len bytes, allocated with the item */
 };
 
 /* All Merkle nodes inside one tile, so a proof reads nodes instead of
@@ -201,7 +201,6 @@ static void free_items(struct item *it)
 {
     while (it) {
         struct item *n = it->next;
-        free(it->entry);
         free(it);
         it = n;
     }
@@ -618,37 +617,35 @@ static void handle_add(struct fki_logd *d, const struct fki_net_request *req,
         return respond(resp, 400, "empty entry; POST the entry bytes as the body\n");
     if (req->body_len > FKI_LOG_MAX_ENTRY)
         return respond(resp, 413, "entry over 65535 bytes\n");
-    struct item *it = calloc(1, sizeof *it);
-    if (!it || !(it->entry = malloc(req->body_len))) {
-        free(it);
+    struct item *it = malloc(sizeof *it + req->body_len);
+    if (!it)
         return respond(resp, 503, "log out of memory; retry\n");
-    }
+    memset(it, 0, sizeof *it);
     memcpy(it->entry, req->body, req->body_len);
     it->len = req->body_len;
     if (fk_tlog_leaf_hash(it->leaf, it->entry, it->len)) {
-        free(it->entry);
         free(it);
         return respond(resp, 500, "log could not hash the entry\n");
     }
     now_mono(&it->arrived);
+    /* Suspend the connection before taking the queue lock: suspending is a
+     * system call, and every other add and the sequencer wait for this lock.
+     * It must happen before the item is visible to the sequencer, so its
+     * answer always finds a suspended connection. */
+    it->d = fki_net_defer(req);
+    if (!it->d) {
+        free(it);
+        return respond(resp, 503, "log out of memory; retry\n");
+    }
     pthread_mutex_lock(&d->mu);
     if (d->stopping || d->count >= FKI_LOG_QUEUE_MAX ||
         d->bytes + it->len > FKI_LOG_QUEUE_BYTES_MAX) {
         int stopping = d->stopping;
         pthread_mutex_unlock(&d->mu);
-        free(it->entry);
+        answer_text(it->d, 503, stopping ? "log is shutting down; retry later\n"
+                                         : "log queue is full; retry in a second\n");
         free(it);
-        resp->extra_name[0] = "Retry-After";
-        resp->extra_value[0] = "1";
-        return respond(resp, 503, stopping ? "log is shutting down; retry later\n"
-                                           : "log queue is full; retry in a second\n");
-    }
-    it->d = fki_net_defer(req);
-    if (!it->d) {
-        pthread_mutex_unlock(&d->mu);
-        free(it->entry);
-        free(it);
-        return respond(resp, 503, "log out of memory; retry\n");
+        return;
     }
     if (d->tail)
         d->tail->next = it;
@@ -657,9 +654,10 @@ static void handle_add(struct fki_logd *d, const struct fki_net_request *req,
     d->tail = it;
     d->count++;
     d->bytes += it->len;
-    if (d->count == 1 || d->count >= d->batch_max)
-        pthread_cond_signal(&d->cv);
+    int wake = d->count == 1 || d->count >= d->batch_max;
     pthread_mutex_unlock(&d->mu);
+    if (wake)
+        pthread_cond_signal(&d->cv);
 }
 
 static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
