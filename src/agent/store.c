@@ -26,22 +26,22 @@ enum { ST_GET, ST_PUT, ST_REFUSAL, ST_CP_GET, ST_CP_SET, ST_LIST, ST_APPROVE, ST
 static const char *const SQL[ST_N] = {
     [ST_GET] = "SELECT id, status FROM requests WHERE entry_hash = ?",
     [ST_PUT] =
-        "INSERT INTO requests (entry_hash, log_index, requester, requester_key, authority,"
+        ("INSERT INTO requests (entry_hash, log_index, requester, requester_key, authority,"
         " target, warrant, reason, time, note, status, received_at, decided_at, answered_at,"
         " answers) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
         " CASE WHEN ?11 > 0 THEN ?12 END, CASE WHEN ?11 = 2 THEN ?12 END, ?11 = 2)"
         " ON CONFLICT(entry_hash) DO UPDATE SET status = MAX(status, ?11),"
         " decided_at = COALESCE(decided_at, CASE WHEN ?11 > 0 THEN ?12 END),"
         " answered_at = CASE WHEN ?11 = 2 THEN ?12 ELSE answered_at END,"
-        " answers = answers + (?11 = 2) RETURNING id",
+        " answers = answers + (?11 = 2) RETURNING id"),
     [ST_REFUSAL] = "INSERT INTO refusals (at, kind, detail) VALUES (?, ?, ?)",
     [ST_CP_GET] = "SELECT size, root FROM checkpoint WHERE one = 1",
-    [ST_CP_SET] = "INSERT INTO checkpoint (one, size, root, note, at) VALUES (1,?,?,?,?)"
+    [ST_CP_SET] = ("INSERT INTO checkpoint (one, size, root, note, at) VALUES (1,?,?,?,?)"
                   " ON CONFLICT(one) DO UPDATE SET size = excluded.size,"
                   " root = excluded.root, note = excluded.note, at = excluded.at"
-                  " WHERE excluded.size > checkpoint.size",
-    [ST_LIST] = "SELECT id, status, log_index, requester, reason, time, target"
-                " FROM requests WHERE ?1 = 0 OR status = 0 ORDER BY id",
+                  " WHERE excluded.size > checkpoint.size"),
+    [ST_LIST] = ("SELECT id, status, log_index, requester, reason, time, target"
+                " FROM requests WHERE ?1 = 0 OR status = 0 ORDER BY id"),
     [ST_APPROVE] = "UPDATE requests SET status = 1, decided_at = ? WHERE id = ? AND status = 0",
 };
 
