@@ -107,6 +107,7 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
     }
     o->noclobber = !!(flags & CLI_OUT_NOCLOBBER);
     struct stat st;
+    int replacing = 0; /* an existing regular file gets replaced */
     if (lstat(path, &st) == 0) {
         if (o->noclobber) {
             cli_err("%s already exists; refusing to overwrite it, choose another name", path);
@@ -142,6 +143,7 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
             cli_err("%s exists and is not a regular file; choose another output name", path);
             return -1;
         }
+        replacing = 1;
     }
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -169,7 +171,19 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
     if (!(flags & CLI_OUT_SECRET)) {
         mode_t um = umask(0);
         umask(um);
-        if (fchmod(o->fd, 0666 & ~um) < 0) {
+        mode_t mode = 0666 & ~um;
+        if (replacing) {
+            /* The new file must not be readable by more people than the
+             * one it replaces (age truncates in place, which keeps the mode
+             * and owner): a 0600 file stays 0600.  Keep its owner and group
+             * where allowed; where the group cannot be kept, no group bits. */
+            mode &= st.st_mode;
+            if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+                fchown(o->fd, st.st_uid, st.st_gid) < 0 &&
+                fchown(o->fd, (uid_t)-1, st.st_gid) < 0)
+                mode &= ~(mode_t)070;
+        }
+        if (fchmod(o->fd, mode) < 0) {
             cli_err("cannot set the mode of %s: %s", o->tmp, strerror(errno));
             goto fail;
         }

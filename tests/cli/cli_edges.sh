@@ -1,0 +1,38 @@
+#!/bin/bash
+# The command line's edges: what happens to replaced files, closed standard
+# descriptors, misplaced or malformed options, terminals left in a bad state,
+# unreadable and unwritable paths (as an unprivileged user when run as root).
+set -u
+. "$(dirname "$0")/lib.sh"
+unset FAIRKEY_PASSPHRASE
+umask 022
+F=$FAIRKEY
+cd "$T" || exit 1
+
+"$F" keygen -o k1 2>/dev/null
+pk1=$(sed -n 's/^# public key: //p' k1)
+printf 'secret plaintext\n' >p1
+"$F" encrypt -r "$pk1" -o c1 p1
+
+# ---- a replaced output keeps the replaced file's mode -------------------------
+# age truncates an existing output in place, so a 0600 file stays 0600; a
+# new file made by rename must not widen that to 0644.
+printf 'old\n' >priv && chmod 600 priv
+"$F" decrypt -i k1 -o priv c1 && same "decrypt -o over an existing file" p1 priv
+mode=$(stat -c %a priv)
+[ "$mode" = 600 ] && ok "decrypt -o keeps the replaced file's 0600 mode" || bad "replaced file mode" "$mode, want 600"
+printf 'old\n' >grp && chmod 640 grp
+"$F" encrypt -r "$pk1" -o grp p1
+mode=$(stat -c %a grp)
+[ "$mode" = 640 ] && ok "encrypt -o keeps a 0640 mode" || bad "replaced 0640 mode" "$mode"
+printf 'old\n' >wide && chmod 666 wide
+"$F" decrypt -i k1 -o wide c1
+mode=$(stat -c %a wide)
+[ "$mode" = 644 ] && ok "a 0666 file is replaced by one within the umask (0644)" || bad "replaced 0666 mode" "$mode"
+ln -s priv priv.link && chmod 600 priv
+"$F" decrypt -i k1 -o priv.link c1
+mode=$(stat -c %a priv)
+[ -L priv.link ] && [ "$mode" = 600 ] && ok "output through a symlink keeps the target's mode" ||
+    bad "symlink target mode" "$mode"
+
+finish
