@@ -33,6 +33,10 @@ int cli_usage(const char *synopsis);
 /* A passphrase longer than this is certainly a mistake (a file piped by error). */
 #define CLI_PASSPHRASE_MAX 4096
 
+/* Called first by main: a standard descriptor (0, 1, 2) the program was
+ * started without is held open on /dev/null so that no file gets its number;
+ * using it later is a clear error ("standard input is closed"). */
+void cli_stdio_init(void);
 /* Open an input: NULL or "-" is standard input (which only one input may use);
  * nofollow refuses symbolic links (key files).  Returns the fd or -1. */
 int cli_open_in(const char *path, int nofollow);

@@ -44,6 +44,7 @@ static void show_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    cli_stdio_init();
     if (argc < 2) {
         show_usage(stderr);
         return FK_EXIT_USAGE;

@@ -17,8 +17,33 @@
 
 static int stdin_used;
 
+/* Standard descriptors the program was started without (see cli_stdio_init). */
+static int stdio_closed[3];
+
+void cli_stdio_init(void)
+{
+    /* A closed 0, 1 or 2 would be handed to the next open(): a key file or
+     * a temporary output would then receive error messages or be read as
+     * the input.  Hold each number with /dev/null opened the wrong way
+     * round, so using it still fails, and remember it for a clear error. */
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        stdio_closed[fd] = 1;
+        int n = open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+    }
+}
+
 static int claim_stdin(void)
 {
+    if (stdio_closed[STDIN_FILENO]) {
+        cli_err("standard input is closed; give the input as a file name");
+        return -1;
+    }
     if (stdin_used) {
         cli_err("standard input is used for more than one purpose; give file names instead of '-'");
         return -1;
@@ -101,6 +126,10 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
     /* A closed pipe must be a write error we report, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
     if (is_stdio_name(path)) {
+        if (stdio_closed[STDOUT_FILENO]) {
+            cli_err("standard output is closed; give an output file with -o FILE");
+            return -1;
+        }
         o->fd = STDOUT_FILENO;
         o->is_stdout = 1;
         return 0;

@@ -35,4 +35,24 @@ mode=$(stat -c %a priv)
 [ -L priv.link ] && [ "$mode" = 600 ] && ok "output through a symlink keeps the target's mode" ||
     bad "symlink target mode" "$mode"
 
+# ---- closed standard descriptors --------------------------------------------------
+expect_fail "encrypt with standard input closed" 1 "standard input is closed" \
+    "$F" encrypt -r "$pk1" -o cx <&-
+absent "closed standard input leaves no output" cx
+no_temp_files "closed standard input leaves no temporary file" .
+expect_fail "-R - with standard input closed" 1 "standard input is closed" "$F" encrypt -R - -o cx p1 <&-
+# The error goes to stderr, so only stdout is closed here.
+"$F" decrypt -i k1 c1 >&- 2>"$T/.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q '^fairkey: standard output is closed' "$T/.err" &&
+    ok "decrypt to a closed standard output" || bad "closed stdout" "exit $rc: $(cat "$T/.err")"
+"$F" keygen >&- 2>"$T/.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q '^fairkey: standard output is closed' "$T/.err" &&
+    ok "keygen to a closed standard output" || bad "keygen closed stdout" "exit $rc: $(cat "$T/.err")"
+# With standard input closed, the key file must not become descriptor 0 and
+# be read as the ciphertext (the old failure: "the file's header is malformed").
+expect_fail "decrypt with standard input closed" 1 "standard input is closed" "$F" decrypt -i k1 -o dx <&-
+absent "decrypt with standard input closed leaves no output" dx
+
 finish
