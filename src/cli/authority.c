@@ -42,6 +42,13 @@ static void print_usage(FILE *f)
             synopsis_create, synopsis_show, synopsis_verify, synopsis_recover);
 }
 
+/* A required option or operand is missing: one "fairkey: " line, the usage. */
+static int missing_option(const char *what, const char *synopsis)
+{
+    cli_err("%s", what);
+    return cli_usage(synopsis);
+}
+
 /* Strict decimal in [lo, hi]: no sign, no spaces, no leading zeros. */
 static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
@@ -143,7 +150,8 @@ static int cmd_create(int argc, char **argv)
     const char *name = NULL, *dir = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+t:n:o:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:t:n:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 't':
             if (parse_uint(optarg, 1, FK_ESCROW_MAX_SHARES, &t) < 0) {
@@ -160,11 +168,14 @@ static int cmd_create(int argc, char **argv)
         case 'N': name = optarg; break;
         case 'o': dir = optarg; break;
         case 'h': printf("usage: fairkey %s\n", synopsis_create); return FK_EXIT_OK;
-        default: return cli_usage(synopsis_create);
+        default: return cli_bad_option(c, argv, synopsis_create);
         }
     }
-    if (optind != argc || !t || !n || !name || !dir)
-        return cli_usage(synopsis_create);
+    if (optind != argc)
+        return cli_bad_operand(argv[optind], synopsis_create);
+    if (!t || !n || !name || !dir)
+        return missing_option("--threshold, --agents, --name and --out are all required",
+                              synopsis_create);
     if (t > n) {
         cli_err("--threshold %u is larger than --agents %u; T shares out of N must exist", t, n);
         return FK_EXIT_USAGE;
@@ -279,15 +290,18 @@ static int cmd_show(int argc, char **argv)
     };
     int only_recipient = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': only_recipient = 1; break;
         case 'h': printf("usage: fairkey %s\n", synopsis_show); return FK_EXIT_OK;
-        default: return cli_usage(synopsis_show);
+        default: return cli_bad_option(c, argv, synopsis_show);
         }
     }
-    if (argc - optind != 1)
-        return cli_usage(synopsis_show);
+    if (argc - optind > 1)
+        return cli_bad_operand(argv[optind + 1], synopsis_show);
+    if (argc == optind)
+        return missing_option("give the authority file (authority.pub)", synopsis_show);
     fk_escrow_authority *a = load_authority(argv[optind]);
     if (!a)
         return FK_EXIT_FAIL;
@@ -330,15 +344,19 @@ static int cmd_verify_share(int argc, char **argv)
     const char *apath = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': apath = optarg; break;
         case 'h': printf("usage: fairkey %s\n", synopsis_verify); return FK_EXIT_OK;
-        default: return cli_usage(synopsis_verify);
+        default: return cli_bad_option(c, argv, synopsis_verify);
         }
     }
-    if (!apath || argc - optind != 1)
-        return cli_usage(synopsis_verify);
+    if (argc - optind > 1)
+        return cli_bad_operand(argv[optind + 1], synopsis_verify);
+    if (!apath || argc == optind)
+        return missing_option("give --authority AUTHORITY_FILE and one share file",
+                              synopsis_verify);
     const char *spath = argv[optind];
     fk_escrow_authority *a = load_authority(apath);
     if (!a)
@@ -377,7 +395,8 @@ static int cmd_recover_local(int argc, char **argv)
     size_t nshares = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': apath = optarg; break;
         case 's':
@@ -390,11 +409,15 @@ static int cmd_recover_local(int argc, char **argv)
             break;
         case 'o': outpath = optarg; break;
         case 'h': printf("usage: fairkey %s\n", synopsis_recover); return FK_EXIT_OK;
-        default: return cli_usage(synopsis_recover);
+        default: return cli_bad_option(c, argv, synopsis_recover);
         }
     }
-    if (!apath || nshares == 0 || argc - optind != 1)
-        return cli_usage(synopsis_recover);
+    if (argc - optind > 1)
+        return cli_bad_operand(argv[optind + 1], synopsis_recover);
+    if (!apath || nshares == 0 || argc == optind)
+        return missing_option("give --authority AUTHORITY_FILE, a --share SHARE_FILE for each "
+                              "of T shares, and the file to recover",
+                              synopsis_recover);
     const char *inpath = argv[optind];
     if (!strcmp(inpath, "-")) {
         cli_err("recover-local reads the file twice (header, then payload); give a file name, "

@@ -68,6 +68,10 @@ void cli_out_abort(cli_out *o);
 /* getopt_long returned '?' or ':' (the optstring starts with "+:"): print
  * one "fairkey: " line naming the bad option, then the usage; returns 2. */
 int cli_bad_option(int c, char **argv, const char *synopsis);
+/* More than one operand where one input file is allowed (argv[first] is the
+ * input): names an option written after the input, else the extra file;
+ * then the usage; returns 2. */
+int cli_extra_inputs(int argc, char **argv, int first, const char *synopsis);
 /* One "fairkey: " line about an unexpected operand, then the usage; returns 2. */
 int cli_bad_operand(const char *arg, const char *synopsis);
 /* Write all of buf. */

@@ -180,8 +180,7 @@ int cmd_decrypt_main(int argc, char **argv)
         }
     }
     if (argc - optind > 1) {
-        cli_err("only one input file may be given; decrypt files one at a time");
-        rc = cli_usage(synopsis);
+        rc = cli_extra_inputs(argc, argv, optind, synopsis);
         goto done;
     }
     const char *inpath = optind < argc ? argv[optind] : NULL;

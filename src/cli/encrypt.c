@@ -85,9 +85,8 @@ int cmd_encrypt_main(int argc, char **argv)
         }
     }
     if (argc - optind > 1) {
-        cli_err("only one input file may be given; encrypt files one at a time");
         free(src);
-        return cli_usage(synopsis);
+        return cli_extra_inputs(argc, argv, optind, synopsis);
     }
     const char *inpath = optind < argc ? argv[optind] : NULL;
     if (passphrase && nsrc) {

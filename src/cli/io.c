@@ -16,7 +16,6 @@
 /* ---- standard input: one purpose only ---------------------------------- */
 
 static int stdin_used;
-
 /* Standard descriptors the program was started without (see cli_stdio_init). */
 static int stdio_closed[3];
 
@@ -291,17 +290,38 @@ void cli_out_abort(cli_out *o)
 
 int cli_bad_option(int c, char **argv, const char *synopsis)
 {
-    const char *arg = optind > 0 ? argv[optind - 1] : "?";
-    if (c == ':') {
-        if (optopt)
-            cli_err("option -%c needs a value", optopt);
-        else
-            cli_err("option %s needs a value", arg);
-    } else if (optopt) {
-        cli_err("unknown option -%c", optopt);
-    } else {
-        cli_err("unknown option %s", arg);
+    /* Name the option as the user wrote it: a long option by its name (its
+     * optopt is the table's value, which may be no character at all), a
+     * short one by its letter (it may sit inside a bundle such as -ao). */
+    const char *arg = optind > 0 && argv[optind - 1] ? argv[optind - 1] : "?";
+    char name[64];
+    if (!strncmp(arg, "--", 2))
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+    else if (optopt > 0x20 && optopt < 0x7f)
+        snprintf(name, sizeof(name), "-%c", optopt);
+    else
+        snprintf(name, sizeof(name), "%s", arg);
+    if (c == ':')
+        cli_err("option %s needs a value", name);
+    else
+        cli_err("unknown option %s", name);
+    return cli_usage(synopsis);
+}
+
+int cli_extra_inputs(int argc, char **argv, int first, const char *synopsis)
+{
+    /* As in age, options end at the first file name; an option written after
+     * it would otherwise be reported as a second input. */
+    int after_dashdash = first > 1 && !strcmp(argv[first - 1], "--");
+    for (int i = first + 1; i < argc && !after_dashdash; i++) {
+        if (argv[i][0] == '-' && argv[i][1]) {
+            cli_err("option %s comes after the input file %s; put every option before the input file",
+                    argv[i], argv[first]);
+            return cli_usage(synopsis);
+        }
     }
+    cli_err("only one input file may be given ('%s' and '%s'); process files one at a time",
+            argv[first], argv[first + 1]);
     return cli_usage(synopsis);
 }
 

@@ -55,4 +55,34 @@ rc=$?
 expect_fail "decrypt with standard input closed" 1 "standard input is closed" "$F" decrypt -i k1 -o dx <&-
 absent "decrypt with standard input closed leaves no output" dx
 
+# ---- options: where they go, how errors name them -----------------------------
+expect_fail "encrypt: an option after the input is named" 2 "option -o comes after the input file p1" \
+    "$F" encrypt -r "$pk1" p1 -o cx
+expect_fail "decrypt: an option after the input is named" 2 "option -i comes after the input file c1" \
+    "$F" decrypt c1 -i k1
+expect_fail "two inputs are still two inputs" 2 "only one input file" "$F" decrypt -i k1 c1 c1
+"$F" encrypt -r "$pk1" -o c-dash -- p1 && "$F" decrypt -i k1 -o d-dash -- c-dash && same "-- ends the options" p1 d-dash
+cp p1 ./-p1
+"$F" encrypt -r "$pk1" -o c-p1 -- -p1 && "$F" decrypt -i k1 -- c-p1 >d-p1 && same "-- lets a file start with -" p1 d-p1
+expect_fail "long option without a value is named" 2 "option --passphrase-fd needs a value" \
+    "$F" decrypt --passphrase-fd
+if [ "$(tr -d '\n -~' <"$T/.err" | wc -c)" -ne 0 ]; then
+    bad "option error is printable text" "$(od -c "$T/.err" | head -n 3)"
+else
+    ok "option error is printable text"
+fi
+expect_fail "--require-escrow without a value" 2 "option --require-escrow needs a value" \
+    "$F" decrypt --require-escrow
+expect_fail "--output without a value" 2 "option --output needs a value" "$F" encrypt -r "$pk1" --output
+expect_fail "authority create: unknown option" 2 "unknown option --bogus" "$F" authority create --bogus
+expect_fail "authority show: unknown option" 2 "unknown option -x" "$F" authority show -x authority.pub
+expect_fail "authority verify-share: --authority without a value" 2 "option --authority needs a value" \
+    "$F" authority verify-share --authority
+expect_fail "authority recover-local: --share without a value" 2 "option --share needs a value" \
+    "$F" authority recover-local --share
+expect_fail "authority create: missing options are named" 2 "--threshold, --agents, --name and --out" \
+    "$F" authority create --threshold 2
+expect_fail "authority show: no file" 2 "give the authority file" "$F" authority show
+expect_fail "authority show: two files" 2 "unexpected argument" "$F" authority show a b
+
 finish
