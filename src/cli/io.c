@@ -92,13 +92,39 @@ void cli_close_in(int fd)
  * the program.  Only one output is open at a time. */
 static volatile sig_atomic_t have_tmp;
 static char tmp_for_signal[PATH_MAX];
+/* The terminal whose echo a passphrase prompt turned off, and its settings
+ * before: a signal during the prompt must not leave the shell without echo. */
+static volatile sig_atomic_t tty_fd_for_signal = -1;
+static struct termios tty_saved;
 
 static void on_fatal_signal(int sig)
 {
+    if (tty_fd_for_signal >= 0)
+        tcsetattr(tty_fd_for_signal, TCSAFLUSH, &tty_saved);
     if (have_tmp)
         unlink(tmp_for_signal);
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* Route the signals that end the program through on_fatal_signal (once). */
+static void install_fatal_handlers(void)
+{
+    static int installed;
+    if (installed)
+        return;
+    installed = 1;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction sa, old;
+        /* A signal the caller ignores (a background job's SIGINT) stays ignored. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 static void install_signal_cleanup(const char *tmp)
@@ -108,14 +134,7 @@ static void install_signal_cleanup(const char *tmp)
         return;
     memcpy(tmp_for_signal, tmp, n + 1);
     have_tmp = 1;
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_fatal_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(sigs[i], &sa, NULL);
-    }
+    install_fatal_handlers();
 }
 
 int cli_out_open(cli_out *o, const char *path, unsigned flags)
@@ -509,11 +528,17 @@ static int tty_prompt(int tty, const char *prompt, char **out, size_t *outlen)
     noecho.c_lflag |= ECHONL;
     if (cli_write_all(tty, prompt, strlen(prompt)) < 0 || cli_write_all(tty, ": ", 2) < 0)
         return -1;
-    if (tcsetattr(tty, TCSAFLUSH, &noecho) < 0)
+    tty_saved = old;
+    tty_fd_for_signal = tty;
+    install_fatal_handlers();
+    if (tcsetattr(tty, TCSAFLUSH, &noecho) < 0) {
+        tty_fd_for_signal = -1;
         return -1;
+    }
     int r = read_line_fd(tty, out, outlen);
     int e = errno;
     tcsetattr(tty, TCSAFLUSH, &old);
+    tty_fd_for_signal = -1;
     errno = e;
     return r;
 }

@@ -85,4 +85,25 @@ expect_fail "authority create: missing options are named" 2 "--threshold, --agen
 expect_fail "authority show: no file" 2 "give the authority file" "$F" authority show
 expect_fail "authority show: two files" 2 "unexpected argument" "$F" authority show a b
 
+# ---- a signal during a passphrase prompt restores the terminal ------------------
+# The prompt turns echo off; SIGTERM while it waits must turn it back on (and
+# remove decrypt's temporary output).  script(1) gives the commands a terminal.
+if command -v script >/dev/null 2>&1; then
+    FAIRKEY_PASSPHRASE=pw "$F" encrypt -p -o cpw p1
+    for cmd in "encrypt -p -o tty1 p1" "decrypt -o tty2 cpw"; do
+        script -qec "sh -c '\"$F\" $cmd & pid=\$!; sleep 1; kill -TERM \$pid; wait \$pid; stty -a'" \
+            /dev/null >tty.out 2>&1
+        if grep -Eq '(^| )-echo( |$)' tty.out; then
+            bad "SIGTERM at the prompt of '$cmd' restores echo" "stty says -echo"
+        elif grep -Eq '(^| )echo( |$)' tty.out; then
+            ok "SIGTERM at the prompt of '$cmd' restores echo"
+        else
+            bad "SIGTERM at the prompt of '$cmd'" "no stty output: $(head -c 300 tty.out)"
+        fi
+    done
+    absent "SIGTERM at encrypt's prompt leaves no output" tty1
+    absent "SIGTERM at decrypt's prompt leaves no output" tty2
+    no_temp_files "SIGTERM at a prompt leaves no temporary file" .
+fi
+
 finish
