@@ -13,9 +13,14 @@ for i in 1 2 3; do start_agent "$i" --requesters "$T/req.pub"; done
 URLS="$AGENT_URL_1,$AGENT_URL_2,$AGENT_URL_3"
 WINDOW=$((24 * 3600)) SKEW=300
 
+# An ASan build wants its runtime first among preloaded libraries.
+PRELOAD=$TIME_SHIFT_LIB
+ASAN_RT=$(ldd "$FAIRKEY" | sed -n 's/.*libasan[^ ]* => \([^ ]*\) .*/\1/p' | head -1)
+[ -n "$ASAN_RT" ] && PRELOAD="$ASAN_RT:$PRELOAD"
+
 # request_at NAME SHIFT: file a request dated SHIFT seconds from now.
 request_at() {
-    LD_PRELOAD="$TIME_SHIFT_LIB" FK_TIME_SHIFT="$2" "$FAIRKEY" request --authority "$AUTH" \
+    LD_PRELOAD="$PRELOAD" FK_TIME_SHIFT="$2" "$FAIRKEY" request --authority "$AUTH" \
         --log "$LOG_URL" --log-vkey "$LOG_VKEY" --key "$T/req.key" --warrant "$T/warrant.txt" \
         --reason "window $1" -o "$T/$1.receipt" "$T/file.age" >/dev/null || fail "request $1"
 }
