@@ -320,7 +320,8 @@ static int load_share(struct agent *a, const char *path)
         return -1;
     if (fk_escrow_share_alloc(&a->share, 1)) {
         cli_free_secret(text, len);
-        cli_err("cannot allocate guarded memory for the share");
+        cli_err("cannot allocate guarded memory for the share (out of memory); free memory "
+                "and start the agent again");
         return -1;
     }
     fk_err err = fk_escrow_share_parse(a->share, text, len);
@@ -463,7 +464,7 @@ static int admin_main(int argc, char **argv, int approve)
             printf("approved request %lld; the agent answers it when the requester asks again\n", id);
         }
     } else if (agent_store_list(s, !all, print_row, NULL)) {
-        cli_err("cannot read the agent database in %s", state);
+        cli_err("cannot read the agent database in %s; check --state", state);
         rc = FK_EXIT_FAIL;
     }
     agent_store_close(s);

@@ -101,7 +101,8 @@ int rec_find_stanza(const char *path, const fk_escrow_authority *auth, fk_escrow
         return -1;
     }
     if (err) {
-        cli_err("%s: malformed escrow stanza (%s)", path, fk_strerror(err));
+        cli_err("%s: malformed escrow stanza (%s); the file's header is damaged", path,
+                fk_strerror(err));
         return -1;
     }
     return 0;

@@ -56,14 +56,16 @@ static int load_targets(struct audit *a, char **files, int nfiles)
         fk_err err = fk_escrow_header_list(&h, info, 16, &count);
         fk_header_clear(&h);
         if (err && err != FK_ERR_ESCROW) {
-            cli_err("%s: cannot list escrow stanzas (%s)", files[i], fk_strerror(err));
+            cli_err("%s: cannot list escrow stanzas (%s); the file's header is damaged",
+                files[i], fk_strerror(err));
             return -1;
         }
         if (count == 0)
             printf("%s: no escrow stanza; nothing to audit\n", files[i]);
         for (size_t j = 0; j < count && j < 16; j++) {
             if (a->nt == MAX_TARGETS) {
-                cli_err("too many escrow stanzas to audit at once (at most %d)", MAX_TARGETS);
+                cli_err("too many escrow stanzas to audit at once (at most %d); audit fewer "
+                        "files per run", MAX_TARGETS);
                 return -1;
             }
             a->t[a->nt].file = files[i];
@@ -208,8 +210,12 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
         return -1;
     }
     if ((err = scan(a, &cp))) {
-        cli_err("the log's entries do not match its checkpoint (%s); the log is misbehaving",
-                fk_strerror(err));
+        if (err == FK_ERR_NET || err == FK_ERR_NOT_FOUND || err == FK_ERR_NOMEM)
+            cli_err("cannot read the log's entries (%s); try again", fk_strerror(err));
+        else
+            cli_err("the log's entries do not match its signed checkpoint (%s): the log is "
+                    "misbehaving; keep its checkpoint as evidence and tell its operator",
+                    fk_strerror(err));
         return -1;
     }
     if (report_clean)

@@ -58,7 +58,7 @@ static int keygen_main(int argc, char **argv)
     cli_out o;
     int rc = FK_EXIT_FAIL;
     if (fk_requester_key_encode(&text, &len, &k) || fk_requester_key_public_line(line, sizeof line, &k)) {
-        cli_err("cannot encode the key");
+        cli_err("cannot encode the key; nothing written");
         goto out;
     }
     if (cli_out_open(&o, out, CLI_OUT_SECRET | CLI_OUT_NOCLOBBER))
@@ -118,7 +118,7 @@ static int hash_file(const char *path, uint8_t out[32])
     EVP_MD_CTX_free(c);
     cli_close_in(fd);
     if (!ok)
-        cli_err("cannot read the warrant %s", path);
+        cli_err("cannot read the warrant %s; pass a readable file with --warrant", path);
     return ok ? 0 : -1;
 }
 
@@ -192,7 +192,7 @@ static int file_main(int argc, char **argv)
     if (!lp)
         goto out;
     if (status != 200 || fk_tlog_proof_parse(lp, (const char *)body, blen)) {
-        cli_err("the log refused the request (HTTP %ld: %.*s)", status,
+        cli_err("the log refused the request (HTTP %ld: %.*s); check --log and try again", status,
                 (int)(blen > 200 ? 200 : blen), body ? (const char *)body : "");
         free(lp);
         goto out;
@@ -219,7 +219,7 @@ static int file_main(int argc, char **argv)
         (err = fk_tlog_proof_encode((const uint8_t *)note, note_len, index,
                                     (const uint8_t(*)[FK_TLOG_HASH_LEN])lp->proof, lp->nproof,
                                     lp->checkpoint, lp->checkpoint_len, receipt, cap, &rlen))) {
-        cli_err("cannot encode the receipt");
+        cli_err("cannot encode the receipt; the log's answer is too large (file it again)");
         free(lp);
         goto out;
     }
