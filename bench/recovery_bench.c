@@ -240,6 +240,8 @@ static int one(struct crew *cr, fki_net_client *http, int job)
         rc = 0;
     fk_wipe(z, sizeof z);
     fk_wipe(fkey, sizeof fkey);
+    fk_wipe(parts, sizeof parts);
+    fk_wipe(calls, sizeof calls);
 out:
     free(lp);
     free(receipt);
