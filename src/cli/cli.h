@@ -119,6 +119,8 @@ typedef struct cli_identities {
 int cli_identities_add_file(cli_identities *l, const char *path);
 void cli_identities_free(cli_identities *l);
 
+/* What to do about a failed system call with this errno (no final period). */
+const char *cli_io_hint(int err);
 /* One line saying what an fk_err means for the user and what to do. */
 const char *cli_describe_err(fk_err e);
 

@@ -109,7 +109,8 @@ static void report(fk_err e, const struct probe *probe, const struct lazy_pass *
     case FK_ERR_ESCROW:
         return; /* cli_escrow_finish names the authority and the defect */
     case FK_ERR_IO:
-        cli_err("cannot decrypt: read or write failed: %s", errno ? strerror(errno) : "I/O error");
+        cli_err("cannot decrypt: read or write failed: %s; %s", errno ? strerror(errno) : "I/O error",
+                cli_io_hint(errno));
         return;
     default:
         cli_err("%s", cli_describe_err(e));

@@ -142,7 +142,8 @@ int cmd_encrypt_main(int argc, char **argv)
     fk_err e = fk_age_encrypt_fd(in_fd, out.fd, rcpts.v, rcpts.n, &opts);
     if (e != FK_OK) {
         if (e == FK_ERR_IO)
-            cli_err("cannot encrypt: read or write failed: %s", errno ? strerror(errno) : "I/O error");
+            cli_err("cannot encrypt: read or write failed: %s; %s",
+                    errno ? strerror(errno) : "I/O error", cli_io_hint(errno));
         else if (e == FK_ERR_INVALID)
             cli_err("cannot encrypt: these recipients cannot be combined (a passphrase must be the only one)");
         else

@@ -68,7 +68,7 @@ int cli_open_in(const char *path, int nofollow)
         if (errno == ELOOP && nofollow)
             cli_err("%s is a symbolic link; key files are read only by their real path", path);
         else
-            cli_err("cannot open %s: %s", path, strerror(errno));
+            cli_err("cannot open %s: %s; %s", path, strerror(errno), cli_io_hint(errno));
         return -1;
     }
     struct stat st;
@@ -211,7 +211,8 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
     /* mkstemp creates the file 0600 with O_EXCL. */
     o->fd = mkstemp(o->tmp);
     if (o->fd < 0) {
-        cli_err("cannot create a file next to %s: %s", path, strerror(errno));
+        cli_err("cannot create a file next to %s: %s; %s", path, strerror(errno),
+                cli_io_hint(errno));
         goto fail;
     }
     install_signal_cleanup(o->tmp);
@@ -257,7 +258,7 @@ int cli_out_commit(cli_out *o)
         return -1;
     if (fsync(o->fd) < 0 || close(o->fd) < 0) {
         o->fd = -1;
-        cli_err("cannot write %s: %s", o->final, strerror(errno));
+        cli_err("cannot write %s: %s; %s", o->final, strerror(errno), cli_io_hint(errno));
         cli_out_abort(o);
         return -1;
     }
@@ -276,7 +277,7 @@ int cli_out_commit(cli_out *o)
         if (errno == EEXIST)
             cli_err("%s already exists; refusing to overwrite it, choose another name", o->final);
         else
-            cli_err("cannot create %s: %s", o->final, strerror(errno));
+            cli_err("cannot create %s: %s; %s", o->final, strerror(errno), cli_io_hint(errno));
         cli_out_abort(o);
         return -1;
     }
@@ -435,7 +436,7 @@ int cli_read_file(const char *path, size_t max, int nofollow, char **buf, size_t
         if (e == EFBIG)
             cli_err("%s is larger than %zu bytes; is it the right file?", name, max);
         else
-            cli_err("cannot read %s: %s", name, strerror(e));
+            cli_err("cannot read %s: %s; %s", name, strerror(e), cli_io_hint(e));
         return -1;
     }
     return 0;
@@ -664,8 +665,9 @@ int cli_recipients_add_string(cli_recipients *l, const char *s)
         if (has_prefix(s, "AGE-SECRET-KEY-"))
             cli_err("that is a secret key, not a recipient; pass the identity file with -i, or its public key (fairkey keygen -y) with -r");
         else
-            cli_err("'%.40s%s' is not a valid recipient (%s); recipients look like age1...", s,
-                    strlen(s) > 40 ? "..." : "", fk_strerror(e));
+            cli_err("'%.40s%s' is not a valid recipient (%s); check it for a typo: recipients are "
+                    "age1... strings as 'fairkey keygen -y' or 'fairkey authority show' print them",
+                    s, strlen(s) > 40 ? "..." : "", fk_strerror(e));
         return -1;
     }
     return cli_recipients_add(l, r);
@@ -823,6 +825,33 @@ void cli_identities_free(cli_identities *l)
 }
 
 /* ---- errors ------------------------------------------------------------ */
+
+const char *cli_io_hint(int err)
+{
+    switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+        return "check the path";
+    case EACCES:
+    case EPERM:
+        return "check the permissions of the file and its folder";
+    case EROFS:
+        return "the file system is read-only; write somewhere else";
+    case ENOSPC:
+    case EDQUOT:
+        return "the disk is full; free space or write somewhere else";
+    case EPIPE:
+        return "the program reading the output stopped; the output is incomplete";
+    case EBADF:
+        return "a standard input or output is not usable; give file names";
+    case EISDIR:
+        return "give a file, not a folder";
+    case ENAMETOOLONG:
+        return "use a shorter path";
+    default:
+        return "check the input and output files";
+    }
+}
 
 const char *cli_describe_err(fk_err e)
 {

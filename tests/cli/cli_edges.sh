@@ -85,6 +85,40 @@ expect_fail "authority create: missing options are named" 2 "--threshold, --agen
 expect_fail "authority show: no file" 2 "give the authority file" "$F" authority show
 expect_fail "authority show: two files" 2 "unexpected argument" "$F" authority show a b
 
+# ---- unreadable inputs, unwritable folders, full disks: what to do -----------------
+# Permissions mean nothing to root: as root, run these as nobody.
+AS=()
+if [ "$(id -u)" = 0 ]; then
+    command -v setpriv >/dev/null 2>&1 && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+if [ "$(id -u)" != 0 ] || [ ${#AS[@]} -gt 0 ]; then
+    chmod 755 "$T"
+    mkdir rodir && chmod 555 rodir
+    printf 'x\n' >unreadable && chmod 000 unreadable
+    chmod 644 p1
+    expect_fail "unreadable input: what to do" 1 "cannot open unreadable: Permission denied; check the permissions" \
+        "${AS[@]}" "$F" encrypt -r "$pk1" -o "$T/never" unreadable
+    expect_fail "output folder not writable: what to do" 1 \
+        "cannot create a file next to rodir/x: Permission denied; check the permissions" \
+        "${AS[@]}" "$F" encrypt -r "$pk1" -o rodir/x p1
+    absent "unwritable folder: no output" rodir/x
+fi
+expect_fail "missing input: what to do" 1 "cannot open missing: No such file or directory; check the path" \
+    "$F" encrypt -r "$pk1" -o cx missing
+if [ -w /dev/full ]; then
+    expect_fail "disk full: what to do" 1 "No space left on device; the disk is full" \
+        "$F" decrypt -i k1 -o /dev/full c1
+fi
+# A consumer that stops reading: exit 1 with a line that says the output is
+# incomplete (not a bare "Broken pipe").
+head -c 300000 /dev/urandom >pbig
+"$F" encrypt -r "$pk1" -o cbig pbig
+{ "$F" decrypt -i k1 cbig 2>"$T/.err"; echo $? >"$T/.rc"; } | head -c 10 >/dev/null
+[ "$(cat "$T/.rc")" = 1 ] && grep -q '^fairkey: .*output is incomplete' "$T/.err" &&
+    ok "broken pipe: exit 1, the output is called incomplete" || bad "broken pipe" "exit $(cat "$T/.rc"): $(cat "$T/.err")"
+expect_fail "a mistyped recipient: check it for a typo" 1 "not a valid recipient .*check it for a typo" \
+    "$F" encrypt -r "${pk1%?}q" -o cx p1
+
 # ---- a signal during a passphrase prompt restores the terminal ------------------
 # The prompt turns echo off; SIGTERM while it waits must turn it back on (and
 # remove decrypt's temporary output).  script(1) gives the commands a terminal.
