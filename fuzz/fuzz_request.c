@@ -18,32 +18,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char TESSERA_VKEY[] =
     "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx";
 
+/* The canonical text of r; aborts if a parsed request does not encode. */
+static const char *encoded(const fk_request *r, size_t *len)
+{
+    static char out[8192];
+    if (fk_request_encode(out, sizeof out, len, r) != FK_OK)
+        abort();
+    return out;
+}
+
 /* Canonical text: parse, and on success encode back byte for byte. */
 static void text(const char *s, size_t size)
 {
     fk_request r;
-    static char out[8192];
     size_t len = 0;
     if (fk_request_parse_text(&r, s, size) != FK_OK)
         return;
-    if (fk_request_encode(out, sizeof out, &len, &r) != FK_OK || len != size ||
-        memcmp(out, s, size) != 0)
+    const char *out = encoded(&r, &len);
+    if (len != size || memcmp(out, s, size) != 0)
         abort();
 }
 
-/* A signed note: on success its text part is canonical and the name the
- * request gives is the signer's. */
+/* A signed note: on success its text part is canonical, it fits the
+ * limit, and an allow-list naming the signer allows it. */
 static void note(const char *s, size_t size)
 {
     fk_request r;
-    static char out[8192];
     size_t len = 0;
     if (fk_request_verify(&r, s, size) != FK_OK)
         return;
-    if (size > FK_REQUEST_NOTE_MAX || fk_request_encode(out, sizeof out, &len, &r) != FK_OK ||
-        len >= size || memcmp(out, s, len) != 0 || s[len] != '\n')
+    const char *out = encoded(&r, &len);
+    if (size > FK_REQUEST_NOTE_MAX || len >= size || memcmp(out, s, len) != 0 || s[len] != '\n')
         abort();
-    /* The allow-list an agent would hold: the requester's own public line. */
     char list[FK_REQUESTER_PUB_LINE_MAX + 64];
     char b64[64];
     fk_b64_encode(b64, r.requester_key, 32);
