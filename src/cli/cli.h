@@ -97,6 +97,8 @@ int cli_set_passphrase_fd(const char *arg);
 /* Wipe and free a passphrase or key text. */
 void cli_free_secret(char *p, size_t len);
 
+/* 1 if s starts like a secret key (any case): such a string is never echoed. */
+int cli_looks_secret(const char *s);
 /* The single place recipient strings are turned into recipients. */
 fk_err cli_parse_recipient(const char *s, fk_recipient **out);
 /* A growable list of recipients or identities. */

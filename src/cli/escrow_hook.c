@@ -38,9 +38,13 @@ int cli_escrow_setup(const cli_escrow_args *a, fk_decrypt_opts *opts, void **sta
     }
     for (size_t i = 0; i < a->nrequire; i++) {
         if (fk_escrow_recipient_decode(st->required[i], a->require[i]) != FK_OK) {
-            cli_err("--require-escrow %s is not an escrow authority recipient; give the "
-                    "age1fairkey1... string that 'fairkey authority show' prints",
-                    a->require[i]);
+            if (cli_looks_secret(a->require[i]))
+                cli_err("--require-escrow was given a secret key; give the authority's "
+                        "age1fairkey1... recipient that 'fairkey authority show' prints");
+            else
+                cli_err("--require-escrow %s is not an escrow authority recipient; give the "
+                        "age1fairkey1... string that 'fairkey authority show' prints",
+                        a->require[i]);
             free(st->required);
             free(st);
             return -1;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -616,6 +617,12 @@ static int has_prefix(const char *s, const char *prefix)
     return !strncmp(s, prefix, strlen(prefix));
 }
 
+int cli_looks_secret(const char *s)
+{
+    /* Bech32 is case-insensitive: "age-secret-key-1..." is the same key. */
+    return !strncasecmp(s, "AGE-SECRET-KEY-", 15) || !strncasecmp(s, "AGE-PLUGIN-", 11);
+}
+
 fk_err cli_parse_recipient(const char *s, fk_recipient **out)
 {
     /* SSH public keys are valid age recipients elsewhere, but not here. */
@@ -662,7 +669,7 @@ int cli_recipients_add_string(cli_recipients *l, const char *s)
         return -1;
     }
     if (e != FK_OK) {
-        if (has_prefix(s, "AGE-SECRET-KEY-"))
+        if (cli_looks_secret(s))
             cli_err("that is a secret key, not a recipient; pass the identity file with -i, or its public key (fairkey keygen -y) with -r");
         else
             cli_err("'%.40s%s' is not a valid recipient (%s); check it for a typo: recipients are "

@@ -119,6 +119,17 @@ head -c 300000 /dev/urandom >pbig
 expect_fail "a mistyped recipient: check it for a typo" 1 "not a valid recipient .*check it for a typo" \
     "$F" encrypt -r "${pk1%?}q" -o cx p1
 
+# ---- secrets are never echoed ------------------------------------------------------
+# Bech32 is case-insensitive: a lower-case secret key is still a secret key.
+sk_lower=$(tail -n 1 k1 | tr 'A-Z' 'a-z')
+expect_fail "a lower-case secret key given to -r" 1 "secret key" "$F" encrypt -r "$sk_lower" -o cx p1
+grep -qi "${sk_lower:16:20}" "$T/.err" && bad "-r does not echo a lower-case secret key" "echoed" ||
+    ok "-r does not echo a lower-case secret key"
+expect_fail "a secret key given to --require-escrow" 1 "secret key" \
+    "$F" decrypt -i k1 --require-escrow "$(tail -n 1 k1)" c1
+grep -qi "$(tail -n 1 k1 | cut -c 17-36)" "$T/.err" && bad "--require-escrow does not echo a secret key" "echoed" ||
+    ok "--require-escrow does not echo a secret key"
+
 # ---- a signal during a passphrase prompt restores the terminal ------------------
 # The prompt turns echo off; SIGTERM while it waits must turn it back on (and
 # remove decrypt's temporary output).  script(1) gives the commands a terminal.
