@@ -19,7 +19,7 @@ trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T
 wait_for() { for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 "$FAIRKEY" log serve --dir "$T/log" --listen 127.0.0.1:0 --origin bench.test/log \
-    --batch-ms "$BATCH_MS" >"$T/log.out" 2>"$T/log.err" & PIDS="$PIDS $!"
+    --batch-ms "$BATCH_MS" >"$T/log.out" 2>"$T/log.err" & PIDS="$PIDS $!"; LOGPID=$!
 wait_for "$T/log.out" '^http://' || { cat "$T/log.err"; exit 1; }
 LOG=$(grep '^http://' "$T/log.out"); VKEY=$(head -1 "$T/log.out")
 "$FAIRKEY" authority create --name bench -t 3 -n 5 -o "$T/auth" >/dev/null 2>&1
@@ -42,12 +42,13 @@ echo "== one recovery at a time ($NSEQ recoveries)"
 "$BENCH" "$LOG" "$T/auth/authority.pub" "$T/req.key" "$T/file.age" "$URLS" "$NSEQ" 1
 # CPU time (user, system; clock ticks) of the log and the agents, and of the
 # bench process itself, around the sustained run: CPU per recovery.
-ticks() { local u=0 s=0; for p in $PIDS; do read -r -a f <"/proc/$p/stat"; u=$((u + f[13])); s=$((s + f[14])); done; echo "$u $s"; }
+ticks() { local u=0 s=0; for p in "$@"; do read -r -a f <"/proc/$p/stat"; u=$((u + f[13])); s=$((s + f[14])); done; echo "$u $s"; }
 echo "== sustained ($NPAR recoveries, $CONC concurrent requesters)"
-read -r U0 S0 <<<"$(ticks)"
+read -r U0 S0 <<<"$(ticks $PIDS)"; read -r L0 M0 <<<"$(ticks $LOGPID)"
 TIMEFORMAT='bench process: %U s user, %S s system'
 time "$BENCH" "$LOG" "$T/auth/authority.pub" "$T/req.key" "$T/file.age" "$URLS" "$NPAR" "$CONC"
-read -r U1 S1 <<<"$(ticks)"
+read -r U1 S1 <<<"$(ticks $PIDS)"; read -r L1 M1 <<<"$(ticks $LOGPID)"
 HZ=$(getconf CLK_TCK)
 echo "log + agents: $(( (U1 - U0) * 1000 / HZ )) ms user, $(( (S1 - S0) * 1000 / HZ )) ms system for $NPAR recoveries"
+echo "  of which the log: $(( (L1 - L0) * 1000 / HZ )) ms user, $(( (M1 - M0) * 1000 / HZ )) ms system"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
