@@ -3,8 +3,9 @@
  * and the entry-hash index, plain files for tiles, bundles and the checkpoint.
  *
  * Write order per batch (crash-safe, as Sunlight does it):
- *   1. every tile and bundle: write a temporary file and rename it into
- *      place, then fsync every file and every directory touched;
+ *   1. every tile and bundle: written under its final name (always a path
+ *      beyond the committed tree), then every file and every directory
+ *      touched is fsynced;
  *   2. one SQLite transaction: the entries' hashes -> indices, the new size,
  *      root and checkpoint (WAL, synchronous=FULL: durable at COMMIT);
  *   3. replace DIR/checkpoint atomically (temp + rename; made durable from
@@ -128,6 +129,29 @@ static fk_err write_file_atomic(const char *full, const uint8_t *data, size_t le
         e = FK_ERR_IO;
     if (e)
         unlink(tmp);
+    return e;
+}
+
+/* Write a tile or bundle under its final name, not through a temporary
+ * file: a batch only ever writes paths beyond the committed tree (a
+ * committed tile is never rewritten; a wider partial tile or a completed
+ * full tile has a new name), so nobody reads them before the batch commits,
+ * and a file a crash left torn there is deleted on start (discard_beyond).
+ * Saves a rename, a directory update, per file per batch.  The caller makes
+ * it durable (sync_paths) before the commit. */
+static fk_err write_file_new(const char *full, const uint8_t *data, size_t len, int *created)
+{
+    fk_err e = make_parents(full, created);
+    if (e)
+        return e;
+    int fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return FK_ERR_IO;
+    e = write_all(fd, data, len);
+    if (close(fd) && !e)
+        e = FK_ERR_IO;
+    if (e)
+        unlink(full);
     return e;
 }
 
@@ -339,7 +363,7 @@ static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
             break;
         }
         int created = 0;
-        e = write_file_atomic(full, t->data, t->len, 0, &created);
+        e = write_file_new(full, t->data, t->len, &created);
         if (e)
             break;
         size_t flen = strlen(full);
