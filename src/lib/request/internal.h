@@ -8,6 +8,13 @@
  * no space and no '+' (C2SP signed-note).  Returns 1 if valid. */
 int fki_request_name_ok(const char *s, size_t len);
 
+/* Take one line "<tag> <value>\n" from *p (the value may be empty; the
+ * caller checks it).  Returns 1 and the value's span, or 0. */
+int fki_request_line(const char **p, const char *end, const char *tag, const char **v, size_t *vl);
+/* Canonical unpadded base64 of exactly 32 bytes (43 characters).  Returns 1
+ * if v is that, filling out. */
+int fki_request_b64_32(uint8_t out[32], const char *v, size_t vl);
+
 /* Ed25519 public key of a seed (OpenSSL). */
 fk_err fki_req_ed25519_public(uint8_t pub[32], const uint8_t seed[32]);
 /* X25519 via OpenSSL. */

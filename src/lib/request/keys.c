@@ -132,26 +132,11 @@ fk_err fk_requester_key_encode(char **out, size_t *outlen, const fk_requester_ke
     return FK_OK;
 }
 
-/* Take one line "<tag> <value>\n" from *p; returns value span. */
-static int take_line(const char **p, const char *end, const char *tag, const char **v, size_t *vlen)
-{
-    size_t tl = strlen(tag);
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl || (size_t)(nl - *p) < tl + 2 || memcmp(*p, tag, tl) || (*p)[tl] != ' ')
-        return 0;
-    *v = *p + tl + 1;
-    *vlen = (size_t)(nl - *v);
-    *p = nl + 1;
-    return 1;
-}
-
 static fk_err take_key(const char **p, const char *end, const char *tag, uint8_t out[32])
 {
     const char *v;
-    size_t vl, n = 0;
-    if (!take_line(p, end, tag, &v, &vl))
-        return FK_ERR_INVALID;
-    if (fk_b64_decode(out, 32, &n, v, vl) || n != 32)
+    size_t vl;
+    if (!fki_request_line(p, end, tag, &v, &vl) || !fki_request_b64_32(out, v, vl))
         return FK_ERR_INVALID;
     return FK_OK;
 }
@@ -166,7 +151,7 @@ fk_err fk_requester_key_parse(fk_requester_key *k, const char *text, size_t len)
     if (len < sizeof KEYFILE_MAGIC - 1 || memcmp(text, KEYFILE_MAGIC, sizeof KEYFILE_MAGIC - 1))
         return FK_ERR_INVALID;
     p += sizeof KEYFILE_MAGIC - 1;
-    if (!take_line(&p, end, "name", &v, &vl) || !fki_request_name_ok(v, vl))
+    if (!fki_request_line(&p, end, "name", &v, &vl) || !fki_request_name_ok(v, vl))
         goto out;
     memcpy(t.name, v, vl);
     if (take_key(&p, end, "sign", t.sign_seed) || take_key(&p, end, "reply", t.reply_secret) ||
@@ -200,8 +185,7 @@ fk_err fk_requesters_allowed(const char *text, size_t len, const char *name,
             if (!ke)
                 ke = le;
             uint8_t k[32];
-            size_t kl = 0;
-            if (fk_b64_decode(k, sizeof k, &kl, kb, (size_t)(ke - kb)) || kl != 32)
+            if (!fki_request_b64_32(k, kb, (size_t)(ke - kb)))
                 return FK_ERR_INVALID;
             if ((size_t)(sp - p) == namelen && !memcmp(p, name, namelen) && !memcmp(k, key, 32))
                 found = 1;

@@ -146,8 +146,7 @@ fk_err fk_request_encode(char *out, size_t cap, size_t *len, const fk_request *r
     return FK_OK;
 }
 
-/* Take "<tag> <rest>\n" from *p. */
-static int line(const char **p, const char *end, const char *tag, const char **v, size_t *vl)
+int fki_request_line(const char **p, const char *end, const char *tag, const char **v, size_t *vl)
 {
     size_t tl = strlen(tag);
     const char *nl = memchr(*p, '\n', (size_t)(end - *p));
@@ -159,7 +158,7 @@ static int line(const char **p, const char *end, const char *tag, const char **v
     return 1;
 }
 
-static int b64_32(uint8_t out[32], const char *v, size_t vl)
+int fki_request_b64_32(uint8_t out[32], const char *v, size_t vl)
 {
     size_t n = 0;
     return vl == 43 && fk_b64_decode(out, 32, &n, v, vl) == FK_OK && n == 32;
@@ -174,31 +173,31 @@ fk_err fk_request_parse_text(fk_request *r, const char *text, size_t len)
     if (len > TEXT_MAX || len < sizeof MAGIC_LINE || memcmp(p, MAGIC_LINE "\n", sizeof MAGIC_LINE))
         return FK_ERR_INVALID;
     p += sizeof MAGIC_LINE;
-    if (!line(&p, end, "authority", &v, &vl) || !token_ok(v, vl, FK_REQUEST_AUTHORITY_MAX))
+    if (!fki_request_line(&p, end, "authority", &v, &vl) || !token_ok(v, vl, FK_REQUEST_AUTHORITY_MAX))
         return FK_ERR_INVALID;
     memcpy(t.authority, v, vl);
-    if (!line(&p, end, "target", &v, &vl) || !b64_32(t.target, v, vl))
+    if (!fki_request_line(&p, end, "target", &v, &vl) || !fki_request_b64_32(t.target, v, vl))
         return FK_ERR_INVALID;
-    if (!line(&p, end, "requester", &v, &vl))
+    if (!fki_request_line(&p, end, "requester", &v, &vl))
         return FK_ERR_INVALID;
     const char *sp = memchr(v, ' ', vl);
     if (!sp || !fki_request_name_ok(v, (size_t)(sp - v)) ||
-        !b64_32(t.requester_key, sp + 1, (size_t)(v + vl - sp - 1)))
+        !fki_request_b64_32(t.requester_key, sp + 1, (size_t)(v + vl - sp - 1)))
         return FK_ERR_INVALID;
     memcpy(t.requester, v, (size_t)(sp - v));
-    if (!line(&p, end, "reply-to", &v, &vl) || !b64_32(t.reply_to, v, vl))
+    if (!fki_request_line(&p, end, "reply-to", &v, &vl) || !fki_request_b64_32(t.reply_to, v, vl))
         return FK_ERR_INVALID;
-    if (!line(&p, end, "warrant", &v, &vl) || vl != 64)
+    if (!fki_request_line(&p, end, "warrant", &v, &vl) || vl != 64)
         return FK_ERR_INVALID;
     for (size_t i = 0; i < vl; i++) /* lowercase only: one encoding per value */
         if (v[i] >= 'A' && v[i] <= 'F')
             return FK_ERR_INVALID;
     if (fk_hex_decode(t.warrant, 32, v, vl))
         return FK_ERR_INVALID;
-    if (!line(&p, end, "reason", &v, &vl) || !reason_ok(v, vl))
+    if (!fki_request_line(&p, end, "reason", &v, &vl) || !reason_ok(v, vl))
         return FK_ERR_INVALID;
     memcpy(t.reason, v, vl);
-    if (!line(&p, end, "time", &v, &vl) || fk_request_time_parse(&t.time, v, vl))
+    if (!fki_request_line(&p, end, "time", &v, &vl) || fk_request_time_parse(&t.time, v, vl))
         return FK_ERR_INVALID;
     if (p != end)
         return FK_ERR_INVALID;
