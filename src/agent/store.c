@@ -279,21 +279,25 @@ static fk_err submit(agent_store *s, struct op *o)
     return o->err;
 }
 
+/* Step a statement that reads at most one row: FK_OK on a row (its columns
+ * are readable until the reset), FK_ERR_NOT_FOUND on none. */
+static fk_err one_row(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_ROW ? FK_OK : rc == SQLITE_DONE ? FK_ERR_NOT_FOUND : FK_ERR_STORAGE;
+}
+
 fk_err agent_store_get(agent_store *s, const uint8_t entry_hash[32], int *status, int64_t *id)
 {
     char hex[65];
-    fk_err err = FK_ERR_STORAGE;
+    fk_err err;
     fk_hex_encode(hex, entry_hash, 32);
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = stmt(s, ST_GET);
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    if (!(err = one_row(st))) {
         *id = sqlite3_column_int64(st, 0);
         *status = sqlite3_column_int(st, 1);
-        err = FK_OK;
-    } else if (rc == SQLITE_DONE) {
-        err = FK_ERR_NOT_FOUND;
     }
     sqlite3_reset(st);
     pthread_mutex_unlock(&s->db_mu);
@@ -334,16 +338,14 @@ fk_err agent_store_refusal(agent_store *s, const char *kind, const char *detail)
 
 fk_err agent_store_checkpoint(agent_store *s, uint64_t *size, uint8_t root[32])
 {
-    fk_err err = FK_ERR_STORAGE;
+    fk_err err;
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = stmt(s, ST_CP_GET);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+    if (!(err = one_row(st)) && sqlite3_column_bytes(st, 1) != 32)
+        err = FK_ERR_STORAGE;
+    if (!err) {
         *size = (uint64_t)sqlite3_column_int64(st, 0);
         memcpy(root, sqlite3_column_blob(st, 1), 32);
-        err = FK_OK;
-    } else if (rc == SQLITE_DONE) {
-        err = FK_ERR_NOT_FOUND;
     }
     sqlite3_reset(st);
     pthread_mutex_unlock(&s->db_mu);
