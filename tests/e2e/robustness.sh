@@ -40,4 +40,28 @@ sleep 0.5
 for _ in $(seq 1 60); do grep -q "second look" "$T/follow.out" && break; sleep 0.1; done
 grep -q "RECOVERY REQUESTED at log index 1 .*second look" "$T/follow.out" || fail "follow: $(cat "$T/follow.out")"
 ok "audit --follow reports a new request"
+
+# Concurrent recoveries: the agents group-commit their audit rows; every
+# answer is on record, and still there after the agent is killed (-9).
+N=12
+for k in $(seq 1 $N); do
+    "$FAIRKEY" request --authority "$AUTH" --log "$LOG_URL" --log-vkey "$LOG_VKEY" --key "$T/req.key" \
+        --warrant "$T/warrant.txt" --reason "concurrent $k" -o "$T/c$k" "$T/file.age" >/dev/null \
+        || fail "request $k"
+done
+pids=""
+for k in $(seq 1 $N); do
+    "$FAIRKEY" recover --authority "$AUTH" --request "$T/c$k" --key "$T/req.key" \
+        --agents "$AGENT_URL_1,$AGENT_URL_2,$AGENT_URL_3" -o "$T/c$k.out" "$T/file.age" \
+        2>"$T/c$k.err" & pids="$pids $!"
+done
+for p in $pids; do wait "$p" || fail "a concurrent recovery failed: $(cat "$T"/c*.err)"; done
+for k in $(seq 1 $N); do cmp -s "$T/c$k.out" "$T/plain" || fail "concurrent plaintext $k"; done
+kill -9 "$AGENT_PID_1"; wait "$AGENT_PID_1" 2>/dev/null
+for i in 1 2 3; do
+    n=$(sqlite3 "$T/agent$i/agent.db" \
+        "SELECT count(*) FROM requests WHERE reason LIKE 'concurrent %' AND status = 2 AND answers >= 1")
+    [ "$n" = "$N" ] || fail "agent $i recorded $n of $N concurrent answers"
+done
+ok "$N concurrent recoveries: every answer recorded by every agent, kept across kill -9"
 echo "PASS"
