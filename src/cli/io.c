@@ -762,8 +762,12 @@ static int ifile_line(void *vctx, const char *line, size_t len, size_t lineno)
     fk_err e = fk_x25519_identity_to_recipient(pk, sk);
     fk_wipe(sk, sizeof(sk));
     if (e != FK_OK) {
-        cli_err("%s: malformed identity at line %zu; identity files hold AGE-SECRET-KEY-1... lines",
-                c->name, lineno);
+        if (line[len - 1] == ' ' || line[len - 1] == '\t')
+            cli_err("%s: line %zu ends in a space or tab; remove the trailing blanks", c->name,
+                    lineno);
+        else
+            cli_err("%s: malformed identity at line %zu; identity files hold AGE-SECRET-KEY-1... lines",
+                    c->name, lineno);
         return -1;
     }
     fk_recipient *r = NULL;
@@ -796,6 +800,27 @@ int cli_recipients_add_identity_file(cli_recipients *l, const char *path)
     return 0;
 }
 
+/* The first line (1-based) that ends in a space or tab before its "\n" or
+ * "\r\n", or 0: such a key was pasted with trailing blanks, and age refuses
+ * it too, so say where instead of "malformed". */
+static size_t trailing_blank_line(const char *text, size_t len)
+{
+    size_t lineno = 1;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] != '\n')
+            continue;
+        size_t j = i;
+        if (j > 0 && text[j - 1] == '\r')
+            j--;
+        if (j > 0 && (text[j - 1] == ' ' || text[j - 1] == '\t'))
+            return lineno;
+        lineno++;
+    }
+    if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+        return lineno;
+    return 0;
+}
+
 int cli_identities_add_file(cli_identities *l, const char *path)
 {
     char *text;
@@ -805,9 +830,12 @@ int cli_identities_add_file(cli_identities *l, const char *path)
     const char *name = is_stdio_name(path) ? "standard input" : path;
     size_t before = l->n;
     fk_err e = fk_identity_file_parse(&l->v, &l->n, text, len);
+    size_t blank = e != FK_OK ? trailing_blank_line(text, len) : 0;
     cli_free_secret(text, len);
     if (e != FK_OK) {
-        if (e == FK_ERR_UNSUPPORTED)
+        if (blank)
+            cli_err("%s: line %zu ends in a space or tab; remove the trailing blanks", name, blank);
+        else if (e == FK_ERR_UNSUPPORTED)
             cli_err("%s holds an identity of a kind this build does not support; use an AGE-SECRET-KEY-1... identity",
                     name);
         else

@@ -130,6 +130,17 @@ expect_fail "a secret key given to --require-escrow" 1 "secret key" \
 grep -qi "$(tail -n 1 k1 | cut -c 17-36)" "$T/.err" && bad "--require-escrow does not echo a secret key" "echoed" ||
     ok "--require-escrow does not echo a secret key"
 
+# ---- identity files pasted with trailing blanks, or with CRLF ------------------------
+sed 's/$/\r/' k1 >k1.crlf && chmod 600 k1.crlf
+"$F" decrypt -i k1.crlf -o dcrlf c1 && same "identity file with CRLF line ends" p1 dcrlf
+sed '3s/$/ /' k1 >k1.sp && chmod 600 k1.sp
+expect_fail "identity with a trailing space: the line is named" 1 "k1.sp: line 3 ends in a space or tab" \
+    "$F" decrypt -i k1.sp c1
+expect_fail "encrypt -i with a trailing tab: the line is named" 1 "k1.tab: line 3 ends in a space or tab" \
+    sh -c "sed '3s/\$/\t/' k1 >k1.tab && chmod 600 k1.tab && \"\$0\" encrypt -i k1.tab -o cx p1" "$F"
+grep -q "$(tail -n 1 k1 | cut -c 17-36)" "$T/.err" && bad "trailing-blank error hides the key" "echoed" ||
+    ok "trailing-blank error hides the key"
+
 # ---- a signal during a passphrase prompt restores the terminal ------------------
 # The prompt turns echo off; SIGTERM while it waits must turn it back on (and
 # remove decrypt's temporary output).  script(1) gives the commands a terminal.
