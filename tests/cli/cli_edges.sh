@@ -146,12 +146,24 @@ grep -q "$(tail -n 1 k1 | cut -c 17-36)" "$T/.err" && bad "trailing-blank error 
 # remove decrypt's temporary output).  script(1) gives the commands a terminal.
 if command -v script >/dev/null 2>&1; then
     FAIRKEY_PASSPHRASE=pw "$F" encrypt -p -o cpw p1
+    # Run the command, wait (up to 10 s) until its prompt has turned echo
+    # off, send SIGTERM, then show the terminal's settings.
+    cat >prompt.sh <<'EOS'
+noecho() { stty -a | grep -Eq '(^| )-echo( |;|$)'; }
+"$@" & pid=$!
+i=0
+while [ $i -lt 100 ] && ! noecho; do sleep 0.1; i=$((i + 1)); done
+noecho && echo PROMPT-SEEN
+kill -TERM $pid; wait $pid
+stty -a
+EOS
     for cmd in "encrypt -p -o tty1 p1" "decrypt -o tty2 cpw"; do
-        script -qec "sh -c '\"$F\" $cmd & pid=\$!; sleep 1; kill -TERM \$pid; wait \$pid; stty -a'" \
-            /dev/null >tty.out 2>&1
-        if grep -Eq '(^| )-echo( |$)' tty.out; then
+        script -qec "sh prompt.sh \"$F\" $cmd" /dev/null >tty.out 2>&1
+        if ! grep -q PROMPT-SEEN tty.out; then
+            bad "SIGTERM at the prompt of '$cmd'" "the prompt never turned echo off: $(head -c 300 tty.out)"
+        elif sed '/PROMPT-SEEN/,$!d' tty.out | sed 1d | grep -Eq '(^| )-echo( |;|$)'; then
             bad "SIGTERM at the prompt of '$cmd' restores echo" "stty says -echo"
-        elif grep -Eq '(^| )echo( |$)' tty.out; then
+        elif sed '/PROMPT-SEEN/,$!d' tty.out | grep -Eq '(^| )echo( |;|$)'; then
             ok "SIGTERM at the prompt of '$cmd' restores echo"
         else
             bad "SIGTERM at the prompt of '$cmd'" "no stty output: $(head -c 300 tty.out)"
