@@ -568,9 +568,10 @@ static int cmd_add(int argc, char **argv)
         return rc;
     qsort(r.lat, r.nlat, sizeof *r.lat, cmp_double);
     double med = r.nlat ? r.lat[r.nlat / 2] : 0, p99 = r.nlat ? r.lat[(r.nlat * 99) / 100] : 0;
-    printf("adds %llu acked %llu failed %llu bad %llu in %.2f s: %.0f adds/s, latency median %.1f ms p99 %.1f ms\n",
+    double max = r.nlat ? r.lat[r.nlat - 1] : 0;
+    printf("adds %llu acked %llu failed %llu bad %llu in %.2f s: %.0f adds/s, latency median %.1f ms p99 %.1f ms max %.1f ms\n",
            (unsigned long long)r.n, (unsigned long long)r.acked, (unsigned long long)r.failed,
-           (unsigned long long)r.bad, el, (double)r.acked / el, med * 1e3, p99 * 1e3);
+           (unsigned long long)r.bad, el, (double)r.acked / el, med * 1e3, p99 * 1e3, max * 1e3);
     printf("client (%s) CPU: %.2f s = %.1f us per add\n", engine, cpu,
            cpu * 1e6 / (double)(r.n ? r.n : 1));
     free(slots);
