@@ -4,13 +4,15 @@
 # per add (independent of what else the machine runs), and inclusion proofs
 # per second computed from tiles over HTTP.  Bounded: N adds, P proofs.
 #
-#   bench/log_bench.sh [BUILD_DIR]     env: N CONC BATCH_MS BATCH_MAX SIZE P
+#   bench/log_bench.sh [BUILD_DIR]     env: N CONC BATCH_MS BATCH_MAX SIZE P CLIENT
+#   CLIENT: raw (default; HTTP/1.1 keep-alive over epoll, a light load
+#   generator) or curl (libcurl multi).
 set -euo pipefail
 B=${1:-build}
 FAIRKEY=${FAIRKEY:-$B/fairkey}
 LOG_BENCH=${LOG_BENCH:-$B/tests/log/log_bench}
 N=${N:-100000} CONC=${CONC:-64} BATCH_MS=${BATCH_MS:-1000} BATCH_MAX=${BATCH_MAX:-4096}
-SIZE=${SIZE:-300} P=${P:-5000}
+SIZE=${SIZE:-300} P=${P:-5000} CLIENT=${CLIENT:-raw}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fklogbench.XXXXXX")
 PID=
 trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -26,7 +28,8 @@ HZ=$(getconf CLK_TCK)
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "config: $N adds of $SIZE bytes, $CONC concurrent connections, --batch-ms $BATCH_MS --batch-max $BATCH_MAX"
 c0=$(cpu)
-"$LOG_BENCH" add "$URL" "$VKEY" --n "$N" --conc "$CONC" --size "$SIZE" --verify-every 100
+"$LOG_BENCH" add "$URL" "$VKEY" --n "$N" --conc "$CONC" --size "$SIZE" --verify-every 100 \
+    --client "$CLIENT"
 c1=$(cpu)
 awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$N" 'BEGIN {
     s = t / hz; printf "daemon CPU: %.2f s for %d adds = %.1f us per add (%.0f adds/s per core)\n",
