@@ -11,6 +11,22 @@
 static const char synopsis[] =
     "decrypt [-i PATH]... [--passphrase-fd N] [--require-escrow RECIPIENT]... "
     "[--escrow-warn-only] [-o OUTPUT] [INPUT]";
+/* -h: the synopsis, then this. */
+static const char help[] =
+    "  -i, --identity PATH          an identity file (AGE-SECRET-KEY-1... lines);\n"
+    "                               repeatable; without -i, a passphrase is asked for\n"
+    "      --passphrase-fd N        read the passphrase from file descriptor N\n"
+    "      --require-escrow RECIPIENT\n"
+    "                               refuse a file without a valid escrow stanza for\n"
+    "                               this age1fairkey1... authority; repeatable\n"
+    "      --escrow-warn-only       warn about missing or forged escrow, decrypt anyway\n"
+    "  -o, --output OUTPUT          write to OUTPUT, created only on success\n"
+    "  -d, --decrypt                accepted for age compatibility\n"
+    "\n"
+    "Every escrow stanza in the file must recompute from the file key, or nothing is\n"
+    "decrypted.  INPUT and OUTPUT default to standard input and output ('-' names\n"
+    "them too).  Options go before INPUT; '--' ends them.  A passphrase comes from\n"
+    "--passphrase-fd, else FAIRKEY_PASSPHRASE, else the terminal.  See docs/cli.md.\n";
 
 enum { OPT_PASSPHRASE_FD = 256, OPT_REQUIRE_ESCROW, OPT_ESCROW_WARN_ONLY };
 
@@ -172,7 +188,7 @@ int cmd_decrypt_main(int argc, char **argv)
             ea.warn_only = 1;
             break;
         case 'h':
-            printf("usage: fairkey %s\n", synopsis);
+            printf("usage: fairkey %s\n\n%s", synopsis, help);
             rc = FK_EXIT_OK;
             goto done;
         default:

@@ -11,6 +11,23 @@
 static const char synopsis[] =
     "encrypt [-a] [-o OUTPUT] (-r RECIPIENT | -R PATH | -i PATH)... [INPUT]\n"
     "       fairkey encrypt -p [--passphrase-fd N] [-a] [-o OUTPUT] [INPUT]";
+/* -h: the synopsis, then this. */
+static const char help[] =
+    "  -r, --recipient RECIPIENT   encrypt to an age1... recipient or an age1fairkey1...\n"
+    "                              escrow authority; repeatable\n"
+    "  -R, --recipients-file PATH  encrypt to the recipients listed in PATH, one per line;\n"
+    "                              repeatable\n"
+    "  -i, --identity PATH         encrypt to the recipients of the identities in PATH;\n"
+    "                              repeatable\n"
+    "  -p, --passphrase            encrypt with a passphrase (scrypt), and to nothing else\n"
+    "      --passphrase-fd N       read the passphrase from file descriptor N\n"
+    "  -a, --armor                 write ASCII armor (PEM)\n"
+    "  -o, --output OUTPUT         write to OUTPUT, replaced only on success\n"
+    "  -e, --encrypt               accepted for age compatibility\n"
+    "\n"
+    "INPUT and OUTPUT default to standard input and output ('-' names them too).\n"
+    "Options go before INPUT; '--' ends them.  A passphrase comes from\n"
+    "--passphrase-fd, else FAIRKEY_PASSPHRASE, else the terminal.  See docs/cli.md.\n";
 
 enum { OPT_PASSPHRASE_FD = 256 };
 
@@ -76,7 +93,7 @@ int cmd_encrypt_main(int argc, char **argv)
         case 'e':
             break; /* age's -e: encrypting is what this command does */
         case 'h':
-            printf("usage: fairkey %s\n", synopsis);
+            printf("usage: fairkey %s\n\n%s", synopsis, help);
             free(src);
             return FK_EXIT_OK;
         default:

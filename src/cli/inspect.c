@@ -7,6 +7,11 @@
 #include "cli.h"
 
 static const char synopsis[] = "inspect [INPUT]";
+/* -h: the synopsis, then this. */
+static const char help[] =
+    "Print the header of the age file INPUT (default: standard input): its format,\n"
+    "its stanzas and escrow authorities, the payload and plaintext sizes.  Nothing\n"
+    "is decrypted and no key is needed.  See docs/cli.md.\n";
 
 /* Stanza arguments longer than this are shown as their start and "...":
  * enough to tell keys apart, short enough for one line per stanza. */
@@ -70,7 +75,7 @@ int cmd_inspect_main(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         if (c == 'h') {
-            printf("usage: fairkey %s\n", synopsis);
+            printf("usage: fairkey %s\n\n%s", synopsis, help);
             return FK_EXIT_OK;
         }
         return cli_bad_option(c, argv, synopsis);

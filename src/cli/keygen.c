@@ -10,6 +10,14 @@
 #include "cli.h"
 
 static const char synopsis[] = "keygen [-o OUTPUT]\n       fairkey keygen -y [-o OUTPUT] [INPUT]";
+/* -h: the synopsis, then this. */
+static const char help[] =
+    "  -o, --output OUTPUT  write to OUTPUT; a new identity gets mode 0600 and never\n"
+    "                       replaces an existing file\n"
+    "  -y                   print the recipient of each identity in INPUT\n"
+    "\n"
+    "The identity is in age-keygen's format; with -o, its public key is printed\n"
+    "on standard error.  INPUT defaults to standard input.  See docs/cli.md.\n";
 
 /* RFC 3339 local time with its offset ("Z" for UTC), as age-keygen writes. */
 static void rfc3339_now(char *buf, size_t cap)
@@ -148,7 +156,7 @@ int cmd_keygen_main(int argc, char **argv)
             to_public = 1;
             break;
         case 'h':
-            printf("usage: fairkey %s\n", synopsis);
+            printf("usage: fairkey %s\n\n%s", synopsis, help);
             return FK_EXIT_OK;
         default:
             return cli_bad_option(c, argv, synopsis);

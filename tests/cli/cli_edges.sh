@@ -7,6 +7,7 @@ set -u
 unset FAIRKEY_PASSPHRASE
 umask 022
 F=$FAIRKEY
+DOC=${FK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/docs/cli.md
 cd "$T" || exit 1
 
 "$F" keygen -o k1 2>/dev/null
@@ -140,6 +141,18 @@ expect_fail "encrypt -i with a trailing tab: the line is named" 1 "k1.tab: line 
     sh -c "sed '3s/\$/\t/' k1 >k1.tab && chmod 600 k1.tab && \"\$0\" encrypt -i k1.tab -o cx p1" "$F"
 grep -q "$(tail -n 1 k1 | cut -c 17-36)" "$T/.err" && bad "trailing-blank error hides the key" "echoed" ||
     ok "trailing-blank error hides the key"
+
+# ---- -h describes every flag docs/cli.md lists -----------------------------------------
+for cmd in keygen encrypt decrypt; do
+    "$F" $cmd -h >help.out 2>&1 || bad "$cmd -h exits 0" "exit $?"
+    flags=$(sed -n "/^## $cmd\$/,/^## /p" "$DOC" | grep '^| `-' | cut -d'|' -f2 | grep -oE -- '`--?[a-zA-Z-]+' | tr -d '`')
+    [ -n "$flags" ] || bad "$cmd: flags in docs/cli.md" "none found"
+    missing=
+    for fl in $flags; do grep -qE -- "(^|[ ,])$fl([ ,]|\$)" help.out || missing="$missing $fl"; done
+    [ -z "$missing" ] && ok "$cmd -h describes every documented flag" || bad "$cmd -h" "missing:$missing"
+done
+"$F" inspect -h >help.out && grep -q 'Nothing' help.out && ok "inspect -h says what it does" ||
+    bad "inspect -h" "$(cat help.out)"
 
 # ---- a signal during a passphrase prompt restores the terminal ------------------
 # The prompt turns echo off; SIGTERM while it waits must turn it back on (and
