@@ -87,6 +87,37 @@ void cli_close_in(int fd)
         close(fd);
 }
 
+/* ---- files read whole: never replaced by this command's output ------------ */
+
+/* Key files (read with O_NOFOLLOW) and recipients files read by this command.
+ * An output that would replace one (`decrypt -i key -o key`, `keygen -y -o
+ * key key`) is refused: the key would be lost.  Other files read whole may be
+ * state a command rewrites (audit --state).  A command reads a handful; past
+ * this many the rest are not remembered (a bound, not a real case). */
+#define CLI_READ_FILES_MAX 64
+static struct {
+    dev_t dev;
+    ino_t ino;
+} read_files[CLI_READ_FILES_MAX];
+static size_t nread_files;
+
+static void note_read_file(const struct stat *st)
+{
+    if (nread_files < CLI_READ_FILES_MAX && S_ISREG(st->st_mode)) {
+        read_files[nread_files].dev = st->st_dev;
+        read_files[nread_files].ino = st->st_ino;
+        nread_files++;
+    }
+}
+
+static int is_read_file(const struct stat *st)
+{
+    for (size_t i = 0; i < nread_files; i++)
+        if (read_files[i].dev == st->st_dev && read_files[i].ino == st->st_ino)
+            return 1;
+    return 0;
+}
+
 /* ---- outputs: temporary file, renamed into place on success ------------ */
 
 /* The temporary file of the output being written, removed if a signal ends
@@ -189,6 +220,12 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
         }
         if (!S_ISREG(st.st_mode)) {
             cli_err("%s exists and is not a regular file; choose another output name", path);
+            return -1;
+        }
+        if (is_read_file(&st)) {
+            cli_err("%s is a key or recipients file this command reads; replacing it would lose "
+                    "it, choose another output name",
+                    path);
             return -1;
         }
         replacing = 1;
@@ -429,6 +466,9 @@ int cli_read_file(const char *path, size_t max, int nofollow, char **buf, size_t
     int fd = cli_open_in(path, nofollow);
     if (fd < 0)
         return -1;
+    struct stat st;
+    if (nofollow && fstat(fd, &st) == 0)
+        note_read_file(&st); /* a key file */
     const char *name = is_stdio_name(path) ? "standard input" : path;
     int r = read_all_fd(fd, max, buf, len);
     int e = errno;
@@ -727,6 +767,9 @@ int cli_recipients_add_file(cli_recipients *l, const char *path)
     size_t len;
     if (cli_read_file(path, CLI_KEYFILE_MAX, 0, &text, &len) < 0)
         return -1;
+    struct stat st;
+    if (!is_stdio_name(path) && stat(path, &st) == 0)
+        note_read_file(&st);
     struct rfile_ctx c = {l, is_stdio_name(path) ? "standard input" : path, 0};
     int r = cli_for_each_line(text, len, rfile_line, &c);
     free(text);

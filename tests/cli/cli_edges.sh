@@ -36,6 +36,21 @@ mode=$(stat -c %a priv)
 [ -L priv.link ] && [ "$mode" = 600 ] && ok "output through a symlink keeps the target's mode" ||
     bad "symlink target mode" "$mode"
 
+# ---- an output never replaces a key or recipients file the command reads ----------
+cp k1 kx && chmod 600 kx
+expect_fail "decrypt -o onto its own -i file" 1 "kx is a key or recipients file" "$F" decrypt -i kx -o kx c1
+same "the identity file survives decrypt -o onto it" k1 kx
+expect_fail "keygen -y -o onto its input" 1 "kx is a key or recipients file" "$F" keygen -y -o kx kx
+same "the identity file survives keygen -y -o onto it" k1 kx
+ln -s kx kx.link
+expect_fail "decrypt -o onto its -i file through a symlink" 1 "is a key or recipients file" \
+    "$F" decrypt -i kx -o kx.link c1
+same "the identity file survives an output through a symlink" k1 kx
+printf '%s\n' "$pk1" >rcp && cp rcp rcp.before
+expect_fail "encrypt -o onto its -R file" 1 "rcp is a key or recipients file" "$F" encrypt -R rcp -o rcp p1
+same "the recipients file survives encrypt -o onto it" rcp.before rcp
+no_temp_files "refused outputs leave no temporary file" .
+
 # ---- closed standard descriptors --------------------------------------------------
 expect_fail "encrypt with standard input closed" 1 "standard input is closed" \
     "$F" encrypt -r "$pk1" -o cx <&-
