@@ -121,14 +121,21 @@ if [ "$(id -u)" != 0 ] || [ ${#AS[@]} -gt 0 ]; then
 fi
 expect_fail "missing input: what to do" 1 "cannot open missing: No such file or directory; check the path" \
     "$F" encrypt -r "$pk1" -o cx missing
+head -c 300000 /dev/urandom >pbig
+"$F" encrypt -r "$pk1" -o cbig pbig
 if [ -w /dev/full ]; then
     expect_fail "disk full: what to do" 1 "No space left on device; the disk is full" \
         "$F" decrypt -i k1 -o /dev/full c1
 fi
+# A small tmpfs fills up mid-file: exit 1, no output, no temporary file.
+if [ "$(id -u)" = 0 ] && mkdir small && mount -t tmpfs -o size=128k tmpfs small 2>/dev/null; then
+    expect_fail "disk full mid-file (tmpfs)" 1 "No space left on device; the disk is full" \
+        "$F" decrypt -i k1 -o small/out cbig
+    [ -z "$(ls -A small)" ] && ok "disk full: nothing left in the folder" || bad "disk full" "$(ls -A small)"
+    umount small
+fi
 # A consumer that stops reading: exit 1 with a line that says the output is
 # incomplete (not a bare "Broken pipe").
-head -c 300000 /dev/urandom >pbig
-"$F" encrypt -r "$pk1" -o cbig pbig
 { "$F" decrypt -i k1 cbig 2>"$T/.err"; echo $? >"$T/.rc"; } | head -c 10 >/dev/null
 [ "$(cat "$T/.rc")" = 1 ] && grep -q '^fairkey: .*output is incomplete' "$T/.err" &&
     ok "broken pipe: exit 1, the output is called incomplete" || bad "broken pipe" "exit $(cat "$T/.rc"): $(cat "$T/.err")"
