@@ -106,6 +106,9 @@ expect_fail "authority show: two files" 2 "unexpected argument" "$F" authority s
 AS=()
 if [ "$(id -u)" = 0 ]; then
     command -v setpriv >/dev/null 2>&1 && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    chmod 755 "$T"
+    # nobody must be able to run the binary (not so under a 0700 /root).
+    [ ${#AS[@]} -gt 0 ] && ! "${AS[@]}" "$F" --version >/dev/null 2>&1 && AS=()
 fi
 if [ "$(id -u)" != 0 ] || [ ${#AS[@]} -gt 0 ]; then
     chmod 755 "$T"
