@@ -99,7 +99,7 @@ start_log "$D" --batch-ms 50
 [ "$(http GET /checkpoint)" = 200 ] && sed -n 2p "$WORK/body" | grep -qx 603 || fail "tree size lost on restart"
 "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" >/dev/null ||
     fail "verify after restart"
-"$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n 100 --conc 8 --prefix after --out "$WORK/acks2" --strict ||
+"$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n 100 --conc 8 --prefix after --client raw --out "$WORK/acks2" --strict ||
     fail "adds after restart"
 "$LOG_BENCH" check "$LOG_URL" "$LOG_VKEY" "$WORK/acks1" "$WORK/acks2" || fail "check after restart"
 "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/before-restart" --follow \

@@ -16,8 +16,11 @@ for round in 1 2; do
         fail "round $round: checkpoint after restart is not consistent with the one before"
     CPIDS=()
     for c in $(seq $CLIENTS); do
+        # Both HTTP clients of log_bench: libcurl and the raw epoll one.
+        client=curl
+        [ $((c % 2)) = 0 ] && client=raw
         "$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n $PER_CLIENT --conc 8 --prefix "r$round-c$c" \
-            --out "$WORK/acks.$round.$c" >"$WORK/client.$round.$c" 2>&1 &
+            --client $client --out "$WORK/acks.$round.$c" >"$WORK/client.$round.$c" 2>&1 &
         CPIDS+=($!)
         PIDS+=($!)
     done
