@@ -25,6 +25,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -38,8 +39,16 @@
 
 enum { ST_FAIL = 0, ST_MORE = 1, ST_LAST = 2, ST_IO = 3 };
 
+/* Input chunks sit FKI_CT_CHUNK_LEN apart in both directions.  Encryption
+ * seals each chunk in place (its tag lands in the gap), so a batch needs one
+ * buffer, not two, and the sealed batch is one contiguous write: half the
+ * memory and cache footprint per chunk.  Decryption cannot work in place (a
+ * full chunk may have to be opened twice, as non-final and as final), so it
+ * opens into a second buffer with chunks FK_AGE_CHUNK_LEN apart. */
+#define STRIDE FKI_CT_CHUNK_LEN
+
 typedef struct batch {
-    uint8_t *in, *out;
+    uint8_t *in, *out; /* out == in when encrypting */
     size_t cap;      /* chunks the buffers hold (grown on demand) */
     size_t in_used, out_used; /* bytes ever written to in/out: what is wiped */
     size_t n;        /* chunks in this batch (>= 1) */
@@ -49,6 +58,10 @@ typedef struct batch {
     fk_err read_err; /* the read that filled this batch failed after n chunks */
     atomic_size_t next; /* first chunk not yet claimed */
     atomic_size_t left; /* chunks not yet finished */
+    /* Under the pool's mutex: */
+    unsigned seq;    /* which dispatch this batch is, while in flight */
+    int inflight;    /* dispatched and not yet waited for */
+    unsigned users;  /* workers that may touch it */
     size_t len[MAX_BATCH];
     uint8_t st[MAX_BATCH];
 } batch;
@@ -57,12 +70,12 @@ typedef struct batch {
 typedef struct pool {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
-    unsigned started, active, gen;
+    unsigned started, gen; /* gen: batches dispatched so far */
     int quit, enc, main_ok;
     atomic_int crypto_failed;
     unsigned threads; /* at most this many, the calling thread included */
     int pread_fd;    /* >= 0: workers read their own chunks from this file */
-    batch *job;
+    batch *jobs[2]; /* batch seq k is jobs[k % 2]; at most two in flight */
     EVP_CIPHER_CTX *main_ctx;
     uint8_t key[FKI_PAYLOAD_KEY_LEN];
     pthread_t tid[FK_AGE_MAX_THREADS];
@@ -116,20 +129,31 @@ static int is_end(const batch *b, size_t j)
  * is shorter than it was when planned (it changed under us). */
 static int pread_chunks(pool *p, batch *b, size_t lo, size_t hi)
 {
-    size_t in_chunk = p->enc ? FK_AGE_CHUNK_LEN : FKI_CT_CHUNK_LEN, have = 0, want = 0;
-    uint8_t *dst = b->in + lo * in_chunk;
+    size_t in_chunk = p->enc ? FK_AGE_CHUNK_LEN : FKI_CT_CHUNK_LEN, k = 0, n = hi - lo;
+    uint64_t pos = b->off + lo * in_chunk;
+    struct iovec iov[CLAIM];
     for (size_t j = lo; j < hi; j++)
-        want += b->len[j];
-    while (have < want) {
-        ssize_t r = pread(p->pread_fd, dst + have, want - have,
-                          (off_t)(b->off + lo * in_chunk + have));
+        iov[j - lo] = (struct iovec){b->in + j * STRIDE, b->len[j]};
+    /* One preadv(2) per run; the loop only continues after a short read. */
+    for (;;) {
+        while (k < n && iov[k].iov_len == 0) /* done, or the empty payload */
+            k++;
+        if (k == n)
+            return 1;
+        ssize_t r = preadv(p->pread_fd, iov + k, (int)(n - k), (off_t)pos);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return 0;
-        have += (size_t)r;
+        size_t got = (size_t)r;
+        pos += got;
+        while (k < n && got >= iov[k].iov_len)
+            got -= iov[k++].iov_len;
+        if (k < n) {
+            iov[k].iov_base = (uint8_t *)iov[k].iov_base + got;
+            iov[k].iov_len -= got;
+        }
     }
-    return 1;
 }
 
 static void crypt_chunk(pool *p, EVP_CIPHER_CTX *ctx, batch *b, size_t j)
@@ -139,8 +163,8 @@ static void crypt_chunk(pool *p, EVP_CIPHER_CTX *ctx, batch *b, size_t j)
     int at_end = is_end(b, j);
 
     if (p->enc) {
-        if (!seal(ctx, b->out + j * FKI_CT_CHUNK_LEN, b->in + j * FK_AGE_CHUNK_LEN, len, ctr,
-                  at_end))
+        uint8_t *c = b->in + j * STRIDE;
+        if (!seal(ctx, c, c, len, ctr, at_end))
             b->st[j] = ST_FAIL;
         else
             b->st[j] = ST_LAST;
@@ -214,15 +238,21 @@ static void *worker(void *arg)
             pthread_cond_wait(&p->work, &p->mu);
         if (p->quit)
             break;
-        seen = p->gen;
-        batch *b = p->job;
-        /* Counted as active while it may touch b: the calling thread does
-         * not reuse b's buffers until no worker is. */
-        p->active++;
+        /* Batches in dispatch order; one that was finished and waited for
+         * (retired) while this worker was elsewhere is skipped. */
+        if (p->gen - seen > 2)
+            seen = p->gen - 2;
+        batch *b = p->jobs[seen % 2];
+        unsigned want = seen++;
+        if (!b->inflight || b->seq != want)
+            continue;
+        /* Counted as a user while it may touch b: the calling thread does
+         * not reuse b's buffers until no worker does. */
+        b->users++;
         pthread_mutex_unlock(&p->mu);
         work(p, ctx, ok, b);
         pthread_mutex_lock(&p->mu);
-        if (--p->active == 0)
+        if (--b->users == 0)
             pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
@@ -230,11 +260,12 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Hand b to the workers.  Workers are started here, and only as many as b
- * has runs of CLAIM chunks for: a small file is sealed by the calling thread
- * alone, without the cost of starting threads it would not use.  A worker
- * started late picks up the current batch, or, if it was finished before the
- * worker got the lock, finds nothing left to claim in it. */
+/* Hand b to the workers, who move on to it as soon as the batch before has
+ * nothing left to claim: the calling thread dispatches the next batch before
+ * it waits for the current one, so no worker idles at a batch boundary.
+ * Workers are started here, and only as many as b has runs of CLAIM chunks
+ * for: a small file is sealed by the calling thread alone, without the cost
+ * of starting threads it would not use. */
 static void dispatch(pool *p, batch *b)
 {
     size_t runs = (b->n + CLAIM - 1) / CLAIM;
@@ -243,7 +274,9 @@ static void dispatch(pool *p, batch *b)
     atomic_store(&b->left, b->n);
     atomic_store(&b->next, 0);
     pthread_mutex_lock(&p->mu);
-    p->job = b;
+    b->seq = p->gen;
+    b->inflight = 1;
+    p->jobs[p->gen % 2] = b;
     p->gen++;
     if (p->started)
         pthread_cond_broadcast(&p->work);
@@ -262,8 +295,9 @@ static void wait_batch(pool *p, batch *b)
 {
     work(p, p->main_ctx, p->main_ok, b);
     pthread_mutex_lock(&p->mu);
-    while (atomic_load(&b->left) != 0 || p->active != 0)
+    while (atomic_load(&b->left) != 0 || b->users != 0)
         pthread_cond_wait(&p->done, &p->mu);
+    b->inflight = 0;
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -319,7 +353,9 @@ static void batch_release(batch *b)
         fk_wipe(b->in, b->in_used);
         free(b->in);
     }
-    if (b->out) {
+    if (b->out == b->in)
+        b->out = NULL;
+    if (b->out && b->out != b->in) {
         fk_wipe(b->out, b->out_used);
         free(b->out);
     }
@@ -327,13 +363,13 @@ static void batch_release(batch *b)
     b->cap = b->in_used = b->out_used = 0;
 }
 
-static fk_err batch_reserve(batch *b, size_t n, size_t in_chunk, size_t out_chunk)
+static fk_err batch_reserve(batch *b, size_t n, int enc)
 {
     if (n <= b->cap)
         return FK_OK;
     batch_release(b);
-    b->in = malloc(n * in_chunk + 1); /* + the lookahead byte */
-    b->out = malloc(n * out_chunk);
+    b->in = malloc(n * STRIDE + 1); /* + the lookahead byte */
+    b->out = enc ? b->in : malloc(n * FK_AGE_CHUNK_LEN);
     if (!b->in || !b->out) {
         batch_release(b);
         return FK_ERR_NOMEM;
@@ -347,9 +383,13 @@ static fk_err batch_reserve(batch *b, size_t n, size_t in_chunk, size_t out_chun
 static void batch_touch(batch *b, size_t in_bytes, int enc)
 {
     size_t out_bytes = 0;
-    for (size_t j = 0; j < b->n; j++)
-        out_bytes += enc ? b->len[j] + FK_AGE_TAG_LEN
-                         : (b->len[j] > FK_AGE_TAG_LEN ? b->len[j] - FK_AGE_TAG_LEN : 0);
+    if (b->n && enc) /* sealed in place: the last chunk's tag */
+        in_bytes = in_bytes > (b->n - 1) * STRIDE + b->len[b->n - 1] + FK_AGE_TAG_LEN
+                       ? in_bytes
+                       : (b->n - 1) * STRIDE + b->len[b->n - 1] + FK_AGE_TAG_LEN;
+    if (b->n && !enc)
+        out_bytes = (b->n - 1) * FK_AGE_CHUNK_LEN +
+                    (b->len[b->n - 1] > FK_AGE_TAG_LEN ? b->len[b->n - 1] - FK_AGE_TAG_LEN : 0);
     if (b->in_used < in_bytes)
         b->in_used = in_bytes;
     if (b->out_used < out_bytes)
@@ -362,23 +402,44 @@ static void batch_touch(batch *b, size_t in_bytes, int enc)
 static void fill_batch(fki_src *src, batch *b, size_t nfill, size_t in_chunk, int carry,
                        uint64_t first, int enc)
 {
-    size_t cap = nfill * in_chunk + 1, have = 0, got = 0, data;
-    if (carry >= 0)
-        b->in[have++] = (uint8_t)carry;
+    size_t j = 0, last = 0, got = 0, touched = 0;
+    fk_err err = FK_OK;
+
     atomic_store(&b->next, SIZE_MAX / 2); /* nothing to claim until dispatched */
-    b->read_err = fki_src_read_full(src, b->in + have, cap - have, &got);
-    have += got;
-    b->more = b->read_err == FK_OK && have == cap;
-    data = b->more ? cap - 1 : have;
-    if (b->read_err != FK_OK)
-        data = data / in_chunk * in_chunk; /* only whole chunks before an error */
-    b->n = (data + in_chunk - 1) / in_chunk;
+    if (carry >= 0)
+        b->in[0] = (uint8_t)carry;
+    b->more = 0;
+    /* Chunk j is read to b->in + j * STRIDE; then one byte past the last
+     * full chunk tells whether the input goes on. */
+    for (; j <= nfill; j++) {
+        size_t want = j == nfill ? 1 : in_chunk, have = j == 0 && carry >= 0;
+        err = fki_src_read_full(src, b->in + j * STRIDE + have, want - have, &got);
+        have += got;
+        touched = j * STRIDE + have;
+        if (err != FK_OK) {
+            if (have == want && j < nfill) /* whole before the error: keep it */
+                j++, last = in_chunk;
+            break;
+        }
+        if (j == nfill) {
+            b->more = have == 1;
+            break;
+        }
+        if (have < want) { /* end of input */
+            if (have > 0 || j == 0) { /* a short chunk, or the empty payload */
+                last = have;
+                j++;
+            }
+            break;
+        }
+        last = have;
+    }
+    b->read_err = err;
+    b->n = j;
     b->first = first;
-    if (b->n == 0 && b->read_err == FK_OK)
-        b->n = 1; /* the empty payload: one empty chunk */
-    for (size_t j = 0; j < b->n; j++)
-        b->len[j] = data - j * in_chunk < in_chunk ? data - j * in_chunk : in_chunk;
-    batch_touch(b, have, enc);
+    for (size_t i = 0; i < b->n; i++)
+        b->len[i] = i + 1 == b->n ? last : in_chunk;
+    batch_touch(b, touched, enc);
 }
 
 /* Positional input: the next batch is the first nplan chunks of [*off, end)
@@ -386,7 +447,7 @@ static void fill_batch(fki_src *src, batch *b, size_t nfill, size_t in_chunk, in
 static void plan_batch(batch *b, size_t nplan, size_t in_chunk, uint64_t *off, uint64_t end,
                        uint64_t first, int enc)
 {
-    uint64_t rem = end - *off, n = rem / in_chunk + (rem % in_chunk != 0), start = *off;
+    uint64_t rem = end - *off, n = rem / in_chunk + (rem % in_chunk != 0);
     atomic_store(&b->next, SIZE_MAX / 2); /* nothing to claim until dispatched */
     b->read_err = FK_OK;
     b->first = first;
@@ -399,7 +460,7 @@ static void plan_batch(batch *b, size_t nplan, size_t in_chunk, uint64_t *off, u
         b->len[j] = rem - j * in_chunk < in_chunk ? (size_t)(rem - j * in_chunk) : in_chunk;
         *off += b->len[j];
     }
-    batch_touch(b, (size_t)(*off - start), enc);
+    batch_touch(b, b->n ? (b->n - 1) * STRIDE + b->len[b->n - 1] : 0, enc);
 }
 
 /* Chunks in the next batch.  A regular file: all that is left, up to nmax,
@@ -418,17 +479,17 @@ static size_t batch_chunks(const fki_src *in, size_t prev, size_t nmax, size_t i
 
 /* Plan (positional input) or read the next batch into b. */
 static fk_err next_batch(fki_src *in, batch *b, const batch *prev, size_t nmax, size_t in_chunk,
-                         size_t out_chunk, uint64_t *off, int enc)
+                         uint64_t *off, int enc)
 {
     size_t k = batch_chunks(in, prev ? prev->n : 0, nmax, in_chunk, *off);
     uint64_t first = prev ? prev->first + prev->n : 0;
-    fk_err err = batch_reserve(b, k, in_chunk, out_chunk);
+    fk_err err = batch_reserve(b, k, enc);
     if (err != FK_OK)
         return err;
     if (in->positional)
         plan_batch(b, k, in_chunk, off, in->end, first, enc);
     else
-        fill_batch(in, b, k, in_chunk, prev ? prev->in[prev->n * in_chunk] : -1, first, enc);
+        fill_batch(in, b, k, in_chunk, prev ? prev->in[prev->n * STRIDE] : -1, first, enc);
     return FK_OK;
 }
 
@@ -436,13 +497,11 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
                   unsigned threads, int enc, uint64_t *written)
 {
     size_t in_chunk = enc ? FK_AGE_CHUNK_LEN : FKI_CT_CHUNK_LEN;
-    size_t out_chunk = enc ? FKI_CT_CHUNK_LEN : FK_AGE_CHUNK_LEN;
     unsigned t = fki_threads(threads);
     size_t nmax = (size_t)t * FK_AGE_BATCH_CHUNKS;
     batch *bs = calloc(2, sizeof *bs);
     pool p;
     fk_err err = FK_OK;
-    batch *busy = NULL; /* the batch the workers have */
     uint64_t total = 0, off = in->pos;
 
     if (!bs)
@@ -453,24 +512,25 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
     }
 
     batch *cur = &bs[0], *next = &bs[1];
-    if ((err = next_batch(in, cur, NULL, nmax, in_chunk, out_chunk, &off, enc)) != FK_OK)
+    if ((err = next_batch(in, cur, NULL, nmax, in_chunk, &off, enc)) != FK_OK)
         goto stop;
     if (cur->n == 0) { /* nothing whole before a read error */
         err = cur->read_err;
         goto stop;
     }
     dispatch(&p, cur);
-    busy = cur;
     for (;;) {
         size_t bytes = 0;
         fk_err verdict = FK_OK;
         int stop = !cur->more;
 
-        if (cur->more &&
-            (err = next_batch(in, next, cur, nmax, in_chunk, out_chunk, &off, enc)) != FK_OK)
-            break;
+        if (cur->more) {
+            if ((err = next_batch(in, next, cur, nmax, in_chunk, &off, enc)) != FK_OK)
+                break;
+            if (next->n > 0)
+                dispatch(&p, next);
+        }
         wait_batch(&p, cur);
-        busy = NULL;
         if (atomic_load(&p.crypto_failed)) {
             err = FK_ERR_CRYPTO;
             break;
@@ -516,10 +576,6 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
             verdict = next->read_err;
             stop = 1;
         }
-        if (!stop) {
-            dispatch(&p, next);
-            busy = next;
-        }
         if (bytes) {
             fk_err werr = fki_sink_write(out, cur->out, bytes);
             if (werr != FK_OK) {
@@ -544,8 +600,10 @@ static fk_err run(fki_src *in, fki_sink *out, const uint8_t key[FKI_PAYLOAD_KEY_
         cur = next;
         next = tmp;
     }
-    if (busy)
-        wait_batch(&p, busy);
+    /* After an error the batch in flight is finished and dropped. */
+    for (int i = 0; i < 2; i++)
+        if (bs[i].inflight)
+            wait_batch(&p, &bs[i]);
 stop:
     pool_stop(&p);
 out:
