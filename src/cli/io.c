@@ -749,6 +749,11 @@ static int rfile_line(void *vctx, const char *line, size_t len, size_t lineno)
                 c->name, lineno);
         return 0;
     }
+    if (e != FK_OK && (line[len - 1] == ' ' || line[len - 1] == '\t')) {
+        cli_err("%s: line %zu ends in a space or tab; remove the trailing blanks", c->name,
+                lineno);
+        return -1;
+    }
     if (e != FK_OK) {
         /* The line itself is not echoed: it may come from a confidential file. */
         cli_err("%s: malformed recipient at line %zu; recipients files hold one age1... per line",

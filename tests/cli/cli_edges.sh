@@ -142,8 +142,10 @@ fi
 { "$F" decrypt -i k1 cbig 2>"$T/.err"; echo $? >"$T/.rc"; } | head -c 10 >/dev/null
 [ "$(cat "$T/.rc")" = 1 ] && grep -q '^fairkey: .*output is incomplete' "$T/.err" &&
     ok "broken pipe: exit 1, the output is called incomplete" || bad "broken pipe" "exit $(cat "$T/.rc"): $(cat "$T/.err")"
+# The last character changed (to q, or p if it was q): the checksum fails.
+typo=${pk1%?}q; [ "$typo" = "$pk1" ] && typo=${pk1%?}p
 expect_fail "a mistyped recipient: check it for a typo" 1 "not a valid recipient .*check it for a typo" \
-    "$F" encrypt -r "${pk1%?}q" -o cx p1
+    "$F" encrypt -r "$typo" -o cx p1
 
 # ---- secrets are never echoed ------------------------------------------------------
 # Bech32 is case-insensitive: a lower-case secret key is still a secret key.
@@ -164,6 +166,9 @@ expect_fail "identity with a trailing space: the line is named" 1 "k1.sp: line 3
     "$F" decrypt -i k1.sp c1
 expect_fail "encrypt -i with a trailing tab: the line is named" 1 "k1.tab: line 3 ends in a space or tab" \
     sh -c "sed '3s/\$/\t/' k1 >k1.tab && chmod 600 k1.tab && \"\$0\" encrypt -i k1.tab -o cx p1" "$F"
+printf '# team\n%s \n' "$pk1" >rcp.sp
+expect_fail "recipients file with a trailing space: the line is named" 1 "rcp.sp: line 2 ends in a space or tab" \
+    "$F" encrypt -R rcp.sp -o cx p1
 grep -q "$(tail -n 1 k1 | cut -c 17-36)" "$T/.err" && bad "trailing-blank error hides the key" "echoed" ||
     ok "trailing-blank error hides the key"
 
