@@ -30,9 +30,11 @@
 
 /* More agents than shares is a mistake in --agents. */
 #define MAX_AGENTS FK_ESCROW_MAX_SHARES
-/* An agent that is restarting gets a few more tries, 250 ms apart. */
-#define AGENT_TRIES 8
+/* An agent that is restarting gets more tries: 250 ms, 500 ms, then 1 s
+ * apart, about 9 s in all (a restart opens SQLite and re-checks the log). */
+#define AGENT_TRIES 10
 #define AGENT_RETRY_MS 250
+#define AGENT_RETRY_MAX_MS 1000
 #define AGENT_TIMEOUT_MS 10000
 
 enum job_state { JOB_RUNNING, JOB_VALID, JOB_BAD };
@@ -101,7 +103,10 @@ static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *
         err = fki_net_post(url, sh->receipt, sh->receipt_len, &o, &status, &body, &blen);
         if (!err && status != 503)
             break;
-        usleep(AGENT_RETRY_MS * 1000);
+        if (t + 1 < AGENT_TRIES) {
+            unsigned ms = AGENT_RETRY_MS << (t < 2 ? t : 2);
+            usleep((ms < AGENT_RETRY_MAX_MS ? ms : AGENT_RETRY_MAX_MS) * 1000u);
+        }
     }
     if (err) {
         snprintf(j->msg, sizeof j->msg, "agent %zu (%s) did not answer (%s); skipped", num, j->url,
