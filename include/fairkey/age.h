@@ -146,16 +146,22 @@ fk_err fk_identity_file_parse(fk_identity ***ids, size_t *nids, const char *text
 
 /* ---- whole-file encryption and decryption on file descriptors -----------
  * The payload is processed in parallel: `threads` threads (the calling one
- * included) seal or open the chunks of one batch (threads *
+ * included) seal or open the chunks of a batch (at most threads *
  * FK_AGE_BATCH_CHUNKS chunks); the calling thread also reads the next batch
- * and writes the previous one, so I/O overlaps the crypto.  Memory does
- * not grow with the file: two batches of input and output buffers,
- *   4 * threads * FK_AGE_BATCH_CHUNKS * (64 KiB + 16) bytes,
- * 4.2 MB with 2 threads and 16.8 MB at FK_AGE_MAX_THREADS, plus the header
- * buffer (64 KiB, at most FK_AGE_MAX_HEADER_LEN for a hostile header) and
- * 2 * 64 KiB for armor: 34 MB in the worst case.  See docs/age.md. */
+ * and writes the previous one, so I/O overlaps the crypto.  Buffers are
+ * sized to the work: a regular file's batches to what is left of it, a
+ * stream's from one chunk up, doubling; workers start only when a batch has
+ * work for them (none for a file of 256 KiB or less).  Memory does not grow
+ * with the file: two batches in flight,
+ *   encryption (sealed in place): 2 * threads * FK_AGE_BATCH_CHUNKS * (64 KiB + 16),
+ *   decryption (input and output): 4 * threads * FK_AGE_BATCH_CHUNKS * (64 KiB + 8),
+ * at most 2.1 / 4.2 MB with 2 threads and 8.4 / 16.8 MB at
+ * FK_AGE_MAX_THREADS, plus the header buffer (64 KiB, at most
+ * FK_AGE_MAX_HEADER_LEN for a hostile header) and 2 * 64 KiB for armor:
+ * 34 MB in the worst case.  See docs/age.md. */
 #define FK_AGE_BATCH_CHUNKS 8
-/* More workers than this do not help (memory bandwidth), and the cap keeps
+/* The output is written, in order, by one thread, which bounds throughput
+ * long before this many workers would (see docs/age.md), and the cap keeps
  * the memory bound above true on any machine. */
 #define FK_AGE_MAX_THREADS 8
 
