@@ -228,6 +228,12 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
                     path);
             return -1;
         }
+        /* age writes into the existing file, so a file the user may not
+         * write (chmod a-w) is protected; a rename would replace it anyway. */
+        if (access(path, W_OK) < 0) {
+            cli_err("cannot write %s: %s; %s", path, strerror(errno), cli_io_hint(errno));
+            return -1;
+        }
         replacing = 1;
     }
     const char *slash = strrchr(path, '/');

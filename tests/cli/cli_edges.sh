@@ -121,6 +121,12 @@ if [ "$(id -u)" != 0 ] || [ ${#AS[@]} -gt 0 ]; then
         "cannot create a file next to rodir/x: Permission denied; check the permissions" \
         "${AS[@]}" "$F" encrypt -r "$pk1" -o rodir/x p1
     absent "unwritable folder: no output" rodir/x
+    # A read-only file in a writable folder stays as it is (age cannot write it either).
+    mkdir rwdir && printf 'keep\n' >rwdir/ro && chmod 444 rwdir/ro
+    [ "$(id -u)" = 0 ] && chown -R 65534:65534 rwdir
+    expect_fail "read-only output file: not replaced" 1 "cannot write rwdir/ro: Permission denied" \
+        "${AS[@]}" "$F" encrypt -r "$pk1" -o rwdir/ro p1
+    [ "$(cat rwdir/ro)" = keep ] && ok "read-only output file keeps its contents" || bad "read-only output" "replaced"
 fi
 expect_fail "missing input: what to do" 1 "cannot open missing: No such file or directory; check the path" \
     "$F" encrypt -r "$pk1" -o cx missing
