@@ -94,6 +94,27 @@ static fk_err fetch_tile(void *ctx, const fk_tile *t, uint8_t *out, size_t cap, 
     return FK_OK;
 }
 
+/* Hash tile t of the tree, exactly t->width hashes: a partial tile the log
+ * has deleted (C2SP tlog-tiles lets it, once the full tile exists) is read
+ * as the first t->width hashes of the full tile.  out holds a full tile. */
+static fk_err fetch_hashes(struct fki_log_client *c, const fk_tile *t, uint8_t *out)
+{
+    size_t n;
+    fk_err e = fetch_tile(c, t, out, FK_TILE_MAX_BYTES, &n);
+    if (e == FK_ERR_NOT_FOUND && t->width < FK_TILE_WIDTH) {
+        fk_tile full = *t;
+        full.width = FK_TILE_WIDTH;
+        if ((e = fetch_tile(c, &full, out, FK_TILE_MAX_BYTES, &n)))
+            return e;
+        if (n != FK_TILE_MAX_BYTES)
+            return FK_ERR_PROOF;
+        n = (size_t)t->width * HL;
+    }
+    if (!e && n != (size_t)t->width * HL)
+        e = FK_ERR_PROOF;
+    return e;
+}
+
 fk_err fki_log_client_consistent(struct fki_log_client *c, const fk_checkpoint *old,
                                  const fk_checkpoint *cur)
 {
@@ -136,6 +157,9 @@ static fk_err prove(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t
     return e;
 }
 
+/* Entry bundle bidx of cur, trimmed to its t->width entries: a partial
+ * bundle the log has deleted is read from the full one (as for tiles).
+ * FK_ERR_PROOF if it holds fewer entries, or bytes after them. */
 static fk_err get_bundle(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t bidx,
                          fk_tile *t, uint8_t **buf, size_t *len)
 {
@@ -144,9 +168,58 @@ static fk_err get_bundle(struct fki_log_client *c, const fk_checkpoint *cur, uin
         return e;
     char rel[FK_TILE_PATH_MAX];
     size_t n;
-    if ((e = fk_tile_path(t, rel, sizeof rel, &n)))
+    fk_tile want = *t;
+    for (;;) {
+        if ((e = fk_tile_path(&want, rel, sizeof rel, &n)))
+            return e;
+        e = get(c, rel, BUNDLE_MAX, buf, len);
+        if (e != FK_ERR_NOT_FOUND || want.width == FK_TILE_WIDTH)
+            break;
+        want.width = FK_TILE_WIDTH;
+    }
+    if (e)
         return e;
-    return get(c, rel, BUNDLE_MAX, buf, len);
+    size_t off = 0;
+    for (unsigned i = 0; i < t->width && !e; i++) {
+        const uint8_t *ent;
+        size_t elen;
+        e = fk_bundle_next(*buf, *len, &off, &ent, &elen);
+    }
+    if (!e && want.width == t->width && off != *len)
+        e = FK_ERR_PROOF;   /* trailing bytes after the tile's entries */
+    if (e) {
+        free(*buf);
+        *buf = NULL;
+        return FK_ERR_PROOF;
+    }
+    *len = off;
+    return FK_OK;
+}
+
+fk_err fki_log_client_entries(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t start,
+                              fki_log_entry_fn fn, void *ctx)
+{
+    for (uint64_t b = start / FK_TILE_WIDTH; start < cur->size; b++) {
+        fk_tile t;
+        uint8_t *buf;
+        size_t blen, off = 0;
+        fk_err e = get_bundle(c, cur, b, &t, &buf, &blen);
+        if (e)
+            return e;
+        for (unsigned i = 0; i < t.width && !e; i++) {
+            const uint8_t *ent;
+            size_t elen;
+            uint64_t idx = b * FK_TILE_WIDTH + i;
+            e = fk_bundle_next(buf, blen, &off, &ent, &elen);   /* checked by get_bundle */
+            if (!e && idx >= start)
+                e = fn(ctx, idx, ent, elen);
+        }
+        free(buf);
+        if (e)
+            return e;
+        start = b * FK_TILE_WIDTH + t.width;
+    }
+    return FK_OK;
 }
 
 fk_err fki_log_client_entry(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t index,
@@ -181,43 +254,42 @@ fk_err fki_log_client_entry(struct fki_log_client *c, const fk_checkpoint *cur, 
     return e == FK_ERR_NOT_FOUND ? FK_ERR_PROOF : e;   /* a short bundle is a bad log */
 }
 
+struct find {
+    const uint8_t *entry;
+    size_t len;
+    uint64_t index;
+    int found;
+};
+
+static fk_err find_one(void *ctx, uint64_t index, const uint8_t *entry, size_t len)
+{
+    struct find *f = ctx;
+    if (len != f->len || memcmp(entry, f->entry, len))
+        return FK_OK;
+    f->index = index;
+    f->found = 1;
+    return FK_ERR_NOT_FOUND;   /* stops the scan; told apart by f->found */
+}
+
 fk_err fki_log_client_find(struct fki_log_client *c, const fk_checkpoint *cur,
                            const uint8_t *entry, size_t len, uint64_t *index)
 {
-    uint64_t nb = fk_tile_count(FK_TILE_ENTRIES, cur->size);
-    for (uint64_t b = 0; b < nb; b++) {
-        fk_tile t;
-        uint8_t *buf;
-        size_t blen, off = 0;
-        fk_err e = get_bundle(c, cur, b, &t, &buf, &blen);
-        if (e)
-            return e;
-        for (unsigned i = 0; i < t.width; i++) {
-            const uint8_t *ent;
-            size_t elen;
-            if ((e = fk_bundle_next(buf, blen, &off, &ent, &elen))) {
-                free(buf);
-                return FK_ERR_PROOF;
-            }
-            if (elen == len && !memcmp(ent, entry, len)) {
-                free(buf);
-                uint8_t leaf[HL];
-                uint64_t idx = b * FK_TILE_WIDTH + i;
-                if ((e = fk_tlog_leaf_hash(leaf, entry, len)) || (e = prove(c, cur, idx, leaf)))
-                    return e;
-                *index = idx;
-                return FK_OK;
-            }
-        }
-        free(buf);
-    }
-    return FK_ERR_NOT_FOUND;
+    struct find f = {.entry = entry, .len = len};
+    fk_err e = fki_log_client_entries(c, cur, 0, find_one, &f);
+    if (!f.found)
+        return e ? e : FK_ERR_NOT_FOUND;
+    uint8_t leaf[HL];
+    if ((e = fk_tlog_leaf_hash(leaf, entry, len)) || (e = prove(c, cur, f.index, leaf)))
+        return e;
+    *index = f.index;
+    return FK_OK;
 }
 
 /* Following: every node the frontier completes at a tile level (8, 16, ...)
  * must equal the hash the log serves in that level's tile. */
 struct follow {
     struct fki_log_client *c;
+    fk_tlog_frontier *fr;
     uint64_t size;
     struct {
         int have;
@@ -234,12 +306,9 @@ static fk_err check_node(struct follow *f, unsigned level, uint64_t index, const
     uint64_t ti = index >> 8;
     if (!f->lv[l].have || f->lv[l].t.index != ti) {
         fk_tile t;
-        size_t n;
         fk_err e = fk_tile_at(&t, (int)l, ti, f->size);
         if (!e)
-            e = fetch_tile(f->c, &t, f->lv[l].data, sizeof f->lv[l].data, &n);
-        if (!e && n != (size_t)t.width * HL)
-            e = FK_ERR_PROOF;
+            e = fetch_hashes(f->c, &t, f->lv[l].data);
         if (e)
             return e;
         f->lv[l].t = t;
@@ -258,32 +327,26 @@ static fk_err on_node(void *ctx, unsigned level, uint64_t index, const uint8_t h
     return check_node(ctx, level, index, hash);
 }
 
+static fk_err follow_one(void *ctx, uint64_t index, const uint8_t *entry, size_t len)
+{
+    struct follow *f = ctx;
+    (void)index;
+    uint8_t leaf[HL];
+    fk_err e = fk_tlog_leaf_hash(leaf, entry, len);
+    return e ? e : fk_tlog_frontier_append(f->fr, leaf, on_node, f);
+}
+
 fk_err fki_log_client_follow(struct fki_log_client *c, const fk_checkpoint *cur)
 {
     struct follow *f = calloc(1, sizeof *f);
     fk_tlog_frontier *fr = malloc(sizeof *fr);
-    uint8_t(*lh)[HL] = malloc((size_t)FK_TILE_WIDTH * HL);
-    fk_err e = (f && fr && lh) ? FK_OK : FK_ERR_NOMEM;
+    fk_err e = (f && fr) ? FK_OK : FK_ERR_NOMEM;
     if (!e) {
         f->c = c;
         f->size = cur->size;
+        f->fr = fr;
         fk_tlog_frontier_init(fr);
-    }
-    uint64_t nb = fk_tile_count(FK_TILE_ENTRIES, cur->size);
-    for (uint64_t b = 0; b < nb && !e; b++) {
-        fk_tile t;
-        uint8_t *buf;
-        size_t blen;
-        if ((e = get_bundle(c, cur, b, &t, &buf, &blen)))
-            break;
-        e = fk_bundle_leaf_hashes(buf, blen, t.width, lh);
-        free(buf);
-        if (e) {
-            e = FK_ERR_PROOF;
-            break;
-        }
-        for (unsigned i = 0; i < t.width && !e; i++)
-            e = fk_tlog_frontier_append(fr, lh[i], on_node, f);
+        e = fki_log_client_entries(c, cur, 0, follow_one, f);
     }
     uint8_t root[HL];
     if (!e)
@@ -292,6 +355,5 @@ fk_err fki_log_client_follow(struct fki_log_client *c, const fk_checkpoint *cur)
         e = FK_ERR_PROOF;
     free(f);
     free(fr);
-    free(lh);
     return e;
 }

@@ -82,9 +82,21 @@ fk_err fki_log_client_entry(struct fki_log_client *c, const fk_checkpoint *cur, 
  * (FK_ERR_NOT_FOUND if absent), then prove its inclusion. */
 fk_err fki_log_client_find(struct fki_log_client *c, const fk_checkpoint *cur,
                            const uint8_t *entry, size_t len, uint64_t *index);
+/* Called for each entry, in index order; a non-zero return stops the scan
+ * and is returned. */
+typedef fk_err (*fki_log_entry_fn)(void *ctx, uint64_t index, const uint8_t *entry, size_t len);
+/* Read entries [start, cur->size) from the entry bundles of cur and pass
+ * each to fn.  A partial bundle the log has deleted is read from the full
+ * one.  FK_ERR_PROOF for a malformed bundle (fewer entries than the tree
+ * puts in it, or trailing bytes), FK_ERR_NOT_FOUND for a missing one,
+ * FK_ERR_NET otherwise.  Proves nothing: check the leaves against cur's root
+ * (fki_log_client_follow does). */
+fk_err fki_log_client_entries(struct fki_log_client *c, const fk_checkpoint *cur, uint64_t start,
+                              fki_log_entry_fn fn, void *ctx);
 /* Follow the whole log from scratch: fetch every bundle and every hash tile
  * of cur, check each level-0 tile against the bundle's leaf hashes and each
- * higher tile against the tiles below, and recompute the root. */
+ * higher tile against the tiles below, and recompute the root.  Partial
+ * tiles and bundles the log has deleted are read from the full ones. */
 fk_err fki_log_client_follow(struct fki_log_client *c, const fk_checkpoint *cur);
 
 #endif
