@@ -190,6 +190,26 @@ done
 "$F" inspect -h >help.out && grep -q 'Nothing' help.out && ok "inspect -h says what it does" ||
     bad "inspect -h" "$(cat help.out)"
 
+# ---- a signal the caller ignores stays ignored (nohup) ------------------------------
+# SIGHUP while decrypting from a FIFO under `trap '' HUP`: the command goes on
+# and writes the whole output.
+mkfifo hupfifo
+(trap '' HUP; exec "$F" decrypt -i k1 -o dhup hupfifo) 2>/dev/null &
+pid=$!
+exec 3>hupfifo
+head -c 70000 cbig >&3
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    [ -n "$(find . -maxdepth 1 -name '.dhup.??????')" ] && break
+    sleep 0.2
+done
+kill -HUP $pid 2>/dev/null
+sleep 0.3
+tail -c +70001 cbig >&3
+exec 3>&-
+wait $pid
+rc=$?
+[ $rc -eq 0 ] && same "an ignored SIGHUP does not stop decrypt -o" pbig dhup || bad "ignored SIGHUP" "exit $rc"
+
 # ---- a signal during a passphrase prompt restores the terminal ------------------
 # The prompt turns echo off; SIGTERM while it waits must turn it back on (and
 # remove decrypt's temporary output).  script(1) gives the commands a terminal.
