@@ -19,7 +19,6 @@
 
 #include "agent/recovery.h"
 #include "cli.h"
-#include "net/net.h"
 
 #define USAGE "audit --log URL --vkey VKEY [--state FILE] [--follow] [--interval S] FILE.age..."
 
@@ -33,16 +32,12 @@ struct target {
     size_t hits;
 };
 
-/* A full entry bundle: 256 entries of at most 65,535 bytes plus lengths. */
-#define BUNDLE_MAX ((size_t)FK_TILE_WIDTH * (2 + FK_TLOG_MAX_ENTRY))
-
 struct audit {
     struct fki_log_client log;
     struct target *t;
     size_t nt;
     uint8_t (*leaves)[32]; /* every leaf hash read so far */
     uint64_t nleaves, capleaves;
-    uint8_t *bundle;
 };
 
 static int load_targets(struct audit *a, char **files, int nfiles)
@@ -95,36 +90,13 @@ static void check_entry(struct audit *a, uint64_t index, const uint8_t *entry, s
     }
 }
 
-/* Fetch entry bundle n of a tree of `size` leaves into a->bundle.  A
- * partial bundle that is gone (C2SP tlog-tiles lets a log delete it once the
- * full one exists) is read from the full one; the caller reads t->width
- * entries of it. */
-static fk_err fetch_bundle(struct audit *a, uint64_t n, uint64_t size, fk_tile *t, size_t *len)
+/* One entry read from the log: keep its leaf hash, check it. */
+static fk_err on_entry(void *ctx, uint64_t index, const uint8_t *entry, size_t len)
 {
-    char path[FK_TILE_PATH_MAX], url[REC_URL_MAX];
-    size_t pl;
-    fk_err err = fk_tile_at(t, FK_TILE_ENTRIES, n, size);
-    fk_tile cur = *t;
-    while (!err) {
-        if ((err = fk_tile_path(&cur, path, sizeof path, &pl)) ||
-            rec_url(url, sizeof url, a->log.url, path))
-            return err ? err : FK_ERR_LIMIT;
-        uint8_t *body = NULL;
-        long status = 0;
-        struct fki_net_client_opts o = {.max_response = BUNDLE_MAX};
-        if ((err = fki_net_client_get(a->log.http, url, &o, &status, &body, len)))
-            return err;
-        if (status == 200)
-            memcpy(a->bundle, body, *len);
-        free(body);
-        if (status == 200)
-            return FK_OK;
-        if (status != 404)
-            return FK_ERR_NET;
-        if (cur.width == FK_TILE_WIDTH)
-            return FK_ERR_NOT_FOUND;
-        cur.width = FK_TILE_WIDTH;
-    }
+    struct audit *a = ctx;
+    fk_err err = fk_tlog_leaf_hash(a->leaves[index], entry, len);
+    if (!err)
+        check_entry(a, index, entry, len);
     return err;
 }
 
@@ -140,31 +112,11 @@ static fk_err scan(struct audit *a, const fk_checkpoint *cp)
         a->leaves = nl;
         a->capleaves = cap;
     }
-    uint64_t start = a->nleaves;
-    while (start < cp->size) {
-        uint64_t b = start / FK_TILE_WIDTH;
-        size_t len;
-        fk_tile t;
-        fk_err err = fetch_bundle(a, b, cp->size, &t, &len);
-        if (err)
-            return err;
-        unsigned width = t.width;
-        size_t off = 0;
-        for (uint64_t i = b * FK_TILE_WIDTH; i < b * FK_TILE_WIDTH + width; i++) {
-            const uint8_t *e;
-            size_t el;
-            if (fk_bundle_next(a->bundle, len, &off, &e, &el))
-                return FK_ERR_INVALID;
-            if (i < start)
-                continue;
-            fk_tlog_leaf_hash(a->leaves[i], e, el);
-            check_entry(a, i, e, el);
-        }
-        start = b * FK_TILE_WIDTH + width;
-    }
-    uint8_t root[32];
-    fk_err err = fk_tlog_root(root, (const uint8_t(*)[32])a->leaves, cp->size);
+    fk_err err = fki_log_client_entries(&a->log, cp, a->nleaves, on_entry, a);
     if (err)
+        return err;
+    uint8_t root[32];
+    if ((err = fk_tlog_root(root, (const uint8_t(*)[32])a->leaves, cp->size)))
         return err;
     if (memcmp(root, cp->root, 32))
         return FK_ERR_PROOF;
@@ -261,8 +213,7 @@ int cmd_audit_main(int argc, char **argv)
     if (rec_log_open(&a.log, logurl, vkey))
         return FK_EXIT_FAIL;
     a.t = calloc(MAX_TARGETS, sizeof *a.t);
-    a.bundle = malloc(BUNDLE_MAX);
-    if (!a.t || !a.bundle) {
+    if (!a.t) {
         cli_err("out of memory");
         goto out;
     }
@@ -298,7 +249,6 @@ int cmd_audit_main(int argc, char **argv)
 out:
     fki_log_client_close(&a.log);
     free(a.t);
-    free(a.bundle);
     free(a.leaves);
     return rc;
 }
