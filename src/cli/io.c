@@ -521,6 +521,14 @@ int cli_set_passphrase_fd(const char *arg)
         cli_err("--passphrase-fd needs a file descriptor number, not '%s'", arg);
         return -1;
     }
+    /* Checked now, before any file is opened: later, a closed number could
+     * be the input or the temporary output, read as the passphrase. */
+    if (fcntl((int)v, F_GETFD) < 0) {
+        cli_err("--passphrase-fd %ld: that descriptor is not open; open it for the command "
+                "(%ld<passfile) or set FAIRKEY_PASSPHRASE",
+                v, v);
+        return -1;
+    }
     cli_passphrase_fd = (int)v;
     return 0;
 }
@@ -597,8 +605,15 @@ int cli_read_passphrase(const char *prompt, int confirm, char **pass, size_t *le
     size_t n = 0;
     if (cli_passphrase_fd >= 0) {
         if (read_line_fd(cli_passphrase_fd, &p, &n) < 0) {
-            cli_err("cannot read the passphrase from file descriptor %d: %s", cli_passphrase_fd,
-                    errno == EFBIG ? "longer than 4096 bytes" : strerror(errno));
+            int e = errno;
+            if (e == EFBIG)
+                cli_err("cannot read the passphrase from file descriptor %d: longer than %u "
+                        "bytes; give the passphrase alone on the first line",
+                        cli_passphrase_fd, CLI_PASSPHRASE_MAX);
+            else
+                cli_err("cannot read the passphrase from file descriptor %d: %s; open it for "
+                        "the command (%d<passfile) or set FAIRKEY_PASSPHRASE",
+                        cli_passphrase_fd, strerror(e), cli_passphrase_fd);
             return -1;
         }
     } else if (getenv("FAIRKEY_PASSPHRASE")) {

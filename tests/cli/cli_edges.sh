@@ -190,6 +190,15 @@ done
 "$F" inspect -h >help.out && grep -q 'Nothing' help.out && ok "inspect -h says what it does" ||
     bad "inspect -h" "$(cat help.out)"
 
+# ---- --passphrase-fd naming a descriptor that is not open ---------------------------
+# Descriptor 3 closed: the input file would get number 3 and its first line
+# ("age-encryption.org/v1") would be read as the passphrase.
+FAIRKEY_PASSPHRASE=pw "$F" encrypt -p -o cpfd p1
+expect_fail "--passphrase-fd of a closed descriptor: refused before anything is opened" 2 \
+    "passphrase-fd 3: that descriptor is not open; open it for the command \(3<passfile\)" \
+    "$F" decrypt --passphrase-fd 3 -o dpfd cpfd 3<&-
+absent "--passphrase-fd failure leaves no output" dpfd
+
 # ---- a signal the caller ignores stays ignored (nohup) ------------------------------
 # SIGHUP while decrypting from a FIFO under `trap '' HUP`: the command goes on
 # and writes the whole output.
