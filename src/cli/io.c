@@ -529,6 +529,9 @@ int cli_set_passphrase_fd(const char *arg)
                 v, v);
         return -1;
     }
+    /* --passphrase-fd 0 is standard input, which then cannot be the input too. */
+    if (v == STDIN_FILENO && claim_stdin() < 0)
+        return -1;
     cli_passphrase_fd = (int)v;
     return 0;
 }

@@ -198,6 +198,11 @@ expect_fail "--passphrase-fd of a closed descriptor: refused before anything is 
     "passphrase-fd 3: that descriptor is not open; open it for the command \(3<passfile\)" \
     "$F" decrypt --passphrase-fd 3 -o dpfd cpfd 3<&-
 absent "--passphrase-fd failure leaves no output" dpfd
+printf 'pw\n' | "$F" decrypt --passphrase-fd 0 -o dpfd0 cpfd && same "--passphrase-fd 0 with a named input" p1 dpfd0
+{ printf 'pw\n'; cat cpfd; } >pfd-and-file
+expect_fail "--passphrase-fd 0 and the input on standard input" 1 "more than one purpose" \
+    "$F" decrypt --passphrase-fd 0 -o dpfd1 <pfd-and-file
+absent "--passphrase-fd 0 twice: no output" dpfd1
 
 # ---- a signal the caller ignores stays ignored (nohup) ------------------------------
 # SIGHUP while decrypting from a FIFO under `trap '' HUP`: the command goes on
