@@ -50,6 +50,11 @@ struct shared {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int refs;
+    /* Once the main thread has what it needs it sets stopping and waits
+     * until no worker is busy checking an answer: workers still waiting on a
+     * slow agent then never touch the crypto libraries again, which exit()
+     * tears down (a late answer checked during exit crashed the process). */
+    int stopping, busy;
     size_t done, valid, njobs;
     struct job *jobs;
     char *receipt;
@@ -83,6 +88,17 @@ static void release(struct shared *sh)
     free(sh);
 }
 
+static int check_answer(struct shared *sh, struct job *j, size_t num, fk_err err, long status,
+                        uint8_t *body, size_t blen, fk_escrow_partial *out);
+
+static int stopping(struct shared *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    int s = sh->stopping;
+    pthread_mutex_unlock(&sh->mu);
+    return s;
+}
+
 /* Ask one agent; fill j->part or j->msg.  Returns JOB_VALID or JOB_BAD. */
 static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *out)
 {
@@ -97,7 +113,7 @@ static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *
         snprintf(j->msg, sizeof j->msg, "agent %zu: URL too long; skipped", num);
         return JOB_BAD;
     }
-    for (int t = 0; t < AGENT_TRIES; t++) {
+    for (int t = 0; t < AGENT_TRIES && !stopping(sh); t++) {
         free(body);
         body = NULL;
         err = fki_net_post(url, sh->receipt, sh->receipt_len, &o, &status, &body, &blen);
@@ -108,10 +124,31 @@ static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *
             usleep((ms < AGENT_RETRY_MAX_MS ? ms : AGENT_RETRY_MAX_MS) * 1000u);
         }
     }
+    pthread_mutex_lock(&sh->mu);
+    if (sh->stopping) {
+        pthread_mutex_unlock(&sh->mu);
+        snprintf(j->msg, sizeof j->msg, "agent %zu (%s): not needed any more", num, j->url);
+        free(body);
+        return JOB_BAD;
+    }
+    sh->busy++;
+    pthread_mutex_unlock(&sh->mu);
+    int verdict = check_answer(sh, j, num, err, status, body, blen, out);
+    free(body);
+    pthread_mutex_lock(&sh->mu);
+    sh->busy--;
+    pthread_cond_broadcast(&sh->cv);
+    pthread_mutex_unlock(&sh->mu);
+    return verdict;
+}
+
+/* Judge one agent's reply (or its absence); fills j->msg, and out when valid. */
+static int check_answer(struct shared *sh, struct job *j, size_t num, fk_err err, long status,
+                        uint8_t *body, size_t blen, fk_escrow_partial *out)
+{
     if (err) {
         snprintf(j->msg, sizeof j->msg, "agent %zu (%s) did not answer (%s); skipped", num, j->url,
                  fk_strerror(err));
-        free(body);
         return JOB_BAD;
     }
     char why[256] = "";
@@ -148,7 +185,6 @@ static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *
                  j->url);
         break;
     }
-    free(body);
     return rc;
 }
 
@@ -386,6 +422,13 @@ int cmd_recover_main(int argc, char **argv)
 out_parts:
     fk_wipe(parts, sizeof parts);
 out:
+    if (sh) {
+        pthread_mutex_lock(&sh->mu);
+        sh->stopping = 1;
+        while (sh->busy)
+            pthread_cond_wait(&sh->cv, &sh->mu);
+        pthread_mutex_unlock(&sh->mu);
+    }
     fk_requester_key_wipe(&k);
     free(pr);
     release(sh);
