@@ -5,8 +5,10 @@
 #include <fairkey.h>
 
 #define FK_COMMAND(name, fn, help) int fn(int argc, char **argv);
+#define FK_NET_COMMAND(name, fn, help) int fn(int argc, char **argv);
 #include "commands.h"
 #undef FK_COMMAND
+#undef FK_NET_COMMAND
 
 /* Exit codes (documented in docs/cli.md). */
 enum {

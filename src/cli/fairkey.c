@@ -1,7 +1,9 @@
 /* fairkey: the command-line tool.  Dispatches to one file per subcommand. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -11,10 +13,41 @@ struct command {
     const char *help;
 };
 
+#ifdef FK_CLI_LIGHT
+/* The light executable runs the network and database commands by executing
+ * fairkey-net from its own folder with the same arguments. */
+#define FK_NET_EXE "fairkey-net"
+
+static int exec_net(int argc, char **argv)
+{
+    char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof FK_NET_EXE - 1);
+    char *slash;
+    if (n > 0)
+        path[n] = '\0';
+    if (n <= 0 || !(slash = strrchr(path, '/'))) {
+        cli_err("cannot find the fairkey executable's folder (/proc/self/exe); run %s directly",
+                FK_NET_EXE);
+        return FK_EXIT_FAIL;
+    }
+    memcpy(slash + 1, FK_NET_EXE, sizeof FK_NET_EXE);
+    /* argv is main's argv + 1, so argv[-1] is the program name's slot. */
+    argv[-1] = path;
+    execv(path, argv - 1);
+    cli_err("cannot run %s: %s; it is built and installed beside fairkey", path, strerror(errno));
+    (void)argc;
+    return FK_EXIT_FAIL;
+}
+#define FK_NET_COMMAND(name, fn, help) {name, exec_net, help},
+#else
+#define FK_NET_COMMAND(name, fn, help) {name, fn, help},
+#endif
+
 static const struct command commands[] = {
 #define FK_COMMAND(name, fn, help) {name, fn, help},
 #include "commands.h"
 #undef FK_COMMAND
+#undef FK_NET_COMMAND
 };
 
 void cli_err(const char *fmt, ...)
