@@ -99,6 +99,17 @@ fk_err fki_aead_open0(uint8_t *out, const uint8_t key[32], const uint8_t *in, si
     return aead0(out, key, in, inlen, 0);
 }
 
+fk_err fki_open_file_key(uint8_t file_key[16], uint8_t key[32], const uint8_t *body, size_t len)
+{
+    uint8_t fk[16];
+    fk_err err = len == sizeof fk + 16 ? fki_aead_open0(fk, key, body, len) : FK_ERR_HEADER;
+    fk_wipe(key, 32);
+    if (err == FK_OK)
+        memcpy(file_key, fk, sizeof fk);
+    fk_wipe(fk, sizeof fk);
+    return err;
+}
+
 fk_err fki_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32])
 {
     static const uint8_t zero[32] = {0};

@@ -26,6 +26,10 @@ fk_err fki_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen, const
  * FK_ERR_NO_MATCH when the tag does not verify (out is wiped then). */
 fk_err fki_aead_seal0(uint8_t *out, const uint8_t key[32], const uint8_t *in, size_t inlen);
 fk_err fki_aead_open0(uint8_t *out, const uint8_t key[32], const uint8_t *in, size_t inlen);
+/* The end of every native identity's unwrap: open a stanza body under key
+ * into file_key (untouched unless FK_OK); FK_ERR_NO_MATCH when the tag does
+ * not verify.  key and the intermediate copy are wiped on every path. */
+fk_err fki_open_file_key(uint8_t file_key[16], uint8_t key[32], const uint8_t *body, size_t len);
 /* The ChaCha20-Poly1305 implementation, fetched once per process. */
 struct evp_cipher_st;
 const struct evp_cipher_st *fki_chacha20_poly1305(void);

@@ -84,7 +84,7 @@ static fk_err s_unwrap(const fk_identity *id, const fk_header *h,
     const s_state *st = id->state;
     for (size_t i = 0; i < h->nstanzas; i++) {
         const fk_stanza *s = &h->stanzas[i];
-        uint8_t salt[S_SALT_LEN], key[32], fk[FK_AGE_FILE_KEY_LEN];
+        uint8_t salt[S_SALT_LEN], key[32];
         int logn;
         fk_err err;
 
@@ -95,13 +95,9 @@ static fk_err s_unwrap(const fk_identity *id, const fk_header *h,
             return FK_ERR_HEADER;
         if ((err = derive(key, st, salt, logn)) != FK_OK)
             return err;
-        err = fki_aead_open0(fk, key, s->body, s->body_len);
-        fk_wipe(key, sizeof key);
+        err = fki_open_file_key(file_key, key, s->body, s->body_len);
         if (err == FK_ERR_NO_MATCH)
             continue;
-        if (err == FK_OK)
-            memcpy(file_key, fk, sizeof fk);
-        fk_wipe(fk, sizeof fk);
         return err;
     }
     return FK_ERR_NO_MATCH;

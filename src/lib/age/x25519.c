@@ -59,7 +59,7 @@ static fk_err x_unwrap(const fk_identity *id, const fk_header *h,
     const x_id *xi = id->state;
     for (size_t i = 0; i < h->nstanzas; i++) {
         const fk_stanza *s = &h->stanzas[i];
-        uint8_t share[32], shared[32], key[32], fk[FK_AGE_FILE_KEY_LEN];
+        uint8_t share[32], shared[32], key[32];
         fk_err err;
 
         if (strcmp(s->args[0], X_TYPE) != 0)
@@ -74,13 +74,10 @@ static fk_err x_unwrap(const fk_identity *id, const fk_header *h,
         err = wrap_key(key, shared, share, xi->pk);
         fk_wipe(shared, sizeof shared);
         if (err == FK_OK)
-            err = fki_aead_open0(fk, key, s->body, s->body_len);
+            err = fki_open_file_key(file_key, key, s->body, s->body_len);
         fk_wipe(key, sizeof key);
         if (err == FK_ERR_NO_MATCH)
             continue;
-        if (err == FK_OK)
-            memcpy(file_key, fk, sizeof fk);
-        fk_wipe(fk, sizeof fk);
         return err;
     }
     return FK_ERR_NO_MATCH;
