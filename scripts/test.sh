@@ -6,6 +6,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+# As root on a fresh machine, install the dependencies first (FK_SKIP_DEPS=1 skips).
+if [ "$(id -u)" = 0 ] && [ "${FK_SKIP_DEPS:-0}" != 1 ]; then sh scripts/deps.sh; fi
 
 echo "== build and test (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
