@@ -18,45 +18,13 @@
 #include <cmocka.h>
 
 #include <fairkey.h>
+#include "age/fd_helpers.h"
 #include "age/internal.h"
 
 #define CHUNK FK_AGE_CHUNK_LEN
 #define CT FKI_CT_CHUNK_LEN
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static int mem_fd(const uint8_t *data, size_t len)
-{
-    int fd = memfd_create("t", 0);
-    assert_true(fd >= 0);
-    if (len)
-        assert_int_equal(write(fd, data, len), (ssize_t)len);
-    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-    return fd;
-}
-
-/* The read end of a pipe a child process fills with data: input that cannot
- * be read positionally, so the sequential reader path runs. */
-static int pipe_fd(const uint8_t *data, size_t len)
-{
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        while (len) {
-            ssize_t w = write(p[1], data, len);
-            if (w <= 0)
-                _exit(1);
-            data += w;
-            len -= (size_t)w;
-        }
-        _exit(0);
-    }
-    close(p[1]);
-    return p[0];
-}
 
 /* Input mode for the helpers below: a memfd (regular file, positional reads)
  * or a pipe. */

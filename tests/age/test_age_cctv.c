@@ -25,6 +25,7 @@
 #include <zlib.h>
 
 #include <fairkey.h>
+#include "age/fd_helpers.h"
 
 #define CCTV_DIR FK_TESTDATA "/age-cctv"
 #define MAX_IDS 8
@@ -169,37 +170,6 @@ static void unload(vec *v)
     for (size_t i = 0; i < v->nids; i++)
         fk_identity_free(v->ids[i]);
     free(v->data);
-}
-
-static int mem_fd(const uint8_t *data, size_t len)
-{
-    int fd = memfd_create("cctv", 0);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-    return fd;
-}
-
-/* A pipe filled by a child process: input the library must read in order. */
-static int pipe_fd(const uint8_t *data, size_t len)
-{
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        while (len) {
-            ssize_t w = write(p[1], data, len);
-            if (w <= 0)
-                _exit(1);
-            data += w;
-            len -= (size_t)w;
-        }
-        _exit(0);
-    }
-    close(p[1]);
-    return p[0];
 }
 
 static void sha256_fd_hex(int fd, char hex[65])
