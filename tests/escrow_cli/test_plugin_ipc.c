@@ -31,8 +31,10 @@ static ipc_status read_str(const char *text, ipc_stanza *s)
     return st;
 }
 
-/* Write a stanza into a memory buffer; returns the malloc'd text. */
-static char *write_str(const char *const *args, size_t nargs, const uint8_t *body, size_t blen,
+/* Write a stanza into a memory buffer; returns the malloc'd text.  Not
+ * inlined: GCC 12 at -O3 takes the memstream's pointer to the local buf for
+ * a dangling pointer in the caller (-Wdangling-pointer false positive). */
+__attribute__((noinline)) static char *write_str(const char *const *args, size_t nargs, const uint8_t *body, size_t blen,
                        ipc_status *st)
 {
     char *buf = NULL;

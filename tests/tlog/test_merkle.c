@@ -230,7 +230,7 @@ static void test_generate_happy_paths(void **state)
     (void)state;
     eight_leaves(leaf);
     for (int d = 0; d <= 4; d++) {
-        uint64_t idx, size, s1, s2;
+        uint64_t idx = 0, size = 0, s1 = 0, s2 = 0;
         snprintf(path, sizeof path, TDEV "/inclusion/%d/happy-path.json", d);
         json_t *j = load_json(path);
         assert_int_equal(vec_u64(json_object_get(j, "leafIdx"), &idx), 0);
