@@ -249,8 +249,11 @@ static int cmd_create(int argc, char **argv)
     fk_escrow_id_hex(idhex, auth->id);
     printf("authority: %s\nthreshold: %u-of-%u\nid: %s\nrecipient: %s\n", auth->name, t, n, idhex,
            recipient);
+    /* A note, not an error: no "fairkey:" prefix (keygen's "Public key:" does
+     * the same), so a script that treats "fairkey:" lines as failures is not
+     * misled. */
     fprintf(stderr,
-            "fairkey: wrote %s/authority.pub and share-1.key..share-%u.key (mode 0600); give "
+            "Wrote %s/authority.pub and share-1.key..share-%u.key (mode 0600); give "
             "share-<i>.key to agent i and delete it here\n",
             dir, n);
     rc = fflush(stdout) == 0 ? FK_EXIT_OK : FK_EXIT_FAIL;

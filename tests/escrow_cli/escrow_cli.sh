@@ -45,6 +45,11 @@ for i in 1 2 3 4 5; do
 done
 [ ! -e auth/share-6.key ] || fail "a sixth share exists"
 [ "$(mode_of auth)" = 700 ] || fail "the new folder is not 0700"
+# Success is not an error: the note on stderr names the files and has no
+# "fairkey:" prefix (that marks error and warning lines).
+grep -q '^Wrote auth/authority.pub and share-1.key..share-5.key (mode 0600)' create.err \
+    || fail "create did not name the files it wrote on stderr"
+! grep -q '^fairkey:' create.err || fail "create's success note looks like an error line"
 # No overwrite: a second ceremony into the same folder fails and keeps the first.
 cp auth/share-1.key share1.bak
 expect_fail 1 "$FAIRKEY" authority create --threshold 2 --agents 3 --name other --out auth
