@@ -69,6 +69,10 @@ size_t fk_b64_enc_len_padded(size_t n);
 size_t fk_b64_encode(char *out, const uint8_t *in, size_t n);
 /* As fk_b64_encode but with '=' padding (signed notes, JSON). */
 size_t fk_b64_encode_padded(char *out, const uint8_t *in, size_t n);
+/* The same output as fk_b64_encode_padded, through a lookup table: faster,
+ * and NOT constant-time.  Only for public data (Merkle hashes, proofs,
+ * signatures), never for keys or secrets. */
+size_t fk_b64_encode_padded_public(char *out, const uint8_t *in, size_t n);
 /* Decode exactly inlen chars of unpadded canonical base64 into out (capacity
  * outcap). *outlen gets the decoded length. FK_ERR_INVALID on any defect,
  * FK_ERR_LIMIT if outcap is too small.  out is untouched on failure. */

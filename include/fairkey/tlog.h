@@ -387,6 +387,18 @@ fk_err fk_tlog_proof_encode(const uint8_t *extra, size_t extra_len, uint64_t ind
                             const uint8_t (*proof)[FK_TLOG_HASH_LEN], size_t nproof,
                             const char *signed_checkpoint, size_t cp_len, char *out, size_t cap,
                             size_t *len);
+
+/* Many receipts under one checkpoint (a log answering a batch): the note is
+ * checked once by _init; the context points at signed_checkpoint, which must
+ * outlive it.  _encode_ctx is fk_tlog_proof_encode without the check. */
+typedef struct fk_tlog_proof_ctx {
+    const char *checkpoint;
+    size_t checkpoint_len;
+} fk_tlog_proof_ctx;
+fk_err fk_tlog_proof_ctx_init(fk_tlog_proof_ctx *c, const char *signed_checkpoint, size_t cp_len);
+fk_err fk_tlog_proof_encode_ctx(const fk_tlog_proof_ctx *c, const uint8_t *extra, size_t extra_len,
+                                uint64_t index, const uint8_t (*proof)[FK_TLOG_HASH_LEN],
+                                size_t nproof, char *out, size_t cap, size_t *len);
 /* Parse a receipt strictly (proof lines: padded base64 of exactly 32 bytes). */
 fk_err fk_tlog_proof_parse(fk_tlog_proof *p, const char *buf, size_t len);
 /* Verify a parsed receipt for the entry with this leaf hash: the checkpoint

@@ -25,6 +25,9 @@ static void test_b64_rfc4648(void **state)
         uint8_t dec[32];
         fk_b64_encode_padded(enc, (const uint8_t *)plain, n);
         assert_string_equal(enc, padded);
+        assert_int_equal(fk_b64_encode_padded_public(enc, (const uint8_t *)plain, n), strlen(padded));
+        assert_string_equal(enc, padded);
+        fk_b64_encode_padded(enc, (const uint8_t *)plain, n);
         assert_int_equal(fk_b64_encode(enc, (const uint8_t *)plain, n), fk_b64_enc_len(n));
         /* unpadded = padded with '=' removed */
         assert_int_equal(strncmp(enc, padded, strlen(enc)), 0);
@@ -49,6 +52,12 @@ static void test_b64_all_bytes(void **state)
     for (size_t n = 0; n <= 256; n += 1) {
         size_t len = fk_b64_encode(enc, in + (256 - n), n);
         assert_int_equal(fk_b64_decode(dec, sizeof dec, &outlen, enc, len), FK_OK);
+        assert_int_equal(outlen, n);
+        assert_memory_equal(dec, in + (256 - n), n);
+        /* The table encoder decodes back through the strict decoder. */
+        len = fk_b64_encode_padded_public(enc, in + (256 - n), n);
+        assert_int_equal(len, fk_b64_enc_len_padded(n));
+        assert_int_equal(fk_b64_decode_padded(dec, sizeof dec, &outlen, enc, len), FK_OK);
         assert_int_equal(outlen, n);
         assert_memory_equal(dec, in + (256 - n), n);
     }

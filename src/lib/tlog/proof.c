@@ -10,26 +10,35 @@
 /* An inclusion proof in a tree of at most FK_TLOG_MAX_SIZE leaves. */
 #define MAX_INCLUSION (FK_TLOG_MAX_PROOF - 1)
 
-fk_err fk_tlog_proof_encode(const uint8_t *extra, size_t extra_len, uint64_t index,
-                            const uint8_t (*proof)[HL], size_t nproof, const char *signed_checkpoint,
-                            size_t cp_len, char *out, size_t cap, size_t *len)
+fk_err fk_tlog_proof_ctx_init(fk_tlog_proof_ctx *c, const char *signed_checkpoint, size_t cp_len)
+{
+    fk_note n;
+    if (!c || !signed_checkpoint)
+        abort();
+    /* The checkpoint must be a well-formed note, or the receipt would not parse. */
+    fk_err err = fk_note_parse(&n, signed_checkpoint, cp_len);
+    if (err)
+        return err;
+    c->checkpoint = signed_checkpoint;
+    c->checkpoint_len = cp_len;
+    return FK_OK;
+}
+
+fk_err fk_tlog_proof_encode_ctx(const fk_tlog_proof_ctx *c, const uint8_t *extra, size_t extra_len,
+                                uint64_t index, const uint8_t (*proof)[HL], size_t nproof,
+                                char *out, size_t cap, size_t *len)
 {
     char num[21];
     size_t numlen, need, pos;
-    fk_note n;
-    fk_err err;
-    if ((!extra && extra_len) || (!proof && nproof) || !signed_checkpoint || !out || !len)
+    if (!c || (!extra && extra_len) || (!proof && nproof) || !out || !len)
         abort();
     if (extra && (extra_len == 0 || extra_len > FK_TLOG_PROOF_EXTRA_MAX))
         return extra_len ? FK_ERR_LIMIT : FK_ERR_INVALID;
     if (nproof > MAX_INCLUSION || index >= FK_TLOG_MAX_SIZE)
         return FK_ERR_LIMIT;
-    /* The checkpoint must be a well-formed note, or the receipt would not parse. */
-    if ((err = fk_note_parse(&n, signed_checkpoint, cp_len)) != FK_OK)
-        return err;
     numlen = fki_fmt_u64(num, index);
     need = HEADER_LEN + 1 + (extra ? 6 + fk_b64_enc_len_padded(extra_len) + 1 : 0) + 6 + numlen + 1 +
-           nproof * (HASH_B64_LEN + 1) + 1 + cp_len;
+           nproof * (HASH_B64_LEN + 1) + 1 + c->checkpoint_len;
     if (need > FK_TLOG_PROOF_MAX_SIZE)
         return FK_ERR_LIMIT;
     if (cap < need + 1)
@@ -39,7 +48,7 @@ fk_err fk_tlog_proof_encode(const uint8_t *extra, size_t extra_len, uint64_t ind
     if (extra) {
         memcpy(out + pos, "extra ", 6);
         pos += 6;
-        pos += fk_b64_encode_padded(out + pos, extra, extra_len);
+        pos += fk_b64_encode_padded_public(out + pos, extra, extra_len);
         out[pos++] = '\n';
     }
     memcpy(out + pos, "index ", 6);
@@ -47,16 +56,31 @@ fk_err fk_tlog_proof_encode(const uint8_t *extra, size_t extra_len, uint64_t ind
     memcpy(out + pos, num, numlen);
     pos += numlen;
     out[pos++] = '\n';
+    /* Everything here is public: the table encoder is fine (and a daemon
+     * encodes one proof per logged entry). */
     for (size_t i = 0; i < nproof; i++) {
-        pos += fk_b64_encode_padded(out + pos, proof[i], HL);
+        pos += fk_b64_encode_padded_public(out + pos, proof[i], HL);
         out[pos++] = '\n';
     }
     out[pos++] = '\n';
-    memcpy(out + pos, signed_checkpoint, cp_len);
-    pos += cp_len;
+    memcpy(out + pos, c->checkpoint, c->checkpoint_len);
+    pos += c->checkpoint_len;
     out[pos] = 0;
     *len = pos;
     return FK_OK;
+}
+
+fk_err fk_tlog_proof_encode(const uint8_t *extra, size_t extra_len, uint64_t index,
+                            const uint8_t (*proof)[HL], size_t nproof, const char *signed_checkpoint,
+                            size_t cp_len, char *out, size_t cap, size_t *len)
+{
+    fk_tlog_proof_ctx c;
+    if ((!extra && extra_len) || (!proof && nproof) || !signed_checkpoint || !out || !len)
+        abort();
+    fk_err err = fk_tlog_proof_ctx_init(&c, signed_checkpoint, cp_len);
+    if (err)
+        return err;
+    return fk_tlog_proof_encode_ctx(&c, extra, extra_len, index, proof, nproof, out, cap, len);
 }
 
 fk_err fk_tlog_proof_parse(fk_tlog_proof *p, const char *buf, size_t len)

@@ -82,6 +82,28 @@ size_t fk_b64_encode_padded(char *out, const uint8_t *in, size_t n)
     return o;
 }
 
+size_t fk_b64_encode_padded_public(char *out, const uint8_t *in, size_t n)
+{
+    static const char tab[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0, i = 0;
+    for (; i + 3 <= n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[o++] = tab[v >> 18];
+        out[o++] = tab[v >> 12 & 63];
+        out[o++] = tab[v >> 6 & 63];
+        out[o++] = tab[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0u);
+        out[o++] = tab[v >> 18];
+        out[o++] = tab[v >> 12 & 63];
+        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+    return o;
+}
+
 fk_err fk_b64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in, size_t inlen)
 {
     size_t rem = inlen % 4, n = inlen / 4 * 3 + (rem ? rem - 1 : 0);
