@@ -176,17 +176,19 @@ fail:
     return st;
 }
 
+/* The line scratch of ipc_read: static, as one stanza line may be 8 KiB. */
+static char line_scratch[IPC_MAX_LINE];
+
 ipc_status ipc_read(FILE *in, ipc_stanza *s)
 {
-    static char line[IPC_MAX_LINE];
     size_t len;
     memset(s, 0, sizeof(*s));
-    ipc_status st = read_line(in, line, sizeof(line), &len, 1);
+    ipc_status st = read_line(in, line_scratch, sizeof(line_scratch), &len, 1);
     if (st != IPC_OK)
         return st;
-    st = parse_args(s, line, len);
+    st = parse_args(s, line_scratch, len);
     if (st == IPC_OK)
-        st = parse_body(in, s, line);
+        st = parse_body(in, s, line_scratch);
     if (st != IPC_OK)
         ipc_stanza_clear(s);
     return st;
@@ -233,4 +235,26 @@ ipc_status ipc_write(FILE *out, const char *const *args, size_t nargs, const uin
 ipc_status ipc_write_cmd(FILE *out, const char *cmd)
 {
     return ipc_write(out, &cmd, 1, NULL, 0);
+}
+
+ipc_status ipc_stdio_own(ipc_stdio *io, FILE *in, FILE *out)
+{
+    io->in = in;
+    io->out = out;
+    if (setvbuf(in, io->inbuf, _IOFBF, sizeof(io->inbuf)) != 0 ||
+        setvbuf(out, io->outbuf, _IOFBF, sizeof(io->outbuf)) != 0)
+        return IPC_IO;
+    return IPC_OK;
+}
+
+ipc_status ipc_stdio_wipe(ipc_stdio *io)
+{
+    ipc_status st = IPC_OK;
+    if (io->out && (fflush(io->out) != 0 || ferror(io->out)))
+        st = IPC_IO;
+    fk_wipe(io->inbuf, sizeof(io->inbuf));
+    fk_wipe(io->outbuf, sizeof(io->outbuf));
+    /* parse_body wipes each body line it reads; this covers the rest. */
+    fk_wipe(line_scratch, sizeof(line_scratch));
+    return st;
 }

@@ -55,4 +55,26 @@ ipc_status ipc_write_cmd(FILE *out, const char *cmd);
 
 const char *ipc_status_str(ipc_status st);
 
+/* stdio buffer for each of the plugin's two streams: glibc's default size for
+ * a regular file; the largest stanza we accept spans a few refills, as it
+ * would with the default. */
+#define IPC_STDIO_BUF BUFSIZ
+
+/* The plugin's standard input and output with buffers the caller owns.  The
+ * base64 of every file key the client sends in wrap-file-key passes through
+ * the input stream's buffer; stdio's own buffers are left to exit unwiped, so
+ * the plugin gives both streams these and wipes them before it exits. */
+typedef struct ipc_stdio {
+    FILE *in, *out;
+    char inbuf[IPC_STDIO_BUF];
+    char outbuf[IPC_STDIO_BUF];
+} ipc_stdio;
+
+/* Make in and out (fully buffered) use io's buffers.  Call before any I/O on
+ * either stream.  IPC_IO if stdio refuses. */
+ipc_status ipc_stdio_own(ipc_stdio *io, FILE *in, FILE *out);
+/* Flush io->out, then wipe both buffers and the reader's line scratch, even
+ * when the flush fails (IPC_IO then).  Read nothing from io->in afterwards. */
+ipc_status ipc_stdio_wipe(ipc_stdio *io);
+
 #endif

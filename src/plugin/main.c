@@ -317,11 +317,8 @@ static int run_identity_v1(FILE *in, FILE *out)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    /* A client that hangs up must give us EPIPE, not kill us mid-cleanup. */
-    signal(SIGPIPE, SIG_IGN);
-
     if (argc == 2 && !strncmp(argv[1], "--age-plugin=", 13)) {
         const char *sm = argv[1] + 13;
         if (!strcmp(sm, "recipient-v1"))
@@ -341,4 +338,25 @@ int main(int argc, char **argv)
     }
     fputs(usage_text, stderr);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    /* Owned so they can be wiped: stdin's buffer holds the base64 of every
+     * file key the client sends.  Static: 16 KiB, and alive until exit. */
+    static ipc_stdio io;
+
+    /* A client that hangs up must give us EPIPE, not kill us mid-cleanup. */
+    signal(SIGPIPE, SIG_IGN);
+
+    if (ipc_stdio_own(&io, stdin, stdout) != IPC_OK) {
+        plog("%s", "cannot set up the standard input and output buffers");
+        return 1;
+    }
+    int rc = dispatch(argc, argv);
+    if (ipc_stdio_wipe(&io) != IPC_OK && rc == 0) {
+        plog("%s", "cannot write to standard output");
+        rc = 1;
+    }
+    return rc;
 }

@@ -2,6 +2,7 @@
  * The age plugin IPC framing (src/plugin/ipc.c): the age v1 stanza grammar,
  * strictly, with each fixed limit tested at and one past its value.
  */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -230,13 +232,68 @@ static void test_limit_body(void **state)
     }
 }
 
+static int all_zero(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+static void test_stdio_wipe(void **state)
+{
+    /* The plugin's streams as age gives them: pipes.  A file key's base64
+     * passes through the input buffer the caller owns (not one stdio
+     * allocated) and is gone from it after ipc_stdio_wipe, with the rest of
+     * the input still unread; the output is flushed whole before its buffer
+     * is wiped. */
+    static ipc_stdio io;
+    static const char key64[] = "WUVMTE9XIFNVQk1BUklORQ"; /* "YELLOW SUBMARINE" */
+    char text[128];
+    int inp[2], outp[2];
+    int tn = snprintf(text, sizeof(text), "-> wrap-file-key\n%s\n-> done\n\n", key64);
+    assert_true(tn > 0 && (size_t)tn < sizeof(text));
+    assert_int_equal(pipe(inp), 0);
+    assert_int_equal(pipe(outp), 0);
+    assert_int_equal(write(inp[1], text, (size_t)tn), tn);
+    close(inp[1]);
+    FILE *in = fdopen(inp[0], "r"), *out = fdopen(outp[1], "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    memset(&io, 0, sizeof(io));
+    assert_int_equal(ipc_stdio_own(&io, in, out), IPC_OK);
+
+    ipc_stanza s;
+    assert_int_equal(ipc_read(in, &s), IPC_OK);
+    assert_true(ipc_is(&s, "wrap-file-key", 0));
+    assert_int_equal(s.body_len, 16);
+    assert_memory_equal(s.body, "YELLOW SUBMARINE", 16);
+    ipc_stanza_clear(&s);
+    assert_non_null(memmem(io.inbuf, sizeof(io.inbuf), key64, strlen(key64)));
+    assert_non_null(memmem(io.inbuf, sizeof(io.inbuf), "-> done", 7));
+    assert_int_equal(ipc_write_cmd(out, "ok"), IPC_OK);
+    assert_non_null(memmem(io.outbuf, sizeof(io.outbuf), "-> ok\n\n", 7));
+
+    assert_int_equal(ipc_stdio_wipe(&io), IPC_OK);
+    assert_true(all_zero(io.inbuf, sizeof(io.inbuf)));
+    assert_true(all_zero(io.outbuf, sizeof(io.outbuf)));
+    assert_ptr_equal(io.in, in);
+    assert_ptr_equal(io.out, out);
+    assert_int_equal(fclose(out), 0);
+    char got[16];
+    assert_int_equal(read(outp[0], got, sizeof(got)), 7);
+    assert_memory_equal(got, "-> ok\n\n", 7);
+    close(outp[0]);
+    fclose(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_encoding), cmocka_unit_test(test_roundtrip_lengths),
         cmocka_unit_test(test_sequence_and_eof), cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_limit_line),     cmocka_unit_test(test_limit_args),
-        cmocka_unit_test(test_limit_body),
+        cmocka_unit_test(test_limit_body),     cmocka_unit_test(test_stdio_wipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
