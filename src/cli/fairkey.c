@@ -15,26 +15,54 @@ struct command {
 
 #ifdef FK_CLI_LIGHT
 /* The light executable runs the network and database commands by executing
- * fairkey-net from its own folder with the same arguments. */
+ * fairkey-net with the same arguments (same process id).  fairkey-net is
+ * looked for relative to this executable's own file, as /proc/self/exe names
+ * it (symbolic links resolved, so a link to fairkey in another folder still
+ * finds the fairkey-net installed with it):
+ *   1. beside it: the build folder, or an installation that keeps both in one
+ *      folder;
+ *   2. FK_NET_RELDIR from it: the installed layout, bin/fairkey and
+ *      libexec/fairkey/fairkey-net (set by CMake from GNUInstallDirs).
+ * Never through $PATH or an environment variable: whoever sets those would
+ * choose the program that receives the command line and the descriptors. */
 #define FK_NET_EXE "fairkey-net"
+#ifndef FK_NET_RELDIR
+#define FK_NET_RELDIR "../libexec/fairkey"
+#endif
+#define FK_EXE_PATH_MAX 4096 /* Linux's PATH_MAX: longer paths cannot be executed */
 
 static int exec_net(int argc, char **argv)
 {
-    char path[4096];
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof FK_NET_EXE - 1);
+    static const char *const reldirs[] = {"", FK_NET_RELDIR "/"};
+    char self[FK_EXE_PATH_MAX], tried[sizeof reldirs / sizeof reldirs[0]][FK_EXE_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self);
     char *slash;
-    if (n > 0)
-        path[n] = '\0';
-    if (n <= 0 || !(slash = strrchr(path, '/'))) {
+    if (n > 0 && (size_t)n < sizeof self)
+        self[n] = '\0';
+    if (n <= 0 || (size_t)n >= sizeof self || !(slash = strrchr(self, '/'))) {
         cli_err("cannot find the fairkey executable's folder (/proc/self/exe); run %s directly",
                 FK_NET_EXE);
         return FK_EXIT_FAIL;
     }
-    memcpy(slash + 1, FK_NET_EXE, sizeof FK_NET_EXE);
-    /* argv is main's argv + 1, so argv[-1] is the program name's slot. */
-    argv[-1] = path;
-    execv(path, argv - 1);
-    cli_err("cannot run %s: %s; it is built and installed beside fairkey", path, strerror(errno));
+    slash[1] = '\0';
+    for (size_t i = 0; i < sizeof reldirs / sizeof reldirs[0]; i++) {
+        int len = snprintf(tried[i], sizeof tried[i], "%s%s%s", self, reldirs[i], FK_NET_EXE);
+        if (len < 0 || (size_t)len >= sizeof tried[i]) {
+            cli_err("the path of %s is too long; install fairkey in a shorter folder", FK_NET_EXE);
+            return FK_EXIT_FAIL;
+        }
+        /* argv is main's argv + 1, so argv[-1] is the program name's slot. */
+        argv[-1] = tried[i];
+        execv(tried[i], argv - 1);
+        if (errno != ENOENT && errno != ENOTDIR) {
+            /* It is there but does not run: say so rather than try another copy. */
+            cli_err("cannot run %s: %s; reinstall fairkey (it must be an executable file)",
+                    tried[i], strerror(errno));
+            return FK_EXIT_FAIL;
+        }
+    }
+    cli_err("%s is missing (looked for %s and %s); reinstall fairkey, or run it from its build folder",
+            FK_NET_EXE, tried[0], tried[1]);
     (void)argc;
     return FK_EXIT_FAIL;
 }
