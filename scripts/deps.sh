@@ -8,4 +8,4 @@ apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config clang libclang-rt-14-dev \
     libssl-dev libsodium-dev libsqlite3-dev libmicrohttpd-dev \
     libcurl4-openssl-dev libjansson-dev libcmocka-dev \
-    zlib1g-dev age time ca-certificates curl sqlite3 util-linux python3
+    zlib1g-dev age time ca-certificates curl sqlite3 util-linux python3 man-db
