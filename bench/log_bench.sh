@@ -34,7 +34,8 @@ if [ -n "$RATE" ]; then
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fklogbench.XXXXXX")
 PID=
-trap '[ -n "$PID" ] && kill -9 $PID 2>/dev/null; rm -rf "$WORK"' EXIT
+# Wait for the killed daemon so the shell does not report it.
+trap '[ -n "$PID" ] && { kill -9 $PID; wait $PID || true; } 2>/dev/null; rm -rf "$WORK"' EXIT
 
 "$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --batch-ms "$BATCH_MS" \
     --batch-max "$BATCH_MAX" >"$WORK/out" 2>"$WORK/err" &
