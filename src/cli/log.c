@@ -301,6 +301,10 @@ int cmd_log_main(int argc, char **argv)
         return serve(argc - 1, argv + 1);
     if (!strcmp(argv[1], "verify"))
         return verify(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        printf("usage: fairkey " SERVE_USAGE "\n       fairkey " VERIFY_USAGE "\n");
+        return FK_EXIT_OK;
+    }
     cli_err("unknown 'log %s'; use 'log serve' or 'log verify'", argv[1]);
     return FK_EXIT_USAGE;
 }
