@@ -6,12 +6,13 @@
  *   1. every tile and bundle: written under its final name (always a path
  *      beyond the committed tree), then every file and every directory
  *      touched is fsynced;
- *   2. one SQLite transaction: the entries' hashes -> indices, the new size,
+ *   2. one SQLite transaction: the new size,
  *      root and checkpoint (WAL, synchronous=FULL: durable at COMMIT);
  *   3. replace DIR/checkpoint atomically (temp + rename; made durable from
  *      SQLite on the next start).
  * SQLite is the truth: on open, DIR/checkpoint is rewritten from it.
  */
+#define _GNU_SOURCE   /* pthread_setname_np */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "entry_index.h"
 #include "storage.h"
 
 /* Most paths (files and directories) fsynced in one parallel round; a batch
@@ -36,8 +38,10 @@ struct syncpool;
 struct sq {
     char *dir;
     sqlite3 *db;
-    sqlite3_stmt *ins, *look;
+    sqlite3_stmt *upd;
     struct syncpool *sync;
+    fki_entry_index *idx;
+    uint64_t indexed;   /* the index's watermark when opened */
 };
 
 static fk_err tile_rel(char *rel, size_t cap, int level, uint64_t index, unsigned width)
@@ -198,6 +202,7 @@ static void *sync_helper(void *arg)
 {
     struct syncpool *p = arg;
     unsigned long seen = 0;
+    pthread_setname_np(pthread_self(), "fk-fsync");
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && p->gen == seen)
@@ -263,6 +268,47 @@ static fk_err sync_paths(struct syncpool *p, char (*paths)[PATH_MAX], size_t n)
     return j.failed ? FK_ERR_IO : FK_OK;
 }
 
+static fk_err sq_read_tile(void *self, int level, uint64_t index, unsigned width,
+                           uint8_t **data, size_t *len);
+
+/* Bring the entry index up to the committed tree: the leaf hashes it lacks
+ * are in the level-0 tiles, durable before their batch committed. */
+static fk_err index_catch_up(struct sq *s, uint64_t size)
+{
+    uint64_t from = s->indexed;
+    if (from > size) {
+        /* Ahead of the tree it indexes: not this tree's index. */
+        fprintf(stderr, "fairkey log: index.db is ahead of the tree; rebuilding it\n");
+        fk_err e = fki_entry_index_reset(s->idx);
+        if (e)
+            return e;
+        from = 0;
+    }
+    while (from < size) {
+        uint64_t t = from >> 8;
+        unsigned w = (t == size >> 8) ? (unsigned)(size & 255) : FKI_LOG_TILE_WIDTH;
+        uint8_t *data;
+        size_t len;
+        fk_err e = sq_read_tile(s, 0, t, w, &data, &len);
+        if (e)
+            return e;
+        size_t skip = (size_t)(from & 255);
+        if (len != (size_t)w * FKI_LOG_HASH_LEN || skip >= w) {
+            free(data);
+            return FK_ERR_STORAGE;
+        }
+        e = fki_entry_index_add(s->idx, from,
+                                (const uint8_t(*)[FKI_LOG_HASH_LEN])(data + skip * FKI_LOG_HASH_LEN),
+                                w - skip);
+        free(data);
+        if (e)
+            return e;
+        from += w - skip;
+    }
+    s->indexed = size;
+    return FK_OK;
+}
+
 static fk_err sq_load(void *self, uint64_t *size, uint8_t root[FKI_LOG_HASH_LEN], char **cp)
 {
     struct sq *s = self;
@@ -295,6 +341,12 @@ static fk_err sq_load(void *self, uint64_t *size, uint8_t root[FKI_LOG_HASH_LEN]
         e = FK_ERR_STORAGE;
     }
     sqlite3_finalize(st);
+    if (!e)
+        e = index_catch_up(s, *size);
+    if (e && *cp) {
+        free(*cp);
+        *cp = NULL;
+    }
     if (!e && *cp) {
         /* SQLite is the truth: a crash between COMMIT and the checkpoint
          * file's replacement leaves the file one batch behind. */
@@ -394,33 +446,17 @@ static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
     /* 2. the state, in one transaction. */
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return FK_ERR_STORAGE;
-    for (uint64_t i = 0; i < b->new_size - b->old_size && !e; i++) {
-        sqlite3_reset(s->ins);
-        sqlite3_bind_blob(s->ins, 1, b->leaf_hashes[i], FKI_LOG_HASH_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(s->ins, 2, (sqlite3_int64)(b->old_size + i));
-        if (sqlite3_step(s->ins) != SQLITE_DONE)
-            e = FK_ERR_STORAGE;
-    }
-    sqlite3_reset(s->ins);
     if (!e) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db,
-                               "INSERT INTO tree(id, size, root, checkpoint) VALUES (1, ?, ?, ?) "
-                               "ON CONFLICT(id) DO UPDATE SET size = excluded.size, "
-                               "root = excluded.root, checkpoint = excluded.checkpoint "
-                               "WHERE tree.size = ?",
-                               -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_stmt *st = s->upd;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)b->new_size);
+        sqlite3_bind_blob(st, 2, b->root, FKI_LOG_HASH_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, b->checkpoint, (int)b->checkpoint_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)b->old_size);
+        /* The WHERE guards against two writers: the old size must match. */
+        if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(s->db) != 1)
             e = FK_ERR_STORAGE;
-        } else {
-            sqlite3_bind_int64(st, 1, (sqlite3_int64)b->new_size);
-            sqlite3_bind_blob(st, 2, b->root, FKI_LOG_HASH_LEN, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, b->checkpoint, (int)b->checkpoint_len, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 4, (sqlite3_int64)b->old_size);
-            /* The WHERE guards against two writers: the old size must match. */
-            if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(s->db) != 1)
-                e = FK_ERR_STORAGE;
-            sqlite3_finalize(st);
-        }
+        sqlite3_reset(st);
     }
     if (!e && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         e = FK_ERR_STORAGE;
@@ -430,6 +466,15 @@ static fk_err sq_store_batch(void *self, const struct fki_log_batch *b)
     }
 
     failpoint("after-commit", b->new_size);
+
+    /* The batch is committed: nothing below may fail it.  An index that
+     * cannot take the entries (out of memory) is rebuilt from the tiles on
+     * the next start; until then a duplicate of them gets a new index. */
+    if (b->new_size > b->old_size &&
+        fki_entry_index_add(s->idx, b->old_size, b->leaf_hashes,
+                            (size_t)(b->new_size - b->old_size)))
+        fprintf(stderr, "fairkey log: the entry index is out of step; restart the log to "
+                        "rebuild it\n");
 
     /* 3. the checkpoint file.  The batch is committed already: a failure here
      * leaves the file one batch behind (consistent, only older), and the
@@ -489,18 +534,7 @@ static fk_err sq_read_tile(void *self, int level, uint64_t index, unsigned width
 static fk_err sq_lookup(void *self, const uint8_t hash[FKI_LOG_HASH_LEN], uint64_t *index)
 {
     struct sq *s = self;
-    sqlite3_reset(s->look);
-    sqlite3_bind_blob(s->look, 1, hash, FKI_LOG_HASH_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(s->look);
-    fk_err e;
-    if (rc == SQLITE_ROW) {
-        *index = (uint64_t)sqlite3_column_int64(s->look, 0);
-        e = FK_OK;
-    } else {
-        e = rc == SQLITE_DONE ? FK_ERR_NOT_FOUND : FK_ERR_STORAGE;
-    }
-    sqlite3_reset(s->look);
-    return e;
+    return fki_entry_index_lookup(s->idx, hash, index);
 }
 
 /* Remove the partial versions wider than keep (0: all) of tile (level,
@@ -585,8 +619,8 @@ static void sq_close(void *self)
         syncpool_stop(s->sync);
         free(s->sync);
     }
-    sqlite3_finalize(s->ins);
-    sqlite3_finalize(s->look);
+    fki_entry_index_close(s->idx);
+    sqlite3_finalize(s->upd);
     sqlite3_close(s->db);
     free(s->dir);
     free(s);
@@ -620,18 +654,20 @@ fk_err fki_log_storage_sqlite_open(struct fki_log_storage *out, const char *dir)
         "  size INTEGER NOT NULL CHECK (size >= 0),"
         "  root BLOB NOT NULL CHECK (length(root) = 32),"
         "  checkpoint TEXT NOT NULL);"
-        "CREATE TABLE IF NOT EXISTS entries ("
-        "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
-        "  idx INTEGER NOT NULL) WITHOUT ROWID;"
-        /* Batches are small transactions: a larger page cache and fewer WAL
-         * checkpoints keep each commit to about one WAL append + fsync. */
-        "PRAGMA cache_size = -65536;"
-        "PRAGMA wal_autocheckpoint = 10000;";
+        /* Entry hashes live in index.db now (entry_index.h); a log
+         * written before keeps them there too, rebuilt from its tiles. */
+        "DROP TABLE IF EXISTS entries;";
     if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(s->db, "INSERT INTO entries(hash, idx) VALUES (?, ?)", -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(s->db, "SELECT idx FROM entries WHERE hash = ?", -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->look, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v3(s->db,
+                           "INSERT INTO tree(id, size, root, checkpoint) VALUES (1, ?, ?, ?) "
+                           "ON CONFLICT(id) DO UPDATE SET size = excluded.size, "
+                           "root = excluded.root, checkpoint = excluded.checkpoint "
+                           "WHERE tree.size = ?",
+                           -1, SQLITE_PREPARE_PERSISTENT, &s->upd, NULL) != SQLITE_OK) {
+        sq_close(s);
+        return FK_ERR_STORAGE;
+    }
+    if (fki_entry_index_open(&s->idx, dir, &s->indexed)) {
         sq_close(s);
         return FK_ERR_STORAGE;
     }
