@@ -10,6 +10,23 @@ D="$WORK/log"
 CLIENTS=4
 PER_CLIENT=500
 
+# readd LINE: add again the entry of a line of an acks file ("<index> <size>
+# <root b64> <entry hex>"); the answer must carry the index recorded when it
+# was first acknowledged (the entry index, rebuilt from the tiles after a
+# crash, finds it), and the tree must not grow.
+readd() {
+    local line=$1 what=$2 idx hex before after
+    idx=${line%% *}
+    hex=${line##* }
+    perl -e 'print pack("H*", $ARGV[0])' "$hex" >"$WORK/readd"
+    before=$(curl -s --max-time 10 "$LOG_URL/checkpoint" | sed -n 2p)
+    [ "$(http POST /add --data-binary @"$WORK/readd")" = 200 ] || fail "re-adding $what: refused"
+    grep -qx "index $idx" "$WORK/body" ||
+        fail "re-adding $what: answered $(grep '^index ' "$WORK/body"), first acknowledged at index $idx"
+    after=$(curl -s --max-time 10 "$LOG_URL/checkpoint" | sed -n 2p)
+    [ "$before" = "$after" ] || fail "re-adding $what grew the tree from $before to $after"
+}
+
 for round in 1 2; do
     start_log "$D" --batch-ms 20 --batch-max 64
     "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" >/dev/null ||
@@ -87,6 +104,15 @@ for point in after-tiles after-commit; do
     "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" --follow \
         >/dev/null || fail "$point: not consistent after restart"
     "$LOG_BENCH" check "$LOG_URL" "$LOG_VKEY" "$WORK"/acks.* >/dev/null || fail "$point: acknowledged entries lost"
+    # Duplicates of entries acknowledged before the first kill, just before
+    # the last SIGKILL, and just before this crash get their first index.
+    first=$(head -n 1 "$WORK/acks.1.1")
+    [ -n "$first" ] || fail "$point: no entry recorded before the first kill"
+    readd "$first" "an entry acknowledged before the first kill"
+    readd "$(sort -n -k1,1 "$WORK"/acks.2.* | tail -n 1)" "the last entry acknowledged before the second kill"
+    last=$(sort -n -k1,1 "$WORK/acks.$point" | tail -n 1)
+    [ -n "$last" ] || fail "$point: no entry acknowledged before the crash"
+    readd "$last" "the last entry acknowledged before the $point crash"
     stop_log
     echo "$point: crash at tree size $target, recovered at $now with $acked acknowledged"
 done

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/sha.h>
+#include <sqlite3.h>
 
 #include "log/storage.h"
 #include "net/net.h"
@@ -233,12 +235,184 @@ static void test_storage(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ---- the entry index, rebuilt from the level-0 tiles ---------------------- */
+
+#define REB_N 700
+
+static void index_file(const char *dir, const char *suffix, char *out, size_t cap)
+{
+    assert_true((size_t)snprintf(out, cap, "%s/index.db%s", dir, suffix) < cap);
+}
+
+static void remove_index(const char *dir)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[1024];
+    for (size_t i = 0; i < 3; i++) {
+        index_file(dir, suffix[i], p, sizeof p);
+        unlink(p);
+    }
+}
+
+/* Run SQL on DIR/index.db from outside the storage (closed at the time). */
+static void index_sql(const char *dir, const char *sql)
+{
+    char p[1024];
+    sqlite3 *db;
+    index_file(dir, "", p, sizeof p);
+    assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int64_t index_watermark(const char *dir)
+{
+    char p[1024];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    index_file(dir, "", p, sizeof p);
+    assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT indexed FROM meta WHERE id = 1", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Open and load: the tree of REB_N leaves; every leaf hash looks up to its
+ * index, and a hash that is no leaf is not found. */
+static void reopen_check(const char *dir, const uint8_t (*leaf)[32], const uint8_t *root)
+{
+    struct fki_log_storage st;
+    uint64_t size, idx;
+    uint8_t r[32];
+    char *cp;
+    assert_int_equal(fki_log_storage_sqlite_open(&st, dir), FK_OK);
+    assert_int_equal(st.load(st.self, &size, r, &cp), FK_OK);
+    assert_int_equal(size, REB_N);
+    assert_memory_equal(r, root, 32);
+    free(cp);
+    for (uint64_t i = 0; i < REB_N; i++) {
+        idx = UINT64_MAX;
+        fk_err e = st.lookup(st.self, leaf[i], &idx);
+        if (e != FK_OK || idx != i)
+            fail_msg("leaf %llu: lookup gave error %d, index %llu", (unsigned long long)i,
+                     (int)e, (unsigned long long)idx);
+    }
+    uint8_t none[32];
+    memset(none, 0x5a, sizeof none);
+    assert_int_equal(st.lookup(st.self, none, &idx), FK_ERR_NOT_FOUND);
+    st.close(st.self);
+    /* Closing writes what the index held: it covers the tree again. */
+    assert_int_equal(index_watermark(dir), REB_N);
+}
+
+/* Level-0 tile t of width w, as the daemon writes it: w leaf hashes. */
+static struct fki_log_tile tile0(const uint8_t (*leaf)[32], uint64_t t, unsigned w)
+{
+    struct fki_log_tile x = {.level = 0, .index = t, .width = w, .data = leaf[t * 256],
+                             .len = (size_t)w * 32};
+    return x;
+}
+
+static void test_storage_index_rebuild(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fk_logstore.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static uint8_t leaf[REB_N][32];
+    for (uint32_t i = 0; i < REB_N; i++) {
+        uint8_t m[5] = {'l', (uint8_t)i, (uint8_t)(i >> 8), (uint8_t)(i >> 16),
+                        (uint8_t)(i >> 24)};
+        SHA256(m, sizeof m, leaf[i]);
+    }
+    struct fki_log_storage st;
+    uint64_t size, idx;
+    uint8_t root[32], roots[3][32];
+    char *cp;
+    assert_int_equal(fki_log_storage_sqlite_open(&st, dir), FK_OK);
+    assert_int_equal(st.load(st.self, &size, root, &cp), FK_OK);
+    assert_int_equal(size, 0);
+
+    /* 0 -> 100 -> 300 -> 700, with the tiles each batch writes. */
+    struct fki_log_tile t1[] = {tile0(leaf, 0, 100)};
+    struct fki_log_tile t2[] = {tile0(leaf, 0, 256), tile0(leaf, 1, 44)};
+    struct fki_log_tile t3[] = {tile0(leaf, 1, 256), tile0(leaf, 2, 188)};
+    struct {
+        uint64_t from, to;
+        struct fki_log_tile *tiles;
+        size_t n;
+    } steps[] = {{0, 100, t1, 1}, {100, 300, t2, 2}, {300, 700, t3, 2}};
+    for (size_t k = 0; k < 3; k++) {
+        memset(roots[k], (int)(0x30 + k), 32);
+        struct fki_log_batch b = {.old_size = steps[k].from, .new_size = steps[k].to,
+                                  .root = roots[k], .tiles = steps[k].tiles,
+                                  .ntiles = steps[k].n,
+                                  .leaf_hashes = (const uint8_t(*)[32])leaf + steps[k].from,
+                                  .checkpoint = "cp\n", .checkpoint_len = 3};
+        assert_int_equal(st.store_batch(st.self, &b), FK_OK);
+        for (uint64_t i = 0; i < steps[k].to; i += 7) {
+            assert_int_equal(st.lookup(st.self, leaf[i], &idx), FK_OK);
+            assert_int_equal(idx, i);
+        }
+        if (steps[k].to < REB_N)
+            assert_int_equal(st.lookup(st.self, leaf[steps[k].to], &idx), FK_ERR_NOT_FOUND);
+    }
+    st.close(st.self);
+    assert_true(exists(dir, "tile/0/000"));
+    assert_true(exists(dir, "tile/0/001"));
+    assert_true(exists(dir, "tile/0/002.p/188"));
+
+    /* index.db gone: rebuilt from the tiles on load. */
+    remove_index(dir);
+    reopen_check(dir, (const uint8_t(*)[32])leaf, roots[2]);
+
+    /* The watermark ahead of the tree: not this tree's index, replaced. */
+    index_sql(dir, "UPDATE meta SET indexed = 5000");
+    reopen_check(dir, (const uint8_t(*)[32])leaf, roots[2]);
+    /* Ahead, with rows that disagree with the tree: none of them survive. */
+    index_sql(dir, "UPDATE entries SET idx = idx + 1; UPDATE meta SET indexed = 701");
+    reopen_check(dir, (const uint8_t(*)[32])leaf, roots[2]);
+
+    /* Behind, inside a tile, at a tile's edges, one short of the tree: the
+     * catch-up starts in the middle of a tile where needed. */
+    static const int marks[] = {200, 1, 255, 256, 257, 511, 512, 699, 0};
+    for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "UPDATE meta SET indexed = %d; DELETE FROM entries WHERE idx >= %d", marks[k],
+                 marks[k]);
+        index_sql(dir, sql);
+        reopen_check(dir, (const uint8_t(*)[32])leaf, roots[2]);
+    }
+
+    /* A level-0 tile the catch-up needs is missing: load fails rather than
+     * leave the index short. */
+    index_sql(dir, "UPDATE meta SET indexed = 300; DELETE FROM entries WHERE idx >= 300");
+    char p[1024];
+    snprintf(p, sizeof p, "%s/tile/0/001", dir);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(fki_log_storage_sqlite_open(&st, dir), FK_OK);
+    cp = NULL;
+    assert_int_not_equal(st.load(st.self, &size, root, &cp), FK_OK);
+    assert_null(cp);
+    st.close(st.self);
+
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_server),
         cmocka_unit_test(test_storage),
+        cmocka_unit_test(test_storage_index_rebuild),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
