@@ -6,6 +6,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config clang libclang-rt-14-dev \
-    libssl-dev libsodium-dev libsqlite3-dev libmicrohttpd-dev \
+    libssl-dev libsodium-dev libsqlite3-dev \
     libcurl4-openssl-dev libjansson-dev libcmocka-dev \
     zlib1g-dev age time ca-certificates curl sqlite3 util-linux python3 man-db

@@ -1,7 +1,8 @@
 /*
  * net.h - the one HTTP server wrapper and HTTP client used by every fairkey
- * daemon (log, agents) and every CLI client.  Server: libmicrohttpd with an
- * internal thread pool; client: libcurl easy handles.  Every buffer is
+ * daemon (log, agents) and every CLI client.  Server: our own HTTP/1.1
+ * server (server.c, http.c) on epoll worker threads; client: libcurl easy
+ * handles.  Every buffer is
  * bounded; every call has a timeout.
  *
  * Program code (compiled into the fairkey executable), not libfairkey: the
@@ -28,10 +29,6 @@
 #define FKI_NET_DEFAULT_TIMEOUT_S 15u
 /* Default worker threads in the server's pool. */
 #define FKI_NET_DEFAULT_THREADS 2u
-/* libmicrohttpd's per-connection memory pool (request line, headers, read
- * buffer; bodies go to our own bounded buffer).  MHD zeroes the pool for
- * every request, so its 32 KiB default costs more than it holds here. */
-#define FKI_NET_CONN_MEMORY (16u * 1024u)
 /* Most response headers a handler may add beyond Content-Type/Cache-Control. */
 #define FKI_NET_MAX_EXTRA_HEADERS 4
 
@@ -41,7 +38,7 @@
  * the handler call. */
 struct fki_net_request {
     const char *method;      /* "GET", "POST", ... */
-    const char *path;        /* URL path, percent-decoded by MHD, no query */
+    const char *path;        /* URL path, percent-decoded, no query */
     const uint8_t *body;     /* NULL when empty */
     size_t body_len;
     const char *remote_ip;   /* textual peer address, "" if unknown */
