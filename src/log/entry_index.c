@@ -40,6 +40,7 @@ struct fki_entry_index {
     struct run *pending;        /* sequencer-owned */
     uint64_t next;              /* the index the next add must start at */
     int broken;                 /* an add failed half-way: out of step until restart */
+    int rd_open;                /* the reader's snapshot is open (see lookup) */
 
     pthread_t thr;
     int thr_started;
@@ -351,6 +352,15 @@ fk_err fki_entry_index_reset(fki_entry_index *x)
     return FK_OK;
 }
 
+static void end_snapshot(fki_entry_index *x)
+{
+    if (x->rd_open) {
+        sqlite3_reset(x->look);
+        sqlite3_exec(x->rd, "COMMIT", NULL, NULL, NULL);
+        x->rd_open = 0;
+    }
+}
+
 fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
                            const uint8_t (*hashes)[FKI_LOG_HASH_LEN], size_t n)
 {
@@ -372,6 +382,9 @@ fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
     while (x->flushing && !x->flushed && x->pending->n >= 4 * (size_t)FKI_INDEX_RUN)
         pthread_cond_wait(&x->done, &x->mu);
     if (x->flushing && x->flushed) {
+        /* The run is in index.db: end the reader's snapshot so the next
+         * lookup sees it, before the run leaves memory. */
+        end_snapshot(x);
         run_free(x->flushing);
         x->flushing = NULL;
         x->flushed = 0;
@@ -399,6 +412,14 @@ fk_err fki_entry_index_lookup(fki_entry_index *x, const uint8_t hash[FKI_LOG_HAS
     if (run_find(x->pending, x->mult, hash, index) ||
         run_find(x->flushing, x->mult, hash, index))
         return FK_OK;
+    /* One read transaction across lookups: in autocommit mode every SELECT
+     * would take and drop the shared lock (two fcntl calls per add).  The
+     * snapshot ends whenever a run written to index.db leaves memory. */
+    if (!x->rd_open) {
+        if (sqlite3_exec(x->rd, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+            return FK_ERR_STORAGE;
+        x->rd_open = 1;
+    }
     sqlite3_reset(x->look);
     sqlite3_bind_blob(x->look, 1, hash, HL, SQLITE_STATIC);
     int rc = sqlite3_step(x->look);
@@ -429,6 +450,7 @@ void fki_entry_index_close(fki_entry_index *x)
         x->flushed = 1;
     if (x->wr && x->pending && x->pending->n && (!x->flushing || x->flushed))
         write_run(x->wr, x->pending);
+    end_snapshot(x);
     run_free(x->flushing);
     run_free(x->pending);
     close_db(x);
