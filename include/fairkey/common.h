@@ -48,6 +48,11 @@ const char *fk_strerror(fk_err err);
 /* Wipe a secret. The one primitive used everywhere (OPENSSL_cleanse). */
 void fk_wipe(void *p, size_t n);
 
+/* For programs that hold secrets: no core file, and (PR_SET_DUMPABLE 0)
+ * no ptrace or /proc/PID/mem access by other unprivileged processes of the
+ * same user, as ssh-agent does.  FK_ERR_IO if the system refused. */
+fk_err fk_process_protect(void);
+
 /* Constant-time equality of two equal-length buffers: 1 if equal, 0 if not. */
 int fk_ct_eq(const void *a, const void *b, size_t n);
 

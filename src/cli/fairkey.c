@@ -106,6 +106,9 @@ static void show_usage(FILE *f)
 int main(int argc, char **argv)
 {
     cli_stdio_init();
+    /* Keys, shares and plaintext pass through this process: no core file,
+     * no ptrace by other processes of the user (best effort). */
+    (void)fk_process_protect();
     if (argc < 2) {
         show_usage(stderr);
         return FK_EXIT_USAGE;

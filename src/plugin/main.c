@@ -348,6 +348,9 @@ int main(int argc, char **argv)
 
     /* A client that hangs up must give us EPIPE, not kill us mid-cleanup. */
     signal(SIGPIPE, SIG_IGN);
+    /* File keys pass through: no core file, no ptrace by the user's other
+     * processes (best effort). */
+    (void)fk_process_protect();
 
     if (ipc_stdio_own(&io, stdin, stdout) != IPC_OK) {
         plog("%s", "cannot set up the standard input and output buffers");

@@ -8,6 +8,9 @@ D="$WORK/log"
 start_log "$D" --batch-ms 50 --origin example.test/log
 case "$LOG_VKEY" in example.test/log+*) ;; *) fail "vkey has the wrong name: $LOG_VKEY" ;; esac
 [ "$(stat -c %a "$D/log.key")" = 600 ] || fail "log.key is not 0600"
+# It holds the signing key: no core file (fk_process_protect).
+awk '/^Max core file size/ {exit !($5 == 0 && $6 == 0)}' "/proc/$LOG_PID/limits" ||
+    fail "log daemon may write a core file: $(grep core "/proc/$LOG_PID/limits")"
 
 # Empty log: a signed checkpoint of size 0 from the start.
 [ "$(http GET /checkpoint)" = 200 ] || fail "GET /checkpoint"

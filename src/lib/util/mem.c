@@ -1,5 +1,7 @@
 /* Secret wiping, constant-time comparison, randomness, error strings. */
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -10,6 +12,14 @@ void fk_wipe(void *p, size_t n)
 {
     if (p && n)
         OPENSSL_cleanse(p, n);
+}
+
+fk_err fk_process_protect(void)
+{
+    struct rlimit no = {0, 0};
+    int a = setrlimit(RLIMIT_CORE, &no);
+    int b = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    return a || b ? FK_ERR_IO : FK_OK;
 }
 
 int fk_ct_eq(const void *a, const void *b, size_t n)
