@@ -127,7 +127,7 @@ fk_err fk_tlog_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t 
  * ====================================================================== */
 
 #define FK_NOTE_ALG_ED25519 0x01   /* signed-note Ed25519 */
-#define FK_NOTE_ALG_COSIG_V1 0x04  /* tlog-cosignature cosignature/v1 (verify only) */
+#define FK_NOTE_ALG_COSIG_V1 0x04  /* tlog-cosignature cosignature/v1 (Ed25519, timestamped) */
 /* Longest key name.  The spec sets none; 255 bytes holds any sane schema-less
  * URL and keeps keys in fixed structs. */
 #define FK_NOTE_NAME_MAX 255
@@ -237,6 +237,50 @@ fk_err fk_note_verify(const fk_note *n, const fk_note_verifier *vs, size_t nv, u
 /* Timestamp of the verified cosignature by v (alg 0x04) in n.
  * FK_ERR_NOT_FOUND if there is none; FK_ERR_SIGNATURE if it does not verify. */
 fk_err fk_note_cosig_time(const fk_note *n, const fk_note_verifier *v, uint64_t *timestamp);
+
+/*
+ * A tlog-cosignature cosignature/v1 signer (a witness key): Ed25519, key ID
+ * SHA-256(name || 0x0A || 0x04 || pub)[:4].  Holds a secret: wipe with
+ * fk_cosigner_wipe.  Its private-key text is the Go note form with type
+ * byte 0x04, "PRIVATE+KEY+<name>+<hex key id>+<base64(0x04 || seed)>"
+ * (a fairkey convention: tlog-cosignature defines only the vkey), so it is
+ * never mistaken for a checkpoint-signing key (type 0x01).
+ */
+typedef struct fk_cosigner {
+    char name[FK_NOTE_NAME_MAX + 1];  /* NUL-terminated */
+    size_t name_len;
+    uint32_t key_id;                  /* the 0x04 key ID */
+    uint8_t seed[32];
+    uint8_t pub[32];
+} fk_cosigner;
+
+/* Longest cosignature line: "— " (4 bytes), name, ' ', base64 of 76
+ * bytes (104), '\n'. */
+#define FK_COSIG_LINE_MAX (4 + FK_NOTE_NAME_MAX + 1 + 104 + 1)
+
+/* New random cosigner. */
+fk_err fk_cosigner_generate(fk_cosigner *c, const char *name, size_t name_len);
+/* Cosigner from a 32-byte Ed25519 seed (RFC 8032 private key). */
+fk_err fk_cosigner_from_seed(fk_cosigner *c, const char *name, size_t name_len,
+                             const uint8_t seed[32]);
+/* Parse the private-key text above.  FK_ERR_UNSUPPORTED for another type
+ * byte (a 0x01 signed-note key); FK_ERR_INVALID if malformed or the key ID
+ * does not match. */
+fk_err fk_cosigner_parse(fk_cosigner *c, const char *text, size_t len);
+/* Encode the private-key text (secret: wipe it), NUL-terminated. */
+fk_err fk_cosigner_encode(const fk_cosigner *c, char *out, size_t cap, size_t *len);
+/* The matching verifier (alg FK_NOTE_ALG_COSIG_V1; encode it for the vkey). */
+void fk_cosigner_verifier(const fk_cosigner *c, fk_note_verifier *v);
+void fk_cosigner_wipe(fk_cosigner *c);
+
+/* Cosign a checkpoint: text is the checkpoint body (note text, parsed
+ * strictly with fk_checkpoint_parse), timestamp the POSIX time (1 ..
+ * 2^63 - 1: tlog-witness forbids omitting it).  out gets one signature line
+ * "— <name> <base64(key id || u64be timestamp || Ed25519 signature over
+ * "cosignature/v1\ntime <timestamp>\n" || text)>\n", NUL-terminated; *len
+ * excludes the NUL.  Append it after a signed checkpoint's other lines. */
+fk_err fk_cosign_checkpoint(const fk_cosigner *c, const char *text, size_t text_len,
+                            uint64_t timestamp, char *out, size_t cap, size_t *len);
 
 /* ======================================================================
  * C2SP tlog-checkpoint

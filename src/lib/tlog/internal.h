@@ -24,4 +24,12 @@ size_t fki_fmt_u64(char out[21], uint64_t v);
 /* Find '\n' in s[0:len); returns its offset or len if none. */
 size_t fki_line_len(const char *s, size_t len);
 
+/* Split a key text "name+hexid+base64(alg || key)" into its parts (the key
+ * ID is not checked against the key here).  FK_ERR_INVALID if malformed. */
+fk_err fki_note_split_key(const char *text, size_t len, const char **name, size_t *name_len,
+                          uint32_t *id, uint8_t *alg, uint8_t key[32]);
+/* Encode prefix || name "+" 8-hex id "+" base64(alg || key), NUL-terminated. */
+fk_err fki_note_encode_key(char *out, size_t cap, size_t *len, const char *prefix, const char *name,
+                           size_t name_len, uint32_t id, uint8_t alg, const uint8_t key[32]);
+
 #endif

@@ -199,10 +199,10 @@ static fk_err parse_key_id(uint32_t *id, const char *s, size_t len)
     return FK_OK;
 }
 
-/* Split "name+hexid+b64" (no further '+' allowed in any field: the base64
+/* Split "name+hexid+b64" (internal.h; no further '+' allowed in any field: the base64
  * alphabet has '+', so the key field is taken as the rest). */
-static fk_err split_key(const char *text, size_t len, const char **name, size_t *name_len,
-                        uint32_t *id, uint8_t *alg, uint8_t key[32])
+fk_err fki_note_split_key(const char *text, size_t len, const char **name, size_t *name_len,
+                          uint32_t *id, uint8_t *alg, uint8_t key[32])
 {
     const char *p1 = memchr(text, '+', len), *p2;
     uint8_t raw[33];
@@ -243,7 +243,7 @@ fk_err fk_note_verifier_parse(fk_note_verifier *v, const char *text, size_t len)
         abort();
     if (len > FK_NOTE_KEY_TEXT_MAX)
         return FK_ERR_LIMIT;
-    if ((err = split_key(text, len, &name, &name_len, &id, &alg, pub)) != FK_OK)
+    if ((err = fki_note_split_key(text, len, &name, &name_len, &id, &alg, pub)) != FK_OK)
         return err;
     if ((err = fk_note_verifier_new(&t, name, name_len, alg, pub)) != FK_OK)
         return err;
@@ -253,8 +253,8 @@ fk_err fk_note_verifier_parse(fk_note_verifier *v, const char *text, size_t len)
     return FK_OK;
 }
 
-static fk_err encode_key(char *out, size_t cap, size_t *len, const char *prefix, const char *name,
-                         size_t name_len, uint32_t id, uint8_t alg, const uint8_t key[32])
+fk_err fki_note_encode_key(char *out, size_t cap, size_t *len, const char *prefix, const char *name,
+                           size_t name_len, uint32_t id, uint8_t alg, const uint8_t key[32])
 {
     uint8_t raw[33];
     size_t plen = strlen(prefix);
@@ -282,7 +282,7 @@ fk_err fk_note_verifier_encode(const fk_note_verifier *v, char *out, size_t cap,
 {
     if (!v)
         abort();
-    return encode_key(out, cap, len, "", v->name, v->name_len, v->key_id, v->alg, v->pub);
+    return fki_note_encode_key(out, cap, len, "", v->name, v->name_len, v->key_id, v->alg, v->pub);
 }
 
 fk_err fk_note_signer_from_seed(fk_note_signer *s, const char *name, size_t name_len,
@@ -334,7 +334,8 @@ fk_err fk_note_signer_parse(fk_note_signer *s, const char *text, size_t len)
         return FK_ERR_LIMIT;
     if (len < PRIV_PREFIX_LEN || memcmp(text, PRIV_PREFIX, PRIV_PREFIX_LEN) != 0)
         return FK_ERR_INVALID;
-    err = split_key(text + PRIV_PREFIX_LEN, len - PRIV_PREFIX_LEN, &name, &name_len, &id, &alg, seed);
+    err = fki_note_split_key(text + PRIV_PREFIX_LEN, len - PRIV_PREFIX_LEN, &name, &name_len, &id,
+                             &alg, seed);
     if (err == FK_OK && alg != FK_NOTE_ALG_ED25519)
         err = FK_ERR_UNSUPPORTED;
     if (err == FK_OK)
@@ -352,7 +353,7 @@ fk_err fk_note_signer_encode(const fk_note_signer *s, char *out, size_t cap, siz
 {
     if (!s)
         abort();
-    return encode_key(out, cap, len, PRIV_PREFIX, s->name, s->name_len, s->key_id,
+    return fki_note_encode_key(out, cap, len, PRIV_PREFIX, s->name, s->name_len, s->key_id,
                       FK_NOTE_ALG_ED25519, s->seed);
 }
 
