@@ -69,10 +69,13 @@ int fki_http_parse_head(char *buf, size_t len, struct fki_http_head *h)
             break;
         }
     if (!end) {
-        /* Fail early on a byte that can never start a valid head. */
+        /* Fail early on a byte that can never start a valid head, and on a
+         * bare CR or LF (a head with LF line ends never ends for us). */
         for (size_t i = start; i < lim; i++) {
             unsigned char c = (unsigned char)buf[i];
-            if (!c || (c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f)
+            if (!c || (c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f ||
+                (c == '\r' && i + 1 < lim && buf[i + 1] != '\n') ||
+                (c == '\n' && (i == start || buf[i - 1] != '\r')))
                 return 400;
         }
         return len >= FKI_HTTP_HEAD_MAX ? 431 : -1;
@@ -107,8 +110,13 @@ int fki_http_parse_head(char *buf, size_t len, struct fki_http_head *h)
     if (end - i < 10 || memcmp(buf + i, "HTTP/", 5))
         return 400;
     if (buf[i + 5] != '1' || buf[i + 6] != '.' || (buf[i + 7] != '0' && buf[i + 7] != '1') ||
-        buf[i + 8] != '\r')
-        return (buf[i + 5] >= '0' && buf[i + 5] <= '9') ? 505 : 400;
+        buf[i + 8] != '\r') {
+        /* 505 only for a well-formed HTTP/DIGIT.DIGIT (RFC 9112 2.3) we do
+         * not speak; anything else is a malformed request line. */
+        int wellformed = buf[i + 5] >= '0' && buf[i + 5] <= '9' && buf[i + 6] == '.' &&
+                         buf[i + 7] >= '0' && buf[i + 7] <= '9' && buf[i + 8] == '\r';
+        return wellformed ? 505 : 400;
+    }
     h->minor = buf[i + 7] - '0';
     i += 10;
 
@@ -164,7 +172,7 @@ int fki_http_parse_head(char *buf, size_t len, struct fki_http_head *h)
         } else if (name_is(buf + n0, nlen, "Expect")) {
             if (!name_is(v, vlen, "100-continue"))
                 return 417;
-            h->expect_continue = 1;
+            h->expect_continue = h->minor == 1;   /* RFC 9110 10.1.1: ignored from 1.0 */
         }
     }
     h->keep_alive = h->minor == 1 ? !close : (ka && !close);

@@ -421,6 +421,7 @@ static void on_readable(conn *c)
         conn_free(c);
         return;
     }
+    size_t had = c->in_len;
     ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
@@ -429,7 +430,11 @@ static void on_readable(conn *c)
         return;
     }
     c->in_len += (size_t)n;
-    c->last_ms = c->w->now_ms;
+    /* The clock restarts at a request's first byte, not at every byte: the
+     * whole request must arrive within the timeout (a client trickling a
+     * byte at a time is cut off). */
+    if (!had && !c->discard)
+        c->last_ms = c->w->now_ms;
     on_input(c);
 }
 
