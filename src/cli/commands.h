@@ -6,7 +6,7 @@
  * network or database library, FK_NET_COMMAND(...) for one that does.  The
  * `fairkey` executable carries only the FK_COMMAND ones and hands the others
  * to `fairkey-net` beside it, so encrypting and decrypting never load
- * libcurl, libmicrohttpd or SQLite (about 15 ms per process, measured).
+ * libcurl, SQLite or jansson (about 15 ms per process, measured).
  */
 FK_COMMAND("keygen", cmd_keygen_main, "generate an X25519 identity (age-keygen format)")
 FK_COMMAND("encrypt", cmd_encrypt_main, "encrypt a file to recipients or a passphrase")

@@ -36,7 +36,7 @@ fk_err fki_log_answer_encode(char *out, const uint8_t *extra, size_t extra_len, 
                              const char *cp, size_t cp_len, size_t *len);
 
 struct fki_logd_config {
-    const char *dir;        /* state directory: log.key, log.db, checkpoint, tile/ */
+    const char *dir;        /* state directory: log.key, log.db, index.db, checkpoint, tile/ */
     const char *listen;     /* "127.0.0.1:PORT" */
     const char *origin;     /* checkpoint origin and key name for a new log; NULL = default */
     unsigned batch_ms;      /* 0 = default */

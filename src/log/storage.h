@@ -5,12 +5,17 @@
  * for the tiles) can replace the embedded one without touching them.
  *
  * Durability contract of store_batch(): when it returns FK_OK, every tile and
- * entry bundle of the batch and the new tree state (size, root, checkpoint,
- * entry-hash -> index rows) are durable, in that order (tiles first, then the
- * state), so a crash at any point leaves the last committed state whole.  When
- * it fails, the committed state is unchanged; tiles it may have written lie
- * beyond the committed tree and are rewritten by the next batch that covers
- * them.
+ * entry bundle of the batch and the new tree state (size, root, checkpoint)
+ * are durable, in that order (tiles first, then the state), so a crash at any
+ * point leaves the last committed state whole.  When it fails, the committed
+ * state is unchanged; tiles it may have written lie beyond the committed tree
+ * and are rewritten by the next batch that covers them.
+ *
+ * The entry-hash -> index map behind lookup() is not part of that state: it
+ * is derived from the level-0 tiles, which hold every leaf hash.  A backend
+ * may write it behind the commits (the embedded one does, entry_index.h) and
+ * lose its tail in a crash; load() brings it up to the committed tree before
+ * anything is looked up.
  */
 #ifndef FK_LOG_STORAGE_H
 #define FK_LOG_STORAGE_H
@@ -55,7 +60,7 @@ struct fki_log_batch {
 struct fki_log_storage {
     void *self;
     /* The committed tree; *checkpoint is malloc'd (NUL-terminated) or NULL for
-     * a new, empty log. */
+     * a new, empty log.  On FK_OK, lookup() knows every committed entry. */
     fk_err (*load)(void *self, uint64_t *size, uint8_t root[FKI_LOG_HASH_LEN],
                    char **checkpoint);
     fk_err (*store_batch)(void *self, const struct fki_log_batch *b);
@@ -74,8 +79,10 @@ struct fki_log_storage {
 };
 
 /* The embedded backend: DIR/log.db (SQLite, WAL, synchronous=FULL) for the
- * state and the hash index, DIR/tile/... and DIR/checkpoint as plain files
- * that any static web server can serve. */
+ * tree state; DIR/index.db for the entry-hash index (entry_index.h: written
+ * per run by a background thread, refilled from the level-0 tiles on load);
+ * DIR/tile/... and DIR/checkpoint as plain files that any static web server
+ * can serve. */
 fk_err fki_log_storage_sqlite_open(struct fki_log_storage *out, const char *dir);
 
 #endif
