@@ -64,8 +64,9 @@ struct fki_net_response {
 };
 
 /* A request whose answer comes later, from any thread (the log's add
- * endpoint answers only once the entry is durable).  The connection is
- * suspended (no thread is held) until fki_net_complete() is called. */
+ * endpoint answers only once the entry is durable).  The connection waits
+ * in its worker's epoll set (no thread is held, no system call is made)
+ * until fki_net_complete() is called. */
 typedef struct fki_net_deferred fki_net_deferred;
 
 /* The handler either fills *resp and returns, or calls fki_net_defer() and
@@ -81,10 +82,10 @@ fki_net_deferred *fki_net_defer(const struct fki_net_request *req);
 /* Answer a deferred request (copies resp->body) and release the handle. */
 void fki_net_complete(fki_net_deferred *d, const struct fki_net_response *resp);
 /* fki_net_complete in two steps, for a thread that answers many requests at
- * once: stage each answer (copies resp->body), then release them all.  Every
- * resume wakes a server thread, which then walks its suspended connections;
- * released together, one wake-up serves many.  Stage exactly once, then
- * release exactly once. */
+ * once: stage each answer (copies resp->body), then release them all.  A
+ * release puts the connection on its worker's ready list and wakes the
+ * worker only when that list was empty; released together, one wake-up per
+ * worker serves many.  Stage exactly once, then release exactly once. */
 void fki_net_stage(fki_net_deferred *d, const struct fki_net_response *resp);
 void fki_net_release(fki_net_deferred *d);
 
