@@ -578,22 +578,25 @@ static void test_gone_while_deferred(void **state)
         /* The server frees the connections after their answers: retry
          * until both slots are free, within bounds. */
         struct cli *a = cli_open(e->port), *b = cli_open(e->port);
-        char *s = post_req("/echo", "x", NULL);
-        cli_try_sends(a, s);
-        cli_try_sends(b, s);
-        free(s);
+        char *sa = post_req("/echo", "x", NULL), *sb = post_req("/defer", "after", NULL);
+        cli_try_sends(a, sa);
+        cli_try_sends(b, sb);
+        free(sa);
+        free(sb);
         struct resp ra, rb;
         int ga = cli_read(a, &ra, 0), gb = cli_read(b, &rb, 0);
         cli_close(a);
         cli_close(b);
-        if (ga == 200 && gb == 200)
+        if (ga == 200 && gb == 200) {
+            assert_int_equal(rb.body_len, 5);
+            assert_memory_equal(rb.body, "after", 5);
             break;
+        }
+        /* Refused (closed unanswered) while a slot is still held. */
+        assert_true(ga == 0 || gb == 0);
         assert_true(now_ms() - t0 < 3000);
         sleep_ms(100);
     }
-    struct cli *c = cli_open(e->port);
-    post(c, "/defer", "after");
-    cli_close(c);
     stop(e);
 }
 
