@@ -454,6 +454,99 @@ fk_err fk_tlog_proof_verify(const fk_tlog_proof *p, const uint8_t leaf_hash[FK_T
                             const char *origin, const fk_note_verifier *log_keys, size_t nkeys,
                             fk_checkpoint *cp, fk_note *note);
 
+/* ======================================================================
+ * C2SP tlog-policy: which logs and witness cosignatures make a checkpoint
+ * valid.  A policy lives in one caller-owned struct (about 75 KiB: keep it
+ * off small thread stacks); nothing here allocates.
+ * ====================================================================== */
+
+/* The spec strongly recommends supporting at least 32 logs, 32 witnesses
+ * and 32 groups; exactly that keeps logs and witnesses within one
+ * fk_note_verify call each (FK_NOTE_MAX_VERIFIERS) and node indices in a byte. */
+#define FK_TLOG_POLICY_MAX_LOGS 32
+#define FK_TLOG_POLICY_MAX_WITNESSES 32
+#define FK_TLOG_POLICY_MAX_GROUPS 32
+/* Largest policy file: 96 lines of the longest vkey and URL fit with room
+ * for comments; anything bigger is not a policy. */
+#define FK_TLOG_POLICY_MAX_SIZE 65536
+/* Longest witness or group name: names may be signed-note key names. */
+#define FK_TLOG_POLICY_NAME_MAX FK_NOTE_NAME_MAX
+/* Longest URL: the log client's URL buffer (512 with its NUL). */
+#define FK_TLOG_POLICY_URL_MAX 511
+/* fk_tlog_policy.quorum of "quorum none". */
+#define FK_TLOG_POLICY_NONE (-1)
+/* Group member and quorum numbering: witness i is node i, group j is node
+ * FK_TLOG_POLICY_GROUP_BASE + j. */
+#define FK_TLOG_POLICY_GROUP_BASE FK_TLOG_POLICY_MAX_WITNESSES
+
+typedef struct fk_tlog_policy_group {
+    char name[FK_TLOG_POLICY_NAME_MAX + 1];   /* NUL-terminated (names hold no NUL) */
+    size_t name_len;
+    unsigned threshold;                       /* 1 .. nmembers ("any" 1, "all" nmembers) */
+    unsigned nmembers;
+    uint8_t member[FK_TLOG_POLICY_MAX_WITNESSES + FK_TLOG_POLICY_MAX_GROUPS]; /* node numbers */
+} fk_tlog_policy_group;
+
+typedef struct fk_tlog_policy {
+    size_t nlogs;
+    fk_note_verifier logs[FK_TLOG_POLICY_MAX_LOGS];           /* alg FK_NOTE_ALG_ED25519 */
+    char log_url[FK_TLOG_POLICY_MAX_LOGS][FK_TLOG_POLICY_URL_MAX + 1];  /* "" if none */
+    size_t nwitnesses;
+    fk_note_verifier witnesses[FK_TLOG_POLICY_MAX_WITNESSES]; /* alg FK_NOTE_ALG_COSIG_V1 */
+    char witness_name[FK_TLOG_POLICY_MAX_WITNESSES][FK_TLOG_POLICY_NAME_MAX + 1];
+    size_t witness_name_len[FK_TLOG_POLICY_MAX_WITNESSES];
+    char witness_url[FK_TLOG_POLICY_MAX_WITNESSES][FK_TLOG_POLICY_URL_MAX + 1];
+    size_t ngroups;
+    fk_tlog_policy_group groups[FK_TLOG_POLICY_MAX_GROUPS];
+    int quorum;                               /* node number or FK_TLOG_POLICY_NONE */
+} fk_tlog_policy;
+
+/*
+ * Parse a policy file (C2SP tlog-policy): "log <vkey> [<url>]",
+ * "witness <name> <vkey> [<url>]", "group <name> all|any|<k> <name>...",
+ * exactly one "quorum <name>|none"; blank and '#' comment lines; items
+ * separated by spaces and tabs; every line ends in '\n'; octets 0x09, 0x0A,
+ * 0x20-0x7E and 0x80-0xFF only (names are opaque octet strings).
+ * Rejected (FK_ERR_INVALID): unknown keywords, missing or extra items, a
+ * log key that is not type 0x01 or a witness key not type 0x04, the same
+ * public key twice (among logs, among witnesses, or as log and witness), a
+ * name defined twice or named "none", a member or quorum name not defined
+ * on an earlier line, "none" as a member, a member listed twice, a
+ * threshold outside 1..n or not canonical decimal, no quorum line or two.
+ * FK_ERR_UNSUPPORTED for a vkey type fairkey cannot verify (ML-DSA-44);
+ * FK_ERR_LIMIT past a FK_TLOG_POLICY_* limit.  line (may be NULL) gets the
+ * 1-based number of the line at fault (0: the file as a whole).  On
+ * failure *p is zeroed.
+ */
+fk_err fk_tlog_policy_parse(fk_tlog_policy *p, const char *text, size_t len, size_t *line);
+/* The policy of a log without witnesses: that one log, "quorum none".
+ * FK_ERR_INVALID unless log is an Ed25519 (0x01) key.  Callers holding just
+ * a log key go through the same checks as those with a policy file. */
+fk_err fk_tlog_policy_from_log(fk_tlog_policy *p, const fk_note_verifier *log);
+/* Add a log known from context (the spec lets a policy list none).  Same
+ * checks as a log line; FK_ERR_LIMIT when full. */
+fk_err fk_tlog_policy_add_log(fk_tlog_policy *p, const fk_note_verifier *log);
+/* Index of the log with this key (same name, key ID and public key), or
+ * FK_ERR_NOT_FOUND. */
+fk_err fk_tlog_policy_find_log(const fk_tlog_policy *p, const fk_note_verifier *log, size_t *index);
+
+/* Witness quorum of a parsed note whose log signature the caller checked
+ * (fk_tlog_proof_verify): FK_OK if the cosignatures that verify satisfy
+ * the quorum, FK_ERR_POLICY if they do not, FK_ERR_SIGNATURE if a line
+ * carrying a policy witness's name and key ID does not verify (signed-note
+ * rejects such a note).  witnessed (may be NULL) gets bit i set when
+ * witness i cosigned.  Cosignature timestamps are not judged. */
+fk_err fk_tlog_policy_quorum(const fk_tlog_policy *p, const fk_note *n, uint64_t *witnessed);
+
+/* Check a signed checkpoint against the policy: signed by one of its logs
+ * whose key name is the checkpoint's origin, and cosigned per the quorum.
+ * FK_ERR_SIGNATURE: no policy log signed it (or a known key's line is bad);
+ * FK_ERR_INVALID: malformed, or signed by a log whose name is not the
+ * origin; FK_ERR_POLICY: quorum not met.  cp and note (each may be NULL)
+ * get the checkpoint and the parsed note (both point into buf). */
+fk_err fk_tlog_policy_check(const fk_tlog_policy *p, const char *buf, size_t len, fk_checkpoint *cp,
+                            fk_note *note);
+
 #ifdef __cplusplus
 }
 #endif
