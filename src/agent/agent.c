@@ -3,7 +3,9 @@
  * API (POST /recover), and its own SQLite audit table.  It releases a
  * partial decryption only for a request that is signed, allowed, addressed
  * to its authority, inside the time window, and proven to be in the log in a
- * checkpoint consistent with every checkpoint it has seen (docs/protocol.md 5).
+ * checkpoint that meets its log policy (C2SP tlog-policy: the log's
+ * signature and the witness cosignatures the quorum asks for) and is
+ * consistent with every checkpoint it has seen (docs/protocol.md 5).
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -21,8 +23,10 @@
 #include "store.h"
 
 #define SERVE_USAGE                                                                        \
-    "agent serve --share FILE --authority FILE --log URL --log-vkey VKEY\n"                \
+    "agent serve --share FILE --authority FILE --log URL\n"                             \
+    "             {--log-vkey VKEY | --log-policy FILE | --log-vkey VKEY --log-policy FILE}\n" \
     "             --listen HOST:PORT [--requesters FILE] [--manual] [--state DIR]\n"       \
+    "       (with both, the policy must list the --log-vkey log)\n"                        \
     "       fairkey agent pending --state DIR\n"                                           \
     "       fairkey agent approve --state DIR ID"
 
@@ -39,6 +43,7 @@ struct agent {
     fk_escrow_share *share;  /* sodium_malloc'd, wiped at exit */
     char idhex[FK_ESCROW_ID_HEX_LEN];
     struct fki_log_client log; /* under cp_mu: one keep-alive connection */
+    fk_tlog_policy policy;   /* what a receipt's checkpoint must meet; lists log.key */
     char *requesters;        /* allow-list text, NULL: any signed requester */
     size_t requesters_len;
     int manual;
@@ -128,8 +133,9 @@ static fk_err check_checkpoint(struct agent *a, const fk_checkpoint *cp, const c
 }
 
 /* The receipt proves the request (leaf hash eh) is in the log: the
- * checkpoint is signed by the log key, with its name as origin, and the
- * inclusion proof leads from eh to its root.  cp gets size and root. */
+ * checkpoint is signed by the log key, with its name as origin, cosigned as
+ * the log policy's quorum asks (FK_ERR_POLICY if not), and the inclusion
+ * proof leads from eh to its root.  cp gets size and root. */
 static fk_err verify_receipt(struct agent *a, const fk_tlog_proof *p, const uint8_t eh[32],
                              fk_checkpoint *cp)
 {
@@ -154,7 +160,9 @@ static fk_err verify_receipt(struct agent *a, const fk_tlog_proof *p, const uint
                                         (const uint8_t(*)[FK_TLOG_HASH_LEN])p->proof, p->nproof,
                                         cp->root);
     }
-    if ((err = fk_tlog_proof_verify(p, eh, a->log.key.name, &a->log.key, 1, cp, NULL)))
+    fk_note note;
+    if ((err = fk_tlog_proof_verify(p, eh, a->log.key.name, &a->log.key, 1, cp, &note)) ||
+        (err = fk_tlog_policy_quorum(&a->policy, &note, NULL)))
         return err;
     cp->ext = NULL; /* pointed into the request body */
     cp->ext_len = 0;
@@ -227,6 +235,14 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     if ((err = verify_receipt(a, p, eh, &cp))) {
         snprintf(detail, sizeof detail, "index %llu: %s", (unsigned long long)p->index,
                  fk_strerror(err));
+        if (err == FK_ERR_POLICY) {
+            agent_store_refusal(a->store, "log-policy", detail);
+            reply(resp, 403, "refused",
+                  "the receipt's checkpoint lacks the witness cosignatures this agent's log "
+                  "policy requires; get a receipt under a checkpoint the witnesses cosigned",
+                  NULL);
+            goto out;
+        }
         agent_store_refusal(a->store, "not-logged", detail);
         reply(resp, 403, "refused", "the receipt does not prove the request is in the log", NULL);
         goto out;
@@ -340,10 +356,12 @@ static int serve_main(int argc, char **argv)
         {"log", required_argument, 0, 'l'},        {"log-vkey", required_argument, 0, 'k'},
         {"listen", required_argument, 0, 'L'},     {"requesters", required_argument, 0, 'r'},
         {"manual", no_argument, 0, 'm'},           {"state", required_argument, 0, 'd'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
+        {"log-policy", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     const char *share = NULL, *authp = NULL, *listen = NULL, *reqp = NULL, *state = NULL,
-               *vkey = NULL, *logurl = NULL;
+               *vkey = NULL, *logurl = NULL, *policy = NULL;
+    char policy_vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     static struct agent a; /* large (checkpoint cache): not on the stack */
     int c, rc = FK_EXIT_FAIL;
     memset(&a, 0, sizeof a);
@@ -353,6 +371,7 @@ static int serve_main(int argc, char **argv)
         case 'a': authp = optarg; break;
         case 'l': logurl = optarg; break;
         case 'k': vkey = optarg; break;
+        case 'P': policy = optarg; break;
         case 'L': listen = optarg; break;
         case 'r': reqp = optarg; break;
         case 'm': a.manual = 1; break;
@@ -360,10 +379,17 @@ static int serve_main(int argc, char **argv)
         default: return cli_usage(SERVE_USAGE);
         }
     }
-    if (!share || !authp || !logurl || !vkey || !listen || optind != argc)
+    if (!share || !authp || !logurl || (!vkey && !policy) || !listen || optind != argc)
         return cli_usage(SERVE_USAGE);
-    if (!(a.auth = rec_load_authority(authp)) || rec_log_open(&a.log, logurl, vkey) ||
-        load_share(&a, share))
+    if (!(a.auth = rec_load_authority(authp)))
+        goto out;
+    /* Without --log-vkey the policy's one log is the log to talk to. */
+    if (vkey ? rec_log_open(&a.log, logurl, vkey) ||
+                   rec_log_policy(&a.policy, policy, &a.log.key, "--log-policy", "--log-vkey", NULL)
+             : rec_log_policy(&a.policy, policy, NULL, "--log-policy", "--log-vkey", policy_vkey) ||
+                   rec_log_open(&a.log, logurl, policy_vkey))
+        goto out;
+    if (load_share(&a, share))
         goto out;
     fk_escrow_id_hex(a.idhex, a.auth->id);
     if (reqp && cli_read_file(reqp, CLI_KEYFILE_MAX, 0, &a.requesters, &a.requesters_len))

@@ -63,6 +63,60 @@ int rec_log_open(struct fki_log_client *c, const char *url, const char *vkey)
     return 0;
 }
 
+int rec_log_policy(fk_tlog_policy *p, const char *path, const fk_note_verifier *given,
+                   const char *policy_opt, const char *vkey_opt, char *vkey_out)
+{
+    char *text;
+    size_t len, line = 0;
+    if (!path) {
+        if (fk_tlog_policy_from_log(p, given)) {
+            cli_err("%s is not an Ed25519 log key; use the vkey the log printed", vkey_opt);
+            return -1;
+        }
+        return 0;
+    }
+    if (cli_read_file(path, FK_TLOG_POLICY_MAX_SIZE, 0, &text, &len))
+        return -1;
+    fk_err err = fk_tlog_policy_parse(p, text, len, &line);
+    free(text);
+    if (err) {
+        const char *why =
+            err == FK_ERR_LIMIT ? "is over a limit (32 logs, 32 witnesses, 32 groups, 255-byte names, "
+                                  "511-byte URLs, 64 KiB)"
+            : err == FK_ERR_UNSUPPORTED ? "has a key type fairkey cannot verify (logs: Ed25519, "
+                                          "witnesses: cosignature/v1 Ed25519)"
+            : line == 0 ? "needs exactly one 'quorum' line"
+                        : "is not valid: check the keyword, the key and its type, that each name "
+                          "is defined once on an earlier line, and the threshold";
+        if (line)
+            cli_err("%s %s line %zu %s (C2SP tlog-policy; see docs/log.md)", policy_opt, path,
+                    line, why);
+        else
+            cli_err("%s %s %s (C2SP tlog-policy; see docs/log.md)", policy_opt, path, why);
+        return -1;
+    }
+    if (given) {
+        size_t i;
+        if (p->nlogs == 0 ? fk_tlog_policy_add_log(p, given) != FK_OK
+                          : fk_tlog_policy_find_log(p, given, &i) != FK_OK) {
+            cli_err("the log key %s names is not a log of %s %s; add a 'log' line for it or drop %s",
+                    vkey_opt, policy_opt, path, vkey_opt);
+            return -1;
+        }
+        return 0;
+    }
+    if (p->nlogs != 1) {
+        cli_err("%s %s lists %zu logs; name the one to use with %s", policy_opt, path, p->nlogs,
+                vkey_opt);
+        return -1;
+    }
+    if (fk_note_verifier_encode(&p->logs[0], vkey_out, FK_NOTE_KEY_TEXT_MAX + 1, &len)) {
+        cli_err("cannot encode the log key of %s %s", policy_opt, path);
+        return -1;
+    }
+    return 0;
+}
+
 int rec_url(char *out, size_t cap, const char *base, const char *path)
 {
     size_t bl = strlen(base);

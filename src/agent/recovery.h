@@ -34,6 +34,17 @@ fk_escrow_authority *rec_load_authority(const char *path);
  * Prints its own error.  Close with fki_log_client_close. */
 int rec_log_open(struct fki_log_client *c, const char *url, const char *vkey);
 
+/* The C2SP tlog-policy a receipt's or log's checkpoint must meet.
+ * path NULL: the policy of the log `given` alone (quorum none).  Otherwise
+ * the policy file at path, and then: with `given` (the key of the vkey
+ * option), the policy must list that log (a policy listing no log takes it
+ * as known from context); without it, the policy must list exactly one log,
+ * whose vkey text goes to vkey_out (FK_NOTE_KEY_TEXT_MAX + 1 bytes).
+ * policy_opt and vkey_opt name the options in messages.  Prints its own
+ * error. */
+int rec_log_policy(fk_tlog_policy *p, const char *path, const fk_note_verifier *given,
+                   const char *policy_opt, const char *vkey_opt, char *vkey_out);
+
 /* base + "/" + path without doubling the slash. */
 int rec_url(char *out, size_t cap, const char *base, const char *path);
 

@@ -14,14 +14,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/recovery.h"
 #include "cli.h"
 #include "log/log.h"
 #include "net/net.h"
+#include "witness/witness.h"
 
 #define SERVE_USAGE \
-    "log serve --dir DIR --listen HOST:PORT [--origin NAME] [--batch-ms MS] [--batch-max N]"
+    "log serve --dir DIR --listen HOST:PORT [--origin NAME] [--batch-ms MS] [--batch-max N]" \
+    " [--witness VKEY=URL...]"
 #define VERIFY_USAGE \
-    "log verify --log URL --vkey VKEY [--since FILE] [--entry FILE | --index N] [--follow]"
+    "log verify --log URL {--vkey VKEY | --policy FILE | --vkey VKEY --policy FILE}\n"      \
+    "                  [--since FILE] [--entry FILE | --index N] [--follow]\n"               \
+    "       (with both, the policy must list the --vkey log)"
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -42,8 +47,9 @@ static int serve(int argc, char **argv)
         {"dir", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
         {"origin", required_argument, NULL, 'o'}, {"batch-ms", required_argument, NULL, 'b'},
         {"batch-max", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"witness", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
     struct fki_logd_config cfg = {0};
+    static const char *witnesses[FKI_WITNESS_MAX_WITNESSES];
     unsigned long v;
     int c;
     optind = 1;
@@ -65,6 +71,15 @@ static int serve(int argc, char **argv)
                 return FK_EXIT_USAGE;
             }
             cfg.batch_max = (unsigned)v;
+            break;
+        case 'w':
+            if (cfg.nwitnesses == FKI_WITNESS_MAX_WITNESSES) {
+                cli_err("too many --witness; a log asks at most %d witnesses",
+                        FKI_WITNESS_MAX_WITNESSES);
+                return FK_EXIT_USAGE;
+            }
+            witnesses[cfg.nwitnesses++] = optarg;
+            cfg.witnesses = witnesses;
             break;
         case 'h':
             printf("usage: fairkey %s\n", SERVE_USAGE);
@@ -158,8 +173,11 @@ static int verify(int argc, char **argv)
         {"log", required_argument, NULL, 'L'},   {"vkey", required_argument, NULL, 'k'},
         {"since", required_argument, NULL, 's'}, {"entry", required_argument, NULL, 'e'},
         {"index", required_argument, NULL, 'i'}, {"follow", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    const char *url = NULL, *vkey = NULL, *since = NULL, *entry_file = NULL;
+        {"policy", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *url = NULL, *vkey = NULL, *since = NULL, *entry_file = NULL, *policy = NULL;
+    char policy_vkey[FK_NOTE_KEY_TEXT_MAX + 1];
+    static fk_tlog_policy pol; /* large: not on the stack */
     int have_index = 0, follow = 0, c;
     unsigned long long index = 0;
     optind = 1;
@@ -167,6 +185,7 @@ static int verify(int argc, char **argv)
         switch (c) {
         case 'L': url = optarg; break;
         case 'k': vkey = optarg; break;
+        case 'P': policy = optarg; break;
         case 's': since = optarg; break;
         case 'e': entry_file = optarg; break;
         case 'f': follow = 1; break;
@@ -188,26 +207,48 @@ static int verify(int argc, char **argv)
             return cli_usage(VERIFY_USAGE);
         }
     }
-    if (optind != argc || !url || !vkey)
+    if (optind != argc || !url || (!vkey && !policy))
         return cli_usage(VERIFY_USAGE);
+    /* Without --vkey the policy's one log is the log to check. */
+    if (!vkey && rec_log_policy(&pol, policy, NULL, "--policy", "--vkey", policy_vkey))
+        return FK_EXIT_USAGE;
 
     /* Closed (its keep-alive connection released) on every return. */
     struct fki_log_client cl __attribute__((cleanup(fki_log_client_close))) = {0};
-    fk_err e = fki_log_client_init(&cl, url, vkey);
+    fk_err e = fki_log_client_init(&cl, url, vkey ? vkey : policy_vkey);
     if (e) {
         cli_err("bad --log URL or --vkey; give http://HOST:PORT and the key 'fairkey log serve' printed");
         return FK_EXIT_USAGE;
     }
+    if (vkey && rec_log_policy(&pol, policy, &cl.key, "--policy", "--vkey", NULL))
+        return FK_EXIT_USAGE;
     fk_checkpoint cur;
     char note[FKI_LOG_MAX_CHECKPOINT + 1];
     if ((e = fki_log_client_checkpoint(&cl, &cur, note))) {
         cli_err("the log's checkpoint did not verify (%s); check --log and --vkey", fk_strerror(e));
         return FK_EXIT_FAIL;
     }
+    uint64_t witnessed = 0;
+    fk_note cpnote;
+    if ((e = fk_note_parse(&cpnote, note, strlen(note))) ||
+        (e = fk_tlog_policy_quorum(&pol, &cpnote, &witnessed))) {
+        if (e == FK_ERR_POLICY)
+            cli_err("the log's checkpoint (size %llu) lacks the witness cosignatures %s%s requires "
+                    "(%d of %zu witnesses cosigned); wait for the witnesses or check the policy",
+                    (unsigned long long)cur.size, policy ? "--policy " : "the policy",
+                    policy ? policy : "", __builtin_popcountll(witnessed), pol.nwitnesses);
+        else
+            cli_err("the log's checkpoint carries a witness cosignature that does not verify (%s); "
+                    "keep it as evidence", fk_strerror(e));
+        return FK_EXIT_FAIL;
+    }
     char rootb64[64];
     fk_b64_encode_padded(rootb64, cur.root, FK_TLOG_HASH_LEN);
     printf("checkpoint %s size %llu root %s: signature ok\n", cur.origin,
            (unsigned long long)cur.size, rootb64);
+    if (policy)
+        printf("log policy %s: quorum met (%d of %zu witnesses cosigned)\n", policy,
+               __builtin_popcountll(witnessed), pol.nwitnesses);
 
     if (since) {
         char *old_text = NULL;
