@@ -265,6 +265,7 @@ static void close_db(fki_entry_index *x)
     sqlite3_close(x->wr);
     x->look = NULL;
     x->rd = x->wr = NULL;
+    x->rd_open = 0;   /* closing rolled the snapshot back */
 }
 
 static fk_err read_watermark(fki_entry_index *x, uint64_t *indexed)

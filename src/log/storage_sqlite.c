@@ -276,9 +276,29 @@ static fk_err sq_read_tile(void *self, int level, uint64_t index, unsigned width
 static fk_err index_catch_up(struct sq *s, uint64_t size)
 {
     uint64_t from = s->indexed;
-    if (from > size) {
-        /* Ahead of the tree it indexes: not this tree's index. */
-        fprintf(stderr, "fairkey log: index.db is ahead of the tree; rebuilding it\n");
+    int foreign = from > size;   /* ahead of the tree it indexes */
+    if (!foreign && from) {
+        /* Its last entry must be this tree's entry at that index: an
+         * index.db copied from another log is not trusted. */
+        uint64_t last = from - 1, t = last >> 8, got = 0;
+        unsigned w = (t == size >> 8) ? (unsigned)(size & 255) : FKI_LOG_TILE_WIDTH;
+        uint8_t *data;
+        size_t len;
+        fk_err e = sq_read_tile(s, 0, t, w, &data, &len);
+        if (e)
+            return e;
+        if (len != (size_t)w * FKI_LOG_HASH_LEN || (last & 255) >= w) {
+            free(data);
+            return FK_ERR_STORAGE;
+        }
+        e = fki_entry_index_lookup(s->idx, data + (last & 255) * FKI_LOG_HASH_LEN, &got);
+        free(data);
+        if (e && e != FK_ERR_NOT_FOUND)
+            return e;
+        foreign = e == FK_ERR_NOT_FOUND || got != last;
+    }
+    if (foreign) {
+        fprintf(stderr, "fairkey log: index.db does not index this tree; rebuilding it\n");
         fk_err e = fki_entry_index_reset(s->idx);
         if (e)
             return e;

@@ -109,7 +109,8 @@ int fki_http_parse_head(char *buf, size_t len, struct fki_http_head *h)
     i++;
     if (end - i < 10 || memcmp(buf + i, "HTTP/", 5))
         return 400;
-    if (buf[i + 5] != '1' || buf[i + 6] != '.' || (buf[i + 7] != '0' && buf[i + 7] != '1') ||
+    /* HTTP/1.2 and later minors are read as HTTP/1.1 (RFC 9110 2.5). */
+    if (buf[i + 5] != '1' || buf[i + 6] != '.' || buf[i + 7] < '0' || buf[i + 7] > '9' ||
         buf[i + 8] != '\r') {
         /* 505 only for a well-formed HTTP/DIGIT.DIGIT (RFC 9112 2.3) we do
          * not speak; anything else is a malformed request line. */
@@ -117,7 +118,7 @@ int fki_http_parse_head(char *buf, size_t len, struct fki_http_head *h)
                          buf[i + 7] >= '0' && buf[i + 7] <= '9' && buf[i + 8] == '\r';
         return wellformed ? 505 : 400;
     }
-    h->minor = buf[i + 7] - '0';
+    h->minor = buf[i + 7] == '0' ? 0 : 1;
     i += 10;
 
     /* Header fields. */

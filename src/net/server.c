@@ -501,6 +501,7 @@ static void take_ready(struct worker *w)
             continue;
         }
         c->state = C_WRITE;
+        c->last_ms = w->now_ms;   /* the write's own clock: a batch may take long */
         try_write(c);
     }
 }

@@ -377,6 +377,14 @@ static void test_storage_index_rebuild(void **state)
     index_sql(dir, "UPDATE entries SET idx = idx + 1; UPDATE meta SET indexed = 701");
     reopen_check(dir, (const uint8_t(*)[32])leaf, roots[2]);
 
+    /* At or behind the tree but another log's rows (an index.db copied from
+     * elsewhere): its last entry is not this tree's, so it is replaced. */
+    index_sql(dir, "UPDATE entries SET hash = randomblob(32)");
+    reopen_check(dir, (const uint8_t(*)[32])leaf, roots[2]);
+    index_sql(dir, "UPDATE entries SET hash = randomblob(32); UPDATE meta SET indexed = 300; "
+                   "DELETE FROM entries WHERE idx >= 300");
+    reopen_check(dir, (const uint8_t(*)[32])leaf, roots[2]);
+
     /* Behind, inside a tile, at a tile's edges, one short of the tree: the
      * catch-up starts in the middle of a tile where needed. */
     static const int marks[] = {200, 1, 255, 256, 257, 511, 512, 699, 0};

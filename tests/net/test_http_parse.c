@@ -312,7 +312,8 @@ static void test_malformed(void **state)
 /* The same Content-Length twice is one length (RFC 9110 8.6); any
  * Transfer-Encoding is refused with 501 (RFC 9112 6.1: a server that does
  * not understand a transfer coding SHOULD answer 501; we take none);
- * another major version is 505 (RFC 9110 15.6.6). */
+ * another major version is 505 (RFC 9110 15.6.6), another minor of 1 is
+ * HTTP/1.1. */
 static void test_framing_and_versions(void **state)
 {
     (void)state;
@@ -327,6 +328,12 @@ static void test_framing_and_versions(void **state)
     assert_int_equal(parse("GET / HTTP/2.0\r\n\r\n"), 505);
     assert_int_equal(parse("GET / HTTP/3.0\r\n\r\n"), 505);
     assert_int_equal(parse("GET / HTTP/0.9\r\n\r\n"), 505);
+    /* A higher minor of a major we speak is read as the highest we speak
+     * (RFC 9110 2.5 SHOULD): HTTP/1.2 as HTTP/1.1, persistent. */
+    const char *v12 = "GET / HTTP/1.2\r\n\r\n";
+    assert_int_equal(parse_n(v12, strlen(v12), &h, NULL), 0);
+    assert_int_equal(h.minor, 1);
+    assert_true(h.keep_alive);
 }
 
 /* RFC 9110 10.1.1: "100-continue" is the one expectation, matched
