@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "net/net.h"
+#include "witness/witness.h"
 
 /* 256^8 = 2^64 leaves: eight tile levels hold any tree we accept. */
 #define LEVELS 8
@@ -152,6 +153,7 @@ struct fki_logd {
     uint8_t *edge_bundle;
     size_t edge_bundle_len;
     char *answer;   /* scratch for one tlog-proof answer */
+    fki_witness_set *witnesses;   /* NULL: no witness configured */
 };
 
 /* ---- time ----------------------------------------------------------------- */
@@ -256,6 +258,20 @@ static void stage_proof(struct fki_logd *d, const fk_tlog_proof_ctx *pc, struct 
 }
 
 /* ---- the sequencer -------------------------------------------------------- */
+
+/* Nodes of the tree a batch builds, for witness consistency proofs: the
+ * tiles the batch touched, else the committed full tiles in storage. */
+struct batch_nodes {
+    struct tileset *ts;
+    fk_tile_reader *rd;
+};
+
+static fk_err batch_node(void *ctx, unsigned level, uint64_t index, uint8_t out[HL])
+{
+    struct batch_nodes *b = ctx;
+    fk_err e = tileset_node(b->ts, level, index, out);
+    return e == FK_ERR_NOT_FOUND ? fk_tile_reader_node(b->rd, level, index, out) : e;
+}
 
 /* Hash set of the leaf hashes of one batch, to find duplicates inside it. */
 struct dupset {
@@ -469,6 +485,18 @@ static void process_batch(struct fki_logd *d, struct item *items)
             c.size = new_size;
             memcpy(c.root, root, HL);
             e = fk_checkpoint_sign(&c, &d->signer, cp, sizeof cp, &cp_len);
+        }
+        /* 4b. Witness cosignatures, appended before the checkpoint is stored
+         * and served (a witness that fails is skipped). */
+        if (!e && d->witnesses) {
+            fk_tile_reader *wrd = malloc(sizeof *wrd);
+            if (wrd) {
+                fk_tile_reader_init(wrd, old_size, storage_fetch, d);
+                struct batch_nodes bn = {.ts = &ts, .rd = wrd};
+                fki_witness_set_cosign(d->witnesses, cp, &cp_len, sizeof cp, new_size, batch_node,
+                                       &bn);
+                free(wrd);
+            }
         }
 
         /* 5. Durable, in order: tiles, state, checkpoint file. */
@@ -909,6 +937,9 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     size_t vlen;
     if ((e = fk_note_verifier_encode(&d->verifier, vkey, cap, &vlen)))
         goto fail;
+    if (cfg->nwitnesses &&
+        (e = fki_witness_set_new(&d->witnesses, cfg->witnesses, cfg->nwitnesses, why)))
+        goto fail;
     d->answer = malloc(FKI_LOG_ANSWER_CAP);
     if (!d->answer) {
         e = FK_ERR_NOMEM;
@@ -1000,6 +1031,7 @@ void fki_logd_stop(fki_logd *d)
     if (d->st.close)
         d->st.close(d->st.self);
     fk_note_signer_wipe(&d->signer);
+    fki_witness_set_free(d->witnesses);
     free(d->edge_bundle);
     free(d->answer);
     if (d->lock_fd >= 0)

@@ -41,6 +41,10 @@ struct fki_logd_config {
     const char *origin;     /* checkpoint origin and key name for a new log; NULL = default */
     unsigned batch_ms;      /* 0 = default */
     unsigned batch_max;     /* 0 = default */
+    /* Witnesses asked to cosign each new checkpoint (src/witness/witness.h):
+     * "VKEY=URL" strings; none costs nothing per batch. */
+    const char *const *witnesses;
+    size_t nwitnesses;
 };
 
 typedef struct fki_logd fki_logd;

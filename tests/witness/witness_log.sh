@@ -1,0 +1,103 @@
+# fairkey log serve --witness: two witnesses cosign every checkpoint; a
+# stopped witness is skipped (adds still succeed, one cosignature); a
+# restarted log learns the witnesses' sizes from 409; a fork gets none.
+set -euo pipefail
+TOOL=${1:?usage: $0 WITNESS_TOOL}
+: "${FAIRKEY:?}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fkwlog.XXXXXX")
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start KIND DIR [options...]: sets PID, URL, VKEY (KIND: log or witness).
+start() {
+    local kind=$1 dir=$2; shift 2
+    local out="$WORK/$kind.$RANDOM.out"
+    "$FAIRKEY" "$kind" serve --dir "$dir" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$WORK/$kind.err" &
+    PID=$!
+    PIDS+=("$PID")
+    for _ in $(seq 200); do
+        [ "$(wc -l <"$out")" -ge 2 ] && break
+        kill -0 "$PID" 2>/dev/null || fail "$kind serve exited: $(cat "$WORK/$kind.err")"
+        sleep 0.05
+    done
+    VKEY=$(sed -n 1p "$out")
+    URL=$(sed -n 2p "$out")
+    [ -n "$URL" ] || fail "$kind serve printed no URL"
+}
+stop() { kill -TERM "$1"; wait "$1" || fail "serve exited non-zero on SIGTERM"; }
+add() {
+    [ "$(curl -s --max-time 20 -o "$WORK/ans" -w '%{http_code}' --data-binary "$1" "$2/add")" = 200 ] ||
+        fail "add $1: $(cat "$WORK/ans")"
+}
+# cosigs LOG_URL LOG_VKEY: number of valid witness cosignatures on the
+# log's current checkpoint (W1 and W2 keys).
+cosigs() {
+    curl -s --max-time 20 -o "$WORK/cp" "$1/checkpoint"
+    "$TOOL" count "$WORK/cp" "$2" "$W1_VKEY" "$W2_VKEY" || fail "checkpoint does not verify"
+}
+
+"$FAIRKEY" log serve --dir "$WORK/x" --listen 127.0.0.1:0 --witness nonsense 2>"$WORK/err" &&
+    fail "bad --witness accepted"
+grep -q '^fairkey: ' "$WORK/err" || fail "bad --witness: no fairkey: line"
+
+# The log's key first (witnesses are configured with it).
+start log "$WORK/log" --origin witnessed.test/log
+L_VKEY=$VKEY
+stop "$PID"
+start witness "$WORK/w1" --log "$L_VKEY" --name witness.test/w1
+W1_PID=$PID W1_URL=$URL W1_VKEY=$VKEY
+start witness "$WORK/w2" --log "$L_VKEY" --name witness.test/w2
+W2_PID=$PID W2_URL=$URL W2_VKEY=$VKEY
+"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --witness "$W1_URL" 2>/dev/null &&
+    fail "--witness without a vkey accepted"
+"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --witness "$L_VKEY=$W1_URL" 2>/dev/null &&
+    fail "--witness with a log (0x01) key accepted"
+
+start log "$WORK/log" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL/"
+L_PID=$PID L_URL=$URL
+for i in 1 2 3; do add "entry $i" "$L_URL"; done
+[ "$(cosigs "$L_URL" "$L_VKEY")" = 2 ] || fail "checkpoint without 2 cosignatures"
+# The add answer (tlog-proof) carries the cosigned checkpoint too.
+sed '1,/^$/d' "$WORK/ans" >"$WORK/anscp"
+[ "$("$TOOL" count "$WORK/anscp" "$L_VKEY" "$W1_VKEY" "$W2_VKEY")" = 2 ] ||
+    fail "add answer's checkpoint without 2 cosignatures"
+seq 40 | xargs -P 8 -I{} curl -s --max-time 20 -o /dev/null --data-binary 'many {}' "$L_URL/add"
+add "entry 4" "$L_URL"
+[ "$(cosigs "$L_URL" "$L_VKEY")" = 2 ] || fail "after many adds"
+
+# One witness down: adds succeed, one cosignature, one stderr line.
+stop "$W2_PID"
+for i in 5 6 7; do add "entry $i" "$L_URL"; done
+[ "$(cosigs "$L_URL" "$L_VKEY")" = 1 ] || fail "one witness down: not 1 cosignature"
+[ "$(grep -c 'witness witness.test/w2 skipped' "$WORK/log.err")" = 1 ] ||
+    fail "failure streak not reported once: $(cat "$WORK/log.err")"
+# Back (same state): cosigns again from the size it held.
+start witness "$WORK/w2" --log "$L_VKEY"
+W2_PID=$PID W2_URL2=$URL
+# (new port: restart the log with it, which also forgets every witness's size)
+stop "$L_PID"
+start log "$WORK/log" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL2"
+L_PID=$PID L_URL=$URL
+add "entry 8" "$L_URL"
+[ "$(cosigs "$L_URL" "$L_VKEY")" = 2 ] || fail "after restarts (409 then retry)"
+
+# A fork: the same log key, another tree.  The witnesses hold a larger
+# tree, so the forked checkpoint gets no cosignature; the add still works.
+mkdir -m 700 "$WORK/fork"
+cp "$WORK/log/log.key" "$WORK/fork/log.key"
+start log "$WORK/fork" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL2"
+F_URL=$URL
+add "forked entry" "$F_URL"
+[ "$(cosigs "$F_URL" "$L_VKEY")" = 0 ] || fail "forked checkpoint cosigned"
+for i in $(seq 2 60); do add "forked $i" "$F_URL"; done
+[ "$(cosigs "$F_URL" "$L_VKEY")" = 0 ] || fail "larger forked checkpoint cosigned"
+# The real log goes on being cosigned.
+add "entry 9" "$L_URL"
+[ "$(cosigs "$L_URL" "$L_VKEY")" = 2 ] || fail "real log after the fork attempt"
+echo "witness_log: ok"
