@@ -23,15 +23,15 @@
 struct witness {
     fk_note_verifier key;
     char url[URL_MAX + 16];
-    uint64_t size;           /* the size it last cosigned, as far as we know */
-    int failing;             /* in a failure streak (reported once) */
-    fki_net_client *http;    /* keep-alive; used by one thread at a time */
+    uint64_t size;        /* the size it last cosigned, as far as we know */
+    int failing;          /* in a failure streak (reported once) */
+    fki_net_client *http; /* keep-alive; used by one thread at a time */
     /* One round: */
     char *body;
     size_t body_len;
     const char *cp;
     size_t cp_len;
-    int result;              /* 0 failed, 1 cosigned, 2 conflict */
+    int result; /* 0 failed, 1 cosigned, 2 conflict */
     uint64_t conflict;
     char why[96];
     char line[FK_COSIG_LINE_MAX * 2 + 1];
@@ -107,8 +107,8 @@ static fk_err build_body(struct witness *w, const char *cp, size_t cp_len, uint6
     fk_err e;
     if (w->size > size)
         return FK_ERR_INVALID;
-    if (w->size && (e = fk_tlog_prove_consistency(w->size, size, fn, ctx, proof,
-                                                  FK_TLOG_MAX_PROOF, &np)))
+    if (w->size &&
+        (e = fk_tlog_prove_consistency(w->size, size, fn, ctx, proof, FK_TLOG_MAX_PROOF, &np)))
         return e;
     free(w->body);
     w->body = malloc(32 + np * 45 + 1 + cp_len);
@@ -206,7 +206,7 @@ size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size
             if (!pending[i])
                 continue;
             w->cp = cp;
-            w->cp_len = orig_len;   /* witnesses see the log's note alone */
+            w->cp_len = orig_len; /* witnesses see the log's note alone */
             w->result = 0;
             if (build_body(w, cp, orig_len, size, fn, ctx)) {
                 snprintf(w->why, sizeof w->why, "no consistency proof from size %llu",
@@ -228,7 +228,7 @@ size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size
                 continue;
             pending[i] = 0;
             if (w->result == 2 && round == 0 && w->conflict != w->size && w->conflict <= size) {
-                w->size = w->conflict;   /* the size it holds: ask again from there */
+                w->size = w->conflict; /* the size it holds: ask again from there */
                 pending[i] = 1;
                 again = 1;
                 continue;
@@ -251,8 +251,9 @@ size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size
             if (w->result == 1)
                 snprintf(w->why, sizeof w->why, "checkpoint too large for its line");
             if (!w->failing)
-                fprintf(stderr, "fairkey log: witness %s skipped (%s); checkpoints go out "
-                                "without its cosignature until it answers\n",
+                fprintf(stderr,
+                        "fairkey log: witness %s skipped (%s); checkpoints go out "
+                        "without its cosignature until it answers\n",
                         w->key.name, w->why);
             w->failing = 1;
         }

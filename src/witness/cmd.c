@@ -11,23 +11,30 @@
 #include "net/net.h"
 #include "witness/witness.h"
 
-#define SERVE_USAGE "witness serve --dir DIR --listen HOST:PORT --log VKEY [--log VKEY...] [--name NAME]"
+#define SERVE_USAGE                                                                                \
+    "witness serve --dir DIR --listen HOST:PORT --log VKEY [--log VKEY...] [--name NAME]"
 
 static int serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'},  {"listen", required_argument, NULL, 'l'},
-        {"log", required_argument, NULL, 'k'},  {"name", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+        {"dir", required_argument, NULL, 'd'}, {"listen", required_argument, NULL, 'l'},
+        {"log", required_argument, NULL, 'k'}, {"name", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
     static fk_note_verifier logs[FKI_WITNESS_MAX_LOGS];
     struct fki_witnessd_config cfg = {.logs = logs};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': cfg.dir = optarg; break;
-        case 'l': cfg.listen = optarg; break;
-        case 'n': cfg.name = optarg; break;
+        case 'd':
+            cfg.dir = optarg;
+            break;
+        case 'l':
+            cfg.listen = optarg;
+            break;
+        case 'n':
+            cfg.name = optarg;
+            break;
         case 'k':
             if (cfg.nlogs == FKI_WITNESS_MAX_LOGS) {
                 cli_err("too many --log keys; a witness follows at most %d logs",
@@ -37,7 +44,8 @@ static int serve(int argc, char **argv)
             if (fk_note_verifier_parse(&logs[cfg.nlogs], optarg, strlen(optarg)) ||
                 logs[cfg.nlogs].alg != FK_NOTE_ALG_ED25519) {
                 cli_err("--log %s is not a log's verifier key; pass the vkey `fairkey log serve` "
-                        "printed", optarg);
+                        "printed",
+                        optarg);
                 return FK_EXIT_USAGE;
             }
             cfg.nlogs++;

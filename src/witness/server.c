@@ -31,7 +31,7 @@
 
 struct wlog {
     fk_note_verifier key;
-    char origin_hash[2 * HL + 1];   /* lowercase hex of SHA-256(origin) */
+    char origin_hash[2 * HL + 1]; /* lowercase hex of SHA-256(origin) */
 };
 
 struct fki_witnessd {
@@ -40,7 +40,7 @@ struct fki_witnessd {
     struct wlog logs[FKI_WITNESS_MAX_LOGS];
     size_t nlogs;
     sqlite3 *db;
-    pthread_mutex_t mu;   /* the db, and check-then-store */
+    pthread_mutex_t mu; /* the db, and check-then-store */
     fki_net_server *srv;
 };
 
@@ -72,8 +72,8 @@ static fk_err db_get(struct fki_witnessd *w, const char *origin, uint64_t *size,
 {
     sqlite3_stmt *st;
     fk_err e = FK_OK;
-    if (sqlite3_prepare_v2(w->db, "SELECT size, root, checkpoint FROM latest WHERE origin = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(w->db, "SELECT size, root, checkpoint FROM latest WHERE origin = ?", -1,
+                           &st, NULL) != SQLITE_OK)
         return FK_ERR_STORAGE;
     sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -195,7 +195,7 @@ static int parse_size(const char *s, size_t len, uint64_t *out)
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9')
             return 0;
-        v = v * 10 + (uint64_t)(s[i] - '0');   /* 19 digits cannot overflow */
+        v = v * 10 + (uint64_t)(s[i] - '0'); /* 19 digits cannot overflow */
     }
     if (v > FK_TLOG_MAX_SIZE)
         return 0;
@@ -243,8 +243,8 @@ static int parse_add(const uint8_t *body, size_t len, struct add_req *r)
 }
 
 /* The note as we serve it: text, the lines of the verified log keys, ours. */
-static size_t stored_note(const fk_note *n, const fk_note_verifier *keys, uint64_t ok,
-                          size_t nkeys, const char *line, size_t line_len, char *out)
+static size_t stored_note(const fk_note *n, const fk_note_verifier *keys, uint64_t ok, size_t nkeys,
+                          const char *line, size_t line_len, char *out)
 {
     size_t pos = n->text_len + 1;
     memcpy(out, n->text, n->text_len);
@@ -283,8 +283,9 @@ static void handle_add(struct fki_witnessd *w, const struct fki_net_request *req
     uint64_t ok = 0;
 
     if (!parse_add(req->body, req->body_len, &r))
-        return respond(resp, 400,
-                       "malformed body; send \"old N\", proof lines, an empty line, the checkpoint\n");
+        return respond(
+            resp, 400,
+            "malformed body; send \"old N\", proof lines, an empty line, the checkpoint\n");
     if (fk_note_parse(&n, r.note, r.note_len) || fk_checkpoint_parse(&c, n.text, n.text_len))
         return respond(resp, 400, "malformed checkpoint note\n");
     for (size_t i = 0; i < w->nlogs; i++)
@@ -321,9 +322,8 @@ static void handle_add(struct fki_witnessd *w, const struct fki_net_request *req
         resp->body_len = (size_t)k;
         return;
     }
-    if (r.old > 0 &&
-        fk_tlog_verify_consistency(r.old, c.size, root, c.root, (const uint8_t(*)[HL])r.proof,
-                                   r.nproof)) {
+    if (r.old > 0 && fk_tlog_verify_consistency(r.old, c.size, root, c.root,
+                                                (const uint8_t(*)[HL])r.proof, r.nproof)) {
         pthread_mutex_unlock(&w->mu);
         return respond(resp, 422, "consistency proof does not verify (or the roots differ)\n");
     }

@@ -50,7 +50,8 @@ int main(int argc, char **argv)
             memcpy(leaves, t, len);
         uint8_t proof[FK_TLOG_MAX_PROOF][HL];
         size_t np = 0;
-        if (old && old <= n && fk_tlog_prove_consistency(old, n, node, NULL, proof, FK_TLOG_MAX_PROOF, &np))
+        if (old && old <= n &&
+            fk_tlog_prove_consistency(old, n, node, NULL, proof, FK_TLOG_MAX_PROOF, &np))
             return 1;
         printf("old %lu\n", old);
         for (size_t i = 0; i < np; i++) {
@@ -79,7 +80,7 @@ int main(int argc, char **argv)
             if (fk_note_verifier_parse(&v[i], argv[3 + i], strlen(argv[3 + i])))
                 return 1;
         if (fk_note_verify(&n, v, (size_t)nv, &ok) || !(ok & 1))
-            return 1;   /* a bad line from a known key, or no log signature */
+            return 1; /* a bad line from a known key, or no log signature */
         int count = 0;
         for (int i = 1; i < nv; i++) {
             uint64_t ts;
