@@ -635,7 +635,7 @@ static void sunlight_vkey(const char *rel, char *out, size_t cap)
 
 static fk_err sunlight_quorum(const char *policy, const char *cpfile)
 {
-    size_t len, line;
+    size_t len = 0, line = 0;
     char *cp = read_all(cpfile, &len);
     fk_note n;
     assert_non_null(cp);
@@ -703,7 +703,7 @@ static void test_sunlight(void **state)
  * none, refused when a witness is required. */
 static void test_tessera(void **state)
 {
-    size_t len, line;
+    size_t len = 0, line = 0;
     char *cp = read_all(TESSERA "/checkpoint.15", &len), policy[1024];
     fk_checkpoint c;
     (void)state;
