@@ -324,12 +324,15 @@ static void process_batch(struct fki_logd *d, struct item *items)
     ds.slot = calloc(ds.cap, sizeof *ds.slot);
     struct item **fresh = malloc((n ? n : 1) * sizeof *fresh);
     uint8_t (*leaves)[HL] = malloc((n ? n : 1) * HL);
-    size_t nf = 0;
-    if (!ds.slot || !fresh || !leaves) {
+    uint64_t *found = malloc((n ? n : 1) * sizeof *found);
+    size_t nf = 0, nu = 0;
+    if (!ds.slot || !fresh || !leaves || !found) {
         for (struct item *it = items; it; it = it->next)
             answer_text(it->d, 503, "log out of memory; retry\n");
         goto out;
     }
+    /* The batch's distinct entries (fresh[0..nu)), then one lookup of all
+     * of them among the committed entries. */
     for (struct item *it = items; it; it = it->next) {
         struct item *first = dupset_put(&ds, it);
         if (first) {
@@ -337,17 +340,21 @@ static void process_batch(struct fki_logd *d, struct item *items)
             it->index = (uint64_t)(uintptr_t)first;
             continue;
         }
-        uint64_t idx;
-        fk_err e = d->st.lookup(d->st.self, it->leaf, &idx);
-        if (!e) {
-            it->have_index = 1;
-            it->index = idx;
-        } else if (e == FK_ERR_NOT_FOUND) {
-            it->index = old_size + nf;
-            memcpy(leaves[nf], it->leaf, HL);
-            fresh[nf++] = it;
-        } else {
+        memcpy(leaves[nu], it->leaf, HL);
+        fresh[nu++] = it;
+    }
+    fk_err le = nu ? d->st.lookup(d->st.self, (const uint8_t(*)[HL])leaves, nu, found) : FK_OK;
+    for (size_t k = 0; k < nu; k++) {
+        struct item *it = fresh[k];
+        if (le) {
             it->have_index = 3;   /* storage failure: answered below */
+        } else if (found[k] != FKI_LOG_ABSENT) {
+            it->have_index = 1;
+            it->index = found[k];
+        } else {
+            it->index = old_size + nf;
+            memmove(leaves[nf], leaves[k], HL);
+            fresh[nf++] = it;
         }
     }
     for (struct item *it = items; it; it = it->next)
@@ -588,6 +595,7 @@ out:
     free(ds.slot);
     free(fresh);
     free(leaves);
+    free(found);
     free_items(items);
 }
 

@@ -40,7 +40,6 @@ struct fki_entry_index {
     struct run *pending;        /* sequencer-owned */
     uint64_t next;              /* the index the next add must start at */
     int broken;                 /* an add failed half-way: out of step until restart */
-    int rd_open;                /* the reader's snapshot is open (see lookup) */
 
     pthread_t thr;
     int thr_started;
@@ -222,6 +221,12 @@ static void *writer(void *arg)
         const struct run *r = x->flushing;
         pthread_mutex_unlock(&x->mu);
         fk_err e = write_run(x->wr, r);
+        if (!e)
+            /* Copy the run into the database file and empty the WAL.
+             * Readers hold a snapshot only while one batch's lookups run,
+             * so this waits a moment at most (the automatic checkpoint
+             * never resets a WAL that a snapshot still reads). */
+            sqlite3_wal_checkpoint_v2(x->wr, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
         pthread_mutex_lock(&x->mu);
         if (!e) {
             x->flushed = 1;
@@ -265,7 +270,7 @@ static void close_db(fki_entry_index *x)
     sqlite3_close(x->wr);
     x->look = NULL;
     x->rd = x->wr = NULL;
-    x->rd_open = 0;   /* closing rolled the snapshot back */
+
 }
 
 static fk_err read_watermark(fki_entry_index *x, uint64_t *indexed)
@@ -353,15 +358,6 @@ fk_err fki_entry_index_reset(fki_entry_index *x)
     return FK_OK;
 }
 
-static void end_snapshot(fki_entry_index *x)
-{
-    if (x->rd_open) {
-        sqlite3_reset(x->look);
-        sqlite3_exec(x->rd, "COMMIT", NULL, NULL, NULL);
-        x->rd_open = 0;
-    }
-}
-
 fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
                            const uint8_t (*hashes)[FKI_LOG_HASH_LEN], size_t n)
 {
@@ -383,9 +379,8 @@ fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
     while (x->flushing && !x->flushed && x->pending->n >= 4 * (size_t)FKI_INDEX_RUN)
         pthread_cond_wait(&x->done, &x->mu);
     if (x->flushing && x->flushed) {
-        /* The run is in index.db: end the reader's snapshot so the next
-         * lookup sees it, before the run leaves memory. */
-        end_snapshot(x);
+        /* The run is in index.db (committed, so every later read
+         * transaction sees it): it can leave memory. */
         run_free(x->flushing);
         x->flushing = NULL;
         x->flushed = 0;
@@ -406,32 +401,51 @@ fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
     return FK_OK;
 }
 
+fk_err fki_entry_index_lookup_many(fki_entry_index *x, const uint8_t (*hashes)[FKI_LOG_HASH_LEN],
+                                   size_t n, uint64_t *index)
+{
+    /* Memory first: `flushing` is freed only by this thread, in add(). */
+    size_t miss = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (run_find(x->pending, x->mult, hashes[i], &index[i]) ||
+            run_find(x->flushing, x->mult, hashes[i], &index[i]))
+            continue;
+        index[i] = FKI_INDEX_ABSENT;
+        miss++;
+    }
+    if (!miss)
+        return FK_OK;
+    /* One read transaction for the whole batch: in autocommit mode every
+     * SELECT would take and drop the shared lock (two fcntl calls each).
+     * It ends at once, so the writer's checkpoints can empty the WAL. */
+    if (sqlite3_exec(x->rd, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return FK_ERR_STORAGE;
+    fk_err e = FK_OK;
+    for (size_t i = 0; i < n && !e; i++) {
+        if (index[i] != FKI_INDEX_ABSENT)
+            continue;
+        sqlite3_reset(x->look);
+        sqlite3_bind_blob(x->look, 1, hashes[i], HL, SQLITE_STATIC);
+        int rc = sqlite3_step(x->look);
+        if (rc == SQLITE_ROW)
+            index[i] = (uint64_t)sqlite3_column_int64(x->look, 0);
+        else if (rc != SQLITE_DONE)
+            e = FK_ERR_STORAGE;
+    }
+    sqlite3_reset(x->look);
+    sqlite3_exec(x->rd, "COMMIT", NULL, NULL, NULL);
+    return e;
+}
+
 fk_err fki_entry_index_lookup(fki_entry_index *x, const uint8_t hash[FKI_LOG_HASH_LEN],
                               uint64_t *index)
 {
-    /* Memory first: `flushing` is freed only by this thread, in add(). */
-    if (run_find(x->pending, x->mult, hash, index) ||
-        run_find(x->flushing, x->mult, hash, index))
-        return FK_OK;
-    /* One read transaction across lookups: in autocommit mode every SELECT
-     * would take and drop the shared lock (two fcntl calls per add).  The
-     * snapshot ends whenever a run written to index.db leaves memory. */
-    if (!x->rd_open) {
-        if (sqlite3_exec(x->rd, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-            return FK_ERR_STORAGE;
-        x->rd_open = 1;
-    }
-    sqlite3_reset(x->look);
-    sqlite3_bind_blob(x->look, 1, hash, HL, SQLITE_STATIC);
-    int rc = sqlite3_step(x->look);
-    fk_err e;
-    if (rc == SQLITE_ROW) {
-        *index = (uint64_t)sqlite3_column_int64(x->look, 0);
-        e = FK_OK;
-    } else {
-        e = rc == SQLITE_DONE ? FK_ERR_NOT_FOUND : FK_ERR_STORAGE;
-    }
-    sqlite3_reset(x->look);
+    uint64_t got;
+    fk_err e = fki_entry_index_lookup_many(x, (const uint8_t(*)[HL])hash, 1, &got);
+    if (!e && got == FKI_INDEX_ABSENT)
+        e = FK_ERR_NOT_FOUND;
+    if (!e)
+        *index = got;
     return e;
 }
 
@@ -451,7 +465,6 @@ void fki_entry_index_close(fki_entry_index *x)
         x->flushed = 1;
     if (x->wr && x->pending && x->pending->n && (!x->flushing || x->flushed))
         write_run(x->wr, x->pending);
-    end_snapshot(x);
     run_free(x->flushing);
     run_free(x->pending);
     close_db(x);

@@ -46,6 +46,14 @@ fk_err fki_entry_index_reset(fki_entry_index *x);
 fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
                            const uint8_t (*hashes)[FKI_LOG_HASH_LEN], size_t n);
 
+/* index[i] for a hash not in the log. */
+#define FKI_INDEX_ABSENT UINT64_MAX
+
+/* The indices of n entries by leaf hash (FKI_INDEX_ABSENT for those not in
+ * the log), with one read transaction for all of them. */
+fk_err fki_entry_index_lookup_many(fki_entry_index *x, const uint8_t (*hashes)[FKI_LOG_HASH_LEN],
+                                   size_t n, uint64_t *index);
+
 /* The index of the entry with this leaf hash; FK_ERR_NOT_FOUND if none. */
 fk_err fki_entry_index_lookup(fki_entry_index *x, const uint8_t hash[FKI_LOG_HASH_LEN],
                               uint64_t *index);

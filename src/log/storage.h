@@ -38,6 +38,9 @@
  * signatures; the signed-note spec asks verifiers to take 16 signatures). */
 #define FKI_LOG_MAX_CHECKPOINT 8192u
 
+/* lookup()'s answer for a hash that is not in the log. */
+#define FKI_LOG_ABSENT UINT64_MAX
+
 /* One tile or entry bundle to write.  width 1..256; 256 is a full tile. */
 struct fki_log_tile {
     int level;            /* 0..63, or FKI_LOG_LEVEL_ENTRIES */
@@ -68,9 +71,12 @@ struct fki_log_storage {
      * call from any thread, concurrently with store_batch. */
     fk_err (*read_tile)(void *self, int level, uint64_t index, unsigned width,
                         uint8_t **data, size_t *len);
-    /* Index of a committed entry by leaf hash; FK_ERR_NOT_FOUND if absent.
-     * Called only from the sequencer thread. */
-    fk_err (*lookup)(void *self, const uint8_t hash[FKI_LOG_HASH_LEN], uint64_t *index);
+    /* Indices of committed entries by leaf hash, a batch's worth at once
+     * (one read transaction, one round trip for a database server):
+     * index[i] = FKI_LOG_ABSENT when hashes[i] is not in the log.  Called
+     * only from the sequencer thread. */
+    fk_err (*lookup)(void *self, const uint8_t (*hashes)[FKI_LOG_HASH_LEN], size_t n,
+                     uint64_t *index);
     /* Remove every tile and bundle that is not part of the committed tree of
      * `size` leaves (left by a batch that failed or a crash), so the read
      * path can never serve one.  Called on start and after a failed batch. */

@@ -551,10 +551,11 @@ static fk_err sq_read_tile(void *self, int level, uint64_t index, unsigned width
     return FK_OK;
 }
 
-static fk_err sq_lookup(void *self, const uint8_t hash[FKI_LOG_HASH_LEN], uint64_t *index)
+static fk_err sq_lookup(void *self, const uint8_t (*hashes)[FKI_LOG_HASH_LEN], size_t n,
+                        uint64_t *index)
 {
     struct sq *s = self;
-    return fki_entry_index_lookup(s->idx, hash, index);
+    return fki_entry_index_lookup_many(s->idx, hashes, n, index);
 }
 
 /* Remove the partial versions wider than keep (0: all) of tile (level,

@@ -152,6 +152,19 @@ static void put(const char *dir, const char *rel)
     assert_int_equal(system(cmd), 0);
 }
 
+/* One hash through the batch lookup: FK_OK with its index, or
+ * FK_ERR_NOT_FOUND. */
+static fk_err lookup1(struct fki_log_storage *st, const uint8_t hash[32], uint64_t *index)
+{
+    uint64_t got = 0;
+    fk_err e = st->lookup(st->self, (const uint8_t(*)[32])hash, 1, &got);
+    if (!e && got == FKI_LOG_ABSENT)
+        return FK_ERR_NOT_FOUND;
+    if (!e)
+        *index = got;
+    return e;
+}
+
 static void test_storage(void **state)
 {
     char dir[] = "/tmp/fk_logstore.XXXXXX";
@@ -189,9 +202,9 @@ static void test_storage(void **state)
                                   .leaf_hashes = (const uint8_t(*)[32])other,
                                   .checkpoint = "bad\n", .checkpoint_len = 4};
     assert_int_equal(st.store_batch(st.self, &stale), FK_ERR_STORAGE);
-    assert_int_equal(st.lookup(st.self, other[0], &idx), FK_ERR_NOT_FOUND);
+    assert_int_equal(lookup1(&st, other[0], &idx), FK_ERR_NOT_FOUND);
 
-    assert_int_equal(st.lookup(st.self, leaves[1], &idx), FK_OK);
+    assert_int_equal(lookup1(&st, leaves[1], &idx), FK_OK);
     assert_int_equal(idx, 1);
     uint8_t *data;
     size_t len;
@@ -297,14 +310,23 @@ static void reopen_check(const char *dir, const uint8_t (*leaf)[32], const uint8
     free(cp);
     for (uint64_t i = 0; i < REB_N; i++) {
         idx = UINT64_MAX;
-        fk_err e = st.lookup(st.self, leaf[i], &idx);
+        fk_err e = lookup1(&st, leaf[i], &idx);
         if (e != FK_OK || idx != i)
             fail_msg("leaf %llu: lookup gave error %d, index %llu", (unsigned long long)i,
                      (int)e, (unsigned long long)idx);
     }
     uint8_t none[32];
     memset(none, 0x5a, sizeof none);
-    assert_int_equal(st.lookup(st.self, none, &idx), FK_ERR_NOT_FOUND);
+    assert_int_equal(lookup1(&st, none, &idx), FK_ERR_NOT_FOUND);
+    /* All of them in one batch lookup, with one hash that is not there. */
+    static uint8_t all[REB_N + 1][32];
+    static uint64_t got[REB_N + 1];
+    memcpy(all, leaf, sizeof all - 32);
+    memcpy(all[REB_N], none, 32);
+    assert_int_equal(st.lookup(st.self, (const uint8_t(*)[32])all, REB_N + 1, got), FK_OK);
+    for (uint64_t i = 0; i < REB_N; i++)
+        assert_int_equal(got[i], i);
+    assert_true(got[REB_N] == FKI_LOG_ABSENT);
     st.close(st.self);
     /* Closing writes what the index held: it covers the tree again. */
     assert_int_equal(index_watermark(dir), REB_N);
@@ -355,11 +377,11 @@ static void test_storage_index_rebuild(void **state)
                                   .checkpoint = "cp\n", .checkpoint_len = 3};
         assert_int_equal(st.store_batch(st.self, &b), FK_OK);
         for (uint64_t i = 0; i < steps[k].to; i += 7) {
-            assert_int_equal(st.lookup(st.self, leaf[i], &idx), FK_OK);
+            assert_int_equal(lookup1(&st, leaf[i], &idx), FK_OK);
             assert_int_equal(idx, i);
         }
         if (steps[k].to < REB_N)
-            assert_int_equal(st.lookup(st.self, leaf[steps[k].to], &idx), FK_ERR_NOT_FOUND);
+            assert_int_equal(lookup1(&st, leaf[steps[k].to], &idx), FK_ERR_NOT_FOUND);
     }
     st.close(st.self);
     assert_true(exists(dir, "tile/0/000"));
