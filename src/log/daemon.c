@@ -344,13 +344,32 @@ static void process_batch(struct fki_logd *d, struct item *items)
         fresh[nu++] = it;
     }
     fk_err le = nu ? d->st.lookup(d->st.self, (const uint8_t(*)[HL])leaves, nu, found) : FK_OK;
+    fk_tile_reader lrd;
+    fk_tile_reader_init(&lrd, old_size, storage_fetch, d);
     for (size_t k = 0; k < nu; k++) {
         struct item *it = fresh[k];
+        if (!le && found[k] != FKI_LOG_ABSENT) {
+            /* The index is a hint: a duplicate's answer proves the leaf at
+             * that index, so check it is this entry before using it.  A
+             * wrong hint (a damaged index.db) only costs a repeated entry. */
+            uint8_t lh[HL];
+            fk_err ce = found[k] < old_size ? fk_tile_reader_node(&lrd, 0, found[k], lh)
+                                             : FK_ERR_NOT_FOUND;
+            if (ce == FK_OK && !memcmp(lh, it->leaf, HL)) {
+                it->have_index = 1;
+                it->index = found[k];
+                continue;
+            }
+            if (ce && ce != FK_ERR_NOT_FOUND) {
+                it->have_index = 3;   /* the tiles are unreadable: answered below */
+                continue;
+            }
+            fprintf(stderr, "fairkey log: the entry index named entry %llu for a different "
+                            "entry; logging it again (restart to rebuild index.db)\n",
+                    (unsigned long long)found[k]);
+        }
         if (le) {
             it->have_index = 3;   /* storage failure: answered below */
-        } else if (found[k] != FKI_LOG_ABSENT) {
-            it->have_index = 1;
-            it->index = found[k];
         } else {
             it->index = old_size + nf;
             memmove(leaves[nf], leaves[k], HL);

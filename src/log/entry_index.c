@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +39,7 @@ struct fki_entry_index {
     sqlite3 *rd, *wr;           /* the sequencer's reader, the thread's writer */
     sqlite3_stmt *look;
     uint64_t mult;              /* odd, random */
+    size_t run;                 /* entries per run handed to the writer */
     struct run *pending;        /* sequencer-owned */
     uint64_t next;              /* the index the next add must start at */
     int broken;                 /* an add failed half-way: out of step until restart */
@@ -212,6 +215,9 @@ static void *writer(void *arg)
 {
     fki_entry_index *x = arg;
     pthread_setname_np(pthread_self(), "fk-index");
+    /* Background work: the sequencer and the HTTP threads, whose latency
+     * every add waits for, go first (a thread's nice value on Linux). */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     pthread_mutex_lock(&x->mu);
     for (;;) {
         while (!x->stop && !(x->flushing && !x->flushed))
@@ -301,11 +307,13 @@ static fk_err recreate(fki_entry_index *x)
     return open_db(x);
 }
 
-fk_err fki_entry_index_open(fki_entry_index **out, const char *dir, uint64_t *indexed)
+fk_err fki_entry_index_open(fki_entry_index **out, const char *dir, size_t run,
+                           uint64_t *indexed)
 {
     fki_entry_index *x = calloc(1, sizeof *x);
     if (!x)
         return FK_ERR_NOMEM;
+    x->run = run && run < UINT32_MAX / 8 ? run : FKI_INDEX_RUN;
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->cv, NULL);
     pthread_cond_init(&x->done, NULL);
@@ -371,12 +379,12 @@ fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
         }
     }
     x->next += n;
-    if (x->pending->n < FKI_INDEX_RUN)
+    if (x->pending->n < x->run)
         return FK_OK;
     pthread_mutex_lock(&x->mu);
     /* Memory stays bounded: far behind (a failing disk), wait for the
      * writer; that holds the sequencer back, as the failing disk would. */
-    while (x->flushing && !x->flushed && x->pending->n >= 4 * (size_t)FKI_INDEX_RUN)
+    while (x->flushing && !x->flushed && x->pending->n >= 4 * x->run)
         pthread_cond_wait(&x->done, &x->mu);
     if (x->flushing && x->flushed) {
         /* The run is in index.db (committed, so every later read

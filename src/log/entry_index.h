@@ -26,17 +26,22 @@
 
 #include "storage.h"
 
-/* Entries kept in memory before a run is handed to the writer thread:
- * about 40 bytes each; the restart after a crash rereads at most about
- * twice this many leaf hashes from the tiles. */
-#define FKI_INDEX_RUN 65536u
+/* Entries kept in memory before a run is handed to the writer thread
+ * (the default of fki_entry_index_open): about 40 bytes each, so about
+ * 10 MiB; the restart after a crash rereads at most about twice this many
+ * leaf hashes from the tiles.  The index is a B-tree keyed by hash, so once
+ * it is larger than a run, writing a run rewrites most of its pages: the
+ * larger the run, the fewer bytes written per entry. */
+#define FKI_INDEX_RUN 262144u
 
 typedef struct fki_entry_index fki_entry_index;
 
-/* Open (or create) DIR/index.db and start the writer thread.  *indexed gets
+/* Open (or create) DIR/index.db and start the writer thread; run is the
+ * run size (0: FKI_INDEX_RUN).  *indexed gets
  * the watermark: every entry below it is in the index.  A damaged index
  * file is replaced by an empty one (*indexed = 0). */
-fk_err fki_entry_index_open(fki_entry_index **out, const char *dir, uint64_t *indexed);
+fk_err fki_entry_index_open(fki_entry_index **out, const char *dir, size_t run,
+                           uint64_t *indexed);
 
 /* Forget everything (the index is ahead of the tree it indexes: replaced). */
 fk_err fki_entry_index_reset(fki_entry_index *x);

@@ -688,7 +688,7 @@ fk_err fki_log_storage_sqlite_open(struct fki_log_storage *out, const char *dir)
         sq_close(s);
         return FK_ERR_STORAGE;
     }
-    if (fki_entry_index_open(&s->idx, dir, &s->indexed)) {
+    if (fki_entry_index_open(&s->idx, dir, 0, &s->indexed)) {
         sq_close(s);
         return FK_ERR_STORAGE;
     }

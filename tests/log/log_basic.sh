@@ -118,6 +118,20 @@ stop_log
     2>"$WORK/origin.err" || fail "log serve accepted another origin for an existing key"
 grep -q 'another origin' "$WORK/origin.err" || fail "origin: wrong reason: $(cat "$WORK/origin.err")"
 
+# The entry index is only a hint: an index.db row that names another
+# entry's index (damage the start-up check, which looks at the last row,
+# cannot see) must not make a duplicate's answer prove another entry.  The
+# entry is logged again, at the end, and the daemon says why.
+sqlite3 "$D/index.db" "UPDATE entries SET idx = 5 WHERE idx = 0" || fail "tampering with index.db"
+start_log "$D" --batch-ms 50
+[ "$(http GET /checkpoint)" = 200 ] || fail "checkpoint before the re-add"
+before=$(sed -n 2p "$WORK/body")
+[ "$(http POST /add --data-binary 'first entry')" = 200 ] || fail "re-add after tampering"
+grep -qx "index $before" "$WORK/body" || fail "a wrong index hint was used: $(grep '^index' "$WORK/body")"
+grep -q 'named entry 5 for a different entry' "$WORK/serve.err" ||
+    fail "the daemon did not report the wrong hint"
+stop_log
+
 # A split view: another tree signed with the same key (a compromised or
 # misbehaving log).  A client that saw the real tree refuses it, whether it
 # is smaller (rollback) or larger (fork); the saved checkpoint is kept.

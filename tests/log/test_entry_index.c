@@ -30,7 +30,10 @@
  * well under a second; a loaded machine gets a generous margin. */
 #define WAIT_MS 20000
 /* Entries of case (a): three full runs and a partial one. */
-#define TOTAL_A (3 * (uint64_t)FKI_INDEX_RUN + 17)
+/* The run size these tests open the index with (the daemon's default is
+ * FKI_INDEX_RUN): small enough to cross several runs quickly. */
+#define RUN 65536u
+#define TOTAL_A (3 * (uint64_t)RUN + 17)
 
 /* Leaf hash of entry i: SHA-256 of a domain tag and i; absent(i) is from
  * another domain, so it is never in the index. */
@@ -196,19 +199,19 @@ static void check_sample(fki_entry_index *x, const uint8_t (*h)[HL], uint64_t en
     if (end >= 2)
         expect_at(x, h, end - 2);
     /* Both sides of every run boundary reached so far. */
-    for (uint64_t k = 1; k * FKI_INDEX_RUN <= end; k++) {
-        expect_at(x, h, k * FKI_INDEX_RUN - 1);
-        if (k * FKI_INDEX_RUN < end)
-            expect_at(x, h, k * FKI_INDEX_RUN);
+    for (uint64_t k = 1; k * RUN <= end; k++) {
+        expect_at(x, h, k * RUN - 1);
+        if (k * RUN < end)
+            expect_at(x, h, k * RUN);
     }
     /* Random ones, and one in every run. */
     for (int k = 0; k < 64; k++)
         expect_at(x, h, rnd(end));
-    for (uint64_t r = 0; r * FKI_INDEX_RUN < end; r++) {
-        uint64_t span = end - r * FKI_INDEX_RUN;
-        if (span > FKI_INDEX_RUN)
-            span = FKI_INDEX_RUN;
-        expect_at(x, h, r * FKI_INDEX_RUN + rnd(span));
+    for (uint64_t r = 0; r * RUN < end; r++) {
+        uint64_t span = end - r * RUN;
+        if (span > RUN)
+            span = RUN;
+        expect_at(x, h, r * RUN + rnd(span));
     }
     /* The next entry is not in yet; nor is a hash never added. */
     if (end < TOTAL_A)
@@ -232,16 +235,16 @@ static void test_chunks_and_reopen(void **state)
 
     fki_entry_index *x;
     uint64_t indexed = 99;
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(indexed, 0);
     expect_none(x, h[0]);
 
-    /* Three runs of FKI_INDEX_RUN in chunks of varied sizes, then 17. */
+    /* Three runs of RUN in chunks of varied sizes, then 17. */
     static const size_t sizes[] = {1,   1000, 4097,  3,     20000, 40435, 256, 9999, 2,
                                    31000, 24279, 1, 1000, 4097, 60438, 16, 1};
     /* The first run is handed to the writer at the end of the chunk that
-     * brings the index to FKI_INDEX_RUN entries. */
-    const uint64_t run0_end = FKI_INDEX_RUN;
+     * brings the index to RUN entries. */
+    const uint64_t run0_end = RUN;
     uint64_t end = 0;
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
         size_t n = sizes[c];
@@ -265,7 +268,7 @@ static void test_chunks_and_reopen(void **state)
     /* Two runs written: their WAL frames went into the file, the WAL was
      * truncated (one run's frames are about 3 MB). */
     wait_wal_below(dir, 1000000);
-    assert_true(w >= run0_end + FKI_INDEX_RUN);
+    assert_true(w >= run0_end + RUN);
     sqlite3 *db = db_open(dir, 0);
     for (uint64_t i = 0; i < run0_end; i += 97)
         assert_int_equal(db_idx(db, h[i]), (int64_t)i);
@@ -293,7 +296,7 @@ static void test_chunks_and_reopen(void **state)
     sqlite3_close(db);
 
     indexed = 0;
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(indexed, TOTAL_A);
     /* Proof that answers come from index.db: change the row under the
      * index and see the change, then put it back.  Done before the first
@@ -310,7 +313,7 @@ static void test_chunks_and_reopen(void **state)
     snprintf(sql, sizeof sql, "UPDATE entries SET idx = idx - 1000000 WHERE idx = %llu",
              (unsigned long long)probe + 1000000);
     db_exec(dir, sql);
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(indexed, TOTAL_A);
     /* Every entry, now from index.db. */
     for (uint64_t i = 0; i < TOTAL_A; i++)
@@ -350,7 +353,7 @@ static void test_same_prefix(void **state)
     }
     fki_entry_index *x;
     uint64_t indexed;
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(indexed, 0);
     /* In two chunks: the first fills the initial table, the second grows it. */
     assert_int_equal(fki_entry_index_add(x, 0, (const uint8_t(*)[HL])h, 1000), FK_OK);
@@ -365,7 +368,7 @@ static void test_same_prefix(void **state)
     fki_entry_index_close(x);
 
     /* And from index.db. */
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(indexed, N);
     for (uint64_t i = 0; i < N; i++)
         expect_at(x, (const uint8_t(*)[HL])h, i);
@@ -386,7 +389,7 @@ static void test_out_of_step(void **state)
         leaf(i, h[i]);
     fki_entry_index *x;
     uint64_t indexed;
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     /* The first add must start at 0. */
     assert_int_not_equal(fki_entry_index_add(x, 1, (const uint8_t(*)[HL])h + 1, 5), FK_OK);
     expect_none(x, h[1]);
@@ -429,7 +432,7 @@ static void damaged_case(const uint8_t *junk, size_t junk_len)
         leaf(i, h[i]);
     fki_entry_index *x;
     uint64_t indexed;
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(fki_entry_index_add(x, 0, (const uint8_t(*)[HL])h, 50), FK_OK);
     fki_entry_index_close(x);
     assert_int_equal(watermark(dir), 50);
@@ -443,7 +446,7 @@ static void damaged_case(const uint8_t *junk, size_t junk_len)
     unlink(p);
 
     indexed = 99;
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(indexed, 0);
     expect_none(x, h[0]);
     expect_none(x, h[49]);
@@ -483,11 +486,11 @@ static void test_reset(void **state)
         leaf(i, h[i]);
     fki_entry_index *x;
     uint64_t indexed;
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(fki_entry_index_add(x, 0, (const uint8_t(*)[HL])h, 30), FK_OK);
     fki_entry_index_close(x);
 
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(indexed, 30);
     expect_at(x, (const uint8_t(*)[HL])h, 29);
     assert_int_equal(fki_entry_index_reset(x), FK_OK);
@@ -508,7 +511,7 @@ static void test_reset(void **state)
     fki_entry_index_close(x);
 
     assert_int_equal(watermark(dir), 5);
-    assert_int_equal(fki_entry_index_open(&x, dir, &indexed), FK_OK);
+    assert_int_equal(fki_entry_index_open(&x, dir, RUN, &indexed), FK_OK);
     assert_int_equal(indexed, 5);
     assert_int_equal(fki_entry_index_lookup(x, h[14], &got), FK_OK);
     assert_int_equal(got, 4);
