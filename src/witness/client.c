@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net/net.h"
 #include "witness/witness.h"
@@ -17,6 +18,11 @@
 #define HL FK_TLOG_HASH_LEN
 /* Longest witness URL we keep (with "/add-checkpoint" appended). */
 #define URL_MAX 512
+/* A failing witness is asked again after 1 s, then 2, 4, ... up to this:
+ * a witness that hangs costs a batch its timeout once per period, not
+ * every batch. */
+#define BACKOFF_MIN_MS 1000u
+#define BACKOFF_MAX_MS 60000u
 /* A witness answer: a few cosignature lines. */
 #define ANSWER_MAX 4096
 
@@ -25,6 +31,8 @@ struct witness {
     char url[URL_MAX + 16];
     uint64_t size;        /* the size it last cosigned, as far as we know */
     int failing;          /* in a failure streak (reported once) */
+    uint64_t retry_at;    /* while failing: not asked before this (monotonic ms) */
+    unsigned backoff;     /* ms; doubles per failure up to BACKOFF_MAX_MS */
     fki_net_client *http; /* keep-alive; used by one thread at a time */
     /* One round: */
     char *body;
@@ -190,13 +198,22 @@ static void *ask(void *arg)
     return NULL;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size_t cap,
                               uint64_t size, fk_tlog_node_fn fn, void *ctx)
 {
     size_t added = 0, orig_len = *cp_len;
     int pending[FKI_WITNESS_MAX_WITNESSES];
+    uint64_t now = mono_ms();
     for (size_t i = 0; i < s->n; i++)
-        pending[i] = 1;
+        /* A failing witness waits out its backoff: the batch does not. */
+        pending[i] = !s->w[i].failing || now >= s->w[i].retry_at;
     /* Round 0 with what we know; round 1 for those that answered 409. */
     for (int round = 0; round < 2; round++) {
         pthread_t thr[FKI_WITNESS_MAX_WITNESSES];
@@ -246,6 +263,7 @@ size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size
                     fprintf(stderr, "fairkey log: witness %s cosigns again (size %llu)\n",
                             w->key.name, (unsigned long long)size);
                 w->failing = 0;
+                w->backoff = 0;
                 continue;
             }
             if (w->result == 1)
@@ -256,6 +274,10 @@ size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size
                         "without its cosignature until it answers\n",
                         w->key.name, w->why);
             w->failing = 1;
+            w->backoff = w->backoff ? w->backoff * 2 : BACKOFF_MIN_MS;
+            if (w->backoff > BACKOFF_MAX_MS)
+                w->backoff = BACKOFF_MAX_MS;
+            w->retry_at = mono_ms() + w->backoff;
         }
         if (!again)
             break;

@@ -100,4 +100,35 @@ for i in $(seq 2 60); do add "forked $i" "$F_URL"; done
 # The real log goes on being cosigned.
 add "entry 9" "$L_URL"
 [ "$(cosigs "$L_URL" "$L_VKEY")" = 2 ] || fail "real log after the fork attempt"
+# A witness that accepts connections and never answers (hung): each ask
+# costs a batch the witness timeout, so after a failure it is left alone
+# for a growing backoff (1 s, 2 s, ...) instead of being asked every batch.
+start witness "$WORK/w3" --log "$L_VKEY" --name witness.test/w3
+W3_VKEY=$VKEY
+stop "$PID"
+python3 - "$WORK/hole.port" "$WORK/hole.accepts" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)                      # never read, never answered
+    with open(sys.argv[2], "a") as f:
+        f.write("x\n")
+PY
+PIDS+=("$!")
+for _ in $(seq 100); do [ -s "$WORK/hole.port" ] && break; sleep 0.05; done
+[ -s "$WORK/hole.port" ] || fail "the hung witness did not start"
+stop "$L_PID"
+start log "$WORK/log" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" \
+    --witness "$W3_VKEY=http://127.0.0.1:$(cat "$WORK/hole.port")"
+L_PID=$PID L_URL=$URL
+for i in $(seq 10 15); do add "entry $i" "$L_URL"; done
+[ "$(cosigs "$L_URL" "$L_VKEY")" = 1 ] || fail "hung witness: W1's cosignature missing"
+asked=$(wc -l <"$WORK/hole.accepts")
+[ "$asked" -lt 6 ] || fail "the hung witness was asked for every one of 6 batches ($asked)"
+grep -q 'witness witness.test/w3 skipped' "$WORK/log.err" || fail "hung witness not reported"
 echo "witness_log: ok"
