@@ -32,4 +32,26 @@ fk_err fki_note_split_key(const char *text, size_t len, const char **name, size_
 fk_err fki_note_encode_key(char *out, size_t cap, size_t *len, const char *prefix, const char *name,
                            size_t name_len, uint32_t id, uint8_t alg, const uint8_t key[32]);
 
+/* Ed25519 (RFC 8032, from OpenSSL) by 32-byte seed; outputs untouched on
+ * failure (FK_ERR_CRYPTO). */
+fk_err fki_ed25519_public(uint8_t pub[32], const uint8_t seed[32]);
+fk_err fki_ed25519_sign(uint8_t sig[64], const uint8_t seed[32], const uint8_t *msg, size_t len);
+
+/*
+ * Ed25519 note keys.  A signed-note signer (fk_note_signer, type byte
+ * FK_NOTE_ALG_ED25519) and a witness's cosigner (fk_cosigner,
+ * FK_NOTE_ALG_COSIG_V1) hold the same fields and differ only in the type
+ * byte that their key ID and private-key text "PRIVATE+KEY+name+id+b64"
+ * carry.  These take that byte as alg and work on an fk_note_signer
+ * (cosign.c copies it to and from an fk_cosigner); contracts as the public
+ * fk_note_signer_* functions in include/fairkey/tlog.h.
+ */
+fk_err fki_note_key_from_seed(fk_note_signer *k, uint8_t alg, const char *name, size_t name_len,
+                              const uint8_t seed[32]);
+fk_err fki_note_key_generate(fk_note_signer *k, uint8_t alg, const char *name, size_t name_len);
+/* FK_ERR_UNSUPPORTED when the text carries another type byte than alg. */
+fk_err fki_note_key_parse(fk_note_signer *k, uint8_t alg, const char *text, size_t len);
+fk_err fki_note_key_encode(const fk_note_signer *k, uint8_t alg, char *out, size_t cap, size_t *len);
+void fki_note_key_verifier(const fk_note_signer *k, uint8_t alg, fk_note_verifier *v);
+
 #endif

@@ -285,109 +285,29 @@ fk_err fk_note_verifier_encode(const fk_note_verifier *v, char *out, size_t cap,
     return fki_note_encode_key(out, cap, len, "", v->name, v->name_len, v->key_id, v->alg, v->pub);
 }
 
-fk_err fk_note_signer_from_seed(fk_note_signer *s, const char *name, size_t name_len,
-                                const uint8_t seed[32])
+/* ---- Ed25519 note keys (signed-note signers and cosigners) ---------------- */
+
+fk_err fki_ed25519_public(uint8_t pub[32], const uint8_t seed[32])
 {
-    fk_note_signer t;
-    size_t publen = 32;
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    uint8_t t[32];
+    size_t publen = sizeof t;
     fk_err err = FK_ERR_CRYPTO;
-    EVP_PKEY *pk;
-    if (!s || !name || !seed)
-        abort();
-    if (!fki_note_name_ok(name, name_len))
-        return FK_ERR_INVALID;
-    memset(&t, 0, sizeof t);
-    memcpy(t.name, name, name_len);
-    t.name_len = name_len;
-    memcpy(t.seed, seed, 32);
-    pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
-    if (pk && EVP_PKEY_get_raw_public_key(pk, t.pub, &publen) == 1 && publen == 32)
-        err = fk_note_key_id(&t.key_id, name, name_len, FK_NOTE_ALG_ED25519, t.pub);
+    if (pk && EVP_PKEY_get_raw_public_key(pk, t, &publen) == 1 && publen == 32) {
+        memcpy(pub, t, 32);
+        err = FK_OK;
+    }
     EVP_PKEY_free(pk);
-    if (err == FK_OK)
-        *s = t;
-    fk_wipe(&t, sizeof t);
     return err;
 }
 
-fk_err fk_note_signer_generate(fk_note_signer *s, const char *name, size_t name_len)
+fk_err fki_ed25519_sign(uint8_t sig[64], const uint8_t seed[32], const uint8_t *msg, size_t len)
 {
-    uint8_t seed[32];
-    fk_err err;
-    if ((err = fk_random(seed, sizeof seed)) == FK_OK)
-        err = fk_note_signer_from_seed(s, name, name_len, seed);
-    fk_wipe(seed, sizeof seed);
-    return err;
-}
-
-fk_err fk_note_signer_parse(fk_note_signer *s, const char *text, size_t len)
-{
-    const char *name;
-    size_t name_len;
-    uint32_t id;
-    uint8_t alg, seed[32];
-    fk_note_signer t;
-    fk_err err;
-    if (!s || !text)
-        abort();
-    if (len > FK_NOTE_KEY_TEXT_MAX)
-        return FK_ERR_LIMIT;
-    if (len < PRIV_PREFIX_LEN || memcmp(text, PRIV_PREFIX, PRIV_PREFIX_LEN) != 0)
-        return FK_ERR_INVALID;
-    err = fki_note_split_key(text + PRIV_PREFIX_LEN, len - PRIV_PREFIX_LEN, &name, &name_len, &id,
-                             &alg, seed);
-    if (err == FK_OK && alg != FK_NOTE_ALG_ED25519)
-        err = FK_ERR_UNSUPPORTED;
-    if (err == FK_OK)
-        err = fk_note_signer_from_seed(&t, name, name_len, seed);
-    if (err == FK_OK && t.key_id != id)
-        err = FK_ERR_INVALID;
-    if (err == FK_OK)
-        *s = t;
-    fk_wipe(seed, sizeof seed);
-    fk_wipe(&t, sizeof t);
-    return err;
-}
-
-fk_err fk_note_signer_encode(const fk_note_signer *s, char *out, size_t cap, size_t *len)
-{
-    if (!s)
-        abort();
-    return fki_note_encode_key(out, cap, len, PRIV_PREFIX, s->name, s->name_len, s->key_id,
-                      FK_NOTE_ALG_ED25519, s->seed);
-}
-
-void fk_note_signer_verifier(const fk_note_signer *s, fk_note_verifier *v)
-{
-    if (!s || !v)
-        abort();
-    memset(v, 0, sizeof *v);
-    memcpy(v->name, s->name, s->name_len);
-    v->name_len = s->name_len;
-    v->key_id = s->key_id;
-    v->alg = FK_NOTE_ALG_ED25519;
-    memcpy(v->pub, s->pub, 32);
-}
-
-void fk_note_signer_wipe(fk_note_signer *s)
-{
-    if (s)
-        fk_wipe(s, sizeof *s);
-}
-
-/* ---- Ed25519 -------------------------------------------------------------- */
-
-fk_err fk_note_sign_raw(const fk_note_signer *s, const uint8_t *msg, size_t len, uint8_t sig[64])
-{
-    EVP_PKEY *pk;
-    EVP_MD_CTX *ctx;
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     uint8_t t[64];
     size_t siglen = sizeof t;
     fk_err err = FK_ERR_CRYPTO;
-    if (!s || (!msg && len) || !sig)
-        abort();
-    pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, s->seed, 32);
-    ctx = EVP_MD_CTX_new();
     if (pk && ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, pk) == 1 &&
         EVP_DigestSign(ctx, t, &siglen, msg, len) == 1 && siglen == 64) {
         memcpy(sig, t, 64);
@@ -397,6 +317,128 @@ fk_err fk_note_sign_raw(const fk_note_signer *s, const uint8_t *msg, size_t len,
     EVP_PKEY_free(pk);
     return err;
 }
+
+fk_err fki_note_key_from_seed(fk_note_signer *k, uint8_t alg, const char *name, size_t name_len,
+                              const uint8_t seed[32])
+{
+    fk_note_signer t;
+    fk_err err;
+    if (!k || !name || !seed)
+        abort();
+    if (!fki_note_name_ok(name, name_len))
+        return FK_ERR_INVALID;
+    memset(&t, 0, sizeof t);
+    memcpy(t.name, name, name_len);
+    t.name_len = name_len;
+    memcpy(t.seed, seed, 32);
+    err = fki_ed25519_public(t.pub, seed);
+    if (err == FK_OK)
+        err = fk_note_key_id(&t.key_id, name, name_len, alg, t.pub);
+    if (err == FK_OK)
+        *k = t;
+    fk_wipe(&t, sizeof t);
+    return err;
+}
+
+fk_err fki_note_key_generate(fk_note_signer *k, uint8_t alg, const char *name, size_t name_len)
+{
+    uint8_t seed[32];
+    fk_err err;
+    if ((err = fk_random(seed, sizeof seed)) == FK_OK)
+        err = fki_note_key_from_seed(k, alg, name, name_len, seed);
+    fk_wipe(seed, sizeof seed);
+    return err;
+}
+
+fk_err fki_note_key_parse(fk_note_signer *k, uint8_t alg, const char *text, size_t len)
+{
+    const char *name;
+    size_t name_len;
+    uint32_t id;
+    uint8_t text_alg, seed[32];
+    fk_note_signer t;
+    fk_err err;
+    if (!k || !text)
+        abort();
+    if (len > FK_NOTE_KEY_TEXT_MAX)
+        return FK_ERR_LIMIT;
+    if (len < PRIV_PREFIX_LEN || memcmp(text, PRIV_PREFIX, PRIV_PREFIX_LEN) != 0)
+        return FK_ERR_INVALID;
+    err = fki_note_split_key(text + PRIV_PREFIX_LEN, len - PRIV_PREFIX_LEN, &name, &name_len, &id,
+                             &text_alg, seed);
+    if (err == FK_OK && text_alg != alg)
+        err = FK_ERR_UNSUPPORTED;
+    if (err == FK_OK)
+        err = fki_note_key_from_seed(&t, alg, name, name_len, seed);
+    if (err == FK_OK && t.key_id != id)
+        err = FK_ERR_INVALID;
+    if (err == FK_OK)
+        *k = t;
+    fk_wipe(seed, sizeof seed);
+    fk_wipe(&t, sizeof t);
+    return err;
+}
+
+fk_err fki_note_key_encode(const fk_note_signer *k, uint8_t alg, char *out, size_t cap, size_t *len)
+{
+    if (!k)
+        abort();
+    return fki_note_encode_key(out, cap, len, PRIV_PREFIX, k->name, k->name_len, k->key_id, alg,
+                               k->seed);
+}
+
+void fki_note_key_verifier(const fk_note_signer *k, uint8_t alg, fk_note_verifier *v)
+{
+    if (!k || !v)
+        abort();
+    memset(v, 0, sizeof *v);
+    memcpy(v->name, k->name, k->name_len);
+    v->name_len = k->name_len;
+    v->key_id = k->key_id;
+    v->alg = alg;
+    memcpy(v->pub, k->pub, 32);
+}
+
+fk_err fk_note_signer_from_seed(fk_note_signer *s, const char *name, size_t name_len,
+                                const uint8_t seed[32])
+{
+    return fki_note_key_from_seed(s, FK_NOTE_ALG_ED25519, name, name_len, seed);
+}
+
+fk_err fk_note_signer_generate(fk_note_signer *s, const char *name, size_t name_len)
+{
+    return fki_note_key_generate(s, FK_NOTE_ALG_ED25519, name, name_len);
+}
+
+fk_err fk_note_signer_parse(fk_note_signer *s, const char *text, size_t len)
+{
+    return fki_note_key_parse(s, FK_NOTE_ALG_ED25519, text, len);
+}
+
+fk_err fk_note_signer_encode(const fk_note_signer *s, char *out, size_t cap, size_t *len)
+{
+    return fki_note_key_encode(s, FK_NOTE_ALG_ED25519, out, cap, len);
+}
+
+void fk_note_signer_verifier(const fk_note_signer *s, fk_note_verifier *v)
+{
+    fki_note_key_verifier(s, FK_NOTE_ALG_ED25519, v);
+}
+
+void fk_note_signer_wipe(fk_note_signer *s)
+{
+    if (s)
+        fk_wipe(s, sizeof *s);
+}
+
+fk_err fk_note_sign_raw(const fk_note_signer *s, const uint8_t *msg, size_t len, uint8_t sig[64])
+{
+    if (!s || (!msg && len) || !sig)
+        abort();
+    return fki_ed25519_sign(sig, s->seed, msg, len);
+}
+
+/* ---- Ed25519 verification -------------------------------------------------- */
 
 static bool ed25519_verify(const uint8_t pub[32], const uint8_t sig[64], const uint8_t *msg,
                            size_t len)
