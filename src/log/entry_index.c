@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -215,9 +213,6 @@ static void *writer(void *arg)
 {
     fki_entry_index *x = arg;
     pthread_setname_np(pthread_self(), "fk-index");
-    /* Background work: the sequencer and the HTTP threads, whose latency
-     * every add waits for, go first (a thread's nice value on Linux). */
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     pthread_mutex_lock(&x->mu);
     for (;;) {
         while (!x->stop && !(x->flushing && !x->flushed))

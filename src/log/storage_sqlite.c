@@ -271,26 +271,35 @@ static fk_err sync_paths(struct syncpool *p, char (*paths)[PATH_MAX], size_t n)
 static fk_err sq_read_tile(void *self, int level, uint64_t index, unsigned width,
                            uint8_t **data, size_t *len);
 
+/* The leaf hashes of level-0 tile t in the tree of `size` leaves (*w of
+ * them, malloc'd). */
+static fk_err read_leaves(struct sq *s, uint64_t size, uint64_t t, uint8_t **data, unsigned *w)
+{
+    size_t len;
+    *w = (t == size >> 8) ? (unsigned)(size & 255) : FKI_LOG_TILE_WIDTH;
+    fk_err e = sq_read_tile(s, 0, t, *w, data, &len);
+    if (!e && len != (size_t)*w * FKI_LOG_HASH_LEN) {
+        free(*data);
+        e = FK_ERR_STORAGE;
+    }
+    return e;
+}
+
 /* Bring the entry index up to the committed tree: the leaf hashes it lacks
  * are in the level-0 tiles, durable before their batch committed. */
 static fk_err index_catch_up(struct sq *s, uint64_t size)
 {
     uint64_t from = s->indexed;
     int foreign = from > size;   /* ahead of the tree it indexes */
+    uint8_t *data;
+    unsigned w;
     if (!foreign && from) {
         /* Its last entry must be this tree's entry at that index: an
          * index.db copied from another log is not trusted. */
-        uint64_t last = from - 1, t = last >> 8, got = 0;
-        unsigned w = (t == size >> 8) ? (unsigned)(size & 255) : FKI_LOG_TILE_WIDTH;
-        uint8_t *data;
-        size_t len;
-        fk_err e = sq_read_tile(s, 0, t, w, &data, &len);
+        uint64_t last = from - 1, got = 0;
+        fk_err e = read_leaves(s, size, last >> 8, &data, &w);
         if (e)
             return e;
-        if (len != (size_t)w * FKI_LOG_HASH_LEN || (last & 255) >= w) {
-            free(data);
-            return FK_ERR_STORAGE;
-        }
         e = fki_entry_index_lookup(s->idx, data + (last & 255) * FKI_LOG_HASH_LEN, &got);
         free(data);
         if (e && e != FK_ERR_NOT_FOUND)
@@ -305,18 +314,10 @@ static fk_err index_catch_up(struct sq *s, uint64_t size)
         from = 0;
     }
     while (from < size) {
-        uint64_t t = from >> 8;
-        unsigned w = (t == size >> 8) ? (unsigned)(size & 255) : FKI_LOG_TILE_WIDTH;
-        uint8_t *data;
-        size_t len;
-        fk_err e = sq_read_tile(s, 0, t, w, &data, &len);
+        fk_err e = read_leaves(s, size, from >> 8, &data, &w);
         if (e)
             return e;
-        size_t skip = (size_t)(from & 255);
-        if (len != (size_t)w * FKI_LOG_HASH_LEN || skip >= w) {
-            free(data);
-            return FK_ERR_STORAGE;
-        }
+        size_t skip = (size_t)(from & 255);   /* < w: from < size */
         e = fki_entry_index_add(s->idx, from,
                                 (const uint8_t(*)[FKI_LOG_HASH_LEN])(data + skip * FKI_LOG_HASH_LEN),
                                 w - skip);

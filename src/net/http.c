@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <fairkey.h>
+
 #include "http.h"
 
 /* tchar (RFC 9110 5.6.2). */
@@ -20,17 +22,6 @@ static int is_tchar(unsigned char c)
 static int is_value_char(unsigned char c)
 {
     return c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f);
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static int name_is(const char *n, size_t len, const char *want)
@@ -183,11 +174,10 @@ int fki_http_parse_head(char *buf, size_t len, struct fki_http_head *h)
     size_t k = t0;
     while (k < t1 && buf[k] != '?') {
         if (buf[k] == '%') {
-            int a = k + 2 < t1 ? hexval((unsigned char)buf[k + 1]) : -1;
-            int b = a >= 0 ? hexval((unsigned char)buf[k + 2]) : -1;
-            if (b < 0 || (a | b) == 0)
+            uint8_t byte;
+            if (k + 2 >= t1 || fk_hex_decode(&byte, 1, buf + k + 1, 2) || !byte)
                 return 400;   /* a broken escape, or %00 */
-            *out++ = (char)(a << 4 | b);
+            *out++ = (char)byte;
             k += 3;
         } else {
             *out++ = buf[k++];
