@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "log/keyfile.h"
 #include "net/net.h"
 #include "witness/witness.h"
 
@@ -788,61 +789,6 @@ static void handler(void *ctx, const struct fki_net_request *req, struct fki_net
 
 /* ---- start and stop ------------------------------------------------------- */
 
-/* The signing key: DIR/log.key, created 0600 with O_EXCL on first start. */
-static fk_err load_or_create_key(struct fki_logd *d, const char *dir, const char *origin)
-{
-    char path[PATH_MAX], text[FK_NOTE_KEY_TEXT_MAX + 2];
-    snprintf(path, sizeof path, "%s/log.key", dir);
-    fk_err e;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, text, sizeof text - 1);
-        close(fd);
-        if (n <= 0) {
-            fk_wipe(text, sizeof text);
-            return FK_ERR_IO;
-        }
-        size_t len = (size_t)n;
-        if (len && text[len - 1] == '\n')
-            len--;
-        e = fk_note_signer_parse(&d->signer, text, len);
-        fk_wipe(text, sizeof text);
-        if (!e && origin && (strlen(origin) != d->signer.name_len ||
-                             memcmp(origin, d->signer.name, d->signer.name_len)))
-            e = FK_ERR_POLICY;
-        return e;
-    }
-    if (errno != ENOENT)
-        return FK_ERR_IO;
-    char defname[64];
-    if (!origin) {
-        uint8_t rnd[4];
-        char hex[9];
-        if ((e = fk_random(rnd, sizeof rnd)))
-            return e;
-        fk_hex_encode(hex, rnd, sizeof rnd);
-        snprintf(defname, sizeof defname, "fairkey-log-%s", hex);
-        origin = defname;
-    }
-    if ((e = fk_note_signer_generate(&d->signer, origin, strlen(origin))))
-        return e;
-    size_t len;
-    if ((e = fk_note_signer_encode(&d->signer, text, sizeof text - 1, &len)))
-        return e;
-    text[len++] = '\n';
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fk_wipe(text, sizeof text);
-        return FK_ERR_IO;
-    }
-    e = (write(fd, text, len) == (ssize_t)len && !fsync(fd)) ? FK_OK : FK_ERR_IO;
-    close(fd);
-    fk_wipe(text, sizeof text);
-    if (e)
-        unlink(path);
-    return e;
-}
-
 /* fk_tlog_node_fn over the edge tiles alone (enough for the frontier). */
 static fk_err recover_edge(struct fki_logd *d, uint64_t size, const uint8_t root[HL])
 {
@@ -953,7 +899,9 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         goto fail;
     }
 
-    e = load_or_create_key(d, cfg->dir, cfg->origin);
+    /* The signing key: DIR/log.key, created on first start. */
+    e = fki_keyfile_load_or_create(&(struct fki_keyfile_key){.signer = &d->signer}, cfg->dir,
+                                   "log.key", cfg->origin, "fairkey-log-");
     if (e) {
         *why = e == FK_ERR_POLICY
                    ? "log.key belongs to another origin; drop --origin or use another --dir"

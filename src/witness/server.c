@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "log/keyfile.h"
 #include "net/net.h"
 #include "witness/witness.h"
 
@@ -120,61 +121,6 @@ static fk_err db_put(struct fki_witnessd *w, const char *origin, uint64_t size,
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? FK_OK : FK_ERR_STORAGE;
-}
-
-/* DIR/witness.key: created 0600 with O_EXCL on first start. */
-static fk_err load_or_create_key(struct fki_witnessd *w, const char *dir, const char *name)
-{
-    char path[PATH_MAX], text[FK_NOTE_KEY_TEXT_MAX + 2];
-    snprintf(path, sizeof path, "%s/witness.key", dir);
-    fk_err e;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, text, sizeof text - 1);
-        close(fd);
-        if (n <= 0) {
-            fk_wipe(text, sizeof text);
-            return FK_ERR_IO;
-        }
-        size_t len = (size_t)n;
-        if (text[len - 1] == '\n')
-            len--;
-        e = fk_cosigner_parse(&w->key, text, len);
-        fk_wipe(text, sizeof text);
-        if (!e && name &&
-            (strlen(name) != w->key.name_len || memcmp(name, w->key.name, w->key.name_len)))
-            e = FK_ERR_POLICY;
-        return e;
-    }
-    if (errno != ENOENT)
-        return FK_ERR_IO;
-    char defname[64];
-    if (!name) {
-        uint8_t rnd[4];
-        char hex[9];
-        if ((e = fk_random(rnd, sizeof rnd)))
-            return e;
-        fk_hex_encode(hex, rnd, sizeof rnd);
-        snprintf(defname, sizeof defname, "fairkey-witness-%s", hex);
-        name = defname;
-    }
-    if ((e = fk_cosigner_generate(&w->key, name, strlen(name))))
-        return e;
-    size_t len;
-    if ((e = fk_cosigner_encode(&w->key, text, sizeof text - 1, &len)))
-        return e;
-    text[len++] = '\n';
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fk_wipe(text, sizeof text);
-        return FK_ERR_IO;
-    }
-    e = (write(fd, text, len) == (ssize_t)len && !fsync(fd)) ? FK_OK : FK_ERR_IO;
-    close(fd);
-    fk_wipe(text, sizeof text);
-    if (e)
-        unlink(path);
-    return e;
 }
 
 /* ---- add-checkpoint ------------------------------------------------------- */
@@ -429,7 +375,9 @@ fk_err fki_witnessd_start(fki_witnessd **out, const struct fki_witnessd_config *
         fk_hex_encode(w->logs[i].origin_hash, h, HL);
     }
     w->nlogs = cfg->nlogs;
-    if ((e = load_or_create_key(w, cfg->dir, cfg->name))) {
+    /* DIR/witness.key, created on first start. */
+    if ((e = fki_keyfile_load_or_create(&(struct fki_keyfile_key){.cosigner = &w->key}, cfg->dir,
+                                        "witness.key", cfg->name, "fairkey-witness-"))) {
         *why = e == FK_ERR_POLICY ? "witness.key has another name; drop --name or use another --dir"
                                   : "cannot read or create witness.key; check it is a witness "
                                     "private key, 0600";

@@ -1,0 +1,97 @@
+/*
+ * keyfile.c - a daemon's signing key file, shared by the log and the witness
+ * (keyfile.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log/keyfile.h"
+
+static fk_err key_parse(const struct fki_keyfile_key *k, const char *text, size_t len)
+{
+    return k->signer ? fk_note_signer_parse(k->signer, text, len)
+                     : fk_cosigner_parse(k->cosigner, text, len);
+}
+
+static fk_err key_generate(const struct fki_keyfile_key *k, const char *name)
+{
+    return k->signer ? fk_note_signer_generate(k->signer, name, strlen(name))
+                     : fk_cosigner_generate(k->cosigner, name, strlen(name));
+}
+
+static fk_err key_encode(const struct fki_keyfile_key *k, char *out, size_t cap, size_t *len)
+{
+    return k->signer ? fk_note_signer_encode(k->signer, out, cap, len)
+                     : fk_cosigner_encode(k->cosigner, out, cap, len);
+}
+
+static int key_has_name(const struct fki_keyfile_key *k, const char *name)
+{
+    const char *kn = k->signer ? k->signer->name : k->cosigner->name;
+    size_t kl = k->signer ? k->signer->name_len : k->cosigner->name_len;
+    return strlen(name) == kl && !memcmp(name, kn, kl);
+}
+
+fk_err fki_keyfile_load_or_create(const struct fki_keyfile_key *k, const char *dir,
+                                  const char *file, const char *name,
+                                  const char *default_prefix)
+{
+    char path[PATH_MAX], text[FK_NOTE_KEY_TEXT_MAX + 2];
+    fk_err e;
+    if (!k || !k->signer == !k->cosigner)
+        abort();
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (n <= 0) {
+            fk_wipe(text, sizeof text);
+            return FK_ERR_IO;
+        }
+        size_t len = (size_t)n;
+        if (text[len - 1] == '\n')
+            len--;
+        e = key_parse(k, text, len);
+        fk_wipe(text, sizeof text);
+        if (!e && name && !key_has_name(k, name))
+            e = FK_ERR_POLICY;
+        return e;
+    }
+    if (errno != ENOENT)
+        return FK_ERR_IO;
+    char defname[64];
+    if (!name) {
+        uint8_t rnd[4];
+        char hex[9];
+        if ((e = fk_random(rnd, sizeof rnd)))
+            return e;
+        fk_hex_encode(hex, rnd, sizeof rnd);
+        snprintf(defname, sizeof defname, "%s%s", default_prefix, hex);
+        name = defname;
+    }
+    if ((e = key_generate(k, name)))
+        return e;
+    size_t len;
+    if ((e = key_encode(k, text, sizeof text - 1, &len))) {
+        fk_wipe(text, sizeof text);
+        return e;
+    }
+    text[len++] = '\n';
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fk_wipe(text, sizeof text);
+        return FK_ERR_IO;
+    }
+    e = (write(fd, text, len) == (ssize_t)len && !fsync(fd)) ? FK_OK : FK_ERR_IO;
+    close(fd);
+    fk_wipe(text, sizeof text);
+    if (e)
+        unlink(path);
+    return e;
+}
