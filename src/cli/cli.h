@@ -146,4 +146,16 @@ int cli_escrow_finish(void *state, const fk_decrypt_info *info);
 /* inspect: describe an escrow stanza in the output; returns 1 if s is one. */
 int cli_escrow_describe_stanza(const fk_stanza *s, FILE *out);
 
+/* ---- the daemons' serve subcommands: src/cli/serve.c (fairkey-net only) -- */
+
+#include <signal.h>
+#include <stdint.h>
+
+/* Block SIGINT and SIGTERM, for cli_serve_wait, in this thread and the
+ * threads started after (call it before starting a daemon); ignore SIGPIPE. */
+void cli_serve_signals(sigset_t *set);
+/* Print the daemon's vkey (line 1) and URL (line 2: http://HOST:PORT, HOST
+ * from listen, PORT the one bound), then wait for SIGINT or SIGTERM. */
+void cli_serve_wait(const sigset_t *set, const char *vkey, const char *listen, uint16_t port);
+
 #endif

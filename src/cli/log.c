@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +15,6 @@
 #include "agent/recovery.h"
 #include "cli.h"
 #include "log/log.h"
-#include "net/net.h"
 #include "witness/witness.h"
 
 #define SERVE_USAGE \
@@ -91,13 +88,8 @@ static int serve(int argc, char **argv)
     if (optind != argc || !cfg.dir || !cfg.listen)
         return cli_usage(SERVE_USAGE);
 
-    /* Signals go to sigwait() below, not to the server's threads. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_serve_signals(&set);
 
     char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     fki_logd *d;
@@ -107,16 +99,7 @@ static int serve(int argc, char **argv)
         cli_err("%s: %s (%s)", cfg.dir, why, fk_strerror(e));
         return FK_EXIT_FAIL;
     }
-    /* stdout: line 1 the verifier key, line 2 the URL (scripts read both). */
-    char host[256];
-    uint16_t port;
-    fki_net_parse_listen(cfg.listen, host, sizeof host, &port);
-    int v6 = strchr(host, ':') != NULL;
-    printf("%s\nhttp://%s%s%s:%u\n", vkey, v6 ? "[" : "", host[0] ? host : "127.0.0.1",
-           v6 ? "]" : "", (unsigned)fki_logd_port(d));
-    fflush(stdout);
-    int sig;
-    sigwait(&set, &sig);
+    cli_serve_wait(&set, vkey, cfg.listen, fki_logd_port(d));
     fki_logd_stop(d);
     return FK_EXIT_OK;
 }

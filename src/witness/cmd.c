@@ -2,13 +2,10 @@
  * fairkey witness serve - run a C2SP tlog-witness for one or more logs.
  */
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "net/net.h"
 #include "witness/witness.h"
 
 #define SERVE_USAGE                                                                                \
@@ -63,11 +60,7 @@ static int serve(int argc, char **argv)
         return cli_usage(SERVE_USAGE);
 
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_serve_signals(&set);
 
     char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     fki_witnessd *w;
@@ -77,16 +70,7 @@ static int serve(int argc, char **argv)
         cli_err("%s: %s (%s)", cfg.dir, why, fk_strerror(e));
         return FK_EXIT_FAIL;
     }
-    /* stdout: line 1 the witness's vkey, line 2 its URL (scripts read both). */
-    char host[256];
-    uint16_t port;
-    fki_net_parse_listen(cfg.listen, host, sizeof host, &port);
-    int v6 = strchr(host, ':') != NULL;
-    printf("%s\nhttp://%s%s%s:%u\n", vkey, v6 ? "[" : "", host[0] ? host : "127.0.0.1",
-           v6 ? "]" : "", (unsigned)fki_witnessd_port(w));
-    fflush(stdout);
-    int sig;
-    sigwait(&set, &sig);
+    cli_serve_wait(&set, vkey, cfg.listen, fki_witnessd_port(w));
     fki_witnessd_stop(w);
     return FK_EXIT_OK;
 }

@@ -1,0 +1,37 @@
+/*
+ * serve.c - what the daemons' `serve` subcommands (log serve, witness serve)
+ * share: the signal set they wait on and the two lines they print once
+ * serving.  Compiled into fairkey-net only (it uses src/net).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "net/net.h"
+
+void cli_serve_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    /* Signals go to sigwait() in cli_serve_wait, not to the server's threads
+     * (they inherit this mask). */
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_serve_wait(const sigset_t *set, const char *vkey, const char *listen, uint16_t port)
+{
+    /* stdout: line 1 the verifier key, line 2 the URL (scripts read both). */
+    char host[256];
+    uint16_t listen_port;
+    fki_net_parse_listen(listen, host, sizeof host, &listen_port);
+    int v6 = strchr(host, ':') != NULL;
+    printf("%s\nhttp://%s%s%s:%u\n", vkey, v6 ? "[" : "", host[0] ? host : "127.0.0.1",
+           v6 ? "]" : "", (unsigned)port);
+    fflush(stdout);
+    int sig;
+    sigwait(set, &sig);
+}
