@@ -1,36 +1,7 @@
 # fairkey log serve --witness: two witnesses cosign every checkpoint; a
 # stopped witness is skipped (adds still succeed, one cosignature); a
 # restarted log learns the witnesses' sizes from 409; a fork gets none.
-set -euo pipefail
-TOOL=${1:?usage: $0 WITNESS_TOOL}
-: "${FAIRKEY:?}"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fkwlog.XXXXXX")
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# start KIND DIR [options...]: sets PID, URL, VKEY (KIND: log or witness).
-start() {
-    local kind=$1 dir=$2; shift 2
-    local out="$WORK/$kind.$RANDOM.out"
-    "$FAIRKEY" "$kind" serve --dir "$dir" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$WORK/$kind.err" &
-    PID=$!
-    PIDS+=("$PID")
-    for _ in $(seq 200); do
-        [ "$(wc -l <"$out")" -ge 2 ] && break
-        kill -0 "$PID" 2>/dev/null || fail "$kind serve exited: $(cat "$WORK/$kind.err")"
-        sleep 0.05
-    done
-    VKEY=$(sed -n 1p "$out")
-    URL=$(sed -n 2p "$out")
-    [ -n "$URL" ] || fail "$kind serve printed no URL"
-}
-stop() { kill -TERM "$1"; wait "$1" || fail "serve exited non-zero on SIGTERM"; }
+. "$(dirname "$0")/common.sh"
 add() {
     [ "$(curl -s --max-time 20 -o "$WORK/ans" -w '%{http_code}' --data-binary "$1" "$2/add")" = 200 ] ||
         fail "add $1: $(cat "$WORK/ans")"

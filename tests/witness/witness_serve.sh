@@ -1,35 +1,14 @@
 # fairkey witness serve against the Tessera log's checkpoints (outside data,
 # signed by upstream's key): every status code tlog-witness requires.
-set -euo pipefail
-TOOL=${1:?usage: $0 WITNESS_TOOL}
-: "${FAIRKEY:?}" "${FK_TESTDATA:?}"
+. "$(dirname "$0")/common.sh"
+: "${FK_TESTDATA:?}"
 TESS=$FK_TESTDATA/merkle/tessera-posix-log
 TVKEY=example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fkwit.XXXXXX")
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # start_witness DIR [serve options...]: sets W_PID, W_URL, W_VKEY.
 start_witness() {
-    local dir=$1; shift
-    local out="$WORK/w.$RANDOM.out"
-    "$FAIRKEY" witness serve --dir "$dir" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$WORK/w.err" &
-    W_PID=$!
-    PIDS+=("$W_PID")
-    for _ in $(seq 200); do
-        [ "$(wc -l <"$out")" -ge 2 ] && break
-        kill -0 "$W_PID" 2>/dev/null || fail "witness serve exited: $(cat "$WORK/w.err")"
-        sleep 0.05
-    done
-    W_VKEY=$(sed -n 1p "$out")
-    W_URL=$(sed -n 2p "$out")
-    [ -n "$W_URL" ] || fail "witness serve printed no URL"
+    start witness "$@"
+    W_PID=$PID W_URL=$URL W_VKEY=$VKEY
 }
 
 # post FILE: prints the status; body in $WORK/resp, headers in $WORK/hdr.

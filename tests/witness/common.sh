@@ -1,0 +1,34 @@
+# Shared by the witness tests: the work directory, cleanup of every daemon
+# started, and starting `fairkey log serve` or `fairkey witness serve` on
+# 127.0.0.1 with a kernel-chosen port.
+set -euo pipefail
+TOOL=${1:?usage: $0 WITNESS_TOOL}
+: "${FAIRKEY:?}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fkwit.XXXXXX")
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start KIND DIR [options...]: sets PID, URL, VKEY (KIND: log or witness);
+# the daemon's stderr goes to $WORK/KIND.err.
+start() {
+    local kind=$1 dir=$2; shift 2
+    local out="$WORK/$kind.$RANDOM.out"
+    "$FAIRKEY" "$kind" serve --dir "$dir" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$WORK/$kind.err" &
+    PID=$!
+    PIDS+=("$PID")
+    for _ in $(seq 200); do
+        [ "$(wc -l <"$out")" -ge 2 ] && break
+        kill -0 "$PID" 2>/dev/null || fail "$kind serve exited: $(cat "$WORK/$kind.err")"
+        sleep 0.05
+    done
+    VKEY=$(sed -n 1p "$out")
+    URL=$(sed -n 2p "$out")
+    [ -n "$URL" ] || fail "$kind serve printed no URL"
+}
+stop() { kill -TERM "$1"; wait "$1" || fail "serve exited non-zero on SIGTERM"; }
