@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,8 @@
 #define IN_KEEP (16u * 1024u)
 /* Room for the response head we write. */
 #define HEAD_OUT_MAX 1024u
+/* Out of file descriptors, a worker stops accepting for this long. */
+#define ACCEPT_PAUSE_MS 100u
 /* Accepts per wake-up, so one worker does not starve its connections. */
 #define ACCEPT_BURST 64
 #define MAX_EVENTS 256
@@ -97,6 +100,7 @@ struct worker {
     conn *conns;                  /* owned by the worker thread */
     conn *dead;                   /* closed this turn: events may still name them */
     uint64_t now_ms;
+    uint64_t accept_paused_until;   /* out of descriptors: not accepting until then */
     time_t date_sec;
     char date[40];
 };
@@ -445,8 +449,16 @@ static void accept_some(struct worker *w)
         struct sockaddr_storage sa;
         socklen_t sl = sizeof sa;
         int fd = accept4(s->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The pending connection stays queued and the listening
+                 * socket readable: level-triggered, this worker would spin.
+                 * Leave the socket alone for a moment instead. */
+                epoll_ctl(w->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+                w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
+            }
             return;   /* EAGAIN, or a transient error: next wake-up */
+        }
         if (__atomic_fetch_add(&s->nconn, 1, __ATOMIC_RELAXED) >= s->conn_limit ||
             __atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
             __atomic_fetch_sub(&s->nconn, 1, __ATOMIC_RELAXED);
@@ -525,8 +537,13 @@ static void *worker_main(void *arg)
     struct epoll_event evs[MAX_EVENTS];
     uint64_t last_sweep = mono_ms();
     while (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
-        int n = epoll_wait(w->ep, evs, MAX_EVENTS, 1000);
+        int n = epoll_wait(w->ep, evs, MAX_EVENTS, w->accept_paused_until ? 100 : 1000);
         w->now_ms = mono_ms();
+        if (w->accept_paused_until && w->now_ms >= w->accept_paused_until) {
+            struct epoll_event le = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = s};
+            if (!epoll_ctl(w->ep, EPOLL_CTL_ADD, s->lfd, &le))
+                w->accept_paused_until = 0;
+        }
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == (void *)s) {
@@ -758,6 +775,17 @@ fk_err fki_net_server_start(fki_net_server **out, const struct fki_net_server_co
     s->nworkers = cfg->threads ? cfg->threads : FKI_NET_DEFAULT_THREADS;
     if (s->nworkers > MAX_THREADS)
         s->nworkers = MAX_THREADS;
+    /* Each connection is a descriptor: make room for the connection limit
+     * (the soft limit is often 1,024), up to the hard limit. */
+    struct rlimit nofile;
+    if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur != RLIM_INFINITY &&
+        nofile.rlim_cur < (rlim_t)s->conn_limit + 256) {
+        rlim_t want = (rlim_t)s->conn_limit + 256;
+        nofile.rlim_cur = nofile.rlim_max == RLIM_INFINITY || want < nofile.rlim_max
+                              ? want
+                              : nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     int lfd = listen_socket(host, port, &s->port);
     if (lfd < 0) {
         free(s);
