@@ -167,27 +167,34 @@ static void *ask(void *arg)
         free(resp);
         return NULL;
     }
-    /* The spec's way: the answer appended to the checkpoint is a note. */
+    /* The spec's way: the answer appended to the checkpoint is a note.  Its
+     * text must still be the log's text: an answer opening with a blank line
+     * would move the split and have the witness sign the log's lines too. */
     char *note = malloc(w->cp_len + rlen + 1);
-    fk_note n;
+    fk_note n, logn;
     uint64_t ok = 0;
     snprintf(w->why, sizeof w->why, "answer is not a valid cosignature by its key");
-    if (note) {
+    if (note && !fk_note_parse(&logn, w->cp, w->cp_len)) {
         memcpy(note, w->cp, w->cp_len);
         memcpy(note + w->cp_len, resp, rlen);
-        if (!fk_note_parse(&n, note, w->cp_len + rlen) && !fk_note_verify(&n, &w->key, 1, &ok)) {
+        if (!fk_note_parse(&n, note, w->cp_len + rlen) && n.text_len == logn.text_len &&
+            !fk_note_verify(&n, &w->key, 1, &ok)) {
             uint64_t ts;
             w->line_len = 0;
+            /* Only a line with the witness's name and key ID is one that
+             * fk_note_verify checked; keep the first (one per witness). */
             for (size_t i = 0; i < n.nsigs; i++) {
                 const fk_note_sig *s = &n.sigs[i];
-                if (s->name < note + w->cp_len || s->key_id != w->key.key_id)
+                if (s->name < note + w->cp_len || s->key_id != w->key.key_id ||
+                    s->name_len != w->key.name_len || memcmp(s->name, w->key.name, s->name_len))
                     continue;
                 const char *start = s->name - 4; /* "— " */
                 size_t l = (size_t)(s->b64 + s->b64_len - start) + 1;
-                if (w->line_len + l >= sizeof w->line)
-                    break;
-                memcpy(w->line + w->line_len, start, l);
-                w->line_len += l;
+                if (l < sizeof w->line) {
+                    memcpy(w->line, start, l);
+                    w->line_len = l;
+                }
+                break;
             }
             if (w->line_len && !fk_note_cosig_time(&n, &w->key, &ts) && ts)
                 w->result = 1;

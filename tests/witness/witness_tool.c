@@ -6,7 +6,12 @@
  *   witness_tool count FILE LOGVKEY [WVKEY...]
  *                                    verify the signed checkpoint in FILE with
  *                                    the log key; print how many of the
- *                                    witness keys cosigned it validly */
+ *                                    witness keys cosigned it validly
+ *   witness_tool cosign KEYFILE TIME < TEXT
+ *                                    a cosignature/v1 line by the witness key
+ *                                    in KEYFILE over TEXT taken as is (no
+ *                                    checkpoint parsing: a misbehaving
+ *                                    witness for the tests) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +98,38 @@ int main(int argc, char **argv)
         printf("%d\n", count);
         return 0;
     }
-    fprintf(stderr, "usage: witness_tool body OLD NEW DIR | count FILE LOGVKEY [WVKEY...]\n");
+    if (argc == 4 && !strcmp(argv[1], "cosign")) {
+        static char key[FK_NOTE_KEY_TEXT_MAX + 2], msg[1 << 17];
+        FILE *f = fopen(argv[2], "rb");
+        size_t kl = f ? fread(key, 1, sizeof key - 1, f) : 0;
+        if (f)
+            fclose(f);
+        if (kl && key[kl - 1] == '\n')
+            kl--;
+        fk_cosigner c;
+        fk_note_signer s;
+        uint64_t ts = strtoull(argv[3], NULL, 10);
+        if (!kl || fk_cosigner_parse(&c, key, kl) ||
+            fk_note_signer_from_seed(&s, c.name, c.name_len, c.seed))
+            return 1;
+        size_t ml = (size_t)snprintf(msg, sizeof msg, "cosignature/v1\ntime %llu\n",
+                                     (unsigned long long)ts);
+        ml += fread(msg + ml, 1, sizeof msg - ml, stdin);
+        uint8_t raw[76];
+        char b[128];
+        for (int i = 0; i < 4; i++)
+            raw[i] = (uint8_t)(c.key_id >> (24 - 8 * i));
+        for (int i = 0; i < 8; i++)
+            raw[4 + i] = (uint8_t)(ts >> (56 - 8 * i));
+        if (fk_note_sign_raw(&s, (const uint8_t *)msg, ml, raw + 12))
+            return 1;
+        b[fk_b64_encode_padded(b, raw, sizeof raw)] = 0;
+        printf("\xe2\x80\x94 %s %s\n", c.name, b);
+        fk_note_signer_wipe(&s);
+        fk_cosigner_wipe(&c);
+        return 0;
+    }
+    fprintf(stderr, "usage: witness_tool body OLD NEW DIR | count FILE LOGVKEY [WVKEY...] | "
+                    "cosign KEYFILE TIME\n");
     return 2;
 }
