@@ -506,6 +506,13 @@ static void test_accepted_syntax(void **state)
     /* Any order of logs and witnesses; quorum before later definitions. */
     assert_int_equal(parse_t("witness a @0\nquorum a\nlog @L\nwitness b @1\n", NULL), FK_OK);
     assert_int_equal(check_mask(1), FK_OK);
+    /* A comment is ignored whatever it holds: more words than any policy
+     * line may have items. */
+    char tmpl[2048] = "  # ";
+    for (int i = 0; i < 300; i++)
+        strcat(tmpl, "w ");
+    strcat(tmpl, "\nlog @L\nquorum none\n");
+    assert_int_equal(parse_t(tmpl, &line), FK_OK);
 }
 
 /* The limits, at and one past each. */

@@ -244,10 +244,13 @@ static fk_err parse(fk_tlog_policy *p, const char *text, size_t len, size_t *lin
             if (!octet_ok((unsigned char)l[i]))
                 return FK_ERR_INVALID;
         pos += ll + 1;
+        size_t lead = 0;
+        while (lead < ll && is_ws(l[lead]))
+            lead++;
+        if (lead == ll || l[lead] == '#')
+            continue; /* blank or comment (of any length: not split) */
         if ((err = split(l, ll, it, &n)))
             return err;
-        if (n == 0 || it[0].s[0] == '#')
-            continue; /* blank or comment */
         if (item_is(&it[0], "log"))
             err = log_line(p, it, n);
         else if (item_is(&it[0], "witness"))
