@@ -905,7 +905,7 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     if (e) {
         *why = e == FK_ERR_POLICY
                    ? "log.key belongs to another origin; drop --origin or use another --dir"
-                   : "cannot read or create log.key; check it is a signed-note private key, 0600";
+                   : "cannot read or create log.key; it must be a signed-note private key, yours, mode 0600 (chmod 600)";
         goto fail;
     }
     fk_note_signer_verifier(&d->signer, &d->verifier);

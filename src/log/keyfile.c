@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,14 @@ fk_err fki_keyfile_load_or_create(const struct fki_keyfile_key *k, const char *d
     snprintf(path, sizeof path, "%s/%s", dir, file);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0) {
+        /* A private key others can read, or someone else's, is refused
+         * (as ssh does), not silently used. */
+        struct stat st;
+        if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
+            st.st_uid != geteuid()) {
+            close(fd);
+            return FK_ERR_IO;
+        }
         ssize_t n = read(fd, text, sizeof text - 1);
         close(fd);
         if (n <= 0) {

@@ -380,7 +380,7 @@ fk_err fki_witnessd_start(fki_witnessd **out, const struct fki_witnessd_config *
                                         "witness.key", cfg->name, "fairkey-witness-"))) {
         *why = e == FK_ERR_POLICY ? "witness.key has another name; drop --name or use another --dir"
                                   : "cannot read or create witness.key; check it is a witness "
-                                    "private key, 0600";
+                                    "private key, yours, mode 0600 (chmod 600)";
         goto fail;
     }
     fk_cosigner_verifier(&w->key, &w->vkey);

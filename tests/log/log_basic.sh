@@ -117,6 +117,12 @@ stop_log
 ! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 --origin other.test/log >/dev/null \
     2>"$WORK/origin.err" || fail "log serve accepted another origin for an existing key"
 grep -q 'another origin' "$WORK/origin.err" || fail "origin: wrong reason: $(cat "$WORK/origin.err")"
+# A signing key others can read is refused, with what to do.
+chmod 640 "$D/log.key"
+! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 >/dev/null 2>"$WORK/mode.err" ||
+    fail "log serve used a group-readable log.key"
+grep -q 'chmod 600' "$WORK/mode.err" || fail "mode refusal: $(cat "$WORK/mode.err")"
+chmod 600 "$D/log.key"
 
 # The entry index is only a hint: an index.db row that names another
 # entry's index (damage the start-up check, which looks at the last row,
