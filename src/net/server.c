@@ -182,8 +182,7 @@ static void reap(struct worker *w)
 }
 
 /* Build the whole answer (head and body) in c->out. */
-static int build_answer(conn *c, const struct fki_net_response *r, struct worker *w,
-                        const char *date)
+static int build_answer(conn *c, const struct fki_net_response *r, const char *date)
 {
     const char *names[FKI_NET_MAX_EXTRA_HEADERS], *values[FKI_NET_MAX_EXTRA_HEADERS];
     size_t n = 0;
@@ -210,7 +209,6 @@ static int build_answer(conn *c, const struct fki_net_response *r, struct worker
     c->out = out;
     c->out_len = hl + send_body;
     c->out_off = 0;
-    (void)w;
     return 0;
 }
 
@@ -272,7 +270,7 @@ static int try_write(conn *c)
 /* Answer now, from the worker thread. */
 static void answer(conn *c, const struct fki_net_response *r)
 {
-    if (build_answer(c, r, c->w, http_date(c->w))) {
+    if (build_answer(c, r, http_date(c->w))) {
         conn_free(c);
         return;
     }
@@ -309,7 +307,7 @@ static void dispatch(conn *c)
          * it on a later turn of its loop.  Touch nothing else now. */
         return;
     }
-    if (build_answer(c, &resp, c->w, http_date(c->w))) {
+    if (build_answer(c, &resp, http_date(c->w))) {
         free(resp.body_free);
         conn_free(c);
         return;
@@ -649,7 +647,7 @@ void fki_net_stage(fki_net_deferred *c, const struct fki_net_response *resp)
     time_t t = time(NULL);
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (build_answer(c, resp, NULL, date)) {
+    if (build_answer(c, resp, date)) {
         free(c->out);
         c->out = NULL;   /* the worker closes the connection */
     }

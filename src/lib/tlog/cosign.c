@@ -130,13 +130,7 @@ fk_err fk_cosign_checkpoint(const fk_cosigner *c, const char *text, size_t text_
     free(msg);
     if (err != FK_OK)
         return err;
-    memcpy(out, "\xe2\x80\x94 ", 4);
-    pos = 4;
-    memcpy(out + pos, c->name, c->name_len);
-    pos += c->name_len;
-    out[pos++] = ' ';
-    pos += fk_b64_encode_padded(out + pos, raw, sizeof raw);
-    out[pos++] = '\n';
+    pos = fki_note_sig_line(out, c->name, c->name_len, raw, sizeof raw);
     out[pos] = 0;
     *len = pos;
     return FK_OK;

@@ -54,4 +54,10 @@ fk_err fki_note_key_parse(fk_note_signer *k, uint8_t alg, const char *text, size
 fk_err fki_note_key_encode(const fk_note_signer *k, uint8_t alg, char *out, size_t cap, size_t *len);
 void fki_note_key_verifier(const fk_note_signer *k, uint8_t alg, fk_note_verifier *v);
 
+/* One signature line, "— <name> <base64(raw)>\n", into out (room for
+ * 4 + name_len + 1 + fk_b64_enc_len_padded(raw_len) + 1 bytes); returns its
+ * length.  Signed notes and cosignatures write their lines through it. */
+size_t fki_note_sig_line(char *out, const char *name, size_t name_len, const uint8_t *raw,
+                         size_t raw_len);
+
 #endif

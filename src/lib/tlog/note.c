@@ -493,17 +493,25 @@ fk_err fk_note_sign(const char *text, size_t text_len, const fk_note_signer *con
             fk_wipe(out, cap);
             return err;
         }
-        memcpy(out + pos, EM_DASH_SP, EM_DASH_SP_LEN);
-        pos += EM_DASH_SP_LEN;
-        memcpy(out + pos, s->name, s->name_len);
-        pos += s->name_len;
-        out[pos++] = ' ';
-        pos += fk_b64_encode_padded(out + pos, raw, sizeof raw);
-        out[pos++] = '\n';
+        pos += fki_note_sig_line(out + pos, s->name, s->name_len, raw, sizeof raw);
     }
     out[pos] = 0;
     *len = pos;
     return FK_OK;
+}
+
+size_t fki_note_sig_line(char *out, const char *name, size_t name_len, const uint8_t *raw,
+                         size_t raw_len)
+{
+    size_t pos = 0;
+    memcpy(out, EM_DASH_SP, EM_DASH_SP_LEN);
+    pos += EM_DASH_SP_LEN;
+    memcpy(out + pos, name, name_len);
+    pos += name_len;
+    out[pos++] = ' ';
+    pos += fk_b64_encode_padded(out + pos, raw, raw_len);
+    out[pos++] = '\n';
+    return pos;
 }
 
 static bool b64_char(char c)
