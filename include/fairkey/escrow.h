@@ -24,8 +24,10 @@ extern "C" {
 #define FK_ESCROW_POINT_LEN 32
 #define FK_ESCROW_SCALAR_LEN 32
 #define FK_ESCROW_ID_LEN 32            /* authority id: SHA-256 output */
-#define FK_ESCROW_BODY_LEN 32          /* ChaCha20-Poly1305(16-byte file key) */
+#define FK_ESCROW_WRAP_LEN 32          /* ChaCha20-Poly1305(16-byte file key) */
 #define FK_ESCROW_PROOF_LEN 64         /* DLEQ proof: c || s */
+/* Stanza body: the wrapped file key, then the validity proof (docs/spec.md 4). */
+#define FK_ESCROW_BODY_LEN (FK_ESCROW_WRAP_LEN + FK_ESCROW_PROOF_LEN)
 /* Agents are independent organisations; 255 is far above any real quorum,
  * keeps an index in one byte of meaning and the authority file under 32 KiB. */
 #define FK_ESCROW_MAX_SHARES 255
@@ -36,8 +38,11 @@ extern "C" {
 #define FK_ESCROW_CONTEXT_MAX 1024
 
 /* The escrow stanza type (first stanza argument), fully qualified as the age
- * spec recommends for non-native recipients. */
-#define FK_ESCROW_STANZA_TYPE "fairkey.dev/escrow"
+ * spec recommends for non-native recipients.  The v1 type carried no
+ * validity proof, so agents could be used as an s*X oracle; it is retired:
+ * a stanza of that type is an escrow failure everywhere, never ignored. */
+#define FK_ESCROW_STANZA_TYPE "fairkey.dev/escrow/v2"
+#define FK_ESCROW_STANZA_TYPE_RETIRED "fairkey.dev/escrow"
 /* Recipient strings: bech32 with this HRP, i.e. "age1fairkey1...". */
 #define FK_ESCROW_RECIPIENT_HRP "age1fairkey"
 /* Buffer size for a recipient string: 11 hrp + 1 + 52 data + 6 checksum + NUL. */
@@ -126,27 +131,41 @@ fk_err fk_escrow_recipient_decode(uint8_t pk[FK_ESCROW_POINT_LEN], const char *s
 fk_err fk_escrow_recipient_parse(fk_recipient **out, const char *s);
 fk_err fk_escrow_recipient_new(fk_recipient **out, const uint8_t pk[FK_ESCROW_POINT_LEN]);
 
-/* Build the escrow stanza for (PK, file key):
- *   r = H2S("fairkey/v1 escrow r", PK || k), E = r*B, Z = r*PK,
- *   wk = HKDF-SHA-256(Z, salt E || PK, "fairkey/v1 escrow wrap"),
- *   body = ChaCha20-Poly1305(wk, 0, k);  stanza: TYPE b64(PK) b64(E) / body.
+/* Build the escrow stanza for (PK, file key) (docs/spec.md section 4):
+ *   r = H2S("fairkey/v2 escrow r", PK || k), E = r*B, G = H2G(.., PK),
+ *   Ebar = r*G, Z = r*PK, wrap = ChaCha20-Poly1305(HKDF(Z, E || PK), 0, k),
+ *   proof = DLEQ(log_B E == log_G Ebar) bound to PK and wrap, nonce from
+ *   (PK, k);  stanza: TYPE b64(PK) b64(E) b64(Ebar) / wrap || proof.
  * Deterministic: anyone holding k recomputes it byte for byte.  out is
  * initialised with fk_stanza_init (caller clears it). */
 fk_err fk_escrow_stanza_make(fk_stanza *out, const uint8_t pk[FK_ESCROW_POINT_LEN],
                              const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
 
-/* A parsed escrow stanza (public values only). */
+/* A parsed escrow stanza (public values only).  (e, ebar, body) is the
+ * recovery target a request carries. */
 typedef struct fk_escrow_stanza_info {
     size_t stanza_index;                 /* position in the header */
     uint8_t pk[FK_ESCROW_POINT_LEN];
     uint8_t e[FK_ESCROW_POINT_LEN];
-    uint8_t body[FK_ESCROW_BODY_LEN];
+    uint8_t ebar[FK_ESCROW_POINT_LEN];
+    uint8_t body[FK_ESCROW_BODY_LEN];    /* wrap (32) || c (32) || s (32) */
 } fk_escrow_stanza_info;
 
-/* Parse one stanza.  FK_ERR_NOT_FOUND if its type is not
- * FK_ESCROW_STANZA_TYPE; FK_ERR_ESCROW if it is but it is malformed (argument
- * count, non-canonical base64, invalid or identity point, body length). */
+/* Parse one stanza.  FK_ERR_NOT_FOUND if its type is neither
+ * FK_ESCROW_STANZA_TYPE nor the retired v1 type; FK_ERR_ESCROW if it is the
+ * retired type or malformed (argument count, non-canonical base64, invalid
+ * or identity point, body length, non-canonical proof scalar).  Does not
+ * check the proof (fk_escrow_stanza_verify). */
 fk_err fk_escrow_stanza_parse(fk_escrow_stanza_info *out, const fk_stanza *s);
+
+/* Check the stanza's validity proof under st->pk: whoever made it knew r
+ * with E = r*B (and Ebar = r*G), and it was made for exactly this PK, E,
+ * Ebar and wrapped key.  This is what an agent checks before it computes
+ * s_i*E: a blinded target (c*E, E + x*B, -E, ...) or a point from no file
+ * has no proof, and a proof does not carry over to another PK or body.
+ * FK_OK, FK_ERR_PROOF (does not verify), FK_ERR_INVALID (a point or scalar
+ * is not canonical/valid).  Public inputs only; not constant-time. */
+fk_err fk_escrow_stanza_verify(const fk_escrow_stanza_info *st);
 
 /* List the well-formed escrow stanzas of a header (for inspect and audit).
  * Writes up to cap entries; *count gets how many there are, whether or not

@@ -2,7 +2,7 @@
  * fairkey/request.h - recovery requests (docs/protocol.md sections 2-4).
  *
  * A recovery request is a canonical text naming an authority, an escrow
- * target E, the requester's Ed25519 key, an X25519 reply key, the SHA-256 of
+ * target (the file's escrow stanza: E, Ebar, wrapped key and proof), the requester's Ed25519 key, an X25519 reply key, the SHA-256 of
  * a warrant, a reason and a time.  The requester signs it as a C2SP signed
  * note; the whole signed note (text, blank line, signature line) is one leaf
  * of the transparency log, so the log publishes who asked, for what and why.
@@ -33,14 +33,22 @@ extern "C" {
 #define FK_REQUEST_NAME_MAX 128       /* a signed-note key name, e.g. example.gov/office */
 #define FK_REQUEST_REASON_MAX 1024    /* one line of free text for auditors */
 #define FK_REQUEST_NOTE_MAX 4096      /* the whole signed note, signature included */
-#define FK_REQUEST_POINT_LEN 32       /* ristretto255 target E */
+#define FK_REQUEST_POINT_LEN 32       /* ristretto255 target E, and Ebar */
+/* The target's stanza body: wrapped file key (32) || validity proof (64),
+ * the escrow module's FK_ESCROW_BODY_LEN. */
+#define FK_REQUEST_TARGET_BODY_LEN 96
 #define FK_REQUEST_KEY_LEN 32         /* Ed25519 / X25519 keys, SHA-256 hashes */
 #define FK_REQUEST_HASH_LEN 32
 
 /* A parsed request.  Strings are NUL-terminated. */
 typedef struct fk_request {
     char authority[FK_REQUEST_AUTHORITY_MAX + 1];
-    uint8_t target[FK_REQUEST_POINT_LEN];
+    /* The target: the file's whole escrow stanza but its PK (the authority
+     * fixes it), so every agent can check the stanza's validity proof and
+     * an audit's comparison of E links the request to exactly one file. */
+    uint8_t target[FK_REQUEST_POINT_LEN];       /* E */
+    uint8_t target_ebar[FK_REQUEST_POINT_LEN];  /* Ebar */
+    uint8_t target_body[FK_REQUEST_TARGET_BODY_LEN];
     char requester[FK_REQUEST_NAME_MAX + 1];
     uint8_t requester_key[FK_REQUEST_KEY_LEN]; /* Ed25519 public key */
     uint8_t reply_to[FK_REQUEST_KEY_LEN];      /* X25519 public key */

@@ -231,6 +231,24 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
                                     "authority's agents", NULL);
         goto out;
     }
+    /* The target must be a genuine escrow stanza of this authority: its
+     * validity proof shows the requester's E was made by someone who knew
+     * its r, so s_i*E tells them nothing they could not compute, and the
+     * log holds the very E an owner's audit compares.  A blinded point
+     * (c*E, E + x*B, -E, ...) has no proof: refused before any other work
+     * on it, and recorded. */
+    if ((err = rec_target_verify(&r, a->auth))) {
+        char e64[48];
+        fk_b64_encode(e64, r.target, 32);
+        snprintf(detail, sizeof detail, "requester %s target %s: %s", r.requester, e64,
+                 err == FK_ERR_PROOF ? "validity proof does not verify" : fk_strerror(err));
+        agent_store_refusal(a->store, "bad-target", detail);
+        reply(resp, 400, "refused",
+              "the request's target is not an escrow stanza of this authority (its validity "
+              "proof does not verify); copy the target from the file with 'fairkey request'",
+              NULL);
+        goto out;
+    }
     fk_request_entry_hash(eh, note, note_len);
     if ((err = verify_receipt(a, p, eh, &cp))) {
         snprintf(detail, sizeof detail, "index %llu: %s", (unsigned long long)p->index,
@@ -298,8 +316,8 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         snprintf(detail, sizeof detail, "index %llu: %s", (unsigned long long)p->index,
                  fk_strerror(err));
         agent_store_refusal(a->store, "bad-target", detail);
-        reply(resp, 400, "refused", "the request's target is not a valid escrow point; take E "
-                                    "from the file's escrow stanza", NULL);
+        reply(resp, 400, "refused", "cannot compute the partial decryption for this target",
+              NULL);
         goto out;
     }
     /* The audit row is durable before anything leaves this process. */

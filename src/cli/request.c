@@ -165,7 +165,13 @@ static int file_main(int argc, char **argv)
         hash_file(warrant, r.warrant))
         goto out;
     fk_escrow_id_hex(r.authority, auth->id);
-    memcpy(r.target, st.e, 32);
+    rec_target_set(&r, &st);
+    /* Agents refuse a target without a valid proof; say so before logging. */
+    if (rec_target_verify(&r, auth)) {
+        cli_err("%s: its escrow stanza for this authority has no valid proof, so no agent will "
+                "answer; the file was not made by a conforming encryptor", file);
+        goto out;
+    }
     size_t rl = strlen(reason);
     if (rl == 0 || rl > FK_REQUEST_REASON_MAX) {
         cli_err("--reason must be 1 to %d bytes on one line", FK_REQUEST_REASON_MAX);

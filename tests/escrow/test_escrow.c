@@ -332,12 +332,12 @@ static void test_recipient(void **state)
     random_key(k);
     assert_int_equal(r->ops->wrap(r, k, &a), FK_OK);
     assert_int_equal(fk_escrow_stanza_make(&b, A->pk, k), FK_OK);
-    assert_int_equal(a.nargs, 3);
+    assert_int_equal(a.nargs, 4);
     assert_string_equal(a.args[0], FK_ESCROW_STANZA_TYPE);
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 4; i++)
         assert_string_equal(a.args[i], b.args[i]);
-    assert_int_equal(a.body_len, 32);
-    assert_memory_equal(a.body, b.body, 32);
+    assert_int_equal(a.body_len, FK_ESCROW_BODY_LEN);
+    assert_memory_equal(a.body, b.body, FK_ESCROW_BODY_LEN);
     fk_stanza_clear(&a);
     fk_stanza_clear(&b);
     fk_recipient_free(r);
@@ -420,8 +420,8 @@ static void test_check_header(void **state)
 
     /* Forged: right body, E of another key. */
     {
-        const char *args[3] = { st[1].args[0], st[1].args[1], st[2].args[2] };
-        assert_int_equal(fk_stanza_init(&forged, args, 3, st[1].body, 32), FK_OK);
+        const char *args[4] = { st[1].args[0], st[1].args[1], st[2].args[2], st[1].args[3] };
+        assert_int_equal(fk_stanza_init(&forged, args, 4, st[1].body, FK_ESCROW_BODY_LEN), FK_OK);
         fk_stanza both[2] = { st[0], forged };
         header_of(&h, both, 2);
         fk_escrow_check_init(&c, NULL, 0, 0, 0);
@@ -430,14 +430,14 @@ static void test_check_header(void **state)
     }
     /* Forged: right E, body of another key; one flipped body bit. */
     {
-        const char *args[3] = { st[1].args[0], st[1].args[1], st[1].args[2] };
-        assert_int_equal(fk_stanza_init(&forged, args, 3, st[2].body, 32), FK_OK);
+        const char *args[4] = { st[1].args[0], st[1].args[1], st[1].args[2], st[1].args[3] };
+        assert_int_equal(fk_stanza_init(&forged, args, 4, st[2].body, FK_ESCROW_BODY_LEN), FK_OK);
         fk_stanza both[2] = { st[0], forged };
         header_of(&h, both, 2);
         fk_escrow_check_init(&c, NULL, 0, 0, 0);
         assert_int_equal(fk_escrow_check_header(&c, &h, k), FK_ERR_ESCROW);
         forged.body[0] = st[1].body[0];
-        memcpy(forged.body, st[1].body, 32);
+        memcpy(forged.body, st[1].body, FK_ESCROW_BODY_LEN);
         forged.body[31] ^= 0x80;
         both[1] = forged;
         assert_int_equal(fk_escrow_check_header(&c, &h, k), FK_ERR_ESCROW);
@@ -448,19 +448,29 @@ static void test_check_header(void **state)
     {
         uint8_t zero[32] = { 0 };
         fk_b64_encode(e2, zero, 32);
-        const char *a2[2] = { FK_ESCROW_STANZA_TYPE, st[1].args[1] };
-        const char *a3[3] = { FK_ESCROW_STANZA_TYPE, st[1].args[1], e2 };
+        const char *a2[3] = { FK_ESCROW_STANZA_TYPE, st[1].args[1], st[1].args[2] };
+        const char *a3[4] = { FK_ESCROW_STANZA_TYPE, st[1].args[1], e2, st[1].args[3] };
         char nc[64];
         strcpy(nc, st[1].args[2]);
         nc[42] = nc[42] == 'A' ? 'B' : (char)(nc[42] ^ 1);
-        const char *a4[3] = { FK_ESCROW_STANZA_TYPE, st[1].args[1], nc };
-        fk_stanza bad[4];
-        assert_int_equal(fk_stanza_init(&bad[0], a2, 2, st[1].body, 32), FK_OK);
-        assert_int_equal(fk_stanza_init(&bad[1], a3, 3, st[1].body, 32), FK_OK);
-        assert_int_equal(fk_stanza_init(&bad[2], a4, 3, st[1].body, 32), FK_OK);
-        assert_int_equal(fk_stanza_init(&bad[3], (const char *const *)st[1].args, 3, st[1].body, 31),
+        const char *a4[4] = { FK_ESCROW_STANZA_TYPE, st[1].args[1], nc, st[1].args[3] };
+        /* the retired v1 type, as it was written: never ignored */
+        const char *a5[3] = { FK_ESCROW_STANZA_TYPE_RETIRED, st[1].args[1], st[1].args[2] };
+        uint8_t ncs[FK_ESCROW_BODY_LEN];
+        memcpy(ncs, st[1].body, sizeof ncs);
+        memset(ncs + FK_ESCROW_BODY_LEN - 32, 0xff, 32); /* proof s >= L */
+        fk_stanza bad[6];
+        assert_int_equal(fk_stanza_init(&bad[0], a2, 3, st[1].body, FK_ESCROW_BODY_LEN), FK_OK);
+        assert_int_equal(fk_stanza_init(&bad[1], a3, 4, st[1].body, FK_ESCROW_BODY_LEN), FK_OK);
+        assert_int_equal(fk_stanza_init(&bad[2], a4, 4, st[1].body, FK_ESCROW_BODY_LEN), FK_OK);
+        assert_int_equal(fk_stanza_init(&bad[3], (const char *const *)st[1].args, 4, st[1].body,
+                                        FK_ESCROW_BODY_LEN - 1),
                          FK_OK);
-        for (int i = 0; i < 4; i++) {
+        assert_int_equal(fk_stanza_init(&bad[4], a5, 3, st[1].body, FK_ESCROW_WRAP_LEN), FK_OK);
+        assert_int_equal(fk_stanza_init(&bad[5], (const char *const *)st[1].args, 4, ncs,
+                                        FK_ESCROW_BODY_LEN),
+                         FK_OK);
+        for (int i = 0; i < 6; i++) {
             fk_escrow_stanza_info info;
             assert_int_equal(fk_escrow_stanza_parse(&info, &bad[i]), FK_ERR_ESCROW);
             fk_stanza both[2] = { st[1], bad[i] };
@@ -492,6 +502,104 @@ static void test_check_header(void **state)
     }
     for (int i = 0; i < 3; i++)
         fk_stanza_clear(&st[i]);
+}
+
+/* ---- the validity proof: agents are not an s*X oracle ----------------------- */
+
+/* A target an agent would be asked to multiply: the victim's stanza with E
+ * (and Ebar) replaced, the wrapped key and proof left as they were. */
+static fk_err verify_variant(const fk_escrow_stanza_info *orig, const uint8_t e[32],
+                             const uint8_t ebar[32])
+{
+    fk_escrow_stanza_info v = *orig;
+
+    memcpy(v.e, e, 32);
+    memcpy(v.ebar, ebar, 32);
+    return fk_escrow_stanza_verify(&v);
+}
+
+static void test_validity_proof(void **state)
+{
+    fk_escrow_stanza_info st, other, v;
+    uint8_t k[16], c[32], x[32], xb[32], one[32], neg[32], e2[32], eb2[32], g[32], xg[32];
+    fk_stanza raw;
+
+    (void)state;
+    random_key(k);
+    make_stanza_info(&st, A->pk, k);
+    assert_int_equal(fk_escrow_stanza_verify(&st), FK_OK);
+
+    /* The second generator, rebuilt here: Ebar = r*G for the same r. */
+    {
+        uint8_t u[64];
+        const char dst[] = "fairkey/v2 escrow generator";
+        fki_buf in[1] = { { A->pk, 32 } };
+        assert_int_equal(fki_xmd_sha512(u, 64, dst, sizeof dst - 1, in, 1), FK_OK);
+        assert_int_equal(crypto_core_ristretto255_from_hash(g, u), 0);
+    }
+
+    /* Multiplicative blinding: c*E (with c*Ebar too, as a careful forger would). */
+    crypto_core_ristretto255_scalar_random(c);
+    assert_int_equal(fki_mul(e2, c, st.e), FK_OK);
+    assert_int_equal(fki_mul(eb2, c, st.ebar), FK_OK);
+    assert_int_equal(verify_variant(&st, e2, st.ebar), FK_ERR_PROOF);
+    assert_int_equal(verify_variant(&st, e2, eb2), FK_ERR_PROOF);
+
+    /* Additive blinding: E + x*B (and Ebar + x*G). */
+    crypto_core_ristretto255_scalar_random(x);
+    assert_int_equal(fki_mul_base(xb, x), FK_OK);
+    assert_int_equal(fki_mul(xg, x, g), FK_OK);
+    assert_int_equal(fki_add(e2, st.e, xb), FK_OK);
+    assert_int_equal(fki_add(eb2, st.ebar, xg), FK_OK);
+    assert_int_equal(verify_variant(&st, e2, st.ebar), FK_ERR_PROOF);
+    assert_int_equal(verify_variant(&st, e2, eb2), FK_ERR_PROOF);
+
+    /* Negation: -E (and -Ebar). */
+    fki_scalar_from_uint(one, 1);
+    crypto_core_ristretto255_scalar_negate(neg, one);
+    assert_int_equal(fki_mul(e2, neg, st.e), FK_OK);
+    assert_int_equal(fki_mul(eb2, neg, st.ebar), FK_OK);
+    assert_int_equal(verify_variant(&st, e2, st.ebar), FK_ERR_PROOF);
+    assert_int_equal(verify_variant(&st, e2, eb2), FK_ERR_PROOF);
+
+    /* A point in no file, x*B, with the victim's proof. */
+    assert_int_equal(verify_variant(&st, xb, xg), FK_ERR_PROOF);
+
+    /* Ebar alone changed. */
+    assert_int_equal(verify_variant(&st, st.e, eb2), FK_ERR_PROOF);
+
+    /* The wrapped key changed, the proof left as it was. */
+    v = st;
+    v.body[0] ^= 1;
+    assert_int_equal(fk_escrow_stanza_verify(&v), FK_ERR_PROOF);
+    /* A proof byte changed. */
+    v = st;
+    v.body[FK_ESCROW_WRAP_LEN] ^= 1;
+    assert_int_equal(fk_escrow_stanza_verify(&v), FK_ERR_PROOF);
+    /* Another authority's PK: the proof does not carry over. */
+    v = st;
+    assert_int_equal(fki_mul_base(v.pk, S[0].secret), FK_OK);
+    assert_int_equal(fk_escrow_stanza_verify(&v), FK_ERR_PROOF);
+    /* Another file's proof and wrapped key on this E. */
+    random_key(k);
+    make_stanza_info(&other, A->pk, k);
+    v = st;
+    memcpy(v.body, other.body, FK_ESCROW_BODY_LEN);
+    assert_int_equal(fk_escrow_stanza_verify(&v), FK_ERR_PROOF);
+    /* A non-canonical proof scalar or an identity point: invalid, not proof. */
+    v = st;
+    memset(v.body + FK_ESCROW_WRAP_LEN + 32, 0xff, 32);
+    assert_int_equal(fk_escrow_stanza_verify(&v), FK_ERR_INVALID);
+    v = st;
+    memset(v.ebar, 0, 32);
+    assert_int_equal(fk_escrow_stanza_verify(&v), FK_ERR_INVALID);
+
+    /* Deterministic: the same (PK, k) writes the same bytes. */
+    assert_int_equal(fk_escrow_stanza_make(&raw, A->pk, k), FK_OK);
+    assert_int_equal(fk_escrow_stanza_parse(&v, &raw), FK_OK);
+    assert_memory_equal(v.body, other.body, FK_ESCROW_BODY_LEN);
+    assert_memory_equal(v.ebar, other.ebar, 32);
+    fk_stanza_clear(&raw);
 }
 
 /* ---- partials, combination, recovery --------------------------------------- */
@@ -778,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_share_file),
         cmocka_unit_test(test_recipient),
         cmocka_unit_test(test_check_header),
+        cmocka_unit_test(test_validity_proof),
         cmocka_unit_test(test_threshold_subsets),
         cmocka_unit_test(test_tamper),
         cmocka_unit_test(test_partial_encoding),

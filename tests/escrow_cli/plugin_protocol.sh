@@ -37,7 +37,7 @@ OK=$'-> ok\n\n'
     printf -- '-> done\n\n'
 } >want1.txt
 cmp -s want1.txt out1.txt || { diff want1.txt out1.txt; fail "plugin stanza differs from the library's"; }
-grep -q '^-> recipient-stanza 0 fairkey.dev/escrow ' out1.txt || fail "stanza type"
+grep -q '^-> recipient-stanza 0 fairkey.dev/escrow/v2 ' out1.txt || fail "stanza type"
 ! grep -q '^-> labels' out1.txt || fail "the plugin must not constrain labels"
 
 # ---- two recipients, two file keys: four stanzas, each answered ok ----------

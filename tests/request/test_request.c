@@ -17,8 +17,11 @@ static void sample(fk_request *r)
     strcpy(r->authority, "age1fairkey1example");
     for (int i = 0; i < 32; i++) {
         r->target[i] = (uint8_t)i;
+        r->target_ebar[i] = (uint8_t)(0x40 + i);
         r->warrant[i] = (uint8_t)(0xa0 + i);
     }
+    for (int i = 0; i < FK_REQUEST_TARGET_BODY_LEN; i++)
+        r->target_body[i] = (uint8_t)(0x80 + i);
     strcpy(r->reason, "case 2026-17: suspected fraud");
     r->time = 1795000000; /* 2026-11-17T... */
 }
@@ -57,8 +60,12 @@ static void test_encode_parse(void **st)
     memcpy(r.reply_to, k.reply_pub, 32);
     assert_int_equal(fk_request_encode(buf, sizeof buf, &n, &r), FK_OK);
     assert_int_equal(strlen(buf), n);
-    static const char head[] = "fairkey recovery request v1\nauthority age1fairkey1example\n"
-                               "target AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n";
+    static const char head[] =
+        "fairkey recovery request v2\nauthority age1fairkey1example\n"
+        "target AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8 "
+        "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8 "
+        "gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaXmJmam5ydnp+goaKjpKWmp6ipqqusra6vsLGys7S1tre4ubq7vL2+v8"
+        "DBwsPExcbHyMnKy8zNzs/Q0dLT1NXW19jZ2tvc3d7f\n";
     assert_true(!strncmp(buf, head, sizeof head - 1));
     assert_int_equal(fk_request_parse_text(&p, buf, n), FK_OK);
     assert_memory_equal(&p, &r, sizeof r);

@@ -8,7 +8,7 @@
 
 #include "escrow/internal.h"
 
-static const uint8_t base_point[32] = {
+const uint8_t fki_base_point[32] = {
     0xe2, 0xf2, 0xae, 0x0a, 0x6a, 0xbc, 0x4e, 0x71, 0xa8, 0x84, 0xa9, 0x61, 0xc5, 0x00, 0x51, 0x5f,
     0x58, 0xe3, 0x0b, 0x6a, 0xa5, 0x82, 0xdd, 0x8d, 0xb6, 0xa6, 0x59, 0x45, 0xe0, 0x8d, 0x2d, 0x76,
 };
@@ -22,7 +22,7 @@ static const uint8_t len32[2] = { 0, 32 };
 /* out = n*p, accumulating the first failure in *err (p is public). */
 static void mul_any(uint8_t out[32], const uint8_t n[32], const uint8_t p[32], fk_err *err)
 {
-    fk_err e = memcmp(p, base_point, 32) == 0 ? fki_mul_base(out, n) : fki_mul(out, n, p);
+    fk_err e = memcmp(p, fki_base_point, 32) == 0 ? fki_mul_base(out, n) : fki_mul(out, n, p);
 
     if (e != FK_OK && *err == FK_OK)
         *err = FK_ERR_INVALID;
@@ -212,7 +212,7 @@ fk_err fki_escrow_partial_with_nonce(fk_escrow_partial *out, const fk_escrow_aut
     partial_params(&prm, &bind, auth->id, share->index, context, context_len);
     const uint8_t(*cc)[32] = (const uint8_t(*)[32])e;
     const uint8_t(*dd)[32] = (const uint8_t(*)[32])d;
-    err = fki_dleq_prove(proof, share->secret, base_point, pki, cc, dd, 1, nonce, &prm);
+    err = fki_dleq_prove(proof, share->secret, fki_base_point, pki, cc, dd, 1, nonce, &prm);
     if (err == FK_OK) {
         out->index = share->index;
         memcpy(out->d, d, 32);
@@ -264,7 +264,7 @@ fk_err fk_escrow_partial_verify(const fk_escrow_authority *auth, const fk_escrow
     if (!fki_point_is_valid(p->d) || !fki_point_is_valid(e))
         return FK_ERR_INVALID;
     partial_params(&prm, &bind, auth->id, p->index, context, context_len);
-    return fki_dleq_verify(p->proof, base_point, auth->share_pk[p->index - 1],
+    return fki_dleq_verify(p->proof, fki_base_point, auth->share_pk[p->index - 1],
                            (const uint8_t(*)[32])e, (const uint8_t(*)[32])p->d, 1, &prm);
 }
 

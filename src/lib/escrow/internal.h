@@ -35,6 +35,9 @@ fk_err fki_h2g(uint8_t out[32], const void *dst, size_t dstlen, const fki_buf *p
 /* One-shot SHA-512 over parts (RFC 9497's Hash for ristretto255-SHA512). */
 fk_err fki_sha512(uint8_t out[64], const fki_buf *parts, size_t nparts);
 
+/* The ristretto255 generator B (RFC 9496). */
+extern const uint8_t fki_base_point[32];
+
 /* 1 if s < L (canonical), constant-time in s. */
 int fki_scalar_is_canonical(const uint8_t s[32]);
 /* 1 if s == 0, constant-time. */
@@ -104,11 +107,16 @@ fk_err fki_escrow_partial_with_nonce(fk_escrow_partial *out, const fk_escrow_aut
                                      const uint8_t *context, size_t context_len,
                                      const uint8_t nonce[32]);
 
-/* Escrow stanza values from (PK, k): E, and body; Z is wiped. */
-fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t body[32], const uint8_t pk[32],
+/* Escrow stanza values from (PK, k): E, Ebar and body (wrap || proof);
+ * r, Z, the wrap key and the proof nonce are wiped. */
+fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t ebar[32],
+                                uint8_t body[FK_ESCROW_BODY_LEN], const uint8_t pk[32],
                                 const uint8_t file_key[16]);
 
-/* wk = HKDF-SHA-256(ikm = Z, salt = E || PK, info = "fairkey/v1 escrow wrap"). */
+/* 1 if (st->pk, k) recomputes st byte for byte (constant-time compare). */
+int fki_escrow_stanza_matches(const fk_escrow_stanza_info *st, const uint8_t file_key[16]);
+
+/* wk = HKDF-SHA-256(ikm = Z, salt = E || PK, info = "fairkey/v2 escrow wrap"). */
 fk_err fki_escrow_wrap_key(uint8_t wk[32], const uint8_t z[32], const uint8_t e[32],
                            const uint8_t pk[32]);
 /* Longest fki_escrow_aead input: the body is 32 bytes; more is misuse. */

@@ -15,7 +15,7 @@ static fk_err unwrap(uint8_t k[16], const fk_escrow_stanza_info *st, const uint8
     fk_err err = fki_escrow_wrap_key(wk, z, st->e, st->pk);
 
     if (err == FK_OK)
-        err = fki_escrow_aead(0, k, wk, st->body, FK_ESCROW_BODY_LEN);
+        err = fki_escrow_aead(0, k, wk, st->body, FK_ESCROW_WRAP_LEN);
     fk_wipe(wk, sizeof wk);
     return err;
 }
@@ -65,18 +65,14 @@ fk_err fk_escrow_combine(uint8_t z[FK_ESCROW_POINT_LEN], const fk_escrow_authori
 fk_err fk_escrow_open(uint8_t file_key[FK_AGE_FILE_KEY_LEN], const fk_escrow_stanza_info *st,
                       const uint8_t z[FK_ESCROW_POINT_LEN])
 {
-    uint8_t k[16], e[32], body[32];
+    uint8_t k[16];
     fk_err err;
 
     if ((err = unwrap(k, st, z)) != FK_OK)
         return err;
     /* k must recompute the whole stanza: a body that opens under Z but was
      * made for another key (or with another E) is not this file's escrow. */
-    err = fki_escrow_stanza_values(e, body, st->pk, k);
-    if (err == FK_OK && (!fk_ct_eq(e, st->e, 32) || !fk_ct_eq(body, st->body, 32)))
-        err = FK_ERR_ESCROW;
-    else if (err != FK_OK)
-        err = FK_ERR_ESCROW;
+    err = fki_escrow_stanza_matches(st, k) ? FK_OK : FK_ERR_ESCROW;
     if (err == FK_OK)
         memcpy(file_key, k, 16);
     fk_wipe(k, sizeof k);

@@ -13,8 +13,12 @@
 
 #include "escrow/internal.h"
 
-static const char dst_r[] = "fairkey/v1 escrow r";
-static const char wrap_info[] = "fairkey/v1 escrow wrap";
+/* Stanza v2 domain strings (docs/spec.md section 1). */
+static const char dst_r[] = "fairkey/v2 escrow r";
+static const char wrap_info[] = "fairkey/v2 escrow wrap";
+static const char dst_generator[] = "fairkey/v2 escrow generator";
+static const char dst_proof[] = "fairkey/v2 escrow proof";
+static const char dst_proof_nonce[] = "fairkey/v2 escrow proof nonce";
 #define B64_POINT_LEN 43
 
 /* ---- recipient string ---------------------------------------------------- */
@@ -178,10 +182,38 @@ out:
     return err;
 }
 
-fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t body[32], const uint8_t pk[32],
+/* G = H2G("fairkey/v2 escrow generator", PK): the second generator of the
+ * validity proof, one per authority, with a discrete log nobody knows. */
+static fk_err generator(uint8_t g[32], const uint8_t pk[32])
+{
+    fki_buf in[1] = { { pk, 32 } };
+
+    return fki_h2g(g, dst_generator, sizeof dst_generator - 1, in, 1);
+}
+
+/* The validity proof is the generic DLEQ of escrow/dleq.c for
+ * log_B(E) == log_G(Ebar), its challenge bound to PK and the wrapped key
+ * (Shoup-Gennaro TDH2's label and ciphertext binding). */
+static void proof_params(fki_dleq_params *prm, fki_buf bind[2], const uint8_t pk[32],
+                         const uint8_t wrap[FK_ESCROW_WRAP_LEN])
+{
+    bind[0] = (fki_buf){ pk, 32 };
+    bind[1] = (fki_buf){ wrap, FK_ESCROW_WRAP_LEN };
+    memset(prm, 0, sizeof *prm);
+    prm->h2s_dst = dst_proof;
+    prm->h2s_dst_len = sizeof dst_proof - 1;
+    prm->composites = 0;
+    prm->bind = bind;
+    prm->nbind = 2;
+}
+
+fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t ebar[32],
+                                uint8_t body[FK_ESCROW_BODY_LEN], const uint8_t pk[32],
                                 const uint8_t file_key[16])
 {
-    uint8_t r[32], z[32], wk[32];
+    uint8_t r[32], z[32], wk[32], g[32], w[32], eb[32], bd[FK_ESCROW_BODY_LEN];
+    fki_dleq_params prm;
+    fki_buf bind[2];
     fk_err err;
 
     if (!fki_point_is_valid(pk))
@@ -189,43 +221,79 @@ fk_err fki_escrow_stanza_values(uint8_t e[32], uint8_t body[32], const uint8_t p
     fki_buf in[2] = { { pk, 32 }, { file_key, 16 } };
     if ((err = fki_h2s(r, dst_r, sizeof dst_r - 1, in, 2)) != FK_OK)
         goto out;
-    /* r = 0 has probability 2^-252; it would make E the identity. */
-    if (fki_scalar_is_zero(r)) {
+    /* The proof nonce: a function of (PK, k) under its own DST, so the
+     * stanza stays deterministic; every input of the challenge is itself a
+     * function of (PK, k), so one nonce never meets two challenges. */
+    if ((err = fki_h2s(w, dst_proof_nonce, sizeof dst_proof_nonce - 1, in, 2)) != FK_OK)
+        goto out;
+    /* r = 0 or w = 0 have probability 2^-252 each; r = 0 would make E the
+     * identity. */
+    if (fki_scalar_is_zero(r) || fki_scalar_is_zero(w)) {
         err = FK_ERR_CRYPTO;
         goto out;
     }
-    if ((err = fki_mul_base(e, r)) != FK_OK)
-        goto out;
-    if ((err = fki_mul(z, r, pk)) != FK_OK)
+    if ((err = fki_mul_base(e, r)) != FK_OK || (err = generator(g, pk)) != FK_OK ||
+        (err = fki_mul(eb, r, g)) != FK_OK || (err = fki_mul(z, r, pk)) != FK_OK)
         goto out;
     if ((err = fki_escrow_wrap_key(wk, z, e, pk)) != FK_OK)
         goto out;
-    err = fki_escrow_aead(1, body, wk, file_key, 16);
+    if ((err = fki_escrow_aead(1, bd, wk, file_key, 16)) != FK_OK)
+        goto out;
+    proof_params(&prm, bind, pk, bd);
+    err = fki_dleq_prove(bd + FK_ESCROW_WRAP_LEN, r, fki_base_point, e,
+                         (const uint8_t(*)[32])g, (const uint8_t(*)[32])eb, 1, w, &prm);
+    if (err == FK_OK) {
+        memcpy(ebar, eb, 32);
+        memcpy(body, bd, sizeof bd);
+    }
 out:
     fk_wipe(r, sizeof r);
+    fk_wipe(w, sizeof w);
     fk_wipe(z, sizeof z);
     fk_wipe(wk, sizeof wk);
     return err;
 }
 
+fk_err fk_escrow_stanza_verify(const fk_escrow_stanza_info *st)
+{
+    uint8_t g[32];
+    fki_dleq_params prm;
+    fki_buf bind[2];
+    fk_err err;
+
+    if (!fki_point_is_valid(st->pk) || !fki_point_is_valid(st->e) ||
+        !fki_point_is_valid(st->ebar))
+        return FK_ERR_INVALID;
+    if ((err = generator(g, st->pk)) != FK_OK)
+        return err;
+    proof_params(&prm, bind, st->pk, st->body);
+    err = fki_dleq_verify(st->body + FK_ESCROW_WRAP_LEN, fki_base_point, st->e,
+                          (const uint8_t(*)[32])g, (const uint8_t(*)[32])st->ebar, 1, &prm);
+    return err == FK_OK ? FK_OK : err == FK_ERR_INVALID ? FK_ERR_INVALID : FK_ERR_PROOF;
+}
+
 fk_err fk_escrow_stanza_make(fk_stanza *out, const uint8_t pk[FK_ESCROW_POINT_LEN],
                              const uint8_t file_key[FK_AGE_FILE_KEY_LEN])
 {
-    uint8_t e[32], body[32];
-    char pk64[B64_POINT_LEN + 1], e64[B64_POINT_LEN + 1];
+    uint8_t e[32], ebar[32], body[FK_ESCROW_BODY_LEN];
+    char pk64[B64_POINT_LEN + 1], e64[B64_POINT_LEN + 1], eb64[B64_POINT_LEN + 1];
     fk_err err;
 
-    if ((err = fki_escrow_stanza_values(e, body, pk, file_key)) != FK_OK)
+    if ((err = fki_escrow_stanza_values(e, ebar, body, pk, file_key)) != FK_OK)
         return err;
     fk_b64_encode(pk64, pk, 32);
     fk_b64_encode(e64, e, 32);
-    const char *args[3] = { FK_ESCROW_STANZA_TYPE, pk64, e64 };
-    return fk_stanza_init(out, args, 3, body, sizeof body);
+    fk_b64_encode(eb64, ebar, 32);
+    const char *args[4] = { FK_ESCROW_STANZA_TYPE, pk64, e64, eb64 };
+    return fk_stanza_init(out, args, 4, body, sizeof body);
 }
 
+/* The current type, or the retired v1 type, which is never ignored: a file
+ * that carries it is one no agent will recover. */
 static int is_escrow_type(const fk_stanza *s)
 {
-    return s->nargs >= 1 && strcmp(s->args[0], FK_ESCROW_STANZA_TYPE) == 0;
+    return s->nargs >= 1 && (strcmp(s->args[0], FK_ESCROW_STANZA_TYPE) == 0 ||
+                             strcmp(s->args[0], FK_ESCROW_STANZA_TYPE_RETIRED) == 0);
 }
 
 static int arg_point(uint8_t out[32], const char *arg)
@@ -243,9 +311,15 @@ fk_err fk_escrow_stanza_parse(fk_escrow_stanza_info *out, const fk_stanza *s)
     if (!is_escrow_type(s))
         return FK_ERR_NOT_FOUND;
     memset(&st, 0, sizeof st);
-    if (s->nargs != 3 || s->body_len != FK_ESCROW_BODY_LEN)
+    if (strcmp(s->args[0], FK_ESCROW_STANZA_TYPE) != 0)
+        return FK_ERR_ESCROW; /* retired */
+    if (s->nargs != 4 || s->body_len != FK_ESCROW_BODY_LEN)
         return FK_ERR_ESCROW;
-    if (!arg_point(st.pk, s->args[1]) || !arg_point(st.e, s->args[2]))
+    if (!arg_point(st.pk, s->args[1]) || !arg_point(st.e, s->args[2]) ||
+        !arg_point(st.ebar, s->args[3]))
+        return FK_ERR_ESCROW;
+    if (!fki_scalar_is_canonical(s->body + FK_ESCROW_WRAP_LEN) ||
+        !fki_scalar_is_canonical(s->body + FK_ESCROW_WRAP_LEN + 32))
         return FK_ERR_ESCROW;
     memcpy(st.body, s->body, FK_ESCROW_BODY_LEN);
     *out = st;
@@ -316,17 +390,22 @@ void fk_escrow_check_init(fk_escrow_check_ctx *ctx,
     ctx->warn_only = warn_only;
 }
 
+/* 1 if (PK, k) recomputes the parsed stanza byte for byte (E, Ebar, the
+ * wrapped key and the proof), compared in constant time. */
+int fki_escrow_stanza_matches(const fk_escrow_stanza_info *st, const uint8_t file_key[16])
+{
+    uint8_t e[32], ebar[32], body[FK_ESCROW_BODY_LEN];
+
+    if (fki_escrow_stanza_values(e, ebar, body, st->pk, file_key) != FK_OK)
+        return 0;
+    return fk_ct_eq(e, st->e, 32) & fk_ct_eq(ebar, st->ebar, 32) &
+           fk_ct_eq(body, st->body, sizeof body);
+}
+
 /* Recompute one parsed stanza from k and compare every byte. */
 static fk_err recompute(const fk_escrow_stanza_info *st, const uint8_t file_key[16])
 {
-    uint8_t e[32], body[32];
-    fk_err err = fki_escrow_stanza_values(e, body, st->pk, file_key);
-
-    if (err != FK_OK)
-        return FK_ERR_ESCROW;
-    if (!fk_ct_eq(e, st->e, 32) || !fk_ct_eq(body, st->body, 32))
-        return FK_ERR_ESCROW;
-    return FK_OK;
+    return fki_escrow_stanza_matches(st, file_key) ? FK_OK : FK_ERR_ESCROW;
 }
 
 /* 1 if an escrow-typed stanza before index i names the same PK argument.

@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-#define MAGIC_LINE "fairkey recovery request v1"
+#define MAGIC_LINE "fairkey recovery request v2"
 /* The longest request text: fixed words plus every field at its maximum. */
 #define TEXT_MAX (FK_REQUEST_NOTE_MAX - 160)
 
@@ -128,18 +128,20 @@ static int fields_ok(const fk_request *r)
 
 fk_err fk_request_encode(char *out, size_t cap, size_t *len, const fk_request *r)
 {
-    char tgt[48], rk[48], rt[48], war[65], tm[FK_REQUEST_TIME_STR_LEN + 1];
+    char tgt[48], tgb[48], tbody[132], rk[48], rt[48], war[65], tm[FK_REQUEST_TIME_STR_LEN + 1];
     if (!fields_ok(r))
         return FK_ERR_INVALID;
     fk_b64_encode(tgt, r->target, 32);
+    fk_b64_encode(tgb, r->target_ebar, 32);
+    fk_b64_encode(tbody, r->target_body, FK_REQUEST_TARGET_BODY_LEN);
     fk_b64_encode(rk, r->requester_key, 32);
     fk_b64_encode(rt, r->reply_to, 32);
     fk_hex_encode(war, r->warrant, 32);
     fk_request_time_format(tm, r->time);
     int n = snprintf(out, cap,
-                     MAGIC_LINE "\nauthority %s\ntarget %s\nrequester %s %s\nreply-to %s\n"
+                     MAGIC_LINE "\nauthority %s\ntarget %s %s %s\nrequester %s %s\nreply-to %s\n"
                                 "warrant %s\nreason %s\ntime %s\n",
-                     r->authority, tgt, r->requester, rk, rt, war, r->reason, tm);
+                     r->authority, tgt, tgb, tbody, r->requester, rk, rt, war, r->reason, tm);
     if (n < 0 || (size_t)n >= cap)
         return FK_ERR_LIMIT;
     *len = (size_t)n;
@@ -176,8 +178,17 @@ fk_err fk_request_parse_text(fk_request *r, const char *text, size_t len)
     if (!fki_request_line(&p, end, "authority", &v, &vl) || !token_ok(v, vl, FK_REQUEST_AUTHORITY_MAX))
         return FK_ERR_INVALID;
     memcpy(t.authority, v, vl);
-    if (!fki_request_line(&p, end, "target", &v, &vl) || !fki_request_b64_32(t.target, v, vl))
+    /* target <b64 E> <b64 Ebar> <b64 body>: fixed widths 43, 43, 128. */
+    if (!fki_request_line(&p, end, "target", &v, &vl) || vl != 43 + 1 + 43 + 1 + 128 ||
+        v[43] != ' ' || v[87] != ' ' || !fki_request_b64_32(t.target, v, 43) ||
+        !fki_request_b64_32(t.target_ebar, v + 44, 43))
         return FK_ERR_INVALID;
+    {
+        size_t n = 0;
+        if (fk_b64_decode(t.target_body, sizeof t.target_body, &n, v + 88, 128) != FK_OK ||
+            n != FK_REQUEST_TARGET_BODY_LEN)
+            return FK_ERR_INVALID;
+    }
     if (!fki_request_line(&p, end, "requester", &v, &vl))
         return FK_ERR_INVALID;
     const char *sp = memchr(v, ' ', vl);
