@@ -35,11 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             char b64[64];
             fk_b64_encode(b64, info.pk, FK_ESCROW_POINT_LEN);
-            if (h.stanzas[i].nargs != 3 || strcmp(b64, h.stanzas[i].args[1]) != 0)
+            if (h.stanzas[i].nargs != 4 || strcmp(b64, h.stanzas[i].args[1]) != 0)
                 abort();
             fk_b64_encode(b64, info.e, FK_ESCROW_POINT_LEN);
             if (strcmp(b64, h.stanzas[i].args[2]) != 0)
                 abort();
+            fk_b64_encode(b64, info.ebar, FK_ESCROW_POINT_LEN);
+            if (strcmp(b64, h.stanzas[i].args[3]) != 0)
+                abort();
+            /* the proof check must never crash on parsed input */
+            (void)fk_escrow_stanza_verify(&info);
             seen++;
         }
         /* count is the number of well-formed escrow stanzas (listed or not) */

@@ -116,7 +116,7 @@ static void algs_fetch(void)
     aead_alg = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 }
 
-/* wk = HKDF-SHA-256(ikm = Z, salt = E || PK, info = "fairkey/v1 escrow wrap") */
+/* wk = HKDF-SHA-256(ikm = Z, salt = E || PK, info = "fairkey/v2 escrow wrap") */
 fk_err fki_escrow_wrap_key(uint8_t wk[32], const uint8_t z[32], const uint8_t e[32],
                            const uint8_t pk[32])
 {
