@@ -621,10 +621,44 @@ out:
     free_items(items);
 }
 
+/* A log that gains a witness (or restarts while a witness lacks the current
+ * checkpoint) asks it now, not at the next entry: a quiet log would
+ * otherwise serve a checkpoint that no policy requiring that witness
+ * accepts.  The cosigned checkpoint is stored like a batch of no entries. */
+static void cosign_current(struct fki_logd *d)
+{
+    char cp[FKI_LOG_MAX_CHECKPOINT + 1];
+    uint8_t root[HL];
+    size_t len = d->cp_len;
+    memcpy(cp, d->cp, len + 1);
+    fk_tile_reader *rd = malloc(sizeof *rd);
+    if (!rd)
+        return;
+    fk_tile_reader_init(rd, d->size, storage_fetch, d);
+    size_t added = fki_witness_set_cosign_missing(d->witnesses, cp, &len, sizeof cp, d->size,
+                                                  fk_tile_reader_node, rd);
+    free(rd);
+    if (!added || fk_tlog_frontier_root(&d->frontier, root))
+        return;
+    struct fki_log_batch b = {.old_size = d->size, .new_size = d->size, .root = root,
+                              .checkpoint = cp, .checkpoint_len = len};
+    if (d->st.store_batch(d->st.self, &b)) {
+        fprintf(stderr, "fairkey log: could not store the newly cosigned checkpoint; the next "
+                        "batch asks the witnesses again\n");
+        return;
+    }
+    pthread_rwlock_wrlock(&d->pub);
+    memcpy(d->cp, cp, len + 1);
+    d->cp_len = len;
+    pthread_rwlock_unlock(&d->pub);
+}
+
 static void *sequencer(void *arg)
 {
     struct fki_logd *d = arg;
     pthread_setname_np(pthread_self(), "fk-sequencer");   /* for top -H, perf */
+    if (d->witnesses)
+        cosign_current(d);
     pthread_mutex_lock(&d->mu);
     for (;;) {
         while (!d->stopping && !d->count)
