@@ -37,7 +37,7 @@ PID=
 # Wait for the killed daemon so the shell does not report it.
 trap '[ -n "$PID" ] && { kill -9 $PID; wait $PID || true; } 2>/dev/null; rm -rf "$WORK"' EXIT
 
-"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --batch-ms "$BATCH_MS" \
+"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --open --batch-ms "$BATCH_MS" \
     --batch-max "$BATCH_MAX" >"$WORK/out" 2>"$WORK/err" &
 PID=$!
 for _ in $(seq 100); do [ "$(wc -l <"$WORK/out")" -ge 2 ] && break; sleep 0.05; done

@@ -18,11 +18,13 @@ PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 wait_for() { for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
+"$FAIRKEY" authority create --name bench -t 3 -n 5 -o "$T/auth" >/dev/null 2>&1
+# One requester files every request: no rate limit to speak of.
 "$FAIRKEY" log serve --dir "$T/log" --listen 127.0.0.1:0 --origin bench.test/log \
+    --authority "$T/auth/authority.pub" --rate 60000 \
     --batch-ms "$BATCH_MS" >"$T/log.out" 2>"$T/log.err" & PIDS="$PIDS $!"; LOGPID=$!
 wait_for "$T/log.out" '^http://' || { cat "$T/log.err"; exit 1; }
 LOG=$(grep '^http://' "$T/log.out"); VKEY=$(head -1 "$T/log.out")
-"$FAIRKEY" authority create --name bench -t 3 -n 5 -o "$T/auth" >/dev/null 2>&1
 "$FAIRKEY" request keygen --name bench.test/req -o "$T/req.key" >"$T/req.pub"
 URLS=""
 for i in 1 2 3 4 5; do

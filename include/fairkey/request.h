@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common.h"
+#include "escrow.h"
 #include "tlog.h"
 
 #ifdef __cplusplus
@@ -66,6 +67,16 @@ fk_err fk_request_encode(char *out, size_t cap, size_t *len, const fk_request *r
  * Rejects anything else: unknown, missing, repeated or reordered lines,
  * non-canonical base64/hex/time, over-long fields. r is untouched on failure. */
 fk_err fk_request_parse_text(fk_request *r, const char *text, size_t len);
+
+/* The target is the file's escrow stanza for the authority, less its PK:
+ * set it from a parsed stanza; compare it with one (every byte); check its
+ * validity proof under the authority's PK (fk_escrow_stanza_verify) -- the
+ * check that keeps agents from being an s*X oracle for blinded points, run
+ * by every agent before it answers and by the log before it admits.
+ * FK_OK, FK_ERR_PROOF, or FK_ERR_INVALID for an invalid point or scalar. */
+void fk_request_target_set(fk_request *r, const fk_escrow_stanza_info *st);
+int fk_request_target_is(const fk_request *r, const fk_escrow_stanza_info *st);
+fk_err fk_request_target_verify(const fk_request *r, const uint8_t pk[FK_ESCROW_POINT_LEN]);
 
 /* A requester's secret keys: Ed25519 signing seed and X25519 reply secret. */
 typedef struct fk_requester_key {

@@ -37,6 +37,13 @@
  * note's bytes: every receipt of one log batch carries the same note, so
  * its signature is checked once, not once per request. */
 #define NOTE_CACHE 64
+/* Refusals anyone can cause without the log (a request that does not
+ * verify, an unlisted requester, another authority, a receipt that proves
+ * nothing) are recorded one row each up to this many a minute; the rest of
+ * that minute are counted in one summary row ("unauthenticated-summary"),
+ * so garbage POSTs cannot grow the database (one fsync per row) without
+ * bound.  Refusals of requests proven in the log are all recorded. */
+#define AGENT_UNAUTH_ROWS_PER_MIN 20
 
 struct agent {
     fk_escrow_authority *auth;
@@ -56,7 +63,50 @@ struct agent {
     struct { uint64_t size; uint8_t root[32]; int valid; } known[CP_CACHE];
     pthread_mutex_t note_mu;
     struct { uint8_t hash[32]; uint64_t size; uint8_t root[32]; int valid; } notes[NOTE_CACHE];
+    /* Unauthenticated refusals of the current minute (under un_mu). */
+    pthread_mutex_t un_mu;
+    int64_t un_minute;
+    unsigned un_rows;
+    uint64_t un_dropped;
 };
+
+/* The summary row of a minute's unrecorded refusals; detail starts with the
+ * count, so CAST(detail AS INTEGER) sums them. */
+static void unauth_summary(struct agent *a, int64_t minute, uint64_t dropped)
+{
+    char detail[128], tm[FK_REQUEST_TIME_STR_LEN + 1];
+    fk_request_time_format(tm, minute * 60);
+    snprintf(detail, sizeof detail,
+             "%llu unauthenticated refusals in the minute from %s not recorded one by one",
+             (unsigned long long)dropped, tm);
+    agent_store_refusal(a->store, "unauthenticated-summary", detail);
+}
+
+/* Record a refusal that needs no logged request: in full up to
+ * AGENT_UNAUTH_ROWS_PER_MIN a minute, then counted. */
+static void refuse_unauth(struct agent *a, const char *kind, const char *detail)
+{
+    int64_t minute = (int64_t)time(NULL) / 60, flush_minute = 0;
+    uint64_t flush = 0;
+    pthread_mutex_lock(&a->un_mu);
+    if (minute != a->un_minute) {
+        flush = a->un_dropped;
+        flush_minute = a->un_minute;
+        a->un_minute = minute;
+        a->un_rows = 0;
+        a->un_dropped = 0;
+    }
+    int record = a->un_rows < AGENT_UNAUTH_ROWS_PER_MIN;
+    if (record)
+        a->un_rows++;
+    else
+        a->un_dropped++;
+    pthread_mutex_unlock(&a->un_mu);
+    if (flush)
+        unauth_summary(a, flush_minute, flush);
+    if (record)
+        agent_store_refusal(a->store, kind, detail);
+}
 
 static void reply(struct fki_net_response *resp, int status, const char *state, const char *msg,
                   json_t *extra)
@@ -210,7 +260,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         goto out;
     }
     if ((err = fk_request_verify(&r, note, note_len))) {
-        agent_store_refusal(a->store, "bad-request", fk_strerror(err));
+        refuse_unauth(a, "bad-request", fk_strerror(err));
         reply(resp, 403, "refused",
               err == FK_ERR_SIGNATURE ? "the request's signature does not verify"
                                       : "the request is malformed",
@@ -220,33 +270,15 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     if (a->requesters && fk_requesters_allowed(a->requesters, a->requesters_len, r.requester,
                                                r.requester_key)) {
         snprintf(detail, sizeof detail, "requester %s", r.requester);
-        agent_store_refusal(a->store, "requester-not-allowed", detail);
+        refuse_unauth(a, "requester-not-allowed", detail);
         reply(resp, 403, "refused", "requester not allowed by this agent's policy", NULL);
         goto out;
     }
     if (strcmp(r.authority, a->idhex)) {
         snprintf(detail, sizeof detail, "authority %.64s", r.authority);
-        agent_store_refusal(a->store, "other-authority", detail);
+        refuse_unauth(a, "other-authority", detail);
         reply(resp, 403, "refused", "the request names another authority; send it to that "
                                     "authority's agents", NULL);
-        goto out;
-    }
-    /* The target must be a genuine escrow stanza of this authority: its
-     * validity proof shows the requester's E was made by someone who knew
-     * its r, so s_i*E tells them nothing they could not compute, and the
-     * log holds the very E an owner's audit compares.  A blinded point
-     * (c*E, E + x*B, -E, ...) has no proof: refused before any other work
-     * on it, and recorded. */
-    if ((err = rec_target_verify(&r, a->auth))) {
-        char e64[48];
-        fk_b64_encode(e64, r.target, 32);
-        snprintf(detail, sizeof detail, "requester %s target %s: %s", r.requester, e64,
-                 err == FK_ERR_PROOF ? "validity proof does not verify" : fk_strerror(err));
-        agent_store_refusal(a->store, "bad-target", detail);
-        reply(resp, 400, "refused",
-              "the request's target is not an escrow stanza of this authority (its validity "
-              "proof does not verify); copy the target from the file with 'fairkey request'",
-              NULL);
         goto out;
     }
     fk_request_entry_hash(eh, note, note_len);
@@ -261,8 +293,27 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
                   NULL);
             goto out;
         }
-        agent_store_refusal(a->store, "not-logged", detail);
+        refuse_unauth(a, "not-logged", detail);
         reply(resp, 403, "refused", "the receipt does not prove the request is in the log", NULL);
+        goto out;
+    }
+    /* The target must be a genuine escrow stanza of this authority: its
+     * validity proof shows the requester's E was made by someone who knew
+     * its r, so s_i*E tells them nothing they could not compute, and the
+     * log holds the very E an owner's audit compares.  A blinded point
+     * (c*E, E + x*B, -E, ...) has no proof: refused before any other work
+     * on it, and recorded.  After the receipt check, so every such row is
+     * of a logged request (the log's admission rate bounds them). */
+    if ((err = fk_request_target_verify(&r, a->auth->pk))) {
+        char e64[48];
+        fk_b64_encode(e64, r.target, 32);
+        snprintf(detail, sizeof detail, "requester %s target %s: %s", r.requester, e64,
+                 err == FK_ERR_PROOF ? "validity proof does not verify" : fk_strerror(err));
+        agent_store_refusal(a->store, "bad-target", detail);
+        reply(resp, 400, "refused",
+              "the request's target is not an escrow stanza of this authority (its validity "
+              "proof does not verify); copy the target from the file with 'fairkey request'",
+              NULL);
         goto out;
     }
     int64_t now = (int64_t)time(NULL);
@@ -431,6 +482,7 @@ static int serve_main(int argc, char **argv)
         goto out;
     pthread_mutex_init(&a.cp_mu, NULL);
     pthread_mutex_init(&a.note_mu, NULL);
+    pthread_mutex_init(&a.un_mu, NULL);
 
     sigset_t set;
     sigemptyset(&set);
@@ -453,10 +505,13 @@ static int serve_main(int argc, char **argv)
     int sig;
     sigwait(&set, &sig);
     fki_net_server_stop(srv);
+    if (a.un_dropped)
+        unauth_summary(&a, a.un_minute, a.un_dropped);
     rc = FK_EXIT_OK;
 out_mu:
     pthread_mutex_destroy(&a.cp_mu);
     pthread_mutex_destroy(&a.note_mu);
+    pthread_mutex_destroy(&a.un_mu);
 out:
     fki_log_client_close(&a.log);
     agent_store_close(a.store);

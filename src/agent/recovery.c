@@ -162,31 +162,6 @@ int rec_find_stanza(const char *path, const fk_escrow_authority *auth, fk_escrow
     return 0;
 }
 
-void rec_target_set(fk_request *r, const fk_escrow_stanza_info *st)
-{
-    memcpy(r->target, st->e, sizeof r->target);
-    memcpy(r->target_ebar, st->ebar, sizeof r->target_ebar);
-    memcpy(r->target_body, st->body, sizeof r->target_body);
-}
-
-int rec_target_is(const fk_request *r, const fk_escrow_stanza_info *st)
-{
-    return !memcmp(r->target, st->e, sizeof r->target) &&
-           !memcmp(r->target_ebar, st->ebar, sizeof r->target_ebar) &&
-           !memcmp(r->target_body, st->body, sizeof r->target_body);
-}
-
-fk_err rec_target_verify(const fk_request *r, const fk_escrow_authority *auth)
-{
-    fk_escrow_stanza_info st;
-    memset(&st, 0, sizeof st);
-    memcpy(st.pk, auth->pk, sizeof st.pk);
-    memcpy(st.e, r->target, sizeof st.e);
-    memcpy(st.ebar, r->target_ebar, sizeof st.ebar);
-    memcpy(st.body, r->target_body, sizeof st.body);
-    return fk_escrow_stanza_verify(&st);
-}
-
 enum rec_answer rec_answer_read(long status, const uint8_t *body, size_t len,
                                 const fk_escrow_authority *auth, const uint8_t reply_secret[32],
                                 const uint8_t eh[32], const uint8_t target[32],

@@ -54,16 +54,6 @@ int rec_read_header(const char *path, fk_header *h);
 /* fk_escrow stanza lookup: read FILE's header and find auth's escrow stanza. */
 int rec_find_stanza(const char *path, const fk_escrow_authority *auth, fk_escrow_stanza_info *st);
 
-/* The request's target is the file's escrow stanza for the authority (less
- * its PK, which the authority fixes): E, Ebar, wrapped key and proof. */
-void rec_target_set(fk_request *r, const fk_escrow_stanza_info *st);
-/* 1 if the request's target is exactly st (every byte). */
-int rec_target_is(const fk_request *r, const fk_escrow_stanza_info *st);
-/* Check the target's validity proof under auth's PK (fk_escrow_stanza_verify):
- * the one check that keeps an agent from being an s*X oracle for blinded
- * points.  Every party that admits or answers a request calls this. */
-fk_err rec_target_verify(const fk_request *r, const fk_escrow_authority *auth);
-
 /* One agent's HTTP answer to POST /recover, as a requester reads it. */
 enum rec_answer {
     REC_ANSWER_VALID,      /* opened, labelled with its share, proof verified */

@@ -264,21 +264,6 @@ static int demo(void)
     path_in(receipt, "request.tlog-proof");
     path_in(recovered, "recovered.txt");
 
-    step("Start a transparency log (C2SP checkpoints and tiles) on 127.0.0.1.");
-    {
-        char *argv[] = {self, "log", "serve", "--dir", logdir, "--listen", listen, "--origin",
-                        "demo.fairkey.test/log", "--batch-ms", "100", NULL};
-        if (start_daemon(argv, "log", &port, &log_pid))
-            return -1;
-        snprintf(logurl, sizeof logurl, "http://127.0.0.1:%u", port);
-        path_in(tmp, "log.out");
-        if (log_vkey(tmp, vkey, sizeof vkey)) {
-            cli_err("the log did not print its verifier key");
-            return -1;
-        }
-        printf("    log at %s\n    log key %s\n", logurl, vkey);
-    }
-
     step("Create a 3-of-5 escrow authority: five shares, the secret wiped after the ceremony.");
     {
         char *argv[] = {self, "authority", "create", "--name", "demo-authority", "-t", "3", "-n",
@@ -294,6 +279,23 @@ static int demo(void)
         if (run(argv, reqlist, NULL))
             return -1;
         show(reqlist);
+    }
+
+    step("Start a transparency log (C2SP checkpoints and tiles) on 127.0.0.1; it logs only\n"
+         "    the investigator's signed requests to this authority.");
+    {
+        char *argv[] = {self, "log", "serve", "--dir", logdir, "--listen", listen, "--origin",
+                        "demo.fairkey.test/log", "--authority", authpub, "--requesters",
+                        reqlist, "--batch-ms", "100", NULL};
+        if (start_daemon(argv, "log", &port, &log_pid))
+            return -1;
+        snprintf(logurl, sizeof logurl, "http://127.0.0.1:%u", port);
+        path_in(tmp, "log.out");
+        if (log_vkey(tmp, vkey, sizeof vkey)) {
+            cli_err("the log did not print its verifier key");
+            return -1;
+        }
+        printf("    log at %s\n    log key %s\n", logurl, vkey);
     }
 
     step("Start five escrow agents, each with one share, each checking the log.");

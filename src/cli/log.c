@@ -18,8 +18,9 @@
 #include "witness/witness.h"
 
 #define SERVE_USAGE \
-    "log serve --dir DIR --listen HOST:PORT [--origin NAME] [--batch-ms MS] [--batch-max N]" \
-    " [--witness VKEY=URL...]"
+    "log serve --dir DIR [--key FILE] --listen HOST:PORT\n"                                 \
+    "                 {--authority FILE... [--requesters FILE] [--rate N] | --open}\n"      \
+    "                 [--origin NAME] [--batch-ms MS] [--batch-max N] [--witness VKEY=URL...]"
 #define VERIFY_USAGE \
     "log verify --log URL {--vkey VKEY | --policy FILE | --vkey VKEY --policy FILE}\n"      \
     "                  [--since FILE] [--entry FILE | --index N] [--follow]\n"               \
@@ -38,23 +39,45 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 1;
 }
 
+/* --authority FILE: the authority's id (hex), from the checked file. */
+static int load_authority_id(const char *path, char out[FK_ESCROW_ID_HEX_LEN],
+                             uint8_t pk[FK_ESCROW_POINT_LEN])
+{
+    fk_escrow_authority *a = rec_load_authority(path);
+    if (!a)
+        return -1;
+    fk_escrow_id_hex(out, a->id);
+    memcpy(pk, a->pk, FK_ESCROW_POINT_LEN);
+    free(a);
+    return 0;
+}
+
 static int serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"dir", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
         {"origin", required_argument, NULL, 'o'}, {"batch-ms", required_argument, NULL, 'b'},
         {"batch-max", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {"witness", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
+        {"witness", required_argument, NULL, 'w'}, {"key", required_argument, NULL, 'K'},
+        {"authority", required_argument, NULL, 'a'}, {"requesters", required_argument, NULL, 'r'},
+        {"rate", required_argument, NULL, 'R'},   {"open", no_argument, NULL, 'O'},
+        {NULL, 0, NULL, 0}};
     struct fki_logd_config cfg = {0};
     static const char *witnesses[FKI_WITNESS_MAX_WITNESSES];
+    static char authorities[FKI_LOG_MAX_AUTHORITIES][FK_ESCROW_ID_HEX_LEN];
+    static uint8_t authority_pks[FKI_LOG_MAX_AUTHORITIES][FK_ESCROW_POINT_LEN];
+    const char *requesters = NULL;
     unsigned long v;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': cfg.dir = optarg; break;
+        case 'K': cfg.key = optarg; break;
         case 'l': cfg.listen = optarg; break;
         case 'o': cfg.origin = optarg; break;
+        case 'O': cfg.admit.open = 1; break;
+        case 'r': requesters = optarg; break;
         case 'b':
             if (!parse_uint(optarg, FKI_LOG_MAX_BATCH_MS, &v) || !v) {
                 cli_err("--batch-ms must be 1..%u milliseconds", FKI_LOG_MAX_BATCH_MS);
@@ -68,6 +91,26 @@ static int serve(int argc, char **argv)
                 return FK_EXIT_USAGE;
             }
             cfg.batch_max = (unsigned)v;
+            break;
+        case 'R':
+            if (!parse_uint(optarg, FKI_LOG_MAX_RATE, &v) || !v) {
+                cli_err("--rate must be 1..%u requests per requester per minute",
+                        FKI_LOG_MAX_RATE);
+                return FK_EXIT_USAGE;
+            }
+            cfg.admit.rate = (unsigned)v;
+            break;
+        case 'a':
+            if (cfg.admit.nauthorities == FKI_LOG_MAX_AUTHORITIES) {
+                cli_err("too many --authority; a log serves at most %d authorities, run another "
+                        "log for more",
+                        FKI_LOG_MAX_AUTHORITIES);
+                return FK_EXIT_USAGE;
+            }
+            if (load_authority_id(optarg, authorities[cfg.admit.nauthorities],
+                                  authority_pks[cfg.admit.nauthorities]))
+                return FK_EXIT_USAGE;
+            cfg.admit.nauthorities++;
             break;
         case 'w':
             if (cfg.nwitnesses == FKI_WITNESS_MAX_WITNESSES) {
@@ -87,6 +130,31 @@ static int serve(int argc, char **argv)
     }
     if (optind != argc || !cfg.dir || !cfg.listen)
         return cli_usage(SERVE_USAGE);
+    if (cfg.admit.open && (cfg.admit.nauthorities || requesters || cfg.admit.rate)) {
+        cli_err("--open takes any entry; it goes without --authority, --requesters and --rate");
+        return FK_EXIT_USAGE;
+    }
+    if (!cfg.admit.open && !cfg.admit.nauthorities) {
+        cli_err("give --authority FILE for each authority whose recovery requests this log "
+                "takes, or --open for a log that takes any entry");
+        return FK_EXIT_USAGE;
+    }
+    cfg.admit.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])authorities;
+    cfg.admit.authority_pks = (const uint8_t(*)[FK_ESCROW_POINT_LEN])authority_pks;
+    char *reqtext = NULL;
+    size_t reqlen = 0;
+    if (requesters) {
+        static const uint8_t zero[FK_REQUEST_KEY_LEN];
+        if (cli_read_file(requesters, CLI_KEYFILE_MAX, 0, &reqtext, &reqlen))
+            return FK_EXIT_USAGE;
+        if (fk_requesters_allowed(reqtext, reqlen, "x", zero) == FK_ERR_INVALID) {
+            cli_err("%s is not a requesters file (lines: NAME BASE64-ED25519-KEY)", requesters);
+            free(reqtext);
+            return FK_EXIT_USAGE;
+        }
+        cfg.admit.requesters = reqtext;
+        cfg.admit.requesters_len = reqlen;
+    }
 
     sigset_t set;
     cli_serve_signals(&set);
@@ -95,6 +163,7 @@ static int serve(int argc, char **argv)
     fki_logd *d;
     const char *why;
     fk_err e = fki_logd_start(&d, &cfg, vkey, sizeof vkey, &why);
+    free(reqtext);   /* the daemon keeps its own copy */
     if (e) {
         cli_err("%s: %s (%s)", cfg.dir, why, fk_strerror(e));
         return FK_EXIT_FAIL;

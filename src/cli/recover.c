@@ -305,7 +305,7 @@ int cmd_recover_main(int argc, char **argv)
         cli_err("the request is for another authority than %s; check --authority", authp);
         goto out;
     }
-    if (!rec_target_is(&r, &st)) {
+    if (!fk_request_target_is(&r, &st)) {
         cli_err("the request names another file's escrow target than %s's; check the file and --request",
                 file);
         goto out;

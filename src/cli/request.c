@@ -165,9 +165,9 @@ static int file_main(int argc, char **argv)
         hash_file(warrant, r.warrant))
         goto out;
     fk_escrow_id_hex(r.authority, auth->id);
-    rec_target_set(&r, &st);
+    fk_request_target_set(&r, &st);
     /* Agents refuse a target without a valid proof; say so before logging. */
-    if (rec_target_verify(&r, auth)) {
+    if (fk_request_target_verify(&r, auth->pk)) {
         cli_err("%s: its escrow stanza for this authority has no valid proof, so no agent will "
                 "answer; the file was not made by a conforming encryptor", file);
         goto out;

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE   /* pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -155,6 +156,7 @@ struct fki_logd {
     size_t edge_bundle_len;
     char *answer;   /* scratch for one tlog-proof answer */
     fki_witness_set *witnesses;   /* NULL: no witness configured */
+    fki_log_admit *admit;         /* what POST /add takes */
 };
 
 /* ---- time ----------------------------------------------------------------- */
@@ -619,10 +621,44 @@ out:
     free_items(items);
 }
 
+/* A log that gains a witness (or restarts while a witness lacks the current
+ * checkpoint) asks it now, not at the next entry: a quiet log would
+ * otherwise serve a checkpoint that no policy requiring that witness
+ * accepts.  The cosigned checkpoint is stored like a batch of no entries. */
+static void cosign_current(struct fki_logd *d)
+{
+    char cp[FKI_LOG_MAX_CHECKPOINT + 1];
+    uint8_t root[HL];
+    size_t len = d->cp_len;
+    memcpy(cp, d->cp, len + 1);
+    fk_tile_reader *rd = malloc(sizeof *rd);
+    if (!rd)
+        return;
+    fk_tile_reader_init(rd, d->size, storage_fetch, d);
+    size_t added = fki_witness_set_cosign_missing(d->witnesses, cp, &len, sizeof cp, d->size,
+                                                  fk_tile_reader_node, rd);
+    free(rd);
+    if (!added || fk_tlog_frontier_root(&d->frontier, root))
+        return;
+    struct fki_log_batch b = {.old_size = d->size, .new_size = d->size, .root = root,
+                              .checkpoint = cp, .checkpoint_len = len};
+    if (d->st.store_batch(d->st.self, &b)) {
+        fprintf(stderr, "fairkey log: could not store the newly cosigned checkpoint; the next "
+                        "batch asks the witnesses again\n");
+        return;
+    }
+    pthread_rwlock_wrlock(&d->pub);
+    memcpy(d->cp, cp, len + 1);
+    d->cp_len = len;
+    pthread_rwlock_unlock(&d->pub);
+}
+
 static void *sequencer(void *arg)
 {
     struct fki_logd *d = arg;
     pthread_setname_np(pthread_self(), "fk-sequencer");   /* for top -H, perf */
+    if (d->witnesses)
+        cosign_current(d);
     pthread_mutex_lock(&d->mu);
     for (;;) {
         while (!d->stopping && !d->count)
@@ -681,6 +717,20 @@ static void handle_add(struct fki_logd *d, const struct fki_net_request *req,
         return respond(resp, 400, "empty entry; POST the entry bytes as the body\n");
     if (req->body_len > FKI_LOG_MAX_ENTRY)
         return respond(resp, 413, "entry over 65535 bytes\n");
+    struct timespec now;
+    now_mono(&now);
+    const char *why;
+    int refused = fki_log_admit_check(d->admit, req->body, req->body_len,
+                                      (uint64_t)now.tv_sec * 1000u +
+                                          (uint64_t)now.tv_nsec / 1000000u,
+                                      &why);
+    if (refused) {
+        if (refused == 429) {
+            resp->extra_name[0] = "Retry-After";
+            resp->extra_value[0] = "60";
+        }
+        return respond(resp, refused, why);
+    }
     struct item *it = malloc(sizeof *it + req->body_len);
     if (!it)
         return respond(resp, 503, "log out of memory; retry\n");
@@ -850,6 +900,51 @@ static fk_err recover_edge(struct fki_logd *d, uint64_t size, const uint8_t root
     return e;
 }
 
+int fki_logd_default_key(char *out, size_t cap, const char *dir)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return (size_t)snprintf(out, cap, "%.*s.key", (int)n, dir) < cap ? 0 : -1;
+}
+
+/* A reason built at start (a path in it), for *why. */
+static char start_why[3 * PATH_MAX + 160];
+
+/* The key must not be published with DIR: refuse a key file inside DIR
+ * (DIR/log.key, where fairkey kept it before, or a --key under DIR). */
+static fk_err key_outside_dir(const char *dir, const char *key, const char **why)
+{
+    char old[PATH_MAX], rdir[PATH_MAX], kparent[PATH_MAX], rkey[PATH_MAX];
+    struct stat st;
+    if ((size_t)snprintf(old, sizeof old, "%s/log.key", dir) >= sizeof old)
+        return FK_ERR_LIMIT;
+    if (!lstat(old, &st)) {
+        snprintf(start_why, sizeof start_why,
+                 "the signing key %s lies inside the directory the log publishes; move it out "
+                 "first: mv %s %s",
+                 old, old, key);
+        *why = start_why;
+        return FK_ERR_POLICY;
+    }
+    if ((size_t)snprintf(kparent, sizeof kparent, "%s", key) >= sizeof kparent ||
+        !realpath(dir, rdir) || !realpath(dirname(kparent), rkey)) {
+        *why = "cannot resolve the log directory or the key file's directory; check --dir and "
+               "--key";
+        return FK_ERR_IO;
+    }
+    size_t n = strlen(rdir);
+    if (!strncmp(rkey, rdir, n) && (rkey[n] == 0 || rkey[n] == '/' || n == 1)) {
+        snprintf(start_why, sizeof start_why,
+                 "--key %s lies inside the directory the log publishes; keep it outside, such as "
+                 "the default beside it (drop --key)",
+                 key);
+        *why = start_why;
+        return FK_ERR_POLICY;
+    }
+    return FK_OK;
+}
+
 fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap,
                       const char **why)
 {
@@ -867,6 +962,16 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         *why = "cannot create the log directory; check the path and permissions";
         return FK_ERR_IO;
     }
+    char keypath[PATH_MAX];
+    if (cfg->key) {
+        if ((size_t)snprintf(keypath, sizeof keypath, "%s", cfg->key) >= sizeof keypath)
+            return FK_ERR_LIMIT;
+    } else if (fki_logd_default_key(keypath, sizeof keypath, cfg->dir)) {
+        return FK_ERR_LIMIT;
+    }
+    fk_err e = key_outside_dir(cfg->dir, keypath, why);
+    if (e)
+        return e;
     struct fki_logd *d = calloc(1, sizeof *d);
     if (!d)
         return FK_ERR_NOMEM;
@@ -887,7 +992,6 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     char lockpath[PATH_MAX];
     snprintf(lockpath, sizeof lockpath, "%s/lock", cfg->dir);
     d->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    fk_err e = FK_OK;
     if (d->lock_fd < 0) {
         e = FK_ERR_IO;
         goto fail;
@@ -899,13 +1003,20 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         goto fail;
     }
 
-    /* The signing key: DIR/log.key, created on first start. */
-    e = fki_keyfile_load_or_create(&(struct fki_keyfile_key){.signer = &d->signer}, cfg->dir,
-                                   "log.key", cfg->origin, "fairkey-log-");
+    /* The signing key: DIR.key (or --key), created on first start. */
+    e = fki_keyfile_load_or_create(&(struct fki_keyfile_key){.signer = &d->signer}, keypath,
+                                   cfg->origin, "fairkey-log-");
     if (e) {
-        *why = e == FK_ERR_POLICY
-                   ? "log.key belongs to another origin; drop --origin or use another --dir"
-                   : "cannot read or create log.key; it must be a signed-note private key, yours, mode 0600 (chmod 600)";
+        snprintf(start_why, sizeof start_why, "%s %s", keypath,
+                 e == FK_ERR_POLICY
+                     ? "belongs to another origin; drop --origin or use another --dir and --key"
+                     : "cannot be read or created; it must be a signed-note private key, yours, "
+                       "mode 0600 (chmod 600), in an existing directory");
+        *why = start_why;
+        goto fail;
+    }
+    if ((e = fki_log_admit_new(&d->admit, &cfg->admit))) {
+        *why = "--authority or --rate out of range";
         goto fail;
     }
     fk_note_signer_verifier(&d->signer, &d->verifier);
@@ -1007,6 +1118,7 @@ void fki_logd_stop(fki_logd *d)
         d->st.close(d->st.self);
     fk_note_signer_wipe(&d->signer);
     fki_witness_set_free(d->witnesses);
+    fki_log_admit_free(d->admit);
     free(d->edge_bundle);
     free(d->answer);
     if (d->lock_fd >= 0)

@@ -38,15 +38,13 @@ static int key_has_name(const struct fki_keyfile_key *k, const char *name)
     return strlen(name) == kl && !memcmp(name, kn, kl);
 }
 
-fk_err fki_keyfile_load_or_create(const struct fki_keyfile_key *k, const char *dir,
-                                  const char *file, const char *name,
-                                  const char *default_prefix)
+fk_err fki_keyfile_load_or_create(const struct fki_keyfile_key *k, const char *path,
+                                  const char *name, const char *default_prefix)
 {
-    char path[PATH_MAX], text[FK_NOTE_KEY_TEXT_MAX + 2];
+    char text[FK_NOTE_KEY_TEXT_MAX + 2];
     fk_err e;
     if (!k || !k->signer == !k->cosigner)
         abort();
-    snprintf(path, sizeof path, "%s/%s", dir, file);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0) {
         /* A private key others can read, or someone else's, is refused

@@ -1,6 +1,6 @@
 /*
- * keyfile.h - a daemon's signing key file (the log's log.key, a witness's
- * witness.key): the note private-key text and '\n', created 0600 with O_EXCL
+ * keyfile.h - a daemon's signing key file (the log's DIR.key, a witness's
+ * DIR/witness.key): the note private-key text and '\n', created 0600 with O_EXCL
  * on first start, read with O_NOFOLLOW.  Program code compiled into
  * fairkey-net.
  */
@@ -16,14 +16,13 @@ struct fki_keyfile_key {
 };
 
 /*
- * Load DIR/FILE into k or, where there is no such file, generate a key named
+ * Load the key file at path into k or, where there is no such file, generate a key named
  * name (NULL: default_prefix and 8 random hex digits) and write it there.
  * FK_ERR_POLICY when the file's key has another name than a non-NULL name;
  * FK_ERR_IO when the file cannot be read or written; else the parse or
  * generate error.  Every buffer that held the key text is wiped.
  */
-fk_err fki_keyfile_load_or_create(const struct fki_keyfile_key *k, const char *dir,
-                                  const char *file, const char *name,
-                                  const char *default_prefix);
+fk_err fki_keyfile_load_or_create(const struct fki_keyfile_key *k, const char *path,
+                                  const char *name, const char *default_prefix);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <fairkey.h>
 
+#include "admit.h"
 #include "storage.h"
 
 /* ---- daemon ---------------------------------------------------------------- */
@@ -36,7 +37,10 @@ fk_err fki_log_answer_encode(char *out, const uint8_t *extra, size_t extra_len, 
                              const char *cp, size_t cp_len, size_t *len);
 
 struct fki_logd_config {
-    const char *dir;        /* state directory: log.key, log.db, index.db, checkpoint, tile/ */
+    const char *dir;        /* state directory: log.db, index.db, checkpoint, tile/ */
+    /* The signing key file; NULL = DIR.key beside DIR.  It must lie outside
+     * DIR, which may be published as static files. */
+    const char *key;
     const char *listen;     /* "127.0.0.1:PORT" */
     const char *origin;     /* checkpoint origin and key name for a new log; NULL = default */
     unsigned batch_ms;      /* 0 = default */
@@ -45,9 +49,15 @@ struct fki_logd_config {
      * "VKEY=URL" strings; none costs nothing per batch. */
     const char *const *witnesses;
     size_t nwitnesses;
+    /* Which entries POST /add takes (admit.h). */
+    struct fki_log_admit_config admit;
 };
 
 typedef struct fki_logd fki_logd;
+
+/* The default key file of a log directory: DIR.key, DIR without trailing
+ * slashes.  0, or -1 when it does not fit cap. */
+int fki_logd_default_key(char *out, size_t cap, const char *dir);
 
 /* Open (creating on first start) the log in cfg->dir, take its lock, recover
  * to the last durable tree, start the sequencer and the HTTP server.  On

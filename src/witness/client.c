@@ -212,15 +212,16 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size_t cap,
-                              uint64_t size, fk_tlog_node_fn fn, void *ctx)
+/* Ask the witnesses with want[i] set (all when want is NULL). */
+static size_t cosign(fki_witness_set *s, char *cp, size_t *cp_len, size_t cap, uint64_t size,
+                     fk_tlog_node_fn fn, void *ctx, const int *want)
 {
     size_t added = 0, orig_len = *cp_len;
     int pending[FKI_WITNESS_MAX_WITNESSES];
     uint64_t now = mono_ms();
     for (size_t i = 0; i < s->n; i++)
         /* A failing witness waits out its backoff: the batch does not. */
-        pending[i] = !s->w[i].failing || now >= s->w[i].retry_at;
+        pending[i] = (!want || want[i]) && (!s->w[i].failing || now >= s->w[i].retry_at);
     /* Round 0 with what we know; round 1 for those that answered 409. */
     for (int round = 0; round < 2; round++) {
         pthread_t thr[FKI_WITNESS_MAX_WITNESSES];
@@ -290,4 +291,33 @@ size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size
             break;
     }
     return added;
+}
+
+size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size_t cap,
+                              uint64_t size, fk_tlog_node_fn fn, void *ctx)
+{
+    return cosign(s, cp, cp_len, cap, size, fn, ctx, NULL);
+}
+
+size_t fki_witness_set_missing(const fki_witness_set *s, const char *cp, size_t cp_len,
+                               int *missing)
+{
+    fk_note n;
+    size_t count = 0;
+    int parsed = !fk_note_parse(&n, cp, cp_len);
+    for (size_t i = 0; i < s->n; i++) {
+        uint64_t ok = 0;
+        missing[i] = !parsed || fk_note_verify(&n, &s->w[i].key, 1, &ok) || !(ok & 1);
+        count += (size_t)missing[i];
+    }
+    return count;
+}
+
+size_t fki_witness_set_cosign_missing(fki_witness_set *s, char *cp, size_t *cp_len, size_t cap,
+                                      uint64_t size, fk_tlog_node_fn fn, void *ctx)
+{
+    int missing[FKI_WITNESS_MAX_WITNESSES];
+    if (!fki_witness_set_missing(s, cp, *cp_len, missing))
+        return 0;
+    return cosign(s, cp, cp_len, cap, size, fn, ctx, missing);
 }

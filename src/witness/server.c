@@ -375,9 +375,13 @@ fk_err fki_witnessd_start(fki_witnessd **out, const struct fki_witnessd_config *
         fk_hex_encode(w->logs[i].origin_hash, h, HL);
     }
     w->nlogs = cfg->nlogs;
-    /* DIR/witness.key, created on first start. */
-    if ((e = fki_keyfile_load_or_create(&(struct fki_keyfile_key){.cosigner = &w->key}, cfg->dir,
-                                        "witness.key", cfg->name, "fairkey-witness-"))) {
+    /* DIR/witness.key, created on first start.  A witness publishes no
+     * directory (it answers only through its daemon), so its key may live
+     * beside its database. */
+    char keypath[PATH_MAX];
+    snprintf(keypath, sizeof keypath, "%s/witness.key", cfg->dir);
+    if ((e = fki_keyfile_load_or_create(&(struct fki_keyfile_key){.cosigner = &w->key}, keypath,
+                                        cfg->name, "fairkey-witness-"))) {
         *why = e == FK_ERR_POLICY ? "witness.key has another name; drop --name or use another --dir"
                                   : "cannot read or create witness.key; check it is a witness "
                                     "private key, yours, mode 0600 (chmod 600)";

@@ -70,4 +70,16 @@ void fki_witness_set_free(fki_witness_set *s);
 size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size_t cap,
                               uint64_t size, fk_tlog_node_fn fn, void *ctx);
 
+/* Which witnesses have no verifying cosignature line on the signed
+ * checkpoint cp: missing[i] (capacity FKI_WITNESS_MAX_WITNESSES) set for
+ * each; returns how many. */
+size_t fki_witness_set_missing(const fki_witness_set *s, const char *cp, size_t cp_len,
+                               int *missing);
+/* fki_witness_set_cosign for an existing checkpoint (which may carry other
+ * witnesses' lines): only the witnesses it lacks are asked, so a log that
+ * gains a witness, or restarts after one was down, has its current
+ * checkpoint cosigned without waiting for a new entry. */
+size_t fki_witness_set_cosign_missing(fki_witness_set *s, char *cp, size_t *cp_len, size_t cap,
+                                      uint64_t size, fk_tlog_node_fn fn, void *ctx);
+
 #endif

@@ -3,8 +3,8 @@
 # a manual-approval agent answers only after 'fairkey agent approve'.
 . "$(dirname "$0")/lib.sh"
 
-start_log logA
 setup_authority 3 5
+start_log logA
 setup_file
 for i in 1 2 3 4 5; do start_agent "$i" --requesters "$T/req.pub"; done
 

@@ -37,10 +37,13 @@ wait_url() {
     return 1
 }
 
-# start_log NAME: a log in $T/NAME; sets LOG_URL, LOG_VKEY, LOG_PID.
+# start_log NAME: a log in $T/NAME for the authority $AUTH (an open log
+# before there is one); sets LOG_URL, LOG_VKEY, LOG_PID.  The tests file
+# many requests a minute from one requester: a generous --rate.
 start_log() {
+    if [ -n "${AUTH:-}" ]; then set -- "$1" --authority "$AUTH" --rate 600; else set -- "$1" --open; fi
     "$FAIRKEY" log serve --dir "$T/$1" --listen 127.0.0.1:0 --origin "fk.test/$1" \
-        --batch-ms "${LOG_BATCH_MS:-50}" >"$T/$1.out" 2>"$T/$1.err" &
+        --batch-ms "${LOG_BATCH_MS:-50}" "${@:2}" >"$T/$1.out" 2>"$T/$1.err" &
     LOG_PID=$!
     PIDS="$PIDS $LOG_PID"
     port=$(wait_url "$T/$1.out") || fail "log $1 did not start: $(cat "$T/$1.err")"

@@ -5,10 +5,10 @@
 # one clear line.
 . "$(dirname "$0")/lib.sh"
 
+setup_authority 2 3
 start_log logB
 LOGB_VKEY=$LOG_VKEY
 start_log logA
-setup_authority 2 3
 setup_file
 # A real cosignature/v1 witness key (Sunlight's test witness): this log has
 # no witnesses, so its checkpoints never carry that cosignature.

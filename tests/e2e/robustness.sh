@@ -2,8 +2,8 @@
 # An agent killed and restarted mid-recovery; the audit's consistency state.
 . "$(dirname "$0")/lib.sh"
 
-start_log logA
 setup_authority 3 3
+start_log logA
 setup_file
 for i in 1 2 3; do start_agent "$i" --requesters "$T/req.pub"; done
 file_request

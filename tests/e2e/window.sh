@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 : "${TIME_SHIFT_LIB:?}"
 
-start_log logA
 setup_authority 2 3
+start_log logA
 setup_file
 for i in 1 2 3; do start_agent "$i" --requesters "$T/req.pub"; done
 URLS="$AGENT_URL_1,$AGENT_URL_2,$AGENT_URL_3"

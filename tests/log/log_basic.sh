@@ -5,9 +5,10 @@
 # and a clean restart that keeps the key and the tree.
 . "$(dirname "$0")/common.sh"
 D="$WORK/log"
-start_log "$D" --batch-ms 50 --origin example.test/log
+start_log "$D" --open --batch-ms 50 --origin example.test/log
 case "$LOG_VKEY" in example.test/log+*) ;; *) fail "vkey has the wrong name: $LOG_VKEY" ;; esac
-[ "$(stat -c %a "$D/log.key")" = 600 ] || fail "log.key is not 0600"
+[ "$(stat -c %a "$D.key")" = 600 ] || fail "the key file is not 0600"
+[ ! -e "$D/log.key" ] || fail "the signing key was written inside the published directory"
 # It holds the signing key: no core file (fk_process_protect).
 awk '/^Max core file size/ {exit !($5 == 0 && $6 == 0)}' "/proc/$LOG_PID/limits" ||
     fail "log daemon may write a core file: $(grep core "/proc/$LOG_PID/limits")"
@@ -98,7 +99,7 @@ OTHER=$(echo "$LOG_VKEY" | sed 's/+[^+]*$/+Abbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
 # Restart: same key, same tree, and it keeps growing consistently.
 stop_log
 cp "$WORK/seen" "$WORK/before-restart"
-start_log "$D" --batch-ms 50
+start_log "$D" --open --batch-ms 50
 [ "$(http GET /checkpoint)" = 200 ] && sed -n 2p "$WORK/body" | grep -qx 603 || fail "tree size lost on restart"
 "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" >/dev/null ||
     fail "verify after restart"
@@ -108,28 +109,28 @@ start_log "$D" --batch-ms 50
 "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/before-restart" --follow \
     | grep -q 'consistent with' || fail "not consistent with the checkpoint before restart"
 # One writer per directory: a second daemon on it is refused.
-! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 >/dev/null 2>"$WORK/second.err" ||
+! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 --open >/dev/null 2>"$WORK/second.err" ||
     fail "a second daemon started on the same directory"
 grep -q 'another process serves this log directory' "$WORK/second.err" ||
     fail "second daemon: wrong reason: $(cat "$WORK/second.err")"
 stop_log
 # The same directory refuses another origin.
-! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 --origin other.test/log >/dev/null \
+! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 --open --origin other.test/log >/dev/null \
     2>"$WORK/origin.err" || fail "log serve accepted another origin for an existing key"
 grep -q 'another origin' "$WORK/origin.err" || fail "origin: wrong reason: $(cat "$WORK/origin.err")"
 # A signing key others can read is refused, with what to do.
-chmod 640 "$D/log.key"
-! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 >/dev/null 2>"$WORK/mode.err" ||
+chmod 640 "$D.key"
+! timeout 10 "$FAIRKEY" log serve --dir "$D" --listen 127.0.0.1:0 --open >/dev/null 2>"$WORK/mode.err" ||
     fail "log serve used a group-readable log.key"
 grep -q 'chmod 600' "$WORK/mode.err" || fail "mode refusal: $(cat "$WORK/mode.err")"
-chmod 600 "$D/log.key"
+chmod 600 "$D.key"
 
 # The entry index is only a hint: an index.db row that names another
 # entry's index (damage the start-up check, which looks at the last row,
 # cannot see) must not make a duplicate's answer prove another entry.  The
 # entry is logged again, at the end, and the daemon says why.
 sqlite3 "$D/index.db" "UPDATE entries SET idx = 5 WHERE idx = 0" || fail "tampering with index.db"
-start_log "$D" --batch-ms 50
+start_log "$D" --open --batch-ms 50
 [ "$(http GET /checkpoint)" = 200 ] || fail "checkpoint before the re-add"
 before=$(sed -n 2p "$WORK/body")
 [ "$(http POST /add --data-binary 'first entry')" = 200 ] || fail "re-add after tampering"
@@ -143,8 +144,8 @@ stop_log
 # is smaller (rollback) or larger (fork); the saved checkpoint is kept.
 F="$WORK/fork"
 mkdir -m 700 "$F"
-cp "$D/log.key" "$F/log.key"
-start_log "$F" --batch-ms 20
+cp "$D.key" "$F.key"
+start_log "$F" --open --batch-ms 20
 cp "$WORK/seen" "$WORK/seen.before-fork"
 "$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n 10 --conc 2 --prefix fork >/dev/null || fail "fork adds"
 ! "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" >/dev/null 2>&1 ||

@@ -28,7 +28,7 @@ readd() {
 }
 
 for round in 1 2; do
-    start_log "$D" --batch-ms 20 --batch-max 64
+    start_log "$D" --open --batch-ms 20 --batch-max 64
     "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" >/dev/null ||
         fail "round $round: checkpoint after restart is not consistent with the one before"
     CPIDS=()
@@ -59,7 +59,7 @@ for round in 1 2; do
     [ "$acked" -lt $((CLIENTS * PER_CLIENT)) ] || fail "round $round: the kill came after all adds"
     echo "round $round: killed the daemon after $acked acknowledged adds"
 
-    start_log "$D" --batch-ms 20
+    start_log "$D" --open --batch-ms 20
     "$FAIRKEY" log verify --log "$LOG_URL" --vkey "$LOG_VKEY" --since "$WORK/seen" >/dev/null ||
         fail "round $round: the restarted log is not consistent with the checkpoint seen before the crash"
     "$LOG_BENCH" check "$LOG_URL" "$LOG_VKEY" "$WORK"/acks.* ||
@@ -76,11 +76,11 @@ done
 # answered).  Either way the restarted log holds every acknowledged entry,
 # serves no tile of the lost batch, and stays consistent.
 for point in after-tiles after-commit; do
-    start_log "$D" --batch-ms 20
+    start_log "$D" --open --batch-ms 20
     size=$(curl -s --max-time 10 "$LOG_URL/checkpoint" | sed -n 2p)
     stop_log
     target=$((size + 300))
-    FAIRKEY_LOG_FAILPOINT="$point:$target" start_log "$D" --batch-ms 20
+    FAIRKEY_LOG_FAILPOINT="$point:$target" start_log "$D" --open --batch-ms 20
     "$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n 400 --conc 8 --prefix "$point" \
         --out "$WORK/acks.$point" >/dev/null 2>&1 || true
     for _ in $(seq 100); do kill -0 "$LOG_PID" 2>/dev/null || break; sleep 0.05; done
@@ -88,7 +88,7 @@ for point in after-tiles after-commit; do
     wait "$LOG_PID" 2>/dev/null || true
     acked=$(wc -l <"$WORK/acks.$point")
     [ "$acked" -lt $((target - size)) ] || fail "$point: the crashed batch was acknowledged"
-    start_log "$D" --batch-ms 20
+    start_log "$D" --open --batch-ms 20
     now=$(curl -s --max-time 10 "$LOG_URL/checkpoint" | sed -n 2p)
     case $point in
     after-tiles) [ "$now" -lt "$target" ] || fail "after-tiles: the uncommitted batch survived" ;;

@@ -9,7 +9,7 @@ mkdir -p "$D"
 mount -t tmpfs -o size=3m tmpfs "$D" 2>/dev/null || { echo "cannot mount tmpfs: skipped"; exit 77; }
 UNMOUNT="$D"
 
-start_log "$D/log" --batch-ms 20
+start_log "$D/log" --open --batch-ms 20
 # 30 kB entries: a few dozen fill 3 MB (bundles, tiles, SQLite WAL).
 "$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n 300 --conc 2 --size 30000 --prefix full \
     --out "$WORK/acks" >"$WORK/fill" 2>&1 || fail "add answers did not verify: $(cat "$WORK/fill")"
@@ -34,7 +34,7 @@ mount -o remount,size=64m "$D" || fail "remount"
     fail "not consistent after space came back"
 # And a restart recovers the same tree.
 stop_log
-start_log "$D/log" --batch-ms 20
+start_log "$D/log" --open --batch-ms 20
 "$LOG_BENCH" check "$LOG_URL" "$LOG_VKEY" "$WORK/acks" "$WORK/acks2" || fail "check after restart"
 stop_log
 echo "log_diskfull: ok"

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/common.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 needed for the static mirror"; exit 77; }
 D="$WORK/log"
-start_log "$D" --batch-ms 20
+start_log "$D" --open --batch-ms 20
 
 # Tree of 40: the client and the auditor remember it.
 "$LOG_BENCH" add "$LOG_URL" "$LOG_VKEY" --n 40 --conc 4 --prefix a --out "$WORK/acks" --strict ||

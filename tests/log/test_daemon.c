@@ -83,7 +83,8 @@ static void test_daemon_inprocess(void **state)
     char sub[64];
     snprintf(sub, sizeof sub, "%s/log", dir);
     char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
-    struct fki_logd_config cfg = {.dir = sub, .listen = "127.0.0.1:0", .batch_ms = 20};
+    struct fki_logd_config cfg = {.dir = sub, .listen = "127.0.0.1:0", .batch_ms = 20,
+                                  .admit = {.open = 1}};
     fki_logd *d;
     assert_int_equal(fki_logd_start(&d, &cfg, vkey, sizeof vkey, NULL), FK_OK);
     char base[64], url[96];

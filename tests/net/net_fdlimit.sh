@@ -17,7 +17,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # A hard limit of 64 descriptors: the daemon cannot raise it to 4,096 + 256.
-(ulimit -n 64 && exec "$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 \
+(ulimit -n 64 && exec "$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --open \
     >"$WORK/out" 2>"$WORK/err") &
 PID=$!
 PIDS+=("$PID")

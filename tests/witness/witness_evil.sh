@@ -12,7 +12,7 @@ add() {
         fail "add $1: $(cat "$WORK/ans")"
 }
 
-start log "$WORK/log" --origin evil.test/log
+start log "$WORK/log" --open --origin evil.test/log
 L_VKEY=$VKEY
 stop "$PID"
 start witness "$WORK/w1" --log "$L_VKEY" --name witness.test/w1
@@ -58,7 +58,7 @@ PY
     PIDS+=("$EVIL_PID")
     for _ in $(seq 100); do [ -s "$WORK/evil.port" ] && break; sleep 0.05; done
     [ -s "$WORK/evil.port" ] || fail "the fake witness did not start"
-    start log "$WORK/log" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" \
+    start log "$WORK/log" --open --batch-ms 20 --witness "$W1_VKEY=$W1_URL" \
         --witness "$E_VKEY=http://127.0.0.1:$(cat "$WORK/evil.port")"
     L_PID=$PID L_URL=$URL
     want=$([ "$mode" = blank ] && echo 1 || echo 2)

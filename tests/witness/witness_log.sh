@@ -13,24 +13,24 @@ cosigs() {
     "$TOOL" count "$WORK/cp" "$2" "$W1_VKEY" "$W2_VKEY" || fail "checkpoint does not verify"
 }
 
-"$FAIRKEY" log serve --dir "$WORK/x" --listen 127.0.0.1:0 --witness nonsense 2>"$WORK/err" &&
+"$FAIRKEY" log serve --dir "$WORK/x" --listen 127.0.0.1:0 --open --witness nonsense 2>"$WORK/err" &&
     fail "bad --witness accepted"
 grep -q '^fairkey: ' "$WORK/err" || fail "bad --witness: no fairkey: line"
 
 # The log's key first (witnesses are configured with it).
-start log "$WORK/log" --origin witnessed.test/log
+start log "$WORK/log" --open --origin witnessed.test/log
 L_VKEY=$VKEY
 stop "$PID"
 start witness "$WORK/w1" --log "$L_VKEY" --name witness.test/w1
 W1_PID=$PID W1_URL=$URL W1_VKEY=$VKEY
 start witness "$WORK/w2" --log "$L_VKEY" --name witness.test/w2
 W2_PID=$PID W2_URL=$URL W2_VKEY=$VKEY
-"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --witness "$W1_URL" 2>/dev/null &&
+"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --open --witness "$W1_URL" 2>/dev/null &&
     fail "--witness without a vkey accepted"
-"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --witness "$L_VKEY=$W1_URL" 2>/dev/null &&
+"$FAIRKEY" log serve --dir "$WORK/log" --listen 127.0.0.1:0 --open --witness "$L_VKEY=$W1_URL" 2>/dev/null &&
     fail "--witness with a log (0x01) key accepted"
 
-start log "$WORK/log" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL/"
+start log "$WORK/log" --open --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL/"
 L_PID=$PID L_URL=$URL
 for i in 1 2 3; do add "entry $i" "$L_URL"; done
 [ "$(cosigs "$L_URL" "$L_VKEY")" = 2 ] || fail "checkpoint without 2 cosignatures"
@@ -53,7 +53,7 @@ start witness "$WORK/w2" --log "$L_VKEY"
 W2_PID=$PID W2_URL2=$URL
 # (new port: restart the log with it, which also forgets every witness's size)
 stop "$L_PID"
-start log "$WORK/log" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL2"
+start log "$WORK/log" --open --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL2"
 L_PID=$PID L_URL=$URL
 add "entry 8" "$L_URL"
 [ "$(cosigs "$L_URL" "$L_VKEY")" = 2 ] || fail "after restarts (409 then retry)"
@@ -61,8 +61,8 @@ add "entry 8" "$L_URL"
 # A fork: the same log key, another tree.  The witnesses hold a larger
 # tree, so the forked checkpoint gets no cosignature; the add still works.
 mkdir -m 700 "$WORK/fork"
-cp "$WORK/log/log.key" "$WORK/fork/log.key"
-start log "$WORK/fork" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL2"
+cp "$WORK/log.key" "$WORK/fork.key"
+start log "$WORK/fork" --open --batch-ms 20 --witness "$W1_VKEY=$W1_URL" --witness "$W2_VKEY=$W2_URL2"
 F_URL=$URL
 add "forked entry" "$F_URL"
 [ "$(cosigs "$F_URL" "$L_VKEY")" = 0 ] || fail "forked checkpoint cosigned"
@@ -94,7 +94,7 @@ PIDS+=("$!")
 for _ in $(seq 100); do [ -s "$WORK/hole.port" ] && break; sleep 0.05; done
 [ -s "$WORK/hole.port" ] || fail "the hung witness did not start"
 stop "$L_PID"
-start log "$WORK/log" --batch-ms 20 --witness "$W1_VKEY=$W1_URL" \
+start log "$WORK/log" --open --batch-ms 20 --witness "$W1_VKEY=$W1_URL" \
     --witness "$W3_VKEY=http://127.0.0.1:$(cat "$WORK/hole.port")"
 L_PID=$PID L_URL=$URL
 for i in $(seq 10 15); do add "entry $i" "$L_URL"; done

@@ -1,0 +1,260 @@
+/*
+ * admit.c - the log's admission check (admit.h): one function decides from
+ * an entry's first line what kind of entry it is, and each kind has its own
+ * check.  Today there is one kind, the signed recovery request
+ * (docs/protocol.md section 3); a dealerless authority's transcript will be
+ * the second.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/admit.h"
+
+struct bucket {
+    uint8_t key[FK_REQUEST_KEY_LEN];
+    int used;
+    double tokens;
+    uint64_t at;   /* ms of the last refill */
+};
+
+/* Open addressing, linear probing, at most half full. */
+#define SLOTS (2u * FKI_LOG_RATE_REQUESTERS)
+
+struct fki_log_admit {
+    int open;
+    char (*auth)[FK_ESCROW_ID_HEX_LEN];
+    uint8_t (*pk)[FK_ESCROW_POINT_LEN];
+    size_t nauth;
+    char *requesters;
+    size_t requesters_len;
+    unsigned rate;
+    pthread_mutex_t mu;   /* the buckets */
+    struct bucket *slot;
+    size_t used;
+    uint64_t swept_at;
+    int swept;
+};
+
+/* What an entry's first line says it is. */
+enum entry_kind { ENTRY_UNKNOWN, ENTRY_REQUEST };
+
+static const struct {
+    const char *prefix;
+    enum entry_kind kind;
+} KINDS[] = {
+    /* The version is the request parser's to judge (fk_request_verify). */
+    {"fairkey recovery request ", ENTRY_REQUEST},
+};
+
+static enum entry_kind entry_kind(const uint8_t *entry, size_t len)
+{
+    const uint8_t *nl = memchr(entry, '\n', len);
+    size_t first = nl ? (size_t)(nl - entry) : len;
+    for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++) {
+        size_t pl = strlen(KINDS[i].prefix);
+        if (first >= pl && !memcmp(entry, KINDS[i].prefix, pl))
+            return KINDS[i].kind;
+    }
+    return ENTRY_UNKNOWN;
+}
+
+fk_err fki_log_admit_new(fki_log_admit **out, const struct fki_log_admit_config *cfg)
+{
+    unsigned rate = cfg->rate ? cfg->rate : FKI_LOG_DEFAULT_RATE;
+    if (cfg->nauthorities > FKI_LOG_MAX_AUTHORITIES || rate > FKI_LOG_MAX_RATE)
+        return FK_ERR_LIMIT;
+    fki_log_admit *a = calloc(1, sizeof *a);
+    if (!a)
+        return FK_ERR_NOMEM;
+    a->open = cfg->open;
+    a->rate = rate;
+    pthread_mutex_init(&a->mu, NULL);
+    if (!a->open) {
+        a->auth = calloc(cfg->nauthorities ? cfg->nauthorities : 1, sizeof *a->auth);
+        a->pk = calloc(cfg->nauthorities ? cfg->nauthorities : 1, sizeof *a->pk);
+        a->slot = calloc(SLOTS, sizeof *a->slot);
+        if (cfg->requesters) {
+            a->requesters = malloc(cfg->requesters_len + 1);
+            if (a->requesters) {
+                memcpy(a->requesters, cfg->requesters, cfg->requesters_len);
+                a->requesters_len = cfg->requesters_len;
+            }
+        }
+        if (!a->auth || !a->pk || !a->slot || (cfg->requesters && !a->requesters)) {
+            fki_log_admit_free(a);
+            return FK_ERR_NOMEM;
+        }
+        memcpy(a->auth, cfg->authorities, cfg->nauthorities * sizeof *a->auth);
+        memcpy(a->pk, cfg->authority_pks, cfg->nauthorities * sizeof *a->pk);
+        a->nauth = cfg->nauthorities;
+    }
+    *out = a;
+    return FK_OK;
+}
+
+void fki_log_admit_free(fki_log_admit *a)
+{
+    if (!a)
+        return;
+    free(a->auth);
+    free(a->pk);
+    free(a->requesters);
+    free(a->slot);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+static size_t slot_of(const uint8_t key[FK_REQUEST_KEY_LEN])
+{
+    /* Keys are Ed25519 public keys a requester chooses: a keyed hash would
+     * resist crafted collisions, but a requester who crafts keys only slows
+     * its own lookups, and probing is bounded by the table. */
+    uint64_t h;
+    memcpy(&h, key, sizeof h);
+    return (size_t)(h % SLOTS);
+}
+
+/* Refill b to now; 1 if it is full (it carries no state). */
+static int refill(const fki_log_admit *a, struct bucket *b, uint64_t now)
+{
+    if (now > b->at) {
+        b->tokens += (double)(now - b->at) * a->rate / 60000.0;
+        b->at = now;
+    }
+    if (b->tokens >= a->rate) {
+        b->tokens = a->rate;
+        return 1;
+    }
+    return 0;
+}
+
+static struct bucket *find(fki_log_admit *a, const uint8_t *key, int *found)
+{
+    for (size_t i = slot_of(key);; i = (i + 1) % SLOTS) {
+        struct bucket *b = &a->slot[i];
+        if (!b->used || !memcmp(b->key, key, FK_REQUEST_KEY_LEN)) {
+            *found = b->used;
+            return b;
+        }
+    }
+}
+
+/* Drop every bucket that has refilled (it means the same as no bucket),
+ * rebuilding the table so probing stays correct. */
+static void sweep(fki_log_admit *a, uint64_t now)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < SLOTS; i++) {
+        struct bucket *b = &a->slot[i];
+        if (b->used && !refill(a, b, now))
+            a->slot[live++] = *b;   /* live < i + 1: never overwrites an unread slot */
+    }
+    struct bucket *keep = malloc((live ? live : 1) * sizeof *keep);
+    if (!keep)
+        return;   /* the table stays full; adds get 429 until memory returns */
+    memcpy(keep, a->slot, live * sizeof *keep);
+    memset(a->slot, 0, SLOTS * sizeof *a->slot);
+    for (size_t i = 0; i < live; i++) {
+        int f;
+        *find(a, keep[i].key, &f) = keep[i];
+    }
+    a->used = live;
+    free(keep);
+}
+
+int fki_log_admit_rate(fki_log_admit *a, const uint8_t key[FK_REQUEST_KEY_LEN], uint64_t now_ms,
+                       const char **why)
+{
+    int status = 0, found;
+    pthread_mutex_lock(&a->mu);
+    struct bucket *b = find(a, key, &found);
+    if (!found && a->used == FKI_LOG_RATE_REQUESTERS) {
+        if (!a->swept || now_ms - a->swept_at >= 1000) {
+            sweep(a, now_ms);
+            a->swept = 1;
+            a->swept_at = now_ms;
+            b = find(a, key, &found);
+        }
+        if (a->used == FKI_LOG_RATE_REQUESTERS) {
+            *why = "too many requesters at once; retry in a minute\n";
+            status = 429;
+            goto out;
+        }
+    }
+    if (!found) {
+        memcpy(b->key, key, FK_REQUEST_KEY_LEN);
+        b->used = 1;
+        b->tokens = a->rate;
+        b->at = now_ms;
+        a->used++;
+    }
+    refill(a, b, now_ms);
+    if (b->tokens < 1.0) {
+        *why = "this requester is over its rate of requests a minute; retry later\n";
+        status = 429;
+        goto out;
+    }
+    b->tokens -= 1.0;
+out:
+    pthread_mutex_unlock(&a->mu);
+    return status;
+}
+
+static int admit_request(fki_log_admit *a, const uint8_t *entry, size_t len, uint64_t now_ms,
+                         const char **why)
+{
+    fk_request r;
+    if (len > FK_REQUEST_NOTE_MAX) {
+        *why = "a recovery request is at most 4096 bytes\n";
+        return 413;
+    }
+    fk_err e = fk_request_verify(&r, (const char *)entry, len);
+    if (e == FK_ERR_SIGNATURE) {
+        *why = "the request's signature does not verify with the key it names\n";
+        return 403;
+    }
+    if (e) {
+        *why = "not a well-formed signed recovery request\n";
+        return 400;
+    }
+    size_t i = 0;
+    while (i < a->nauth && strcmp(a->auth[i], r.authority))
+        i++;
+    if (i == a->nauth) {
+        *why = "the request names an authority this log does not serve; send it to that "
+               "authority's log\n";
+        return 403;
+    }
+    if (a->requesters &&
+        fk_requesters_allowed(a->requesters, a->requesters_len, r.requester, r.requester_key)) {
+        *why = "requester not allowed by this log's --requesters list\n";
+        return 403;
+    }
+    int st = fki_log_admit_rate(a, r.requester_key, now_ms, why);
+    if (st)
+        return st;
+    /* After the rate (a refused target still spends a token): the proof
+     * costs a few hundred microseconds.  Agents check it again on their own. */
+    if (fk_request_target_verify(&r, a->pk[i])) {
+        *why = "the request's target is not an escrow stanza of its authority (its validity "
+               "proof does not verify); copy the target from the file with 'fairkey request'\n";
+        return 400;
+    }
+    return 0;
+}
+
+int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint64_t now_ms,
+                        const char **why)
+{
+    if (a->open)
+        return 0;
+    switch (entry_kind(entry, len)) {
+    case ENTRY_REQUEST:
+        return admit_request(a, entry, len, now_ms, why);
+    case ENTRY_UNKNOWN:
+    default:
+        *why = "not a signed fairkey recovery request; this log takes nothing else\n";
+        return 400;
+    }
+}
