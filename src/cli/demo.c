@@ -279,10 +279,11 @@ static int demo(void)
         printf("    log at %s\n    log key %s\n", logurl, vkey);
     }
 
-    step("Create a 3-of-5 escrow authority: five shares, the secret wiped after the ceremony.");
+    step("Create a 3-of-5 escrow authority: five shares, the secret wiped after the ceremony;\n"
+         "    the authority file names the log, so every request is recorded where Alice looks.");
     {
         char *argv[] = {self, "authority", "create", "--name", "demo-authority", "-t", "3", "-n",
-                        "5", "-o", authdir, NULL};
+                        "5", "--log", logurl, "--log-vkey", vkey, "-o", authdir, NULL};
         if (run_shown(argv, "authority"))
             return -1;
     }
@@ -296,15 +297,14 @@ static int demo(void)
         show(reqlist);
     }
 
-    step("Start five escrow agents, each with one share, each checking the log.");
+    step("Start five escrow agents, each with one share, each checking the authority's log.");
     for (int i = 0; i < DEMO_AGENTS; i++) {
         char name[32];
         snprintf(shares[i], PATH_MAX, "%s/authority/share-%d.key", dir, i + 1);
         snprintf(states[i], PATH_MAX, "%s/agent-%d", dir, i + 1);
         snprintf(name, sizeof name, "agent-%d", i + 1);
         char *argv[] = {self, "agent", "serve", "--share", shares[i], "--authority", authpub,
-                        "--log", logurl, "--log-vkey", vkey, "--listen", listen,
-                        "--requesters", reqlist, "--state", states[i], NULL};
+                        "--listen", listen, "--requesters", reqlist, "--state", states[i], NULL};
         if (start_daemon(argv, name, &port, &agent_pid[i]))
             return -1;
         size_t l = strlen(agents);
@@ -366,9 +366,9 @@ static int demo(void)
             return -1;
         fprintf(f, "Warrant 2026-17, District Court of Demo: access to diary.txt.age\n");
         fclose(f);
-        char *argv[] = {self, "request", "--authority", authpub, "--log", logurl, "--log-vkey",
-                        vkey, "--key", reqkey, "--warrant", warrant, "--reason",
-                        "warrant 2026-17: suspected fraud", "-o", receipt, enc, NULL};
+        char *argv[] = {self, "request", "--authority", authpub, "--key", reqkey, "--warrant",
+                        warrant, "--reason", "warrant 2026-17: suspected fraud", "-o", receipt,
+                        enc, NULL};
         if (run_shown(argv, "request"))
             return -1;
     }

@@ -49,18 +49,22 @@ start_log() {
     [ -n "$LOG_VKEY" ] || fail "log $1 printed no vkey"
 }
 
-# setup_authority T N: a T-of-N authority in $T/auth.
+# setup_authority T N [LOG-OPTIONS...]: a T-of-N authority in $T/auth whose
+# log is the last one started (or the one the options name).
 setup_authority() {
-    "$FAIRKEY" authority create --name e2e -t "$1" -n "$2" -o "$T/auth" >/dev/null \
+    t=$1; n=$2; shift 2
+    [ $# -gt 0 ] || set -- --log "$LOG_URL" --log-vkey "$LOG_VKEY"
+    "$FAIRKEY" authority create --name e2e -t "$t" -n "$n" "$@" -o "$T/auth" >/dev/null \
         || fail "authority create"
     AUTH="$T/auth/authority.pub"
 }
 
-# start_agent I [extra args...]: agent for share I; sets AGENT_URL_I.
+# start_agent I [extra args...]: agent for share I (the log is the
+# authority's); sets AGENT_URL_I.
 start_agent() {
     i=$1; shift
-    "$FAIRKEY" agent serve --share "$T/auth/share-$i.key" --authority "$AUTH" --log "$LOG_URL" \
-        --log-vkey "$LOG_VKEY" --listen 127.0.0.1:0 --state "$T/agent$i" "$@" \
+    "$FAIRKEY" agent serve --share "$T/auth/share-$i.key" --authority "$AUTH" \
+        --listen 127.0.0.1:0 --state "$T/agent$i" "$@" \
         >"$T/agent$i.out" 2>"$T/agent$i.err" &
     eval "AGENT_PID_$i=$!"
     PIDS="$PIDS $!"
@@ -88,7 +92,7 @@ setup_file() {
 
 # file_request [extra]: file a request for $T/file.age; sets RECEIPT.
 file_request() {
-    "$FAIRKEY" request --authority "$AUTH" --log "$LOG_URL" --log-vkey "$LOG_VKEY" \
+    "$FAIRKEY" request --authority "$AUTH" \
         --key "$T/req.key" --warrant "$T/warrant.txt" --reason "e2e test case" \
         -o "$T/receipt" "$@" "$T/file.age" >"$T/request.out" || fail "request"
     RECEIPT="$T/receipt"

@@ -21,7 +21,7 @@ ASAN_RT=$(ldd "$FAIRKEY" | sed -n 's/.*libasan[^ ]* => \([^ ]*\) .*/\1/p' | head
 # request_at NAME SHIFT: file a request dated SHIFT seconds from now.
 request_at() {
     LD_PRELOAD="$PRELOAD" FK_TIME_SHIFT="$2" "$FAIRKEY" request --authority "$AUTH" \
-        --log "$LOG_URL" --log-vkey "$LOG_VKEY" --key "$T/req.key" --warrant "$T/warrant.txt" \
+        --key "$T/req.key" --warrant "$T/warrant.txt" \
         --reason "window $1" -o "$T/$1.receipt" "$T/file.age" >/dev/null || fail "request $1"
 }
 # The shim works: the receipt's request carries the shifted date.
