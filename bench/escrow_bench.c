@@ -14,6 +14,12 @@
 
 #include <fairkey.h>
 
+/* The log policy test authorities name (the vkey is the tlog-policy
+ * example's test log key). */
+#define TEST_POLICY                                                                        \
+    "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "  \
+    "https://log.example.com/\nquorum none\n"
+
 static double now(void)
 {
     struct timespec ts;
@@ -34,7 +40,7 @@ int main(int argc, char **argv)
     unsigned long n;
 
     if (!auth || fk_escrow_share_alloc(&shares, 5) != FK_OK ||
-        fk_escrow_dealer(auth, shares, "bench", 3, 5) != FK_OK || fk_random(k, 16) != FK_OK ||
+        fk_escrow_dealer(auth, shares, "bench", 3, 5, TEST_POLICY, sizeof TEST_POLICY - 1) != FK_OK || fk_random(k, 16) != FK_OK ||
         fk_escrow_stanza_make(&s, auth->pk, k) != FK_OK || fk_escrow_stanza_parse(&st, &s) != FK_OK) {
         fprintf(stderr, "bench_escrow: setup failed\n");
         return 1;

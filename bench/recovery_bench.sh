@@ -18,18 +18,24 @@ PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 wait_for() { for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
-"$FAIRKEY" authority create --name bench -t 3 -n 5 -o "$T/auth" >/dev/null 2>&1
-# One requester files every request: no rate limit to speak of.
-"$FAIRKEY" log serve --dir "$T/log" --listen 127.0.0.1:0 --origin bench.test/log \
+# The log exists before the authority that names it: start it open, create
+# the authority, restart it on its port admitting only that authority's
+# requests (one requester files every request: no rate limit to speak of).
+"$FAIRKEY" log serve --dir "$T/log" --listen 127.0.0.1:0 --origin bench.test/log --open \
+    --batch-ms "$BATCH_MS" >"$T/log0.out" 2>"$T/log.err" & LOGPID=$!
+wait_for "$T/log0.out" '^http://' || { cat "$T/log.err"; exit 1; }
+LOG=$(grep '^http://' "$T/log0.out"); VKEY=$(head -1 "$T/log0.out")
+kill $LOGPID; wait $LOGPID 2>/dev/null
+"$FAIRKEY" authority create --name bench -t 3 -n 5 --log "$LOG" --log-vkey "$VKEY" -o "$T/auth" >/dev/null 2>&1
+"$FAIRKEY" log serve --dir "$T/log" --listen "${LOG#http://}" --origin bench.test/log \
     --authority "$T/auth/authority.pub" --rate 60000 \
     --batch-ms "$BATCH_MS" >"$T/log.out" 2>"$T/log.err" & PIDS="$PIDS $!"; LOGPID=$!
 wait_for "$T/log.out" '^http://' || { cat "$T/log.err"; exit 1; }
-LOG=$(grep '^http://' "$T/log.out"); VKEY=$(head -1 "$T/log.out")
 "$FAIRKEY" request keygen --name bench.test/req -o "$T/req.key" >"$T/req.pub"
 URLS=""
 for i in 1 2 3 4 5; do
     "$FAIRKEY" agent serve --share "$T/auth/share-$i.key" --authority "$T/auth/authority.pub" \
-        --log "$LOG" --log-vkey "$VKEY" --listen 127.0.0.1:0 --state "$T/agent$i" \
+        --listen 127.0.0.1:0 --state "$T/agent$i" \
         --requesters "$T/req.pub" >"$T/agent$i.out" 2>"$T/agent$i.err" & PIDS="$PIDS $!"
     wait_for "$T/agent$i.out" "listening on port" || { cat "$T/agent$i.err"; exit 1; }
     URLS="$URLS${URLS:+,}http://127.0.0.1:$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$T/agent$i.out")"

@@ -23,6 +23,12 @@
 #include <fairkey.h>
 #include "escrow/internal.h"
 
+/* The log policy test authorities name (the vkey is the tlog-policy
+ * example's test log key). */
+#define TEST_POLICY                                                                        \
+    "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "  \
+    "https://log.example.com/\nquorum none\n"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static fk_escrow_authority auth;
@@ -40,7 +46,7 @@ static void init(void)
     memset(coeffs, 0, sizeof coeffs);
     coeffs[0][0] = 7;
     coeffs[1][0] = 11;
-    if (fki_escrow_deal(&auth, shares, "fuzz", 2, 3, (const uint8_t(*)[32])coeffs) != FK_OK)
+    if (fki_escrow_deal(&auth, shares, "fuzz", 2, 3, TEST_POLICY, sizeof TEST_POLICY - 1, (const uint8_t(*)[32])coeffs) != FK_OK)
         abort();
     memset(r, 0, sizeof r);
     r[0] = 5;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "common.h"
 #include "age.h"
+#include "tlog.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,8 +50,13 @@ extern "C" {
 #define FK_ESCROW_RECIPIENT_STR_MAX 80
 /* Hex authority id plus NUL. */
 #define FK_ESCROW_ID_HEX_LEN 65
-/* Largest authority file: header lines plus 2 * 255 key lines (~31 KiB). */
-#define FK_ESCROW_AUTHORITY_TEXT_MAX 40960
+/* The log policy an authority names (C2SP tlog-policy, canonical form,
+ * docs/spec.md 2.1): 16 KiB holds one log and 32 witnesses with the longest
+ * vkeys and URLs; a policy that needs more is not one agents can follow. */
+#define FK_ESCROW_POLICY_MAX 16384
+/* Largest authority file: header lines plus 2 * 255 key lines (~31 KiB),
+ * and the policy with its "policy " prefixes (at most ~30 KiB more). */
+#define FK_ESCROW_AUTHORITY_TEXT_MAX 65536
 /* Largest share file (four short lines). */
 #define FK_ESCROW_SHARE_TEXT_MAX 256
 /* Binary partial-decryption answer: I2OSP(index,2) || D_i || c || s. */
@@ -68,6 +74,10 @@ typedef struct fk_escrow_authority {
     uint8_t pk[FK_ESCROW_POINT_LEN];               /* PK = s*B */
     uint8_t commit[FK_ESCROW_MAX_SHARES][FK_ESCROW_POINT_LEN];   /* C_0..C_{t-1} */
     uint8_t share_pk[FK_ESCROW_MAX_SHARES][FK_ESCROW_POINT_LEN]; /* PK_1..PK_n at [i-1] */
+    /* The log policy in canonical tlog-policy form (fk_escrow_policy_canonical):
+     * at least one log, each with its URL; NUL-terminated, zero-padded. */
+    char policy[FK_ESCROW_POLICY_MAX + 1];
+    size_t policy_len;
     uint8_t id[FK_ESCROW_ID_LEN];
 } fk_escrow_authority;
 
@@ -89,11 +99,29 @@ void fk_escrow_share_clear(fk_escrow_share *p, size_t n);
 /* Dealer ceremony: fresh secret s and polynomial coefficients from the OS
  * CSPRNG, PK, Feldman commitments, share public keys, authority id, and the n
  * shares written to shares[0..n-1].  s and the coefficients are wiped before
- * return.  FK_ERR_INVALID if t < 1, t > n, or the name is not 1..64 chars of
- * [A-Za-z0-9._-]; FK_ERR_LIMIT if n > FK_ESCROW_MAX_SHARES.  On failure auth
+ * return.  policy (policy_len bytes) is the authority's log policy in
+ * canonical form (fk_escrow_policy_canonical); the id commits to it.
+ * FK_ERR_INVALID if t < 1, t > n, the name is not 1..64 chars of
+ * [A-Za-z0-9._-], or the policy is not canonical; FK_ERR_LIMIT if
+ * n > FK_ESCROW_MAX_SHARES or the policy is past a limit.  On failure auth
  * and shares are wiped. */
 fk_err fk_escrow_dealer(fk_escrow_authority *auth, fk_escrow_share *shares,
-                        const char *name, unsigned t, unsigned n);
+                        const char *name, unsigned t, unsigned n,
+                        const char *policy, size_t policy_len);
+
+/* The canonical form of a C2SP tlog-policy file, as an authority file holds
+ * it: blank and comment lines dropped, the items of each line joined by one
+ * space, every line ending in LF, ASCII only.  It must parse as tlog-policy
+ * and list at least one log, each with an http:// or https:// URL (agents and
+ * requesters talk to it).  out gets the text and a NUL (capacity cap), *len
+ * its length.  FK_ERR_INVALID if the policy is malformed or lacks a log or
+ * a URL; FK_ERR_UNSUPPORTED for a key type fairkey cannot verify;
+ * FK_ERR_LIMIT past a tlog-policy limit, past FK_ESCROW_POLICY_MAX bytes, or
+ * when cap is too small.  out is untouched on failure. */
+fk_err fk_escrow_policy_canonical(char *out, size_t cap, size_t *len, const char *text,
+                                  size_t text_len);
+/* The authority's log policy, parsed (p is caller-owned, ~75 KiB). */
+fk_err fk_escrow_authority_policy(fk_tlog_policy *p, const fk_escrow_authority *auth);
 
 /* Check one share against the authority's Feldman commitments:
  * s_i*B == share_pk[i-1] (== sum_j i^j*C_j, which the dealer and
@@ -110,7 +138,7 @@ void fk_escrow_id_hex(char out[FK_ESCROW_ID_HEX_LEN], const uint8_t id[FK_ESCROW
  * needed) and rejects every non-canonical form: FK_ERR_INVALID for a
  * malformed or inconsistent file, FK_ERR_LIMIT for counts or lengths past a
  * limit.  The parsed authority is fully checked (commitments recompute the
- * share keys and PK, id recomputes). */
+ * share keys and PK, the policy is canonical and valid, id recomputes). */
 fk_err fk_escrow_authority_encode(char *out, size_t cap, size_t *len,
                                   const fk_escrow_authority *auth);
 fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, size_t len);

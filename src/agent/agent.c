@@ -23,10 +23,10 @@
 #include "store.h"
 
 #define SERVE_USAGE                                                                        \
-    "agent serve --share FILE --authority FILE --log URL\n"                             \
-    "             {--log-vkey VKEY | --log-policy FILE | --log-vkey VKEY --log-policy FILE}\n" \
-    "             --listen HOST:PORT [--requesters FILE] [--manual] [--state DIR]\n"       \
-    "       (with both, the policy must list the --log-vkey log)\n"                        \
+    "agent serve --share FILE --authority FILE --listen HOST:PORT\n"                      \
+    "             [--requesters FILE] [--manual] [--state DIR]\n"                         \
+    "             [--log URL] [--log-vkey VKEY] [--log-policy FILE]\n"                    \
+    "       (the log and policy are the authority's; the --log options must match them)\n" \
     "       fairkey agent pending --state DIR\n"                                           \
     "       fairkey agent approve --state DIR ID"
 
@@ -430,8 +430,8 @@ static int serve_main(int argc, char **argv)
     };
     const char *share = NULL, *authp = NULL, *listen = NULL, *reqp = NULL, *state = NULL,
                *vkey = NULL, *logurl = NULL, *policy = NULL;
-    char policy_vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     static struct agent a; /* large (checkpoint cache): not on the stack */
+    static cli_authlog al;
     int c, rc = FK_EXIT_FAIL;
     memset(&a, 0, sizeof a);
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -448,16 +448,16 @@ static int serve_main(int argc, char **argv)
         default: return cli_usage(SERVE_USAGE);
         }
     }
-    if (!share || !authp || !logurl || (!vkey && !policy) || !listen || optind != argc)
+    if (!share || !authp || !listen || optind != argc)
         return cli_usage(SERVE_USAGE);
     if (!(a.auth = rec_load_authority(authp)))
         goto out;
-    /* Without --log-vkey the policy's one log is the log to talk to. */
-    if (vkey ? rec_log_open(&a.log, logurl, vkey) ||
-                   rec_log_policy(&a.policy, policy, &a.log.key, "--log-policy", "--log-vkey", NULL)
-             : rec_log_policy(&a.policy, policy, NULL, "--log-policy", "--log-vkey", policy_vkey) ||
-                   rec_log_open(&a.log, logurl, policy_vkey))
+    /* The authority's log and policy: receipts from any other log fail the
+     * vkey check, and an agent told of another log does not start. */
+    if (cli_authority_log(&al, a.auth, logurl, vkey, policy) ||
+        rec_log_open(&a.log, al.url, al.vkey))
         goto out;
+    a.policy = al.policy;
     if (load_share(&a, share))
         goto out;
     fk_escrow_id_hex(a.idhex, a.auth->id);

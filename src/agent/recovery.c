@@ -80,19 +80,7 @@ int rec_log_policy(fk_tlog_policy *p, const char *path, const fk_note_verifier *
     fk_err err = fk_tlog_policy_parse(p, text, len, &line);
     free(text);
     if (err) {
-        const char *why =
-            err == FK_ERR_LIMIT ? "is over a limit (32 logs, 32 witnesses, 32 groups, 255-byte names, "
-                                  "511-byte URLs, 64 KiB)"
-            : err == FK_ERR_UNSUPPORTED ? "has a key type fairkey cannot verify (logs: Ed25519, "
-                                          "witnesses: cosignature/v1 Ed25519)"
-            : line == 0 ? "needs exactly one 'quorum' line"
-                        : "is not valid: check the keyword, the key and its type, that each name "
-                          "is defined once on an earlier line, and the threshold";
-        if (line)
-            cli_err("%s %s line %zu %s (C2SP tlog-policy; see docs/log.md)", policy_opt, path,
-                    line, why);
-        else
-            cli_err("%s %s %s (C2SP tlog-policy; see docs/log.md)", policy_opt, path, why);
+        cli_policy_error(policy_opt, path, err, line);
         return -1;
     }
     if (given) {

@@ -16,7 +16,8 @@
 #include "cli.h"
 
 static const char synopsis_create[] =
-    "authority create --threshold T --agents N --name NAME --out DIR";
+    "authority create --threshold T --agents N --name NAME\n"
+    "                        {--log URL --log-vkey VKEY | --log-policy FILE} --out DIR";
 static const char synopsis_show[] = "authority show [--recipient] AUTHORITY_FILE";
 static const char synopsis_verify[] = "authority verify-share --authority AUTHORITY_FILE SHARE_FILE";
 static const char synopsis_recover[] =
@@ -33,7 +34,9 @@ static void print_usage(FILE *f)
             "create         deal a new T-of-N authority: writes DIR/authority.pub (public)\n"
             "               and DIR/share-<i>.key (secret, mode 0600) for agents 1..N,\n"
             "               and prints the age1fairkey1... recipient; the authority\n"
-            "               secret exists only in memory during the ceremony\n"
+            "               secret exists only in memory during the ceremony; the file\n"
+            "               names the log (and witness policy) where its agents and\n"
+            "               requesters record every request, and the id commits to it\n"
             "show           print an authority file: name, T-of-N, id, recipient,\n"
             "               public key, commitments and share public keys\n"
             "verify-share   check a share file against the authority's commitments\n"
@@ -143,11 +146,14 @@ static int cmd_create(int argc, char **argv)
         {"agents", required_argument, NULL, 'n'},
         {"name", required_argument, NULL, 'N'},
         {"out", required_argument, NULL, 'o'},
+        {"log", required_argument, NULL, 'l'},
+        {"log-vkey", required_argument, NULL, 'k'},
+        {"log-policy", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     unsigned t = 0, n = 0;
-    const char *name = NULL, *dir = NULL;
+    const char *name = NULL, *dir = NULL, *logurl = NULL, *vkey = NULL, *policy_path = NULL;
     int c;
     optind = 1;
     opterr = 0;
@@ -167,6 +173,9 @@ static int cmd_create(int argc, char **argv)
             break;
         case 'N': name = optarg; break;
         case 'o': dir = optarg; break;
+        case 'l': logurl = optarg; break;
+        case 'k': vkey = optarg; break;
+        case 'P': policy_path = optarg; break;
         case 'h': printf("usage: fairkey %s\n", synopsis_create); return FK_EXIT_OK;
         default: return cli_bad_option(c, argv, synopsis_create);
         }
@@ -180,14 +189,30 @@ static int cmd_create(int argc, char **argv)
         cli_err("--threshold %u is larger than --agents %u; T shares out of N must exist", t, n);
         return FK_EXIT_USAGE;
     }
+    /* Required: an authority whose log nobody knows has requests nobody audits. */
+    if (policy_path ? logurl || vkey : !logurl || !vkey)
+        return missing_option("name the authority's log: --log URL and --log-vkey VKEY, or "
+                              "--log-policy FILE (not both)",
+                              synopsis_create);
     size_t nl = strlen(name);
     if (nl < 1 || nl > FK_ESCROW_NAME_MAX || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
                                                           "opqrstuvwxyz0123456789._-") != nl) {
         cli_err("--name must be 1 to %d characters of A-Z a-z 0-9 . _ -", FK_ESCROW_NAME_MAX);
         return FK_EXIT_USAGE;
     }
+    char *policy = malloc(FK_ESCROW_POLICY_MAX + 1);
+    size_t policy_len = 0;
+    if (!policy) {
+        cli_err("out of memory");
+        return FK_EXIT_FAIL;
+    }
+    if (cli_policy_for_authority(policy, &policy_len, logurl, vkey, policy_path) < 0) {
+        free(policy);
+        return FK_EXIT_FAIL;
+    }
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         cli_err("cannot create the folder %s: %s", dir, strerror(errno));
+        free(policy);
         return FK_EXIT_FAIL;
     }
 
@@ -209,7 +234,7 @@ static int cmd_create(int argc, char **argv)
         cli_err("cannot allocate protected memory for the shares: %s", fk_strerror(e));
         goto out;
     }
-    if ((e = fk_escrow_dealer(auth, shares, name, t, n)) != FK_OK) {
+    if ((e = fk_escrow_dealer(auth, shares, name, t, n, policy, policy_len)) != FK_OK) {
         cli_err("the dealer ceremony failed: %s", fk_strerror(e));
         goto out;
     }
@@ -274,6 +299,7 @@ out:
     fk_wipe(share_text, sizeof(share_text));
     free(text);
     free(auth);
+    free(policy);
     return rc;
 }
 
@@ -331,6 +357,13 @@ static int cmd_show(int argc, char **argv)
             char label[32];
             snprintf(label, sizeof(label), "share key %u: ", i);
             print_b64_point(label, a->share_pk[i - 1]);
+        }
+        /* The log policy, one line each: as written to a --log-policy file. */
+        for (size_t p = 0; p < a->policy_len;) {
+            const char *nl = memchr(a->policy + p, '\n', a->policy_len - p);
+            size_t ll = nl ? (size_t)(nl - (a->policy + p)) : a->policy_len - p;
+            printf("log policy: %.*s\n", (int)ll, a->policy + p);
+            p += ll + 1;
         }
     }
     free(a);

@@ -146,6 +146,34 @@ int cli_escrow_finish(void *state, const fk_decrypt_info *info);
 /* inspect: describe an escrow stanza in the output; returns 1 if s is one. */
 int cli_escrow_describe_stanza(const fk_stanza *s, FILE *out);
 
+/* ---- the log an authority names: src/cli/authlog.c ----------------------- */
+
+/* One line about a tlog-policy file that does not parse (err and line from
+ * fk_tlog_policy_parse); opt names the option that gave it. */
+void cli_policy_error(const char *opt, const char *path, fk_err err, size_t line);
+/* A vkey given as itself or as a file holding it on one line. */
+int cli_vkey_read(const char *arg, char out[FK_NOTE_KEY_TEXT_MAX + 1]);
+/* authority create: the canonical policy to embed, from --log-policy FILE,
+ * or from --log URL --log-vkey VKEY (that one log, quorum none). */
+int cli_policy_for_authority(char out[FK_ESCROW_POLICY_MAX + 1], size_t *len, const char *url,
+                             const char *vkey, const char *policy_path);
+
+/* What a program that talks to an authority's log uses: the authority's
+ * policy, and the URL and vkey of the log it names (the first, or the one
+ * --log or --log-vkey picks among its logs). */
+typedef struct cli_authlog {
+    fk_tlog_policy policy;
+    char url[FK_TLOG_POLICY_URL_MAX + 1];
+    char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
+} cli_authlog;
+/* Fill out from the authority.  url, vkey and policy_path (each NULL when
+ * not given) are overrides for tests: each must name the authority's own
+ * log or policy, or one "fairkey: " line says so and -1 is returned (a
+ * program is never pointed at a log where the authority's owner does not
+ * look).  out is large (~80 KiB): not on a small stack. */
+int cli_authority_log(cli_authlog *out, const fk_escrow_authority *a, const char *url,
+                      const char *vkey, const char *policy_path);
+
 /* ---- the daemons' serve subcommands: src/cli/serve.c (fairkey-net only) -- */
 
 #include <signal.h>

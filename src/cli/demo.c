@@ -250,6 +250,7 @@ static int demo(void)
         receipt[PATH_MAX], recovered[PATH_MAX], tmp[PATH_MAX], tmp2[PATH_MAX], buf[8192];
     char logurl[64], vkey[FK_NOTE_KEY_TEXT_MAX + 1], agents[DEMO_AGENTS * 32 + 1] = "";
     char shares[DEMO_AGENTS][PATH_MAX], states[DEMO_AGENTS][PATH_MAX], listen[] = "127.0.0.1:0";
+    char loglisten[64];
     pid_t agent_pid[DEMO_AGENTS], log_pid;
     unsigned port;
     path_in(logdir, "log");
@@ -264,10 +265,28 @@ static int demo(void)
     path_in(receipt, "request.tlog-proof");
     path_in(recovered, "recovered.txt");
 
-    step("Create a 3-of-5 escrow authority: five shares, the secret wiped after the ceremony.");
+    step("Start a transparency log (C2SP checkpoints and tiles) on 127.0.0.1; its key and\n"
+         "    address exist before the authority that names them.");
+    {
+        char *argv[] = {self, "log", "serve", "--dir", logdir, "--listen", listen, "--origin",
+                        "demo.fairkey.test/log", "--open", "--batch-ms", "100", NULL};
+        if (start_daemon(argv, "log-setup", &port, &log_pid))
+            return -1;
+        snprintf(logurl, sizeof logurl, "http://127.0.0.1:%u", port);
+        snprintf(loglisten, sizeof loglisten, "127.0.0.1:%u", port);
+        path_in(tmp, "log-setup.out");
+        if (log_vkey(tmp, vkey, sizeof vkey)) {
+            cli_err("the log did not print its verifier key");
+            return -1;
+        }
+        printf("    log at %s\n    log key %s\n", logurl, vkey);
+    }
+
+    step("Create a 3-of-5 escrow authority: five shares, the secret wiped after the ceremony;\n"
+         "    the authority file names the log, so every request is recorded where Alice looks.");
     {
         char *argv[] = {self, "authority", "create", "--name", "demo-authority", "-t", "3", "-n",
-                        "5", "-o", authdir, NULL};
+                        "5", "--log", logurl, "--log-vkey", vkey, "-o", authdir, NULL};
         if (run_shown(argv, "authority"))
             return -1;
     }
@@ -281,32 +300,28 @@ static int demo(void)
         show(reqlist);
     }
 
-    step("Start a transparency log (C2SP checkpoints and tiles) on 127.0.0.1; it logs only\n"
-         "    the investigator's signed requests to this authority.");
+    step("Restart the log on its address: from now on it logs only the investigator's signed\n"
+         "    requests to this authority.");
     {
-        char *argv[] = {self, "log", "serve", "--dir", logdir, "--listen", listen, "--origin",
+        stop_child(log_pid);
+        for (int j = 0; j < nchildren; j++)
+            if (children[j] == log_pid)
+                children[j] = 0;
+        char *argv[] = {self, "log", "serve", "--dir", logdir, "--listen", loglisten, "--origin",
                         "demo.fairkey.test/log", "--authority", authpub, "--requesters",
                         reqlist, "--batch-ms", "100", NULL};
         if (start_daemon(argv, "log", &port, &log_pid))
             return -1;
-        snprintf(logurl, sizeof logurl, "http://127.0.0.1:%u", port);
-        path_in(tmp, "log.out");
-        if (log_vkey(tmp, vkey, sizeof vkey)) {
-            cli_err("the log did not print its verifier key");
-            return -1;
-        }
-        printf("    log at %s\n    log key %s\n", logurl, vkey);
     }
 
-    step("Start five escrow agents, each with one share, each checking the log.");
+    step("Start five escrow agents, each with one share, each checking the authority's log.");
     for (int i = 0; i < DEMO_AGENTS; i++) {
         char name[32];
         snprintf(shares[i], PATH_MAX, "%s/authority/share-%d.key", dir, i + 1);
         snprintf(states[i], PATH_MAX, "%s/agent-%d", dir, i + 1);
         snprintf(name, sizeof name, "agent-%d", i + 1);
         char *argv[] = {self, "agent", "serve", "--share", shares[i], "--authority", authpub,
-                        "--log", logurl, "--log-vkey", vkey, "--listen", listen,
-                        "--requesters", reqlist, "--state", states[i], NULL};
+                        "--listen", listen, "--requesters", reqlist, "--state", states[i], NULL};
         if (start_daemon(argv, name, &port, &agent_pid[i]))
             return -1;
         size_t l = strlen(agents);
@@ -368,9 +383,9 @@ static int demo(void)
             return -1;
         fprintf(f, "Warrant 2026-17, District Court of Demo: access to diary.txt.age\n");
         fclose(f);
-        char *argv[] = {self, "request", "--authority", authpub, "--log", logurl, "--log-vkey",
-                        vkey, "--key", reqkey, "--warrant", warrant, "--reason",
-                        "warrant 2026-17: suspected fraud", "-o", receipt, enc, NULL};
+        char *argv[] = {self, "request", "--authority", authpub, "--key", reqkey, "--warrant",
+                        warrant, "--reason", "warrant 2026-17: suspected fraud", "-o", receipt,
+                        enc, NULL};
         if (run_shown(argv, "request"))
             return -1;
     }

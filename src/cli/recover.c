@@ -10,7 +10,9 @@
  * combined, checked against the escrow stanza and the header MAC, and the
  * plaintext is written to a temporary file renamed to OUT only when whole.
  * The authority file does not list agent URLs: --agents gives them, in any
- * order (each agent's answer says which share it holds).
+ * order (each agent's answer says which share it holds).  It names the log:
+ * a receipt that does not place the request in that log, under its witness
+ * policy, is refused before any agent is asked.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -241,6 +243,30 @@ done:
     return rc;
 }
 
+/* The receipt proves the request is in the authority's log, in a
+ * checkpoint that meets the authority's witness policy. */
+static int check_log(const fk_escrow_authority *auth, const fk_tlog_proof *pr,
+                     const uint8_t eh[32], const char *path)
+{
+    static cli_authlog al;
+    fk_err err = FK_ERR_SIGNATURE;
+    fk_note nt;
+    if (cli_authority_log(&al, auth, NULL, NULL, NULL))
+        return -1;
+    for (size_t i = 0; i < al.policy.nlogs && err == FK_ERR_SIGNATURE; i++)
+        if (!(err = fk_tlog_proof_verify(pr, eh, al.policy.logs[i].name, &al.policy.logs[i], 1,
+                                         NULL, &nt)))
+            err = fk_tlog_policy_quorum(&al.policy, &nt, NULL);
+    if (err == FK_ERR_POLICY)
+        cli_err("%s: the receipt's checkpoint lacks the witness cosignatures authority %s's log "
+                "policy requires; get a receipt under a checkpoint the witnesses cosigned",
+                path, auth->name);
+    else if (err)
+        cli_err("%s does not prove the request is in authority %s's log (%s); file it with "
+                "'fairkey request', which uses that log", path, auth->name, al.url);
+    return err ? -1 : 0;
+}
+
 int cmd_recover_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -318,6 +344,8 @@ int cmd_recover_main(int argc, char **argv)
     memcpy(sh->reply_secret, k.reply_secret, 32);
     memcpy(sh->target, st.e, 32);
     fk_request_entry_hash(sh->eh, note, note_len);
+    if (check_log(sh->auth, pr, sh->eh, reqp))
+        goto out;
 
     /* Split --agents. */
     size_t n = 1;

@@ -3,9 +3,11 @@
  *
  *   fairkey request keygen --name NAME -o KEYFILE
  *   fairkey request public --key KEYFILE
- *   fairkey request --authority FILE --log URL --key KEYFILE --warrant DOC
- *                   --reason TEXT [--log-vkey VKEY] [-o RECEIPT] FILE.age
+ *   fairkey request --authority FILE --key KEYFILE --warrant DOC --reason TEXT
+ *                   [--log URL] [--log-vkey VKEY] [-o RECEIPT] FILE.age
  *
+ * The log is the one the authority file names (its agents accept receipts
+ * from no other); --log and --log-vkey may only repeat it.
  * The request names the file's escrow target E for the authority; it is
  * signed by the requester key, added to the log, and the receipt (C2SP
  * tlog-proof with the request as its extra data) is written to RECEIPT,
@@ -26,8 +28,8 @@
 #include "net/net.h"
 
 #define USAGE                                                                              \
-    "request --authority FILE --log URL --key KEYFILE --warrant DOC --reason TEXT\n"       \
-    "                [--log-vkey VKEY] [-o RECEIPT] FILE.age\n"                             \
+    "request --authority FILE --key KEYFILE --warrant DOC --reason TEXT\n"                \
+    "                [--log URL] [--log-vkey VKEY] [-o RECEIPT] FILE.age\n"                 \
     "       fairkey request keygen --name NAME -o KEYFILE\n"                                \
     "       fairkey request public --key KEYFILE"
 
@@ -144,7 +146,7 @@ static int file_main(int argc, char **argv)
         default: return cli_usage(USAGE);
         }
     }
-    if (!authp || !log || !keyp || !warrant || !reason || optind != argc - 1)
+    if (!authp || !keyp || !warrant || !reason || optind != argc - 1)
         return cli_usage(USAGE);
     const char *file = argv[optind];
     fk_escrow_authority *auth = NULL;
@@ -157,13 +159,15 @@ static int file_main(int argc, char **argv)
     uint8_t *body = NULL;
     size_t blen = 0;
     char *receipt = NULL;
+    static cli_authlog al;
     memset(&k, 0, sizeof k);
     memset(&r, 0, sizeof r);
     memset(&logc, 0, sizeof logc);
-    if (!(auth = rec_load_authority(authp)) || rec_load_requester_key(keyp, &k) ||
-        (vkeyp && rec_log_open(&logc, log, vkeyp)) || rec_find_stanza(file, auth, &st) ||
-        hash_file(warrant, r.warrant))
+    if (!(auth = rec_load_authority(authp)) || cli_authority_log(&al, auth, log, vkeyp, NULL) ||
+        rec_load_requester_key(keyp, &k) || rec_log_open(&logc, al.url, al.vkey) ||
+        rec_find_stanza(file, auth, &st) || hash_file(warrant, r.warrant))
         goto out;
+    log = al.url;
     fk_escrow_id_hex(r.authority, auth->id);
     fk_request_target_set(&r, &st);
     /* Agents refuse a target without a valid proof; say so before logging. */
@@ -189,7 +193,7 @@ static int file_main(int argc, char **argv)
     struct fki_net_client_opts no = {.content_type = "text/plain; charset=utf-8", .timeout_ms = 30000};
     if (rec_url(url, sizeof url, log, "add") ||
         (err = fki_net_post(url, note, note_len, &no, &status, &body, &blen))) {
-        cli_err("cannot reach the log at %s (%s); check --log", log, fk_strerror(err));
+        cli_err("cannot reach the log at %s (%s); is the authority's log running?", log, fk_strerror(err));
         goto out;
     }
     /* The log answers with a C2SP tlog-proof: index, inclusion proof and
@@ -198,7 +202,7 @@ static int file_main(int argc, char **argv)
     if (!lp)
         goto out;
     if (status != 200 || fk_tlog_proof_parse(lp, (const char *)body, blen)) {
-        cli_err("the log refused the request (HTTP %ld: %.*s); check --log and try again", status,
+        cli_err("the log refused the request (HTTP %ld: %.*s); check the authority's log and try again", status,
                 (int)(blen > 200 ? 200 : blen), body ? (const char *)body : "");
         free(lp);
         goto out;
@@ -210,8 +214,8 @@ static int file_main(int argc, char **argv)
     fk_request_entry_hash(eh, note, note_len);
     if (fk_note_parse(&nt, lp->checkpoint, lp->checkpoint_len) ||
         fk_checkpoint_parse(&cp, nt.text, nt.text_len) ||
-        (vkeyp && fk_checkpoint_open(&cp, NULL, lp->checkpoint, lp->checkpoint_len,
-                                     logc.key.name, &logc.key, 1, NULL)) ||
+        fk_checkpoint_open(&cp, NULL, lp->checkpoint, lp->checkpoint_len, logc.key.name,
+                           &logc.key, 1, NULL) ||
         index >= cp.size ||
         fk_tlog_verify_inclusion(index, cp.size, eh, (const uint8_t(*)[FK_TLOG_HASH_LEN])lp->proof,
                                  lp->nproof, cp.root)) {

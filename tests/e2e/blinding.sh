@@ -6,6 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 : "${BLIND_REQUESTER:?}"
 
+# The log takes anything (--open): a careless or hostile log operator.  The
+# agents must refuse on their own; a log that admits only this authority's
+# requests refuses them too (below), but no agent relies on that.
 start_log logB
 setup_authority 3 5
 setup_file
@@ -38,6 +41,15 @@ sqlite3 "$T/agent1/agent.db" "SELECT detail FROM refusals WHERE kind = 'bad-targ
     | grep -q "requester court.test/judge-1 target .*validity proof does not verify" \
     || fail "refusal detail"
 ok "every agent recorded $attempts bad-target refusals and no answer"
+
+# The same log, now admitting only this authority's requests, refuses a
+# blinded one before it is logged.
+bind_log logB
+"$BLIND_REQUESTER" mul "$AUTH" "$T/req.key" "$LOG_URL" "$URLS" "$T/file.age" >"$T/blind-log.out" 2>&1 \
+    || fail "blinded request against the bound log: $(cat "$T/blind-log.out")"
+grep -q "^log: HTTP 400: the request's target is not an escrow stanza of its authority" "$T/blind-log.out" \
+    || fail "the bound log did not refuse the blinded request: $(cat "$T/blind-log.out")"
+ok "a log bound to the authority refuses the blinded request (400)"
 
 # The honest request for the same file recovers it, and the audit sees it.
 file_request

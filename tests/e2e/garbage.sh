@@ -5,8 +5,9 @@
 # counting the rest; a refusal of a logged request is still recorded in full.
 . "$(dirname "$0")/lib.sh"
 
-setup_authority 1 1
 start_log logA
+setup_authority 1 1
+bind_log logA
 setup_file
 start_agent 1 --requesters "$T/req.pub"
 file_request

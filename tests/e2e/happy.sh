@@ -3,8 +3,9 @@
 # a manual-approval agent answers only after 'fairkey agent approve'.
 . "$(dirname "$0")/lib.sh"
 
-setup_authority 3 5
 start_log logA
+setup_authority 3 5
+bind_log logA
 setup_file
 for i in 1 2 3 4 5; do start_agent "$i" --requesters "$T/req.pub"; done
 
@@ -17,7 +18,7 @@ for i in 1 2 3 4 5; do start_agent "$i" --requesters "$T/req.pub"; done
 grep -q "no recovery recorded up to tree size 0" "$T/audit0.out" || fail "audit0: $(cat "$T/audit0.out")"
 ok "audit before the request finds nothing"
 
-"$FAIRKEY" request --authority "$AUTH" --log "$LOG_URL" --log-vkey "$LOG_VKEY" \
+"$FAIRKEY" request --authority "$AUTH" \
     --key "$T/req.key" --warrant "$T/warrant.txt" --reason "e2e test case" \
     "$T/file.age" >"$T/request.out" || fail "request"
 grep -q "request logged at index 0" "$T/request.out" || fail "request output: $(cat "$T/request.out")"

@@ -37,33 +37,50 @@ wait_url() {
     return 1
 }
 
-# start_log NAME: a log in $T/NAME for the authority $AUTH (an open log
-# before there is one); sets LOG_URL, LOG_VKEY, LOG_PID.  The tests file
-# many requests a minute from one requester: a generous --rate.
+# start_log NAME [PORT [LOG-SERVE-OPTIONS...]]: a log in $T/NAME, on PORT if given (else a port
+# the kernel picks); it admits requests for the authority $AUTH once there
+# is one (a generous --rate: the tests file many requests a minute), and
+# anything before (--open: the log exists before the authority that names
+# it).  Sets LOG_URL, LOG_VKEY, LOG_PID, LOG_PORT.
 start_log() {
-    if [ -n "${AUTH:-}" ]; then set -- "$1" --authority "$AUTH" --rate 600; else set -- "$1" --open; fi
-    "$FAIRKEY" log serve --dir "$T/$1" --listen 127.0.0.1:0 --origin "fk.test/$1" \
-        --batch-ms "${LOG_BATCH_MS:-50}" "${@:2}" >"$T/$1.out" 2>"$T/$1.err" &
+    n=$1; p=${2:-0}; [ $# -ge 2 ] && shift 2 || shift 1
+    if [ -n "${AUTH:-}" ]; then set -- "$n" "$p" --authority "$AUTH" --rate 600 "$@"
+    else set -- "$n" "$p" --open "$@"; fi
+    "$FAIRKEY" log serve --dir "$T/$1" --listen "127.0.0.1:$2" --origin "fk.test/$1" \
+        --batch-ms "${LOG_BATCH_MS:-50}" "${@:3}" >"$T/$1.out" 2>"$T/$1.err" &
     LOG_PID=$!
     PIDS="$PIDS $LOG_PID"
-    port=$(wait_url "$T/$1.out") || fail "log $1 did not start: $(cat "$T/$1.err")"
-    LOG_URL="http://127.0.0.1:$port"
+    LOG_PORT=$(wait_url "$T/$1.out") || fail "log $1 did not start: $(cat "$T/$1.err")"
+    LOG_URL="http://127.0.0.1:$LOG_PORT"
     LOG_VKEY=$(grep -o "fk.test/$1+[0-9a-f]\{8\}+[A-Za-z0-9+/=]*" "$T/$1.out" | head -1)
     [ -n "$LOG_VKEY" ] || fail "log $1 printed no vkey"
 }
 
-# setup_authority T N: a T-of-N authority in $T/auth.
+# bind_log NAME [LOG-SERVE-OPTIONS...]: restart the last log started (NAME)
+# on its port, now admitting only requests for $AUTH, the authority that
+# names it (and for any other --authority given).
+bind_log() {
+    kill "$LOG_PID"; wait "$LOG_PID" 2>/dev/null
+    mv "$T/$1.out" "$T/$1.$LOG_PID.out"
+    start_log "$1" "$LOG_PORT" "${@:2}"
+}
+
+# setup_authority T N [LOG-OPTIONS...]: a T-of-N authority in $T/auth whose
+# log is the last one started (or the one the options name).
 setup_authority() {
-    "$FAIRKEY" authority create --name e2e -t "$1" -n "$2" -o "$T/auth" >/dev/null \
+    t=$1; n=$2; shift 2
+    [ $# -gt 0 ] || set -- --log "$LOG_URL" --log-vkey "$LOG_VKEY"
+    "$FAIRKEY" authority create --name e2e -t "$t" -n "$n" "$@" -o "$T/auth" >/dev/null \
         || fail "authority create"
     AUTH="$T/auth/authority.pub"
 }
 
-# start_agent I [extra args...]: agent for share I; sets AGENT_URL_I.
+# start_agent I [extra args...]: agent for share I (the log is the
+# authority's); sets AGENT_URL_I.
 start_agent() {
     i=$1; shift
-    "$FAIRKEY" agent serve --share "$T/auth/share-$i.key" --authority "$AUTH" --log "$LOG_URL" \
-        --log-vkey "$LOG_VKEY" --listen 127.0.0.1:0 --state "$T/agent$i" "$@" \
+    "$FAIRKEY" agent serve --share "$T/auth/share-$i.key" --authority "$AUTH" \
+        --listen 127.0.0.1:0 --state "$T/agent$i" "$@" \
         >"$T/agent$i.out" 2>"$T/agent$i.err" &
     eval "AGENT_PID_$i=$!"
     PIDS="$PIDS $!"
@@ -91,7 +108,7 @@ setup_file() {
 
 # file_request [extra]: file a request for $T/file.age; sets RECEIPT.
 file_request() {
-    "$FAIRKEY" request --authority "$AUTH" --log "$LOG_URL" --log-vkey "$LOG_VKEY" \
+    "$FAIRKEY" request --authority "$AUTH" \
         --key "$T/req.key" --warrant "$T/warrant.txt" --reason "e2e test case" \
         -o "$T/receipt" "$@" "$T/file.age" >"$T/request.out" || fail "request"
     RECEIPT="$T/receipt"

@@ -2,8 +2,9 @@
 # An agent killed and restarted mid-recovery; the audit's consistency state.
 . "$(dirname "$0")/lib.sh"
 
-setup_authority 3 3
 start_log logA
+setup_authority 3 3
+bind_log logA
 setup_file
 for i in 1 2 3; do start_agent "$i" --requesters "$T/req.pub"; done
 file_request
@@ -16,8 +17,8 @@ stop_agent 3
     --agents "$AGENT_URL_1,$AGENT_URL_2,$AGENT_URL_3" -o "$T/out" "$T/file.age" 2>"$T/recover.err" &
 rec=$!
 sleep 0.6
-"$FAIRKEY" agent serve --share "$T/auth/share-3.key" --authority "$AUTH" --log "$LOG_URL" \
-    --log-vkey "$LOG_VKEY" --listen "127.0.0.1:$port3" --state "$T/agent3" --requesters "$T/req.pub" \
+"$FAIRKEY" agent serve --share "$T/auth/share-3.key" --authority "$AUTH" \
+    --listen "127.0.0.1:$port3" --state "$T/agent3" --requesters "$T/req.pub" \
     >"$T/agent3b.out" 2>"$T/agent3b.err" & PIDS="$PIDS $!"
 wait "$rec" || fail "recover across an agent restart: $(cat "$T/recover.err")"
 cmp -s "$T/out" "$T/plain" || fail "plaintext"
@@ -45,7 +46,7 @@ ok "audit --follow reports a new request"
 # answer is on record, and still there after the agent is killed (-9).
 N=12
 for k in $(seq 1 $N); do
-    "$FAIRKEY" request --authority "$AUTH" --log "$LOG_URL" --log-vkey "$LOG_VKEY" --key "$T/req.key" \
+    "$FAIRKEY" request --authority "$AUTH" --key "$T/req.key" \
         --warrant "$T/warrant.txt" --reason "concurrent $k" -o "$T/c$k" "$T/file.age" >/dev/null \
         || fail "request $k"
 done

@@ -6,8 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 : "${TIME_SHIFT_LIB:?}"
 
-setup_authority 2 3
 start_log logA
+setup_authority 2 3
+bind_log logA
 setup_file
 for i in 1 2 3; do start_agent "$i" --requesters "$T/req.pub"; done
 URLS="$AGENT_URL_1,$AGENT_URL_2,$AGENT_URL_3"
@@ -21,7 +22,7 @@ ASAN_RT=$(ldd "$FAIRKEY" | sed -n 's/.*libasan[^ ]* => \([^ ]*\) .*/\1/p' | head
 # request_at NAME SHIFT: file a request dated SHIFT seconds from now.
 request_at() {
     LD_PRELOAD="$PRELOAD" FK_TIME_SHIFT="$2" "$FAIRKEY" request --authority "$AUTH" \
-        --log "$LOG_URL" --log-vkey "$LOG_VKEY" --key "$T/req.key" --warrant "$T/warrant.txt" \
+        --key "$T/req.key" --warrant "$T/warrant.txt" \
         --reason "window $1" -o "$T/$1.receipt" "$T/file.age" >/dev/null || fail "request $1"
 }
 # The shim works: the receipt's request carries the shifted date.

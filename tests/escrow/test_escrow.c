@@ -17,6 +17,12 @@
 
 #include "escrow/internal.h"
 
+/* The log policy test authorities name (the vkey is the tlog-policy
+ * example's test log key). */
+#define TEST_POLICY                                                                        \
+    "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "  \
+    "https://log.example.com/\nquorum none\n"
+
 static const uint8_t ctx_hash[32] = "log entry hash 0123456789abcdef";
 
 /* A 3-of-5 authority shared by the tests (dealt once). */
@@ -29,7 +35,7 @@ static int setup(void **state)
     A = calloc(1, sizeof *A);
     if (!A || fk_escrow_share_alloc(&S, 5) != FK_OK)
         return -1;
-    return fk_escrow_dealer(A, S, "test-authority", 3, 5) == FK_OK ? 0 : -1;
+    return fk_escrow_dealer(A, S, "test-authority", 3, 5, TEST_POLICY, sizeof TEST_POLICY - 1) == FK_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -96,18 +102,18 @@ static void test_dealer_params(void **state)
     (void)state;
     assert_non_null(a);
     assert_int_equal(fk_escrow_share_alloc(&sh, FK_ESCROW_MAX_SHARES), FK_OK);
-    assert_int_equal(fk_escrow_dealer(a, sh, "x", 4, 3), FK_ERR_INVALID);  /* t > n */
-    assert_int_equal(fk_escrow_dealer(a, sh, "x", 0, 3), FK_ERR_INVALID);  /* t < 1 */
-    assert_int_equal(fk_escrow_dealer(a, sh, "x", 2, 256), FK_ERR_LIMIT);  /* n > max */
-    assert_int_equal(fk_escrow_dealer(a, sh, "", 1, 1), FK_ERR_INVALID);
-    assert_int_equal(fk_escrow_dealer(a, sh, "a b", 1, 1), FK_ERR_INVALID);
+    assert_int_equal(fk_escrow_dealer(a, sh, "x", 4, 3, TEST_POLICY, sizeof TEST_POLICY - 1), FK_ERR_INVALID);  /* t > n */
+    assert_int_equal(fk_escrow_dealer(a, sh, "x", 0, 3, TEST_POLICY, sizeof TEST_POLICY - 1), FK_ERR_INVALID);  /* t < 1 */
+    assert_int_equal(fk_escrow_dealer(a, sh, "x", 2, 256, TEST_POLICY, sizeof TEST_POLICY - 1), FK_ERR_LIMIT);  /* n > max */
+    assert_int_equal(fk_escrow_dealer(a, sh, "", 1, 1, TEST_POLICY, sizeof TEST_POLICY - 1), FK_ERR_INVALID);
+    assert_int_equal(fk_escrow_dealer(a, sh, "a b", 1, 1, TEST_POLICY, sizeof TEST_POLICY - 1), FK_ERR_INVALID);
     memset(name, 'n', sizeof name);
     name[FK_ESCROW_NAME_MAX + 1] = '\0';
-    assert_int_equal(fk_escrow_dealer(a, sh, name, 1, 1), FK_ERR_INVALID); /* 65 chars */
+    assert_int_equal(fk_escrow_dealer(a, sh, name, 1, 1, TEST_POLICY, sizeof TEST_POLICY - 1), FK_ERR_INVALID); /* 65 chars */
     name[FK_ESCROW_NAME_MAX] = '\0';
-    assert_int_equal(fk_escrow_dealer(a, sh, name, 1, 1), FK_OK);           /* 64 chars */
+    assert_int_equal(fk_escrow_dealer(a, sh, name, 1, 1, TEST_POLICY, sizeof TEST_POLICY - 1), FK_OK);           /* 64 chars */
     /* The largest authority: n = 255, and its file round-trips. */
-    assert_int_equal(fk_escrow_dealer(a, sh, "big", 2, FK_ESCROW_MAX_SHARES), FK_OK);
+    assert_int_equal(fk_escrow_dealer(a, sh, "big", 2, FK_ESCROW_MAX_SHARES, TEST_POLICY, sizeof TEST_POLICY - 1), FK_OK);
     char *text = malloc(FK_ESCROW_AUTHORITY_TEXT_MAX);
     size_t len;
     fk_escrow_authority *b = calloc(1, sizeof *b);
@@ -182,9 +188,9 @@ static void test_authority_file(void **state)
     char line[128];
 
     (void)state;
-    assert_int_equal(strncmp(text, "fairkey authority v1\nname test-authority\nthreshold 3\n"
+    assert_int_equal(strncmp(text, "fairkey authority v2\nname test-authority\nthreshold 3\n"
                                    "shares 5\nrecipient age1fairkey1",
-                             strlen("fairkey authority v1\nname test-authority\nthreshold 3\n"
+                             strlen("fairkey authority v2\nname test-authority\nthreshold 3\n"
                                     "shares 5\nrecipient age1fairkey1")),
                      0);
     assert_int_equal(fk_escrow_authority_parse(b, text, len), FK_OK);
@@ -200,7 +206,9 @@ static void test_authority_file(void **state)
     expect_authority(text, len, "threshold 3", "threshold 256", FK_ERR_LIMIT);
     expect_authority(text, len, "shares 5", "shares 256", FK_ERR_LIMIT);
     expect_authority(text, len, "name test-authority", "name test authority", FK_ERR_INVALID);
-    expect_authority(text, len, "fairkey authority v1\n", "fairkey authority v2\n",
+    expect_authority(text, len, "fairkey authority v2\n", "fairkey authority v1\n",
+                     FK_ERR_INVALID);
+    expect_authority(text, len, "fairkey authority v2\n", "fairkey authority v3\n",
                      FK_ERR_INVALID);
     expect_authority(text, len, "\nshares", "\r\nshares", FK_ERR_INVALID);
     expect_authority(text, len, "commitment 0 ", "commitment 1 ", FK_ERR_INVALID);

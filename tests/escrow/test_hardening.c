@@ -20,6 +20,12 @@
 
 #include "escrow/internal.h"
 
+/* The log policy test authorities name (the vkey is the tlog-policy
+ * example's test log key). */
+#define TEST_POLICY                                                                        \
+    "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "  \
+    "https://log.example.com/\nquorum none\n"
+
 static const uint8_t ctx_hash[32] = "log entry hash 0123456789abcdef";
 
 /* L, little-endian. */
@@ -39,7 +45,7 @@ static int setup(void **state)
     A = calloc(1, sizeof *A);
     if (!A || fk_escrow_share_alloc(&S, 5) != FK_OK)
         return -1;
-    return fk_escrow_dealer(A, S, "hardening", 3, 5) == FK_OK ? 0 : -1;
+    return fk_escrow_dealer(A, S, "hardening", 3, 5, TEST_POLICY, sizeof TEST_POLICY - 1) == FK_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -203,7 +209,7 @@ static void test_authority_name_limit(void **state)
     assert_non_null(b);
     memset(name, 'n', FK_ESCROW_NAME_MAX);
     name[FK_ESCROW_NAME_MAX] = '\0';
-    assert_int_equal(fk_escrow_dealer(a, sh, name, 1, 1), FK_OK);
+    assert_int_equal(fk_escrow_dealer(a, sh, name, 1, 1, TEST_POLICY, sizeof TEST_POLICY - 1), FK_OK);
     assert_int_equal(fk_escrow_authority_encode(text, FK_ESCROW_AUTHORITY_TEXT_MAX, &len, a), FK_OK);
     assert_int_equal(fk_escrow_authority_parse(b, text, len), FK_OK);
     /* Insert one more name character. */
@@ -247,7 +253,256 @@ static void test_authority_id_layout(void **state)
     fk_escrow_id_hex(hex, h);
     assert_int_equal(strncmp(idline + 4, hex, 64), 0);
     assert_string_equal(idline + 4 + 64, "\n");
+    /* The hashed text ends with the policy, each line prefixed "policy ". */
+    static const char pol[] =
+        "policy log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "
+        "https://log.example.com/\npolicy quorum none\n";
+    assert_true(flen >= sizeof pol - 1);
+    assert_memory_equal(text + flen - (sizeof pol - 1), pol, sizeof pol - 1);
+    assert_int_equal(strncmp(text, "fairkey authority v2\n", 21), 0);
     free(text);
+}
+
+/* ---- the authority's log policy (docs/spec.md 2.1) ------------------------ */
+
+/* Rewrite the id line of an authority text to the SHA-256 of what precedes
+ * it (OpenSSL), so that only the other checks can refuse the text. */
+static void reid(char *text, size_t len)
+{
+    static const char dom[] = "fairkey/v1 authority id\n";
+    uint8_t h[32];
+    unsigned int hl = 0;
+    char *idline = memmem(text, len, "\nid ", 4);
+    assert_non_null(idline);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    assert_non_null(md);
+    assert_int_equal(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
+    assert_int_equal(EVP_DigestUpdate(md, dom, sizeof dom - 1), 1);
+    assert_int_equal(EVP_DigestUpdate(md, text, (size_t)(idline - text) + 1), 1);
+    assert_int_equal(EVP_DigestFinal_ex(md, h, &hl), 1);
+    EVP_MD_CTX_free(md);
+    for (size_t i = 0; i < 32; i++) {
+        static const char hx[] = "0123456789abcdef";
+        idline[4 + 2 * i] = hx[h[i] >> 4];
+        idline[5 + 2 * i] = hx[h[i] & 15];
+    }
+}
+
+/* A copy of text with from replaced by to, its id recomputed; parsed. */
+static fk_err parse_edited(const char *text, size_t len, const char *from, const char *to)
+{
+    const char *p = memmem(text, len, from, strlen(from));
+    size_t fl = strlen(from), tl = strlen(to), n = len - fl + tl;
+    char *t = malloc(n + 1);
+    fk_escrow_authority *b = calloc(1, sizeof *b);
+    assert_non_null(p);
+    assert_non_null(t);
+    assert_non_null(b);
+    memcpy(t, text, (size_t)(p - text));
+    memcpy(t + (p - text), to, tl);
+    memcpy(t + (p - text) + tl, p + fl, len - (size_t)(p - text) - fl);
+    reid(t, n);
+    fk_err err = fk_escrow_authority_parse(b, t, n);
+    free(t);
+    free(b);
+    return err;
+}
+
+/* An Ed25519 log vkey (signed-note: name+keyid+base64(0x01 || pub)) built
+ * from libsodium and OpenSSL, not from the note code. */
+static void make_log_vkey(char *out, const char *name)
+{
+    uint8_t pk[32], sk[64], blob[33], h[32];
+    unsigned int hl = 0;
+    char b64[64];
+    crypto_sign_keypair(pk, sk);
+    blob[0] = 0x01;
+    memcpy(blob + 1, pk, 32);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    assert_non_null(md);
+    assert_int_equal(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
+    assert_int_equal(EVP_DigestUpdate(md, name, strlen(name)), 1);
+    assert_int_equal(EVP_DigestUpdate(md, "\n", 1), 1);
+    assert_int_equal(EVP_DigestUpdate(md, blob, 33), 1);
+    assert_int_equal(EVP_DigestFinal_ex(md, h, &hl), 1);
+    EVP_MD_CTX_free(md);
+    EVP_EncodeBlock((unsigned char *)b64, blob, 33);
+    sprintf(out, "%s+%02x%02x%02x%02x+%s", name, h[0], h[1], h[2], h[3], b64);
+}
+
+/* A canonical policy of exactly want bytes: logs with long URLs, then
+ * "quorum none". */
+static size_t policy_of_size(char *out, size_t want)
+{
+    size_t o = 0, left = want - strlen("quorum none\n");
+    unsigned i = 0;
+    while (left > 0) {
+        char vkey[128], name[32];
+        snprintf(name, sizeof name, "log%u.example", i++);
+        make_log_vkey(vkey, name);
+        size_t fixed = strlen("log ") + strlen(vkey) + strlen(" https://x/") + 1;
+        size_t url = left - fixed; /* the rest of the path */
+        if (url > 480) /* at most 32 logs, 511-byte URLs */
+            url = left - fixed > 960 ? 480 : (left - fixed) / 2;
+        o += (size_t)sprintf(out + o, "log %s https://x/", vkey);
+        memset(out + o, 'p', url);
+        o += url;
+        out[o++] = '\n';
+        left -= fixed + url;
+    }
+    o += (size_t)sprintf(out + o, "quorum none\n");
+    assert_int_equal(o, want);
+    return o;
+}
+
+/* The id commits to the policy; the policy is canonical, valid
+ * tlog-policy, names a log with its URL, and has a size limit (tested at
+ * and one past). */
+static void test_authority_policy(void **state)
+{
+    char *text = malloc(FK_ESCROW_AUTHORITY_TEXT_MAX + 1), *pol = malloc(FK_ESCROW_POLICY_MAX + 2);
+    fk_escrow_authority *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    fk_escrow_share sh[1];
+    uint8_t id[32];
+    size_t len, plen;
+
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(pol);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(fk_escrow_authority_encode(text, FK_ESCROW_AUTHORITY_TEXT_MAX, &len, A), FK_OK);
+
+    /* Another URL or another quorum is another authority id. */
+    memcpy(a, A, sizeof *a);
+    memcpy(strstr(a->policy, "https://log.example.com/"), "https://log.example.org/", 24);
+    assert_int_equal(fki_escrow_authority_id(id, a), FK_OK);
+    assert_memory_not_equal(id, A->id, 32);
+    assert_int_equal(parse_edited(text, len, "log.example.com/", "log.example.org/"), FK_OK);
+    {
+        /* Without a new id, the edited file is refused. */
+        char *t = malloc(len + 1);
+        assert_non_null(t);
+        memcpy(t, text, len);
+        memcpy(strstr(t, "https://log.example.com/"), "https://log.example.org/", 24);
+        assert_int_equal(fk_escrow_authority_parse(b, t, len), FK_ERR_INVALID);
+        free(t);
+    }
+
+    /* Non-canonical or invalid policy lines, each under a matching id. */
+    assert_int_equal(parse_edited(text, len, "policy quorum none", "policy quorum  none"),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "policy quorum none", "policy  quorum none"),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "policy quorum none", "policy quorum none "),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "policy quorum none", "policy quorum\tnone"),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "policy quorum none\n", "policy quorum none\npolicy #c\n"),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "policy quorum none\n", "policy quorum none\npolicy\n"),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "policy quorum none\n", ""), FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "policy quorum none", "policy quorum W1"),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "policy quorum none", "policy bogus none"),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, " https://log.example.com/", ""), FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "https://log.example.com/", "ftp://log.example.com/"),
+                     FK_ERR_INVALID);
+    assert_int_equal(parse_edited(text, len, "https://log.example.com/", "https://l\xc3\xb6g/"),
+                     FK_ERR_INVALID);
+    /* No log: the policy alone (tlog-policy allows it; an authority does not). */
+    {
+        char *l = strstr(text, "policy log ");
+        char *e = strchr(l, '\n') + 1;
+        char line[512];
+        memcpy(line, l, (size_t)(e - l));
+        line[e - l] = 0;
+        assert_int_equal(parse_edited(text, len, line, ""), FK_ERR_INVALID);
+    }
+    /* A URL one past the tlog-policy limit (511) is a limit error. */
+    {
+        char url[FK_TLOG_POLICY_URL_MAX + 16] = "https://log.example.com/";
+        size_t ul = strlen(url);
+        memset(url + ul, 'u', FK_TLOG_POLICY_URL_MAX - ul);
+        url[FK_TLOG_POLICY_URL_MAX] = 0;
+        assert_int_equal(parse_edited(text, len, "https://log.example.com/", url), FK_OK);
+        url[FK_TLOG_POLICY_URL_MAX] = 'u';
+        url[FK_TLOG_POLICY_URL_MAX + 1] = 0;
+        assert_int_equal(parse_edited(text, len, "https://log.example.com/", url), FK_ERR_LIMIT);
+    }
+
+    /* The policy size limit: at FK_ESCROW_POLICY_MAX the authority is made,
+     * encoded and parsed; one byte past, the dealer, the canonical form and
+     * the parser say FK_ERR_LIMIT. */
+    plen = policy_of_size(pol, FK_ESCROW_POLICY_MAX);
+    assert_int_equal(fk_escrow_dealer(a, sh, "policy-max", 1, 1, pol, plen), FK_OK);
+    assert_int_equal(fk_escrow_authority_encode(text, FK_ESCROW_AUTHORITY_TEXT_MAX, &len, a), FK_OK);
+    assert_int_equal(fk_escrow_authority_parse(b, text, len), FK_OK);
+    assert_memory_equal(a, b, sizeof *a);
+    {
+        char *c = malloc(FK_ESCROW_POLICY_MAX + 1);
+        size_t cl;
+        assert_non_null(c);
+        assert_int_equal(fk_escrow_policy_canonical(c, FK_ESCROW_POLICY_MAX + 1, &cl, pol, plen),
+                         FK_OK);
+        assert_int_equal(cl, plen);
+        free(c);
+    }
+    assert_int_equal(parse_edited(text, len, "https://x/p", "https://x/pp"), FK_ERR_LIMIT);
+    plen = policy_of_size(pol, FK_ESCROW_POLICY_MAX + 1);
+    assert_int_equal(fk_escrow_dealer(a, sh, "policy-max", 1, 1, pol, plen), FK_ERR_LIMIT);
+    {
+        char *c = malloc(FK_ESCROW_POLICY_MAX + 2);
+        size_t cl;
+        assert_non_null(c);
+        assert_int_equal(fk_escrow_policy_canonical(c, FK_ESCROW_POLICY_MAX + 2, &cl, pol, plen),
+                         FK_ERR_LIMIT);
+        free(c);
+    }
+    fk_escrow_share_clear(sh, 1);
+    free(text);
+    free(pol);
+    free(a);
+    free(b);
+}
+
+/* The canonical form drops comments and blank lines and joins items with
+ * one space; what is not a usable authority policy is refused. */
+static void test_policy_canonical(void **state)
+{
+    static const char in[] =
+        "# the authority's log\n"
+        "\t log   example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
+        "\thttps://log.example.com/  \n"
+        "\n"
+        "quorum none\n";
+    char out[FK_ESCROW_POLICY_MAX + 1];
+    size_t len;
+
+    (void)state;
+    assert_int_equal(fk_escrow_policy_canonical(out, sizeof out, &len, in, sizeof in - 1), FK_OK);
+    assert_int_equal(len, strlen(TEST_POLICY));
+    assert_string_equal(out, TEST_POLICY);
+    /* Too small an output: a limit error, out untouched. */
+    memset(out, 'z', sizeof out);
+    assert_int_equal(fk_escrow_policy_canonical(out, len, &len, in, sizeof in - 1), FK_ERR_LIMIT);
+    assert_int_equal(out[0], 'z');
+    /* No log, a log without URL, no final LF, no quorum. */
+    assert_int_equal(fk_escrow_policy_canonical(out, sizeof out, &len, "quorum none\n", 12),
+                     FK_ERR_INVALID);
+    static const char nourl[] =
+        "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx\n"
+        "quorum none\n";
+    assert_int_equal(fk_escrow_policy_canonical(out, sizeof out, &len, nourl, sizeof nourl - 1),
+                     FK_ERR_INVALID);
+    assert_int_equal(fk_escrow_policy_canonical(out, sizeof out, &len, TEST_POLICY,
+                                                strlen(TEST_POLICY) - 1),
+                     FK_ERR_INVALID);
+    assert_int_equal(fk_escrow_policy_canonical(out, sizeof out, &len, TEST_POLICY,
+                                                strlen(TEST_POLICY) - strlen("quorum none\n")),
+                     FK_ERR_INVALID);
 }
 
 /* A share key that the commitments do not give, under an id recomputed to
@@ -282,7 +537,7 @@ static void test_authority_share_keys(void **state)
     assert_int_equal(fk_escrow_authority_parse(b, text, len), FK_ERR_INVALID);
 
     assert_int_equal(fk_escrow_share_alloc(&sh, FK_ESCROW_MAX_SHARES), FK_OK);
-    assert_int_equal(fk_escrow_dealer(a, sh, "widest", FK_ESCROW_MAX_SHARES, FK_ESCROW_MAX_SHARES),
+    assert_int_equal(fk_escrow_dealer(a, sh, "widest", FK_ESCROW_MAX_SHARES, FK_ESCROW_MAX_SHARES, TEST_POLICY, sizeof TEST_POLICY - 1),
                      FK_OK);
     assert_int_equal(fk_escrow_authority_encode(text, FK_ESCROW_AUTHORITY_TEXT_MAX, &len, a), FK_OK);
     assert_int_equal(fk_escrow_authority_parse(b, text, len), FK_OK);
@@ -458,7 +713,7 @@ static void test_proof_binds_index(void **state)
     (void)state;
     assert_non_null(a);
     assert_int_equal(fki_scalar_random(coeff[0]), FK_OK);
-    assert_int_equal(fki_escrow_deal(a, sh, "one-of-two", 1, 2, (const uint8_t(*)[32])coeff),
+    assert_int_equal(fki_escrow_deal(a, sh, "one-of-two", 1, 2, TEST_POLICY, sizeof TEST_POLICY - 1, (const uint8_t(*)[32])coeff),
                      FK_OK);
     assert_memory_equal(a->share_pk[0], a->share_pk[1], 32);
     random_point(e);
@@ -485,8 +740,8 @@ static void test_proof_binds_authority(void **state)
     assert_non_null(b);
     assert_int_equal(fki_scalar_random(coeff[0]), FK_OK);
     assert_int_equal(fki_scalar_random(coeff[1]), FK_OK);
-    assert_int_equal(fki_escrow_deal(a, sa, "first", 2, 3, (const uint8_t(*)[32])coeff), FK_OK);
-    assert_int_equal(fki_escrow_deal(b, sb, "second", 2, 3, (const uint8_t(*)[32])coeff), FK_OK);
+    assert_int_equal(fki_escrow_deal(a, sa, "first", 2, 3, TEST_POLICY, sizeof TEST_POLICY - 1, (const uint8_t(*)[32])coeff), FK_OK);
+    assert_int_equal(fki_escrow_deal(b, sb, "second", 2, 3, TEST_POLICY, sizeof TEST_POLICY - 1, (const uint8_t(*)[32])coeff), FK_OK);
     assert_memory_equal(a->share_pk, b->share_pk, sizeof a->share_pk);
     assert_memory_not_equal(a->id, b->id, 32);
     random_point(e);
@@ -536,6 +791,8 @@ int main(void)
         cmocka_unit_test(test_proof_binds_index),
         cmocka_unit_test(test_proof_binds_authority),
         cmocka_unit_test(test_lagrange_indices),
+        cmocka_unit_test(test_authority_policy),
+        cmocka_unit_test(test_policy_canonical),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,6 +15,12 @@
 
 #include "escrow/internal.h"
 
+/* The log policy test authorities name (the vkey is the tlog-policy
+ * example's test log key). */
+#define TEST_POLICY                                                                        \
+    "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "  \
+    "https://log.example.com/\nquorum none\n"
+
 static json_t *load(const char *rel)
 {
     char path[512];
@@ -354,7 +360,7 @@ static void test_rfc9591(void **state)
     hex(coeffs[0], 32, jstr(in, "group_secret_key"));
     hex(coeffs[1], 32,
         json_string_value(json_array_get(json_object_get(in, "share_polynomial_coefficients"), 0)));
-    assert_int_equal(fki_escrow_deal(auth, got, "frost", 2, 3, (const uint8_t(*)[32])coeffs), FK_OK);
+    assert_int_equal(fki_escrow_deal(auth, got, "frost", 2, 3, TEST_POLICY, sizeof TEST_POLICY - 1, (const uint8_t(*)[32])coeffs), FK_OK);
     hex(want, 32, jstr(in, "group_public_key"));
     assert_memory_equal(auth->pk, want, 32);
     assert_int_equal(json_array_size(shares), 3);

@@ -8,6 +8,8 @@ FORGE=$1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
+# The log every authority here names (none runs: these tests do not recover).
+FK_TEST_LOG="--log https://log.example.com/ --log-vkey example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect_fail CODE CMD...: the command must exit with CODE and print one
@@ -33,7 +35,7 @@ tamper() {
 }
 
 # ---- authority create ------------------------------------------------------
-"$FAIRKEY" authority create --threshold 3 --agents 5 --name test-authority --out auth >create.txt 2>create.err
+"$FAIRKEY" authority create $FK_TEST_LOG --threshold 3 --agents 5 --name test-authority --out auth >create.txt 2>create.err
 grep -q '^threshold: 3-of-5$' create.txt || fail "create did not print the threshold"
 RCPT=$(sed -n 's/^recipient: //p' create.txt)
 ID=$(sed -n 's/^id: //p' create.txt)
@@ -52,22 +54,22 @@ grep -q '^Wrote auth/authority.pub and share-1.key..share-5.key (mode 0600)' cre
 ! grep -q '^fairkey:' create.err || fail "create's success note looks like an error line"
 # No overwrite: a second ceremony into the same folder fails and keeps the first.
 cp auth/share-1.key share1.bak
-expect_fail 1 "$FAIRKEY" authority create --threshold 2 --agents 3 --name other --out auth
+expect_fail 1 "$FAIRKEY" authority create $FK_TEST_LOG --threshold 2 --agents 3 --name other --out auth
 cmp -s auth/share-1.key share1.bak || fail "an existing share was overwritten"
 # Usage errors.
-expect_fail 2 "$FAIRKEY" authority create --threshold 4 --agents 3 --name x --out bad1
-expect_fail 2 "$FAIRKEY" authority create --threshold 0 --agents 3 --name x --out bad1
-expect_fail 2 "$FAIRKEY" authority create --threshold 1 --agents 256 --name x --out bad1
-expect_fail 2 "$FAIRKEY" authority create --threshold 1 --agents 2 --name 'bad name' --out bad1
-expect_fail 2 "$FAIRKEY" authority create --threshold 1 --agents 2 --name "$(printf 'a%.0s' {1..65})" --out bad1
+expect_fail 2 "$FAIRKEY" authority create $FK_TEST_LOG --threshold 4 --agents 3 --name x --out bad1
+expect_fail 2 "$FAIRKEY" authority create $FK_TEST_LOG --threshold 0 --agents 3 --name x --out bad1
+expect_fail 2 "$FAIRKEY" authority create $FK_TEST_LOG --threshold 1 --agents 256 --name x --out bad1
+expect_fail 2 "$FAIRKEY" authority create $FK_TEST_LOG --threshold 1 --agents 2 --name 'bad name' --out bad1
+expect_fail 2 "$FAIRKEY" authority create $FK_TEST_LOG --threshold 1 --agents 2 --name "$(printf 'a%.0s' {1..65})" --out bad1
 expect_fail 2 "$FAIRKEY" authority create --threshold 1 --agents 2 --out bad1
 expect_fail 2 "$FAIRKEY" authority frobnicate
 [ ! -e bad1 ] || fail "a failed create left a folder"
 # The limits themselves are accepted: 255 agents, a 64-character name.
-"$FAIRKEY" authority create --threshold 2 --agents 255 --name "$(printf 'a%.0s' {1..64})" --out big >/dev/null 2>&1 \
+"$FAIRKEY" authority create $FK_TEST_LOG --threshold 2 --agents 255 --name "$(printf 'a%.0s' {1..64})" --out big >/dev/null 2>&1 \
     || fail "255 agents / 64-char name refused"
 [ -f big/share-255.key ] || fail "no share-255.key"
-"$FAIRKEY" authority create --threshold 2 --agents 3 --name other --out other >/dev/null 2>&1
+"$FAIRKEY" authority create $FK_TEST_LOG --threshold 2 --agents 3 --name other --out other >/dev/null 2>&1
 
 # ---- authority show --------------------------------------------------------
 "$FAIRKEY" authority show auth/authority.pub >show.txt

@@ -12,10 +12,12 @@ trap 'rm -rf "$T"' EXIT
 cd "$T"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 b64() { "$FORGE" b64hex "$1"; }
+# The log every authority here names (none runs: these tests do not recover).
+FK_TEST_LOG="--log https://log.example.com/ --log-vkey example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
 
-"$FAIRKEY" authority create --threshold 2 --agents 3 --name plugin-test --out auth >create.txt 2>/dev/null
+"$FAIRKEY" authority create $FK_TEST_LOG --threshold 2 --agents 3 --name plugin-test --out auth >create.txt 2>/dev/null
 RCPT=$(sed -n 's/^recipient: //p' create.txt)
-"$FAIRKEY" authority create --threshold 1 --agents 1 --name plugin-two --out auth2 >create2.txt 2>/dev/null
+"$FAIRKEY" authority create $FK_TEST_LOG --threshold 1 --agents 1 --name plugin-two --out auth2 >create2.txt 2>/dev/null
 RCPT2=$(sed -n 's/^recipient: //p' create2.txt)
 K0=000102030405060708090a0b0c0d0e0f
 K1=f0e1d2c3b4a5968778695a4b3c2d1e0f

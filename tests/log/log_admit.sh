@@ -9,8 +9,10 @@
 TOOL=$1
 A="$WORK/a" B="$WORK/b" R="$WORK/req"
 mkdir -p "$R"
-"$FAIRKEY" authority create --name served -t 1 -n 1 -o "$A" >/dev/null || fail "authority a"
-"$FAIRKEY" authority create --name other -t 1 -n 1 -o "$B" >/dev/null || fail "authority b"
+# The authorities name some log; which one does not matter to admission.
+NAMED_LOG="--log https://log.example.com/ --log-vkey example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
+"$FAIRKEY" authority create --name served -t 1 -n 1 $NAMED_LOG -o "$A" >/dev/null || fail "authority a"
+"$FAIRKEY" authority create --name other -t 1 -n 1 $NAMED_LOG -o "$B" >/dev/null || fail "authority b"
 "$TOOL" "$A/authority.pub" ok.test/alice 4 "$R" || fail "alice's requests"
 "$TOOL" "$A/authority.pub" bad.test/mallory 1 "$R" || fail "mallory's request"
 mkdir "$R/blind"

@@ -13,7 +13,7 @@
 #include "escrow/internal.h"
 
 static const char id_domain[] = "fairkey/v1 authority id\n";
-static const char authority_magic[] = "fairkey authority v1";
+static const char authority_magic[] = "fairkey authority v2";
 static const char share_magic[] = "fairkey share v1";
 #define B64_POINT_LEN 43 /* unpadded base64 of 32 bytes */
 
@@ -30,6 +30,115 @@ static int name_ok(const char *name)
             return 0;
     }
     return 1;
+}
+
+/* ---- the log policy (docs/spec.md 2.1) ----------------------------------- */
+
+static int url_ok(const char *u)
+{
+    return (!strncmp(u, "http://", 7) && u[7]) || (!strncmp(u, "https://", 8) && u[8]);
+}
+
+/* Canonical policy text: lines of printable ASCII items joined by single
+ * spaces, each ending in LF, none blank or a comment; it parses as
+ * tlog-policy and lists at least one log, every log with a URL. */
+static fk_err policy_check(const char *text, size_t len)
+{
+    fk_tlog_policy *p;
+    fk_err err;
+
+    if (len > FK_ESCROW_POLICY_MAX)
+        return FK_ERR_LIMIT;
+    if (len == 0 || text[len - 1] != '\n')
+        return FK_ERR_INVALID;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        int bol = i == 0 || text[i - 1] == '\n';
+        if (c == '\n') {
+            if (bol || text[i - 1] == ' ')
+                return FK_ERR_INVALID; /* blank line, trailing space */
+        } else if (c == ' ') {
+            if (bol || text[i - 1] == ' ')
+                return FK_ERR_INVALID; /* leading or doubled space */
+        } else if (c < 0x21 || c > 0x7e || (bol && c == '#')) {
+            return FK_ERR_INVALID; /* control, non-ASCII, comment */
+        }
+    }
+    if (!(p = malloc(sizeof *p)))
+        return FK_ERR_NOMEM;
+    err = fk_tlog_policy_parse(p, text, len, NULL);
+    if (err == FK_OK && p->nlogs == 0)
+        err = FK_ERR_INVALID;
+    for (size_t i = 0; err == FK_OK && i < p->nlogs; i++)
+        if (!url_ok(p->log_url[i]))
+            err = FK_ERR_INVALID;
+    free(p);
+    return err;
+}
+
+fk_err fk_escrow_policy_canonical(char *out, size_t cap, size_t *len, const char *text,
+                                  size_t text_len)
+{
+    char *buf;
+    size_t o = 0, pos = 0;
+    fk_err err;
+
+    if (!out || !len || (!text && text_len))
+        abort();
+    if (text_len > FK_TLOG_POLICY_MAX_SIZE)
+        return FK_ERR_LIMIT;
+    if (!(buf = malloc(FK_ESCROW_POLICY_MAX + 1)))
+        return FK_ERR_NOMEM;
+    err = FK_OK;
+    while (err == FK_OK && pos < text_len) {
+        const char *l = text + pos, *nl = memchr(l, '\n', text_len - pos);
+        size_t ll, i = 0, items = 0;
+        if (!nl) {
+            err = FK_ERR_INVALID; /* every line ends in LF (tlog-policy) */
+            break;
+        }
+        ll = (size_t)(nl - l);
+        pos += ll + 1;
+        while (i < ll && (l[i] == ' ' || l[i] == '\t'))
+            i++;
+        if (i == ll || l[i] == '#')
+            continue; /* blank or comment */
+        while (i < ll) {
+            size_t start = i;
+            while (i < ll && l[i] != ' ' && l[i] != '\t')
+                i++;
+            if (o + (items ? 1 : 0) + (i - start) + 1 > FK_ESCROW_POLICY_MAX) {
+                err = FK_ERR_LIMIT;
+                break;
+            }
+            if (items++)
+                buf[o++] = ' ';
+            memcpy(buf + o, l + start, i - start);
+            o += i - start;
+            while (i < ll && (l[i] == ' ' || l[i] == '\t'))
+                i++;
+        }
+        if (err == FK_OK)
+            buf[o++] = '\n';
+    }
+    if (err == FK_OK)
+        err = policy_check(buf, o);
+    if (err == FK_OK && o + 1 > cap)
+        err = FK_ERR_LIMIT;
+    if (err == FK_OK) {
+        memcpy(out, buf, o);
+        out[o] = '\0';
+        *len = o;
+    }
+    free(buf);
+    return err;
+}
+
+fk_err fk_escrow_authority_policy(fk_tlog_policy *p, const fk_escrow_authority *auth)
+{
+    if (!p || !auth)
+        abort();
+    return fk_tlog_policy_parse(p, auth->policy, auth->policy_len, NULL);
 }
 
 static fk_err check_params(const char *name, unsigned t, unsigned n)
@@ -140,6 +249,14 @@ static fk_err authority_body(char *out, size_t cap, size_t *len, const fk_escrow
         fk_b64_encode(b64, a->share_pk[i - 1], 32);
         EMIT("share-key %u %s\n", i, b64);
     }
+    if (a->policy_len > FK_ESCROW_POLICY_MAX)
+        return FK_ERR_LIMIT;
+    for (size_t p = 0; p < a->policy_len;) {
+        const char *nl = memchr(a->policy + p, '\n', a->policy_len - p);
+        size_t ll = nl ? (size_t)(nl - (a->policy + p)) : a->policy_len - p;
+        EMIT("policy %.*s\n", (int)ll, a->policy + p);
+        p += ll + 1;
+    }
 #undef EMIT
     *len = o;
     return FK_OK;
@@ -179,12 +296,17 @@ void fk_escrow_id_hex(char out[FK_ESCROW_ID_HEX_LEN], const uint8_t id[FK_ESCROW
 }
 
 fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
-                       unsigned t, unsigned n, const uint8_t (*coeffs)[32])
+                       unsigned t, unsigned n, const char *policy, size_t policy_len,
+                       const uint8_t (*coeffs)[32])
 {
     uint8_t x[32], si[32];
     fk_err err;
 
     if ((err = check_params(name, t, n)) != FK_OK)
+        return err;
+    if (!policy && policy_len)
+        abort();
+    if ((err = policy_check(policy, policy_len)) != FK_OK)
         return err;
     for (unsigned j = 0; j < t; j++)
         if (!fki_scalar_is_canonical(coeffs[j]))
@@ -194,6 +316,8 @@ fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const
 
     memset(auth, 0, sizeof *auth);
     memcpy(auth->name, name, strlen(name) + 1);
+    memcpy(auth->policy, policy, policy_len);
+    auth->policy_len = policy_len;
     auth->t = t;
     auth->n = n;
     for (unsigned j = 0; j < t; j++)
@@ -231,12 +355,16 @@ fail:
 }
 
 fk_err fk_escrow_dealer(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
-                        unsigned t, unsigned n)
+                        unsigned t, unsigned n, const char *policy, size_t policy_len)
 {
     uint8_t(*coeffs)[32];
     fk_err err;
 
     if ((err = check_params(name, t, n)) != FK_OK)
+        return err;
+    if (!policy && policy_len)
+        abort();
+    if ((err = policy_check(policy, policy_len)) != FK_OK)
         return err;
     if (sodium_init() < 0)
         return FK_ERR_CRYPTO;
@@ -246,7 +374,8 @@ fk_err fk_escrow_dealer(fk_escrow_authority *auth, fk_escrow_share *shares, cons
     for (unsigned j = 0; j < t && err == FK_OK; j++)
         err = fki_scalar_random(coeffs[j]);
     if (err == FK_OK)
-        err = fki_escrow_deal(auth, shares, name, t, n, (const uint8_t(*)[32])coeffs);
+        err = fki_escrow_deal(auth, shares, name, t, n, policy, policy_len,
+                              (const uint8_t(*)[32])coeffs);
     sodium_free(coeffs); /* wipes before unmapping */
     return err;
 }
@@ -453,6 +582,18 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
         if (!next_field(&c, "share-key", &v, &vn) ||
             !parse_indexed_point(a->share_pk[i - 1], v, vn, i))
             goto out;
+    /* The policy lines; checked as a whole once the text is known whole. */
+    while (c.left > 7 && !memcmp(c.p, "policy ", 7)) {
+        if (!next_field(&c, "policy", &v, &vn))
+            goto out;
+        if (a->policy_len + vn + 1 > FK_ESCROW_POLICY_MAX) {
+            err = FK_ERR_LIMIT;
+            goto out;
+        }
+        memcpy(a->policy + a->policy_len, v, vn);
+        a->policy[a->policy_len + vn] = '\n';
+        a->policy_len += vn + 1;
+    }
     if (!next_field(&c, "id", &v, &vn) || vn != 64 || fk_hex_decode(a->id, 32, v, vn) != FK_OK)
         goto out;
     for (size_t i = 0; i < 64; i++)
@@ -460,6 +601,9 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
             goto out;
     if (c.left != 0)
         goto out;
+    if ((err = policy_check(a->policy, a->policy_len)) != FK_OK)
+        goto out;
+    err = FK_ERR_INVALID;
     /* The cheap checks first: the id, then the share keys (the costly part). */
     if ((err = fki_escrow_authority_id(id, a)) != FK_OK)
         goto out;

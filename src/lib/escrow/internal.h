@@ -95,7 +95,8 @@ fk_err fki_dleq_verify(const uint8_t proof[64], const uint8_t a[32], const uint8
 /* Deterministic dealer from given coefficients coeffs[0..t-1] (coeffs[0] = s),
  * used by fk_escrow_dealer and by the RFC 9591 vector test. */
 fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
-                       unsigned t, unsigned n, const uint8_t (*coeffs)[32]);
+                       unsigned t, unsigned n, const char *policy, size_t policy_len,
+                       const uint8_t (*coeffs)[32]);
 /* Recompute PK_i from the commitments (Horner over i). */
 fk_err fki_escrow_share_pk(uint8_t out[32], const fk_escrow_authority *auth, unsigned i);
 /* Compute the authority id from the other fields. */
