@@ -179,7 +179,7 @@ static int one(struct crew *cr, fki_net_client *http, int job)
     size_t nl;
     memset(&r, 0, sizeof r);
     memcpy(r.authority, idhex, sizeof idhex);
-    memcpy(r.target, target, 32);
+    fk_request_target_set(&r, &stanza);
     snprintf(r.reason, sizeof r.reason, "bench recovery %d", job);
     r.time = (int64_t)time(NULL);
     if (fk_request_sign(note, sizeof note, &nl, &r, &key))
