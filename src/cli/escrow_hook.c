@@ -137,12 +137,18 @@ int cli_escrow_describe_stanza(const fk_stanza *s, FILE *out)
     if (e == FK_ERR_NOT_FOUND)
         return 0;
     if (e != FK_OK) {
-        fprintf(out, "escrow stanza (%s): MALFORMED, %s\n", FK_ESCROW_STANZA_TYPE, fk_strerror(e));
+        fprintf(out, "escrow stanza (%s): MALFORMED, %s\n", s->args[0],
+                strcmp(s->args[0], FK_ESCROW_STANZA_TYPE) ? "retired v1 type, no agent answers it"
+                                                           : fk_strerror(e));
         return 1;
     }
     char rcpt[FK_ESCROW_RECIPIENT_STR_MAX], e64[64];
     recipient_of(rcpt, info.pk);
     fk_b64_encode(e64, info.e, FK_ESCROW_POINT_LEN);
-    fprintf(out, "escrow to authority %s, E %s, body %zu bytes\n", rcpt, e64, s->body_len);
+    /* The validity proof needs no key: anyone can see whether the authority's
+     * agents would answer a request for this stanza (the file key is what
+     * shows it matches the file: decrypt checks that). */
+    fprintf(out, "escrow to authority %s, E %s, body %zu bytes, validity proof %s\n", rcpt, e64,
+            s->body_len, fk_escrow_stanza_verify(&info) == FK_OK ? "ok" : "INVALID");
     return 1;
 }

@@ -116,7 +116,7 @@ X=$(sed -n 's/^# public key: //p' id.txt)
 head -c 200000 /dev/urandom >plain.bin
 "$FAIRKEY" encrypt -r "$RCPT" -r "$X" -o esc.age plain.bin
 "$FAIRKEY" inspect esc.age >inspect.txt
-grep -q "escrow to authority $RCPT" inspect.txt || { cat inspect.txt; fail "inspect does not list the authority"; }
+grep -q "escrow to authority $RCPT, E .*, body 96 bytes, validity proof ok" inspect.txt || { cat inspect.txt; fail "inspect does not list the authority"; }
 "$FAIRKEY" decrypt -i id.txt -o dec.bin esc.age 2>err.txt || { cat err.txt; fail "decrypt of an escrowed file"; }
 cmp -s plain.bin dec.bin || fail "decrypted plaintext differs"
 [ ! -s err.txt ] || { cat err.txt; fail "a verified file printed warnings"; }
@@ -146,6 +146,12 @@ for mode in other-key swap-e flip-body; do
     grep -q '^fairkey: warning: .*does not recompute' err.txt || { cat err.txt; fail "$mode: no warning"; }
     cmp -s plain.bin warn.bin || fail "$mode: warn-only plaintext differs"
     rm -f warn.bin
+    # inspect checks the validity proof without a key: a stanza for another
+    # file key is a valid stanza (only the file key shows it is not this
+    # file's); a swapped E or a flipped body bit is not.
+    "$FAIRKEY" inspect forged-$mode.age >inspect-$mode.txt || fail "$mode: inspect"
+    want=INVALID; [ $mode = other-key ] && want=ok
+    grep -q "validity proof $want\$" inspect-$mode.txt || { cat inspect-$mode.txt; fail "$mode: inspect proof"; }
 done
 # The forged file's header MAC is valid: stock age opens it (it ignores the
 # stanza), which shows that only the escrow check stops it.
