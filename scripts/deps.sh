@@ -9,3 +9,9 @@ apt-get install -y --no-install-recommends \
     libssl-dev libsodium-dev libsqlite3-dev \
     libcurl4-openssl-dev libjansson-dev libcmocka-dev \
     zlib1g-dev age time ca-certificates curl sqlite3 util-linux python3 man-db
+# node and npm: the typage interop test installs age-encryption from npm into
+# the build tree.  A machine that already has them (any version >= 18) keeps
+# its own; otherwise Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt-get install -y --no-install-recommends nodejs npm
+fi
