@@ -7,9 +7,9 @@
 
 # serve_dir DIR: python's static server on a kernel-chosen port; sets SURL.
 serve_dir() {
-    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$1" >"$T/srv.$$.$RANDOM" 2>&1 &
+    local out="$1.srv"
+    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$1" >"$out" 2>&1 &
     PIDS="$PIDS $!"
-    local out; out=$(ls -t "$T"/srv.* | head -1)
     for _ in $(seq 1 200); do
         p=$(sed -n 's/.* port \([0-9][0-9]*\).*/\1/p' "$out" | head -1)
         [ -n "$p" ] && break
@@ -64,12 +64,12 @@ ok "audit lists all 17 escrow stanzas (exit 0)"
 # The snapshot a replaying attacker keeps serving.
 mkdir "$T/snap" && cp -r "$LOGW_DIR/checkpoint" "$LOGW_DIR/tile" "$T/snap/" || fail "snapshot"
 cp "$T/st" "$T/st.snap"
-sleep 4
+sleep 6
 
 "$FAIRKEY" request --authority "$AUTH" --log "$LOG_URL" --log-vkey "$LOG_VKEY" --key "$T/req.key" \
     --warrant "$T/warrant.txt" --reason "through the 17th stanza" -o "$T/r17" "$T/f17.age" \
     >/dev/null || fail "request for the 17th stanza"
-rc=$(audit_rc "$T/a1" --log "$LOG_URL" --policy "$T/policy" --max-age 3 --state "$T/st" "$T/f17.age")
+rc=$(audit_rc "$T/a1" --log "$LOG_URL" --policy "$T/policy" --max-age 4 --state "$T/st" "$T/f17.age")
 [ "$rc" = 3 ] || fail "audit after the request: exit $rc: $(cat "$T/a1")"
 grep -q "escrow stanza for $AUTH_R: RECOVERY REQUESTED at log index 1 .*through the 17th stanza" \
     "$T/a1" || fail "17th stanza's request not reported: $(cat "$T/a1")"
@@ -86,8 +86,8 @@ ok "recovered through the 17th stanza; a re-audit still reports it (exit 3)"
 
 # The replayed snapshot (tree of 1, before the request).
 serve_dir "$T/snap"
-rc=$(audit_rc "$T/s1" --log "$SURL" --policy "$T/policy" --max-age 3 "$T/f17.age")
-[ "$rc" = 1 ] && grep -q "STALE: .*size 1.* lacks a witness quorum cosigned in the last 3 s" "$T/s1" ||
+rc=$(audit_rc "$T/s1" --log "$SURL" --policy "$T/policy" --max-age 4 "$T/f17.age")
+[ "$rc" = 1 ] && grep -q "STALE: .*size 1.* lacks a witness quorum cosigned in the last 4 s" "$T/s1" ||
     fail "stale snapshot accepted under the policy: exit $rc: $(cat "$T/s1")"
 ok "a replayed snapshot is refused under a policy: $(grep STALE "$T/s1")"
 rc=$(audit_rc "$T/s2" --log "$SURL" --vkey "$LOG_VKEY" --state "$T/st" "$T/f17.age")
