@@ -95,6 +95,21 @@ fk_err fk_tlog_frontier_append(fk_tlog_frontier *f, const uint8_t leaf_hash[FK_T
 /* Root of the tree the frontier describes (SHA-256("") when empty). */
 fk_err fk_tlog_frontier_root(const fk_tlog_frontier *f, uint8_t out[FK_TLOG_HASH_LEN]);
 
+/* Longest frontier text: a 19-digit size line and 63 lines of padded base64
+ * (44 characters and '\n'; a size below 2^63 has at most 63 set bits). */
+#define FK_TLOG_FRONTIER_TEXT_MAX (20 + 63 * 45)
+/* Text form of a frontier, for an auditor's state file: the decimal size on
+ * one line, then one line of padded base64 per hash, largest subtree first.
+ * out gets at most FK_TLOG_FRONTIER_TEXT_MAX bytes and a NUL; *len excludes
+ * the NUL.  FK_ERR_INVALID for a struct that is not a frontier;
+ * FK_ERR_LIMIT if cap is too small. */
+fk_err fk_tlog_frontier_encode(const fk_tlog_frontier *f, char *out, size_t cap, size_t *len);
+/* Parse that text strictly: canonical decimal size (<= FK_TLOG_MAX_SIZE),
+ * exactly popcount(size) hash lines of padded base64 of 32 bytes, every line
+ * ending in '\n', nothing after.  FK_ERR_INVALID otherwise (FK_ERR_LIMIT for
+ * a size past FK_TLOG_MAX_SIZE). */
+fk_err fk_tlog_frontier_parse(fk_tlog_frontier *f, const char *text, size_t len);
+
 /* RFC 9162 section 2.1.3.1: inclusion proof of leaf `index` in a tree of
  * `size` leaves, nodes from fn.  Writes *n hashes (at most cap) to proof.
  * FK_ERR_INVALID if index >= size; FK_ERR_LIMIT if cap is too small. */
@@ -537,6 +552,16 @@ fk_err fk_tlog_policy_find_log(const fk_tlog_policy *p, const fk_note_verifier *
  * rejects such a note).  witnessed (may be NULL) gets bit i set when
  * witness i cosigned.  Cosignature timestamps are not judged. */
 fk_err fk_tlog_policy_quorum(const fk_tlog_policy *p, const fk_note *n, uint64_t *witnessed);
+/* The quorum counting only cosignatures made at or after not_before (POSIX
+ * seconds, their tlog-cosignature timestamp): the checkpoint was the latest
+ * one each of those witnesses had seen at some time since not_before, so a
+ * replayed old view fails unless a quorum of witnesses colludes.  Same errors
+ * as fk_tlog_policy_quorum; witnessed (may be NULL) as there; fresh (may be
+ * NULL) gets the bits of the witnesses whose cosignature is that recent;
+ * newest (may be NULL) the newest timestamp among the verified cosignatures
+ * of policy witnesses (0 if none).  "quorum none" is always met. */
+fk_err fk_tlog_policy_quorum_since(const fk_tlog_policy *p, const fk_note *n, uint64_t not_before,
+                                   uint64_t *witnessed, uint64_t *fresh, uint64_t *newest);
 
 /* Check a signed checkpoint against the policy: signed by one of its logs
  * whose key name is the checkpoint's origin, and cosigned per the quorum.

@@ -15,6 +15,7 @@ enum {
     FK_EXIT_OK = 0,
     FK_EXIT_FAIL = 1,   /* the operation failed: bad input, wrong key, corrupt file */
     FK_EXIT_USAGE = 2,  /* bad command line */
+    FK_EXIT_RECOVERED = 3, /* audit: a recovery of an audited file is on the log */
 };
 
 /* Print "fairkey: <message>\n" to stderr (one line, printf-style). */

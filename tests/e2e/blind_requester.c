@@ -121,6 +121,22 @@ out:
     return rc;
 }
 
+/* Everything main allocates, freed on every way out (the test also runs
+ * under LeakSanitizer). */
+static char *atext, *ktext, *receipt;
+static fk_escrow_authority *auth;
+static fk_requester_key key;
+
+static int done(int rc)
+{
+    free(atext);
+    free(ktext);
+    free(auth);
+    free(receipt);
+    fk_requester_key_wipe(&key);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 7)
@@ -131,16 +147,17 @@ int main(int argc, char **argv)
     if (sodium_init() < 0)
         return die("libsodium");
 
-    size_t alen, klen;
-    char *atext = slurp(argv[2], &alen), *ktext = slurp(argv[3], &klen);
-    fk_escrow_authority *auth = malloc(sizeof *auth);
-    fk_requester_key key;
-    if (!atext || !ktext || !auth || fk_escrow_authority_parse(auth, atext, alen) ||
+    size_t alen = 0, klen = 0;
+    atext = slurp(argv[2], &alen);
+    ktext = slurp(argv[3], &klen);
+    auth = malloc(sizeof *auth);
+    receipt = malloc(REC_RECEIPT_MAX);
+    if (!receipt || !atext || !ktext || !auth || fk_escrow_authority_parse(auth, atext, alen) ||
         fk_requester_key_parse(&key, ktext, klen))
-        return die("cannot read the authority or the requester key");
+        return done(die("cannot read the authority or the requester key"));
     fk_escrow_stanza_info st;
     if (rec_find_stanza(argv[6], auth, &st))
-        return die("no escrow stanza for the authority in the file");
+        return done(die("no escrow stanza for the authority in the file"));
 
     const char *agents[MAX_AGENTS];
     size_t na = 0;
@@ -153,12 +170,11 @@ int main(int argc, char **argv)
         static const char dst[] = "fairkey/v2 escrow generator";
         fki_buf in[1] = { { auth->pk, 32 } };
         if (fki_h2g(g, dst, sizeof dst - 1, in, 1))
-            return die("generator");
+            return done(die("generator"));
     }
 
     fk_escrow_partial parts[MAX_AGENTS];
     size_t nparts = 0, answered = 0, refused = 0;
-    char *receipt = malloc(REC_RECEIPT_MAX);
     size_t rlen = 0;
     uint8_t eh[32], blind[32], inv[32], e2[32], eb2[32], t[32];
     int logged = 0;
@@ -185,17 +201,17 @@ int main(int argc, char **argv)
                 fki_mul_base(e2, blind);
                 fki_mul(eb2, blind, g);
             } else {
-                return die("unknown variant");
+                return done(die("unknown variant"));
             }
             int lr = log_request(argv[4], auth, &key, e2, eb2, st.body, (unsigned)j, receipt,
                                  &rlen, eh);
             if (lr == 2) {
                 /* The log itself refused to record it: nothing to ask. */
                 printf("answered 0 refused %zu (log refused the request)\n", na);
-                return 0;
+                return done(0);
             }
             if (lr)
-                return die("cannot log the request");
+                return done(die("cannot log the request"));
             logged++;
         }
         char url[REC_URL_MAX];
@@ -239,8 +255,8 @@ int main(int argc, char **argv)
     if (nparts >= auth->t && !fk_escrow_combine(z, auth, parts, nparts) &&
         !fk_escrow_open(k, &st, z)) {
         printf("RECOVERED the file key without a request naming the file's target\n");
-        return 3;
+        return done(3);
     }
     printf("file key not recovered\n");
-    return 0;
+    return done(0);
 }

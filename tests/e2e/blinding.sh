@@ -58,7 +58,7 @@ file_request
 cmp -s "$T/out" "$T/plain" || fail "recovered plaintext differs"
 ok "the honest request recovers the file"
 idx=$(sed -n 's/^request logged at index \([0-9]*\).*/\1/p' "$T/request.out")
-"$FAIRKEY" audit --log "$LOG_URL" --vkey "$LOG_VKEY" "$T/file.age" >"$T/audit.out"
+"$FAIRKEY" audit --authority "$AUTH" "$T/file.age" >"$T/audit.out"
 grep -q "RECOVERY REQUESTED at log index $idx by court.test/judge-1" "$T/audit.out" \
     || fail "audit: $(cat "$T/audit.out")"
 [ "$(grep -c 'RECOVERY REQUESTED' "$T/audit.out")" = 1 ] || fail "audit: $(cat "$T/audit.out")"

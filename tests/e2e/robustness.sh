@@ -25,7 +25,9 @@ cmp -s "$T/out" "$T/plain" || fail "plaintext"
 ok "recovery survives an agent restarted mid-recovery"
 
 # Audit state: a state file from a different log (same origin, other key) is refused.
-"$FAIRKEY" audit --log "$LOG_URL" --vkey "$LOG_VKEY" --state "$T/st" "$T/file.age" >/dev/null || fail "audit"
+rc=0
+"$FAIRKEY" audit --log "$LOG_URL" --vkey "$LOG_VKEY" --state "$T/st" "$T/file.age" >/dev/null || rc=$?
+[ "$rc" = 3 ] || fail "audit: exit $rc, not 3 (the file was recovered)"
 grep -q "^fk.test/logA$" "$T/st" || fail "audit state not written"
 sed -i '2s/.*/999/' "$T/st"
 "$FAIRKEY" audit --log "$LOG_URL" --vkey "$LOG_VKEY" --state "$T/st" "$T/file.age" >/dev/null 2>"$T/st.err" \

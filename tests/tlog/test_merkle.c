@@ -396,6 +396,84 @@ static void test_frontier(void **state)
     assert_int_equal(fk_tlog_frontier_load(&g, FK_TLOG_MAX_SIZE + 1, tree_node, &t), FK_ERR_LIMIT);
 }
 
+/* The frontier's text form (an auditor's state): round trips at every size
+ * up to 300 and at the limit, is canonical, and holds one hash per set bit. */
+static void same_frontier(const fk_tlog_frontier *f, const fk_tlog_frontier *g)
+{
+    assert_int_equal(f->size, g->size);
+    assert_int_equal(f->count, g->count);
+    assert_memory_equal(f->hash, g->hash, (size_t)f->count * HL);
+}
+
+static void test_frontier_text(void **state)
+{
+    enum { N = 300 };
+    static uint8_t leaf[N][HL];
+    char text[FK_TLOG_FRONTIER_TEXT_MAX + 1], bad[FK_TLOG_FRONTIER_TEXT_MAX + 64];
+    size_t len;
+    fk_tlog_frontier f, g;
+    uint8_t a[HL], b[HL];
+    (void)state;
+    fk_tlog_frontier_init(&f);
+    assert_int_equal(fk_tlog_frontier_encode(&f, text, sizeof text, &len), FK_OK);
+    assert_string_equal(text, "0\n");
+    for (int i = 0; i < N; i++) {
+        uint8_t d[2] = { (uint8_t)(i >> 8), (uint8_t)i };
+        assert_int_equal(fk_tlog_leaf_hash(leaf[i], d, sizeof d), FK_OK);
+        assert_int_equal(fk_tlog_frontier_append(&f, leaf[i], NULL, NULL), FK_OK);
+        assert_int_equal(fk_tlog_frontier_encode(&f, text, sizeof text, &len), FK_OK);
+        assert_int_equal(len, strlen(text));
+        assert_int_equal(fk_tlog_frontier_parse(&g, text, len), FK_OK);
+        same_frontier(&f, &g);
+        /* Appending to the parsed frontier continues the same tree. */
+        if (i + 1 < N) {
+            uint8_t d2[2] = { (uint8_t)((i + 1) >> 8), (uint8_t)(i + 1) };
+            uint8_t l2[HL];
+            fk_tlog_frontier h = g;
+            assert_int_equal(fk_tlog_leaf_hash(l2, d2, sizeof d2), FK_OK);
+            assert_int_equal(fk_tlog_frontier_append(&h, l2, NULL, NULL), FK_OK);
+            memcpy(leaf[i + 1], l2, HL);
+            assert_int_equal(fk_tlog_frontier_root(&h, a), FK_OK);
+            assert_int_equal(fk_tlog_root(b, (const uint8_t(*)[HL])leaf, (uint64_t)i + 2), FK_OK);
+            assert_memory_equal(a, b, HL);
+        }
+    }
+    /* The largest tree: 63 hashes, within FK_TLOG_FRONTIER_TEXT_MAX. */
+    f.size = FK_TLOG_MAX_SIZE;
+    f.count = 63;
+    for (unsigned i = 0; i < 63; i++)
+        memcpy(f.hash[i], leaf[i], HL);
+    assert_int_equal(fk_tlog_frontier_encode(&f, text, sizeof text, &len), FK_OK);
+    assert_int_equal(len, FK_TLOG_FRONTIER_TEXT_MAX);
+    assert_int_equal(fk_tlog_frontier_encode(&f, text, len, &len), FK_ERR_LIMIT);
+    assert_int_equal(fk_tlog_frontier_parse(&g, text, strlen(text)), FK_OK);
+    same_frontier(&f, &g);
+    /* One past the limit, and a size that wraps uint64_t. */
+    assert_int_equal(fk_tlog_frontier_parse(&g, "9223372036854775808\n", 20), FK_ERR_LIMIT);
+    assert_int_equal(fk_tlog_frontier_parse(&g, "18446744073709551616\n", 21), FK_ERR_INVALID);
+    /* Not a frontier: wrong count, bad size, bad hash, trailing bytes. */
+    f.count = 62;
+    assert_int_equal(fk_tlog_frontier_encode(&f, text, sizeof text, &len), FK_ERR_INVALID);
+    fk_tlog_frontier_init(&f);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(fk_tlog_frontier_append(&f, leaf[i], NULL, NULL), FK_OK);
+    assert_int_equal(fk_tlog_frontier_encode(&f, text, sizeof text, &len), FK_OK);
+    assert_int_equal(fk_tlog_frontier_parse(&g, text, len - 45), FK_ERR_INVALID); /* one hash short */
+    assert_int_equal(fk_tlog_frontier_parse(&g, text, len - 1), FK_ERR_INVALID);  /* no final newline */
+    snprintf(bad, sizeof bad, "%sAAAA\n", text);
+    assert_int_equal(fk_tlog_frontier_parse(&g, bad, strlen(bad)), FK_ERR_INVALID);
+    snprintf(bad, sizeof bad, "0%s", text);
+    assert_int_equal(fk_tlog_frontier_parse(&g, bad, strlen(bad)), FK_ERR_INVALID); /* leading zero */
+    snprintf(bad, sizeof bad, "+%s", text);
+    assert_int_equal(fk_tlog_frontier_parse(&g, bad, strlen(bad)), FK_ERR_INVALID);
+    memcpy(bad, text, len + 1);
+    bad[2] = '!';
+    assert_int_equal(fk_tlog_frontier_parse(&g, bad, len), FK_ERR_INVALID);
+    assert_int_equal(fk_tlog_frontier_parse(&g, "", 0), FK_ERR_INVALID);
+    assert_int_equal(fk_tlog_frontier_parse(&g, "0\n", 2), FK_OK);
+    assert_int_equal(g.size, 0);
+}
+
 static void test_edges(void **state)
 {
     uint8_t leaf[8][HL], proof[FK_TLOG_MAX_PROOF + 1][HL], r[HL];
@@ -440,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_generate_happy_paths),
         cmocka_unit_test(test_all_small_trees),
         cmocka_unit_test(test_frontier),
+        cmocka_unit_test(test_frontier_text),
         cmocka_unit_test(test_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

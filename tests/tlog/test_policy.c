@@ -336,6 +336,54 @@ static void test_check_signatures(void **state)
     assert_int_equal(fk_tlog_policy_check(&pol, cpbody, cpbody_len, NULL, NULL), FK_ERR_INVALID);
 }
 
+/* Freshness: only cosignatures at or after not_before count toward the
+ * quorum (signed_cp dates witness i's cosignature 1700000000 + i). */
+static void test_quorum_since(void **state)
+{
+    char buf[8192];
+    size_t len;
+    fk_note n;
+    uint64_t mask = 0, fresh = 0, newest = 0;
+    (void)state;
+    assert_int_equal(parse_t("log @L\nwitness a @0\nwitness b @1\nwitness c @2\n"
+                             "group g 2 a b c\nquorum g\n", NULL), FK_OK);
+    len = signed_cp(buf, sizeof buf, 7);
+    assert_int_equal(fk_note_parse(&n, buf, len), FK_OK);
+    assert_int_equal(fk_tlog_policy_quorum_since(&pol, &n, 1700000000, &mask, &fresh, &newest),
+                     FK_OK);
+    assert_int_equal(mask, 7);
+    assert_int_equal(fresh, 7);
+    assert_int_equal(newest, 1700000002);
+    /* Two of three are recent enough: the quorum holds. */
+    assert_int_equal(fk_tlog_policy_quorum_since(&pol, &n, 1700000001, NULL, &fresh, NULL), FK_OK);
+    assert_int_equal(fresh, 6);
+    /* Only the newest one is: the quorum is not met, though all cosigned. */
+    assert_int_equal(fk_tlog_policy_quorum_since(&pol, &n, 1700000002, &mask, &fresh, &newest),
+                     FK_ERR_POLICY);
+    assert_int_equal(mask, 7);
+    assert_int_equal(fresh, 4);
+    assert_int_equal(newest, 1700000002);
+    assert_int_equal(fk_tlog_policy_quorum(&pol, &n, NULL), FK_OK);
+    /* No cosignature at all. */
+    len = signed_cp(buf, sizeof buf, 0);
+    assert_int_equal(fk_note_parse(&n, buf, len), FK_OK);
+    assert_int_equal(fk_tlog_policy_quorum_since(&pol, &n, 0, &mask, &fresh, &newest),
+                     FK_ERR_POLICY);
+    assert_int_equal(newest, 0);
+    /* A bad cosignature by a policy witness rejects the note. */
+    len = signed_cp(buf, sizeof buf, 3);
+    char *last = strrchr(buf, ' ') + 10;
+    *last = *last == 'A' ? 'B' : 'A';
+    assert_int_equal(fk_note_parse(&n, buf, len), FK_OK);
+    assert_int_equal(fk_tlog_policy_quorum_since(&pol, &n, 0, NULL, NULL, NULL), FK_ERR_SIGNATURE);
+    /* quorum none: always met. */
+    assert_int_equal(parse_t("log @L\nwitness a @0\nquorum none\n", NULL), FK_OK);
+    len = signed_cp(buf, sizeof buf, 1);
+    assert_int_equal(fk_note_parse(&n, buf, len), FK_OK);
+    assert_int_equal(fk_tlog_policy_quorum_since(&pol, &n, UINT64_MAX, NULL, &fresh, NULL), FK_OK);
+    assert_int_equal(fresh, 0);
+}
+
 static void test_from_log_find(void **state)
 {
     fk_note_verifier v, w;
@@ -729,7 +777,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_example),   cmocka_unit_test(test_quorum_shapes),
-        cmocka_unit_test(test_check_signatures), cmocka_unit_test(test_from_log_find),
+        cmocka_unit_test(test_check_signatures), cmocka_unit_test(test_quorum_since),
+        cmocka_unit_test(test_from_log_find),
         cmocka_unit_test(test_rejections),     cmocka_unit_test(test_accepted_syntax),
         cmocka_unit_test(test_limits),         cmocka_unit_test(test_sunlight),
         cmocka_unit_test(test_tessera),

@@ -3,6 +3,7 @@
  * verification.  SHA-256 comes from OpenSSL; the rest is index arithmetic.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,6 +168,64 @@ fk_err fk_tlog_frontier_root(const fk_tlog_frontier *f, uint8_t out[HL])
     if (!frontier_ok(f))
         return FK_ERR_INVALID;
     return fold_right(f->hash, f->count, out);
+}
+
+fk_err fk_tlog_frontier_encode(const fk_tlog_frontier *f, char *out, size_t cap, size_t *len)
+{
+    char buf[FK_TLOG_FRONTIER_TEXT_MAX + 1];
+    size_t n;
+    if (!f || !out || !len)
+        abort();
+    if (!frontier_ok(f))
+        return FK_ERR_INVALID;
+    n = (size_t)snprintf(buf, sizeof buf, "%llu\n", (unsigned long long)f->size);
+    for (unsigned i = 0; i < f->count; i++) {
+        n += fk_b64_encode_padded(buf + n, f->hash[i], HL);
+        buf[n++] = '\n';
+    }
+    if (n + 1 > cap)
+        return FK_ERR_LIMIT;
+    memcpy(out, buf, n);
+    out[n] = 0;
+    *len = n;
+    return FK_OK;
+}
+
+fk_err fk_tlog_frontier_parse(fk_tlog_frontier *f, const char *text, size_t len)
+{
+    fk_tlog_frontier t;
+    size_t pos = 0, dlen;
+    uint64_t size = 0;
+    if (!f || (!text && len))
+        abort();
+    /* Canonical decimal: no sign, no leading zero, no overflow. */
+    while (pos < len && text[pos] >= '0' && text[pos] <= '9') {
+        unsigned d = (unsigned)(text[pos] - '0');
+        if ((pos == 1 && text[0] == '0') || size > (UINT64_MAX - d) / 10)
+            return FK_ERR_INVALID;
+        size = size * 10 + d;
+        pos++;
+    }
+    if (pos == 0 || pos >= len || text[pos] != '\n')
+        return FK_ERR_INVALID;
+    if (size > FK_TLOG_MAX_SIZE)
+        return FK_ERR_LIMIT;
+    pos++;
+    fk_tlog_frontier_init(&t);
+    t.size = size;
+    t.count = (unsigned)__builtin_popcountll(size);
+    for (unsigned i = 0; i < t.count; i++) {
+        const char *nl = pos < len ? memchr(text + pos, '\n', len - pos) : NULL;
+        if (!nl || fk_b64_decode_padded(t.hash[i], HL, &dlen, text + pos,
+                                        (size_t)(nl - (text + pos))) != FK_OK ||
+            dlen != HL)
+            return FK_ERR_INVALID;
+        pos = (size_t)(nl - text) + 1;
+    }
+    if (pos != len)
+        return FK_ERR_INVALID;
+    *f = t;
+    return FK_OK;
 }
 
 fk_err fk_tlog_frontier_load(fk_tlog_frontier *f, uint64_t size, fk_tlog_node_fn fn, void *ctx)

@@ -309,25 +309,10 @@ fk_err fk_tlog_policy_find_log(const fk_tlog_policy *p, const fk_note_verifier *
     return FK_ERR_NOT_FOUND;
 }
 
-fk_err fk_tlog_policy_quorum(const fk_tlog_policy *p, const fk_note *n, uint64_t *witnessed)
+/* Is the quorum met by the witnesses in mask? */
+static bool quorum_met(const fk_tlog_policy *p, uint64_t mask)
 {
     bool val[FK_TLOG_POLICY_GROUP_BASE + FK_TLOG_POLICY_MAX_GROUPS] = {false};
-    uint64_t mask = 0;
-    bool any = false;
-    if (!p || !n)
-        abort();
-    /* fk_note_verify says FK_ERR_SIGNATURE both for a bad line and for no
-     * known line at all; only the first is an error here. */
-    for (size_t i = 0; i < n->nsigs && !any; i++)
-        for (size_t w = 0; w < p->nwitnesses && !any; w++)
-            any = n->sigs[i].key_id == p->witnesses[w].key_id &&
-                  n->sigs[i].name_len == p->witnesses[w].name_len &&
-                  !memcmp(n->sigs[i].name, p->witnesses[w].name, n->sigs[i].name_len);
-    if (any) {
-        fk_err err = fk_note_verify(n, p->witnesses, p->nwitnesses, &mask);
-        if (err)
-            return err;
-    }
     for (size_t w = 0; w < p->nwitnesses; w++)
         val[w] = (mask >> w) & 1;
     /* Members are defined before their group, so one pass in order works. */
@@ -338,13 +323,68 @@ fk_err fk_tlog_policy_quorum(const fk_tlog_policy *p, const fk_note *n, uint64_t
             got += val[gr->member[m]];
         val[FK_TLOG_POLICY_GROUP_BASE + g] = got >= gr->threshold;
     }
-    if (witnessed)
-        *witnessed = mask;
     if (p->quorum == FK_TLOG_POLICY_NONE)
-        return FK_OK;
+        return true;
     if (p->quorum < 0 || (size_t)p->quorum >= sizeof val / sizeof val[0])
         abort(); /* not a parsed policy */
-    return val[p->quorum] ? FK_OK : FK_ERR_POLICY;
+    return val[p->quorum];
+}
+
+/* The policy witnesses whose cosignature lines in n verify. */
+static fk_err verified_witnesses(const fk_tlog_policy *p, const fk_note *n, uint64_t *mask)
+{
+    bool any = false;
+    *mask = 0;
+    /* fk_note_verify says FK_ERR_SIGNATURE both for a bad line and for no
+     * known line at all; only the first is an error here. */
+    for (size_t i = 0; i < n->nsigs && !any; i++)
+        for (size_t w = 0; w < p->nwitnesses && !any; w++)
+            any = n->sigs[i].key_id == p->witnesses[w].key_id &&
+                  n->sigs[i].name_len == p->witnesses[w].name_len &&
+                  !memcmp(n->sigs[i].name, p->witnesses[w].name, n->sigs[i].name_len);
+    return any ? fk_note_verify(n, p->witnesses, p->nwitnesses, mask) : FK_OK;
+}
+
+fk_err fk_tlog_policy_quorum(const fk_tlog_policy *p, const fk_note *n, uint64_t *witnessed)
+{
+    uint64_t mask;
+    fk_err err;
+    if (!p || !n)
+        abort();
+    if ((err = verified_witnesses(p, n, &mask)))
+        return err;
+    if (witnessed)
+        *witnessed = mask;
+    return quorum_met(p, mask) ? FK_OK : FK_ERR_POLICY;
+}
+
+fk_err fk_tlog_policy_quorum_since(const fk_tlog_policy *p, const fk_note *n, uint64_t not_before,
+                                   uint64_t *witnessed, uint64_t *fresh, uint64_t *newest)
+{
+    uint64_t mask, recent = 0, top = 0;
+    fk_err err;
+    if (!p || !n)
+        abort();
+    if ((err = verified_witnesses(p, n, &mask)))
+        return err;
+    for (size_t w = 0; w < p->nwitnesses; w++) {
+        uint64_t t;
+        if (!((mask >> w) & 1))
+            continue;
+        if ((err = fk_note_cosig_time(n, &p->witnesses[w], &t)))
+            return err;
+        if (t > top)
+            top = t;
+        if (t >= not_before)
+            recent |= (uint64_t)1 << w;
+    }
+    if (witnessed)
+        *witnessed = mask;
+    if (fresh)
+        *fresh = recent;
+    if (newest)
+        *newest = top;
+    return quorum_met(p, recent) ? FK_OK : FK_ERR_POLICY;
 }
 
 fk_err fk_tlog_policy_check(const fk_tlog_policy *p, const char *buf, size_t len, fk_checkpoint *cp,
