@@ -20,7 +20,8 @@
 #define SERVE_USAGE \
     "log serve --dir DIR [--key FILE] --listen HOST:PORT\n"                                 \
     "                 {--authority FILE... [--requesters FILE] [--rate N] | --open}\n"      \
-    "                 [--origin NAME] [--batch-ms MS] [--batch-max N] [--witness VKEY=URL...]"
+    "                 [--origin NAME] [--batch-ms MS] [--batch-max N] [--witness VKEY=URL...]\n" \
+    "                 [--cosign-refresh S]"
 #define VERIFY_USAGE \
     "log verify --log URL {--vkey VKEY | --policy FILE | --vkey VKEY --policy FILE}\n"      \
     "                  [--since FILE] [--entry FILE | --index N] [--follow]\n"               \
@@ -59,6 +60,7 @@ static int serve(int argc, char **argv)
         {"origin", required_argument, NULL, 'o'}, {"batch-ms", required_argument, NULL, 'b'},
         {"batch-max", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
         {"witness", required_argument, NULL, 'w'}, {"key", required_argument, NULL, 'K'},
+        {"cosign-refresh", required_argument, NULL, 'C'},
         {"authority", required_argument, NULL, 'a'}, {"requesters", required_argument, NULL, 'r'},
         {"rate", required_argument, NULL, 'R'},   {"open", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0}};
@@ -120,6 +122,13 @@ static int serve(int argc, char **argv)
             }
             witnesses[cfg.nwitnesses++] = optarg;
             cfg.witnesses = witnesses;
+            break;
+        case 'C':
+            if (!parse_uint(optarg, FKI_LOG_COSIGN_REFRESH_MAX_S, &v) || !v) {
+                cli_err("--cosign-refresh must be 1..%u seconds", FKI_LOG_COSIGN_REFRESH_MAX_S);
+                return FK_EXIT_USAGE;
+            }
+            cfg.cosign_refresh_s = (unsigned)v;
             break;
         case 'h':
             printf("usage: fairkey %s\n", SERVE_USAGE);

@@ -156,6 +156,8 @@ struct fki_logd {
     size_t edge_bundle_len;
     char *answer;   /* scratch for one tlog-proof answer */
     fki_witness_set *witnesses;   /* NULL: no witness configured */
+    unsigned cosign_refresh_s;    /* re-cosign a quiet log's checkpoint after this */
+    struct timespec cosigned_at;  /* monotonic: the last batch or re-cosigning */
     fki_log_admit *admit;         /* what POST /add takes */
 };
 
@@ -653,16 +655,73 @@ static void cosign_current(struct fki_logd *d)
     pthread_rwlock_unlock(&d->pub);
 }
 
+/* A quiet log's checkpoint is cosigned again by every witness (fresh
+ * cosignature timestamps for auditors' --max-age).  The log's own note is
+ * the checkpoint up to its first signature line; the refreshed one is
+ * published only if every witness that cosigned before answered, so a
+ * witness that is down costs freshness, never a cosignature. */
+static void cosign_refresh(struct fki_logd *d)
+{
+    char cp[FKI_LOG_MAX_CHECKPOINT + 1];
+    uint8_t root[HL];
+    int missing[FKI_WITNESS_MAX_WITNESSES];
+    pthread_rwlock_rdlock(&d->pub);
+    size_t old_len = d->cp_len;
+    memcpy(cp, d->cp, old_len + 1);
+    pthread_rwlock_unlock(&d->pub);
+    size_t had = fki_witness_set_n(d->witnesses) - fki_witness_set_missing(d->witnesses, cp,
+                                                                           old_len, missing);
+    const char *blank = strstr(cp, "\n\n");
+    const char *nl = blank ? strchr(blank + 2, '\n') : NULL;
+    if (!nl)
+        return;
+    size_t len = (size_t)(nl + 1 - cp);
+    cp[len] = 0;
+    fk_tile_reader *rd = malloc(sizeof *rd);
+    if (!rd)
+        return;
+    fk_tile_reader_init(rd, d->size, storage_fetch, d);
+    size_t added = fki_witness_set_cosign(d->witnesses, cp, &len, sizeof cp, d->size,
+                                          fk_tile_reader_node, rd);
+    free(rd);
+    if (added < had || !added || fk_tlog_frontier_root(&d->frontier, root))
+        return;
+    struct fki_log_batch b = {.old_size = d->size, .new_size = d->size, .root = root,
+                              .checkpoint = cp, .checkpoint_len = len};
+    if (d->st.store_batch(d->st.self, &b))
+        return;
+    pthread_rwlock_wrlock(&d->pub);
+    memcpy(d->cp, cp, len + 1);
+    d->cp_len = len;
+    pthread_rwlock_unlock(&d->pub);
+}
+
 static void *sequencer(void *arg)
 {
     struct fki_logd *d = arg;
     pthread_setname_np(pthread_self(), "fk-sequencer");   /* for top -H, perf */
     if (d->witnesses)
         cosign_current(d);
+    now_mono(&d->cosigned_at);
     pthread_mutex_lock(&d->mu);
     for (;;) {
-        while (!d->stopping && !d->count)
-            pthread_cond_wait(&d->cv, &d->mu);
+        while (!d->stopping && !d->count) {
+            if (!d->witnesses) {
+                pthread_cond_wait(&d->cv, &d->mu);
+                continue;
+            }
+            struct timespec due = d->cosigned_at, now;
+            add_ms(&due, d->cosign_refresh_s * 1000u);
+            now_mono(&now);
+            if (before(&now, &due)) {
+                pthread_cond_timedwait(&d->cv, &d->mu, &due);
+                continue;
+            }
+            pthread_mutex_unlock(&d->mu);
+            cosign_refresh(d);
+            now_mono(&d->cosigned_at);
+            pthread_mutex_lock(&d->mu);
+        }
         if (!d->count)
             break;
         struct timespec deadline = d->head->arrived;
@@ -693,6 +752,7 @@ static void *sequencer(void *arg)
         now_mono(&t0);
         process_batch(d, batch);
         now_mono(&t1);
+        d->cosigned_at = t1;
         double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
         d->write_ms = ms > 0.9 * d->write_ms ? ms : 0.9 * d->write_ms;
         pthread_mutex_lock(&d->mu);
@@ -1023,6 +1083,9 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     size_t vlen;
     if ((e = fk_note_verifier_encode(&d->verifier, vkey, cap, &vlen)))
         goto fail;
+    d->cosign_refresh_s = cfg->cosign_refresh_s ? cfg->cosign_refresh_s : FKI_LOG_COSIGN_REFRESH_S;
+    if (d->cosign_refresh_s > FKI_LOG_COSIGN_REFRESH_MAX_S)
+        d->cosign_refresh_s = FKI_LOG_COSIGN_REFRESH_MAX_S;
     if (cfg->nwitnesses &&
         (e = fki_witness_set_new(&d->witnesses, cfg->witnesses, cfg->nwitnesses, why)))
         goto fail;

@@ -49,9 +49,20 @@ struct fki_logd_config {
      * "VKEY=URL" strings; none costs nothing per batch. */
     const char *const *witnesses;
     size_t nwitnesses;
+    /* A quiet log asks its witnesses to cosign its current checkpoint again
+     * after this many seconds without a batch, so its newest cosignatures
+     * stay fresh for auditors' --max-age; 0 = FKI_LOG_COSIGN_REFRESH_S. */
+    unsigned cosign_refresh_s;
     /* Which entries POST /add takes (admit.h). */
     struct fki_log_admit_config admit;
 };
+
+/* Default re-cosigning interval of a quiet log: an hour, well inside the
+ * audit's default --max-age of a day (docs/protocol.md section 7), and one
+ * witness request an hour costs nothing. */
+#define FKI_LOG_COSIGN_REFRESH_S 3600
+/* Largest --cosign-refresh: a week. */
+#define FKI_LOG_COSIGN_REFRESH_MAX_S (7 * 86400)
 
 typedef struct fki_logd fki_logd;
 

@@ -299,6 +299,11 @@ size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size
     return cosign(s, cp, cp_len, cap, size, fn, ctx, NULL);
 }
 
+size_t fki_witness_set_n(const fki_witness_set *s)
+{
+    return s->n;
+}
+
 size_t fki_witness_set_missing(const fki_witness_set *s, const char *cp, size_t cp_len,
                                int *missing)
 {

@@ -70,6 +70,8 @@ void fki_witness_set_free(fki_witness_set *s);
 size_t fki_witness_set_cosign(fki_witness_set *s, char *cp, size_t *cp_len, size_t cap,
                               uint64_t size, fk_tlog_node_fn fn, void *ctx);
 
+/* How many witnesses the set asks. */
+size_t fki_witness_set_n(const fki_witness_set *s);
 /* Which witnesses have no verifying cosignature line on the signed
  * checkpoint cp: missing[i] (capacity FKI_WITNESS_MAX_WITNESSES) set for
  * each; returns how many. */

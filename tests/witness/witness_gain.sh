@@ -63,4 +63,26 @@ add "entry 6" "$L_URL"
 [ "$(count_on "$L_URL" "$L_VKEY" "$W1_VKEY" "$W2_VKEY")" = 2 ] || fail "after an add"
 stop "$L_PID"
 echo "ok: a second witness is added beside the first; nothing doubled; adds go on"
+
+# A quiet log has its checkpoint cosigned again every --cosign-refresh
+# seconds: the witnesses' lines (their timestamps) change, the tree does not,
+# so an auditor's --max-age keeps accepting a log that has nothing new.
+start log "$WORK/log" --open --batch-ms 20 --cosign-refresh 2 --witness "$W1_VKEY=$W1_URL" \
+    --witness "$W2_VKEY=$W2_URL"
+L_PID=$PID L_URL=$URL
+count_on "$L_URL" "$L_VKEY" "$W1_VKEY" "$W2_VKEY" >/dev/null
+grep '^— ' "$WORK/cp" >"$WORK/lines.before"
+fresh=0
+for _ in $(seq 100); do
+    sleep 0.1
+    [ "$(count_on "$L_URL" "$L_VKEY" "$W1_VKEY" "$W2_VKEY")" = 2 ] || continue
+    grep '^— ' "$WORK/cp" >"$WORK/lines.now"
+    if ! cmp -s "$WORK/lines.before" "$WORK/lines.now"; then fresh=1; break; fi
+done
+[ "$fresh" = 1 ] || fail "a quiet log's cosignatures were not refreshed within 10 s"
+[ "$(sed -n 2p "$WORK/cp")" = 6 ] || fail "the refreshed checkpoint moved: $(cat "$WORK/cp")"
+[ "$(grep -c '^— witness.test/w1 ' "$WORK/cp")" = 1 ] && [ "$(grep -c '^— witness.test/w2 ' "$WORK/cp")" = 1 ] ||
+    fail "refreshed lines not one per witness: $(cat "$WORK/cp")"
+"$TOOL" count "$WORK/log/checkpoint" "$L_VKEY" "$W1_VKEY" "$W2_VKEY" | grep -qx 2 || fail "refresh not stored"
+echo "ok: a quiet log's checkpoint is cosigned again by both witnesses (tree unchanged)"
 echo PASS
