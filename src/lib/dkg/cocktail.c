@@ -475,6 +475,8 @@ fk_err fk_dkg_round2(fk_dkg_output *out, unsigned *blame, const fk_dkg_session *
     for (unsigned j = 0; j < s->n; j++)
         if (msgs[j].t != s->t || msgs[j].n != s->n)
             return FK_ERR_INVALID;
+    if (sodium_init() < 0)
+        return FK_ERR_CRYPTO;
     if (!(pt = sodium_malloc(FK_DKG_MAX_CIPHERTEXT)) || !(agg = calloc(s->t, 32))) {
         err = FK_ERR_NOMEM;
         goto out;
