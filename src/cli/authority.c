@@ -31,7 +31,8 @@ static void print_usage(FILE *f)
             "       fairkey %s\n"
             "       fairkey %s\n"
             "\n"
-            "create         deal a new T-of-N authority: writes DIR/authority.pub (public)\n"
+            "create         trusted-dealer mode (tests, drills): deal a new T-of-N authority;\n"
+            "               writes DIR/authority.pub (public)\n"
             "               and DIR/share-<i>.key (secret, mode 0600) for agents 1..N,\n"
             "               and prints the age1fairkey1... recipient; the authority\n"
             "               secret exists only in memory during the ceremony; the file\n"
@@ -40,6 +41,8 @@ static void print_usage(FILE *f)
             "show           print an authority file: name, T-of-N, id, recipient,\n"
             "               public key, commitments and share public keys\n"
             "verify-share   check a share file against the authority's commitments\n"
+            "dkg            a dealerless authority (COCKTAIL-DKG): 'fairkey authority dkg help'\n"
+            "verify         check an authority file against its certified DKG transcript\n"
             "recover-local  decrypt a file with T share files of its escrow authority,\n"
             "               without agents or log (the audited path is 'fairkey recover')\n",
             synopsis_create, synopsis_show, synopsis_verify, synopsis_recover);
