@@ -20,5 +20,6 @@
 #include "fairkey/escrow.h"
 #include "fairkey/tlog.h"
 #include "fairkey/request.h"
+#include "fairkey/dkg.h"
 
 #endif

@@ -31,7 +31,8 @@ static void print_usage(FILE *f)
             "       fairkey %s\n"
             "       fairkey %s\n"
             "\n"
-            "create         deal a new T-of-N authority: writes DIR/authority.pub (public)\n"
+            "create         trusted-dealer mode (tests, drills): deal a new T-of-N authority;\n"
+            "               writes DIR/authority.pub (public)\n"
             "               and DIR/share-<i>.key (secret, mode 0600) for agents 1..N,\n"
             "               and prints the age1fairkey1... recipient; the authority\n"
             "               secret exists only in memory during the ceremony; the file\n"
@@ -40,6 +41,8 @@ static void print_usage(FILE *f)
             "show           print an authority file: name, T-of-N, id, recipient,\n"
             "               public key, commitments and share public keys\n"
             "verify-share   check a share file against the authority's commitments\n"
+            "dkg            a dealerless authority (COCKTAIL-DKG): 'fairkey authority dkg help'\n"
+            "verify         check an authority file against its certified DKG transcript\n"
             "recover-local  decrypt a file with T share files of its escrow authority,\n"
             "               without agents or log (the audited path is 'fairkey recover')\n",
             synopsis_create, synopsis_show, synopsis_verify, synopsis_recover);
@@ -113,20 +116,6 @@ static int load_share(const char *path, fk_escrow_share *share)
     if (stat(path, &st) == 0 && (st.st_mode & 077))
         fprintf(stderr, "fairkey: warning: %s is readable by other users; chmod 600 it\n", path);
     return 0;
-}
-
-/* Write text to path, creating it (never overwriting).  secret: mode 0600. */
-static int write_new_file(const char *path, const char *text, size_t len, int secret)
-{
-    cli_out o;
-    if (cli_out_open(&o, path, CLI_OUT_NOCLOBBER | (secret ? CLI_OUT_SECRET : 0)) < 0)
-        return -1;
-    if (cli_write_all(o.fd, text, len) < 0) {
-        cli_err("cannot write %s: %s", path, strerror(errno));
-        cli_out_abort(&o);
-        return -1;
-    }
-    return cli_out_commit(&o);
 }
 
 static int join_path(char *out, size_t cap, const char *dir, const char *name)
@@ -255,14 +244,14 @@ static int cmd_create(int argc, char **argv)
             cli_err("cannot encode share %u: %s", i + 1, fk_strerror(e));
             goto out;
         }
-        int r = write_new_file(path, share_text, slen, 1);
+        int r = cli_write_new_file(path, share_text, slen, 1);
         fk_wipe(share_text, sizeof(share_text));
         if (r < 0)
             goto out;
         written = i + 1;
     }
     if (join_path(path, sizeof(path), dir, "authority.pub") < 0 ||
-        write_new_file(path, text, len, 0) < 0)
+        cli_write_new_file(path, text, len, 0) < 0)
         goto out;
     pub_written = 1;
 
@@ -578,6 +567,10 @@ int cmd_authority_main(int argc, char **argv)
         return cmd_verify_share(argc - 1, argv + 1);
     if (!strcmp(sub, "recover-local"))
         return cmd_recover_local(argc - 1, argv + 1);
+    if (!strcmp(sub, "dkg"))
+        return cli_authority_dkg(argc - 1, argv + 1);
+    if (!strcmp(sub, "verify"))
+        return cli_authority_verify(argc - 1, argv + 1);
     cli_err("unknown authority command '%s'; run 'fairkey authority help'", sub);
     return FK_EXIT_USAGE;
 }

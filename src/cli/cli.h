@@ -77,6 +77,9 @@ int cli_bad_option(int c, char **argv, const char *synopsis);
 int cli_extra_inputs(int argc, char **argv, int first, const char *synopsis);
 /* One "fairkey: " line about an unexpected operand, then the usage; returns 2. */
 int cli_bad_operand(const char *arg, const char *synopsis);
+/* Write text to a new file at path (never replacing one; created with
+ * O_EXCL and renamed into place).  secret: mode 0600. */
+int cli_write_new_file(const char *path, const char *text, size_t len, int secret);
 /* Write all of buf. */
 int cli_write_all(int fd, const void *buf, size_t len);
 
@@ -146,6 +149,12 @@ int cli_escrow_setup(const cli_escrow_args *a, fk_decrypt_opts *opts, void **sta
 int cli_escrow_finish(void *state, const fk_decrypt_info *info);
 /* inspect: describe an escrow stanza in the output; returns 1 if s is one. */
 int cli_escrow_describe_stanza(const fk_stanza *s, FILE *out);
+
+/* ---- dealerless authorities: src/cli/dkg.c ------------------------------ */
+/* fairkey authority dkg ... and fairkey authority verify (argv[0] is the
+ * word after "authority"). */
+int cli_authority_dkg(int argc, char **argv);
+int cli_authority_verify(int argc, char **argv);
 
 /* ---- the log an authority names: src/cli/authlog.c ----------------------- */
 

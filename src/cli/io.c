@@ -985,3 +985,16 @@ const char *cli_describe_err(fk_err e)
         return fk_strerror(e);
     }
 }
+
+int cli_write_new_file(const char *path, const char *text, size_t len, int secret)
+{
+    cli_out o;
+    if (cli_out_open(&o, path, CLI_OUT_NOCLOBBER | (secret ? CLI_OUT_SECRET : 0)) < 0)
+        return -1;
+    if (cli_write_all(o.fd, text, len) < 0) {
+        cli_err("cannot write %s: %s", path, strerror(errno));
+        cli_out_abort(&o);
+        return -1;
+    }
+    return cli_out_commit(&o);
+}

@@ -2,8 +2,8 @@
  * admit.c - the log's admission check (admit.h): one function decides from
  * an entry's first line what kind of entry it is, and each kind has its own
  * check.  Today there is one kind, the signed recovery request
- * (docs/protocol.md section 3); a dealerless authority's transcript will be
- * the second.
+ * (docs/protocol.md section 3) and the certified transcript of a dealerless
+ * authority's ceremony (docs/spec.md 9.7).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,7 +37,7 @@ struct fki_log_admit {
 };
 
 /* What an entry's first line says it is. */
-enum entry_kind { ENTRY_UNKNOWN, ENTRY_REQUEST };
+enum entry_kind { ENTRY_UNKNOWN, ENTRY_REQUEST, ENTRY_TRANSCRIPT };
 
 static const struct {
     const char *prefix;
@@ -45,6 +45,7 @@ static const struct {
 } KINDS[] = {
     /* The version is the request parser's to judge (fk_request_verify). */
     {"fairkey recovery request ", ENTRY_REQUEST},
+    {"fairkey authority transcript v1", ENTRY_TRANSCRIPT},
 };
 
 static enum entry_kind entry_kind(const uint8_t *entry, size_t len)
@@ -244,6 +245,53 @@ static int admit_request(fki_log_admit *a, const uint8_t *entry, size_t len, uin
     return 0;
 }
 
+/* "fairkey authority transcript v1" then a certified transcript file: the
+ * log takes it when every PoP and all n certification signatures verify
+ * (the participants' keys are in T) and the authority T determines is one
+ * this log serves.  No rate: only the authority's participants can make
+ * one, and re-logging the same birth changes nothing. */
+static const char transcript_line[] = "fairkey authority transcript v1\n";
+
+static int admit_transcript(fki_log_admit *a, const uint8_t *entry, size_t len, const char **why)
+{
+    size_t hl = sizeof transcript_line - 1, tl;
+    fk_dkg_transcript_view v;
+    unsigned blame;
+    int st = 400;
+    uint8_t *t = malloc(len), (*sigs)[FK_DKG_SIG_LEN] = malloc(FK_DKG_MAX_PARTICIPANTS * FK_DKG_SIG_LEN);
+    fk_escrow_authority *auth = malloc(sizeof *auth);
+    char hex[FK_ESCROW_ID_HEX_LEN];
+    *why = "not a well-formed certified authority transcript\n";
+    if (!t || !sigs || !auth) {
+        *why = "out of memory\n";
+        st = 503;
+        goto out;
+    }
+    if (len < hl || memcmp(entry, transcript_line, hl) ||
+        fk_dkg_certified_parse(&v, t, len, &tl, sigs, (const char *)entry + hl, len - hl))
+        goto out;
+    if (fk_dkg_transcript_check_pops(&v, &blame) ||
+        fk_dkg_certificate_verify(&v, t, tl, (const uint8_t(*)[FK_DKG_SIG_LEN])sigs, &blame)) {
+        *why = "a proof of possession or certification signature in the transcript does not "
+               "verify\n";
+        st = 403;
+        goto out;
+    }
+    if (fk_dkg_authority_from_transcript(auth, &v))
+        goto out;
+    fk_escrow_id_hex(hex, auth->id);
+    st = 403;
+    *why = "the transcript makes an authority this log does not serve\n";
+    for (size_t i = 0; i < a->nauth; i++)
+        if (!strcmp(a->auth[i], hex))
+            st = 0;
+out:
+    free(t);
+    free(sigs);
+    free(auth);
+    return st;
+}
+
 int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint64_t now_ms,
                         const char **why)
 {
@@ -252,9 +300,12 @@ int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint
     switch (entry_kind(entry, len)) {
     case ENTRY_REQUEST:
         return admit_request(a, entry, len, now_ms, why);
+    case ENTRY_TRANSCRIPT:
+        return admit_transcript(a, entry, len, why);
     case ENTRY_UNKNOWN:
     default:
-        *why = "not a signed fairkey recovery request; this log takes nothing else\n";
+        *why = "not a signed fairkey recovery request or a certified authority transcript; this "
+               "log takes nothing else\n";
         return 400;
     }
 }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -110,12 +111,83 @@ static void test_kinds(void **state)
     assert_int_equal(fki_log_admit_new(&a, &c), FK_ERR_LIMIT);
 }
 
+/* A dealerless authority's certified transcript: taken by the log serving
+ * that authority, refused by another, refused with a signature changed. */
+static void test_transcript(void **state)
+{
+    (void)state;
+    enum { T = 2, N = 3 };
+    static const char policy[] =
+        "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "
+        "https://log.example.com/\nquorum none\n";
+    uint8_t d[N][32], pk[N][32], ctx[64], sid[32] = {7}, *msg[N], sig[N][64];
+    fk_dkg_msg1 m[N];
+    fk_dkg_output out;
+    char ext[1024];
+    size_t el, len, ml = fk_dkg_msg1_len(T, N), tl;
+    unsigned blame;
+    for (int i = 0; i < N; i++)
+        assert_int_equal(fk_dkg_keypair(d[i], pk[i]), FK_OK);
+    assert_int_equal(fk_dkg_context(ctx, sid, 32, N, (const uint8_t(*)[32])pk), FK_OK);
+    assert_int_equal(fk_dkg_authority_ext(ext, sizeof ext, &el, "logged", policy, sizeof policy - 1), FK_OK);
+    fk_dkg_session s = {T, N, (const uint8_t(*)[32])pk, ctx, 64, (const uint8_t *)ext, el};
+    for (unsigned i = 1; i <= N; i++) {
+        msg[i - 1] = malloc(ml);
+        assert_int_equal(fk_dkg_round1(msg[i - 1], ml, &len, &s, i, d[i - 1]), FK_OK);
+        assert_int_equal(fk_dkg_msg1_parse(&m[i - 1], msg[i - 1], len, T, N), FK_OK);
+    }
+    uint8_t *t = malloc(fk_dkg_transcript_len(&s));
+    assert_int_equal(fk_dkg_transcript(t, fk_dkg_transcript_len(&s), &tl, &s, m), FK_OK);
+    for (unsigned i = 1; i <= N; i++) {
+        assert_int_equal(fk_dkg_round2(&out, &blame, &s, i, d[i - 1], m), FK_OK);
+        assert_int_equal(fk_dkg_sign(sig[i - 1], d[i - 1], t, tl), FK_OK);
+    }
+    size_t cap = 32 + fk_dkg_certified_text_len(tl, N), cl;
+    char *entry = malloc(cap);
+    strcpy(entry, "fairkey authority transcript v1\n");
+    size_t hl = strlen(entry);
+    assert_int_equal(fk_dkg_certified_encode(entry + hl, cap - hl, &cl, t, tl, (const uint8_t(*)[64])sig, N), FK_OK);
+    fk_dkg_transcript_view v;
+    fk_escrow_authority *auth = malloc(sizeof *auth);
+    assert_int_equal(fk_dkg_transcript_parse(&v, t, tl), FK_OK);
+    assert_int_equal(fk_dkg_authority_from_transcript(auth, &v), FK_OK);
+    char ids[2][FK_ESCROW_ID_HEX_LEN];
+    uint8_t pks[2][FK_ESCROW_POINT_LEN] = {{0}};
+    fk_escrow_id_hex(ids[0], auth->id);
+    memset(ids[1], 'a', 64);
+    ids[1][64] = 0;
+    const char *why;
+    fki_log_admit *a;
+    struct fki_log_admit_config c = {.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])ids, .authority_pks = (const uint8_t(*)[FK_ESCROW_POINT_LEN])pks, .nauthorities = 2};
+    assert_int_equal(fki_log_admit_new(&a, &c), FK_OK);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, hl + cl, 0, &why), 0);
+    /* A trailing byte, a changed signature. */
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, hl + cl - 1, 0, &why), 400);
+    char *sl = strstr(entry, "signature 2 ") + 12;
+    *sl = *sl == 'A' ? 'B' : 'A';
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, hl + cl, 0, &why), 403);
+    *sl = *sl == 'A' ? 'B' : 'A';
+    fki_log_admit_free(a);
+    /* A log serving only another authority. */
+    c.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])ids + 1;
+    c.nauthorities = 1;
+    assert_int_equal(fki_log_admit_new(&a, &c), FK_OK);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, hl + cl, 0, &why), 403);
+    fki_log_admit_free(a);
+    for (int i = 0; i < N; i++)
+        free(msg[i]);
+    free(t);
+    free(entry);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bucket),
         cmocka_unit_test(test_requester_table),
         cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_transcript),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

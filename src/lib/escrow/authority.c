@@ -152,21 +152,9 @@ static fk_err check_params(const char *name, unsigned t, unsigned n)
 
 fk_err fki_escrow_share_pk(uint8_t out[32], const fk_escrow_authority *auth, unsigned i)
 {
-    /* PK_i = sum_j i^j C_j, by Horner: ((C_{t-1}) i + C_{t-2}) i + ... + C_0 */
-    uint8_t acc[32], x[32];
-    fk_err err = FK_OK;
-
     if (i < 1 || i > FK_ESCROW_MAX_SHARES || auth->t < 1 || auth->t > FK_ESCROW_MAX_SHARES)
         return FK_ERR_INVALID;
-    fki_scalar_from_uint(x, i);
-    memcpy(acc, auth->commit[auth->t - 1], 32);
-    for (unsigned j = auth->t - 1; j-- > 0 && err == FK_OK;) {
-        if ((err = fki_mul(acc, x, acc)) == FK_OK)
-            err = fki_add(acc, acc, auth->commit[j]);
-    }
-    if (err == FK_OK)
-        memcpy(out, acc, 32);
-    return err;
+    return fki_poly_eval_points(out, (const uint8_t *)auth->commit, auth->t, i);
 }
 
 /* Check PK_i == sum_j i^j C_j for every i = 1..n at once: with weights
@@ -295,11 +283,11 @@ void fk_escrow_id_hex(char out[FK_ESCROW_ID_HEX_LEN], const uint8_t id[FK_ESCROW
     fk_hex_encode(out, id, FK_ESCROW_ID_LEN);
 }
 
-fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
-                       unsigned t, unsigned n, const char *policy, size_t policy_len,
-                       const uint8_t (*coeffs)[32])
+/* The fields every authority starts from: name, t, n and the policy, all
+ * checked; the rest zero. */
+static fk_err authority_init(fk_escrow_authority *auth, const char *name, unsigned t, unsigned n,
+                             const char *policy, size_t policy_len)
 {
-    uint8_t x[32], si[32];
     fk_err err;
 
     if ((err = check_params(name, t, n)) != FK_OK)
@@ -308,29 +296,58 @@ fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const
         abort();
     if ((err = policy_check(policy, policy_len)) != FK_OK)
         return err;
-    for (unsigned j = 0; j < t; j++)
-        if (!fki_scalar_is_canonical(coeffs[j]))
-            return FK_ERR_INVALID;
-    if (fki_scalar_is_zero(coeffs[0]))
-        return FK_ERR_INVALID;
-
     memset(auth, 0, sizeof *auth);
     memcpy(auth->name, name, strlen(name) + 1);
     memcpy(auth->policy, policy, policy_len);
     auth->policy_len = policy_len;
     auth->t = t;
     auth->n = n;
+    return FK_OK;
+}
+
+fk_err fki_escrow_authority_build(fk_escrow_authority *auth, const char *name, unsigned t,
+                                  unsigned n, const char *policy, size_t policy_len,
+                                  const uint8_t (*commit)[32])
+{
+    fk_err err;
+
+    for (unsigned j = 0; j < t && j < FK_ESCROW_MAX_SHARES; j++)
+        if (!fki_point_is_valid(commit[j]))
+            return FK_ERR_INVALID;
+    if ((err = authority_init(auth, name, t, n, policy, policy_len)) != FK_OK)
+        return err;
+    memcpy(auth->commit, commit, (size_t)t * 32);
+    memcpy(auth->pk, auth->commit[0], 32);
+    for (unsigned i = 1; i <= n && err == FK_OK; i++)
+        if ((err = fki_escrow_share_pk(auth->share_pk[i - 1], auth, i)) == FK_OK &&
+            !fki_point_is_valid(auth->share_pk[i - 1]))
+            err = FK_ERR_INVALID; /* f(i) = 0: a share no agent could use */
+    if (err == FK_OK)
+        err = fki_escrow_authority_id(auth->id, auth);
+    if (err != FK_OK)
+        fk_wipe(auth, sizeof *auth);
+    return err;
+}
+
+fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
+                       unsigned t, unsigned n, const char *policy, size_t policy_len,
+                       const uint8_t (*coeffs)[32])
+{
+    uint8_t si[32];
+    fk_err err;
+
+    for (unsigned j = 0; j < t; j++)
+        if (!fki_scalar_is_canonical(coeffs[j]))
+            return FK_ERR_INVALID;
+    if (fki_scalar_is_zero(coeffs[0]))
+        return FK_ERR_INVALID;
+    if ((err = authority_init(auth, name, t, n, policy, policy_len)) != FK_OK)
+        return err;
     for (unsigned j = 0; j < t; j++)
         (void)fki_mul_base(auth->commit[j], coeffs[j]); /* canonical: checked above */
     memcpy(auth->pk, auth->commit[0], 32);
     for (unsigned i = 1; i <= n; i++) {
-        /* s_i = f(i) by Horner over the coefficients. */
-        fki_scalar_from_uint(x, i);
-        memcpy(si, coeffs[t - 1], 32);
-        for (unsigned j = t - 1; j-- > 0;) {
-            crypto_core_ristretto255_scalar_mul(si, si, x);
-            crypto_core_ristretto255_scalar_add(si, si, coeffs[j]);
-        }
+        fki_poly_eval_scalars(si, coeffs, t, i);
         /* f(i) = 0 happens with probability ~n/L; such a share has no
          * usable public key, so the ceremony is refused (caller retries). */
         if (fki_scalar_is_zero(si)) {

@@ -255,3 +255,36 @@ fk_err fki_lagrange0(uint8_t out[32], unsigned xi, const unsigned *idx, size_t m
         crypto_core_ristretto255_scalar_mul(out, num, inv);
     return err;
 }
+
+void fki_poly_eval_scalars(uint8_t out[32], const uint8_t (*coeffs)[32], unsigned t, unsigned x)
+{
+    /* Horner: ((a_{t-1}) x + a_{t-2}) x + ... + a_0 */
+    uint8_t acc[32], xs[32];
+
+    fki_scalar_from_uint(xs, x);
+    memcpy(acc, coeffs[t - 1], 32);
+    for (unsigned j = t - 1; j-- > 0;) {
+        crypto_core_ristretto255_scalar_mul(acc, acc, xs);
+        crypto_core_ristretto255_scalar_add(acc, acc, coeffs[j]);
+    }
+    memcpy(out, acc, 32);
+    fk_wipe(acc, sizeof acc);
+}
+
+fk_err fki_poly_eval_points(uint8_t out[32], const uint8_t *commit, unsigned t, unsigned x)
+{
+    /* sum_k x^k C_k by Horner: ((C_{t-1}) x + C_{t-2}) x + ... + C_0 */
+    uint8_t acc[32], xs[32];
+    fk_err err = FK_OK;
+
+    if (t < 1)
+        return FK_ERR_INVALID;
+    fki_scalar_from_uint(xs, x);
+    memcpy(acc, commit + (size_t)(t - 1) * 32, 32);
+    for (unsigned j = t - 1; j-- > 0 && err == FK_OK;)
+        if ((err = fki_mul(acc, xs, acc)) == FK_OK)
+            err = fki_add(acc, acc, commit + (size_t)j * 32);
+    if (err == FK_OK)
+        memcpy(out, acc, 32);
+    return err;
+}

@@ -64,6 +64,13 @@ fk_err fki_add(uint8_t out[32], const uint8_t p[32], const uint8_t q[32]);
  * non-zero, xi among them).  FK_ERR_INVALID on a duplicate or zero index. */
 fk_err fki_lagrange0(uint8_t out[32], unsigned xi, const unsigned *idx, size_t m);
 
+/* Shamir/Feldman polynomials (t >= 1 coefficients, lowest first):
+ * out = f(x) = sum_k a_k x^k mod L (secret-safe: wipes its accumulator),
+ * and out = sum_k x^k C_k over the t points at commit (t*32 bytes; the
+ * identity may occur). */
+void fki_poly_eval_scalars(uint8_t out[32], const uint8_t (*coeffs)[32], unsigned t, unsigned x);
+fk_err fki_poly_eval_points(uint8_t out[32], const uint8_t *commit, unsigned t, unsigned x);
+
 /* ---- generic RFC 9497 section 2.2 DLEQ proof ------------------------------
  * Proves log_A(B) == log_C[i](D[i]) for all i.  With composites = 1 it is
  * exactly RFC 9497 GenerateProof/VerifyProof (seed, Composite, Challenge
@@ -97,6 +104,12 @@ fk_err fki_dleq_verify(const uint8_t proof[64], const uint8_t a[32], const uint8
 fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const char *name,
                        unsigned t, unsigned n, const char *policy, size_t policy_len,
                        const uint8_t (*coeffs)[32]);
+/* An authority from its Feldman commitments commit[0..t-1] (valid points;
+ * PK = commit[0]): share keys by Horner, then the id.  For authorities made
+ * without a dealer (src/lib/dkg) and by resharing.  auth wiped on failure. */
+fk_err fki_escrow_authority_build(fk_escrow_authority *auth, const char *name, unsigned t,
+                                  unsigned n, const char *policy, size_t policy_len,
+                                  const uint8_t (*commit)[32]);
 /* Recompute PK_i from the commitments (Horner over i). */
 fk_err fki_escrow_share_pk(uint8_t out[32], const fk_escrow_authority *auth, unsigned i);
 /* Compute the authority id from the other fields. */
