@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Tessera's checkpoint.15 (../shared/testdata/merkle/tessera-posix-log). */
+/* Tessera's checkpoint.15 (tests/vectors/merkle/tessera-posix-log). */
 static const char CP[] =
     "example.com/log/testdata\n15\nrKbDipCvhuX1GZ7g5BBe8sA6BbJ7ja/1nk427v383cs=\n\n"
     "\xe2\x80\x94 example.com/log/testdata "

@@ -2,14 +2,14 @@
 # fuzz/run.sh [SECONDS=20] [TARGET...]: build the libFuzzer targets with clang
 # (ASan+UBSan) and run each for SECONDS.  With no TARGET, every fuzz_*.c here.
 # Each target's corpus is fuzz/seeds/<target>/ (checked in) plus what
-# seed_<target> below derives from the outside vectors in ../shared/testdata.
+# seed_<target> below derives from the outside vectors in tests/vectors.
 # A crash, leak or timeout fails the run; its input is kept in fuzz/artifacts/.
 set -euo pipefail
 secs=${1:-20}
 shift || true
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${FK_FUZZ_BUILD:-$src/build-fuzz}
-testdata=${FK_TESTDATA:-$src/../shared/testdata}
+testdata=${FK_TESTDATA:-$src/tests/vectors}
 m=$testdata/merkle
 if [ $# -gt 0 ]; then
   targets="$*"
