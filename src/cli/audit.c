@@ -695,7 +695,7 @@ int cmd_audit_main(int argc, char **argv)
         for (size_t i = 0; i < all.nt; i++)
             if (group_has(&g[j], all.t[i].pk))
                 a->t[a->nt++] = all.t[i];
-        if (a->nt == 0)
+        if (a->nt == 0 && g[j].pk)
             continue; /* an authority none of these files names */
         if (group_state(&g[j], ng, state) || rec_log_open(&a->log, g[j].al->url, g[j].al->vkey))
             goto out;
@@ -721,8 +721,9 @@ int cmd_audit_main(int argc, char **argv)
     while (follow) {
         sleep((unsigned)interval);
         for (size_t j = 0; j < ng; j++)
-            if (g[j].a.nt && round_once(&g[j].a, g[j].state[0] ? g[j].state : NULL, &g[j].last,
-                                        &g[j].have_last, 0))
+            if ((g[j].a.nt || !g[j].pk) &&
+                round_once(&g[j].a, g[j].state[0] ? g[j].state : NULL, &g[j].last,
+                           &g[j].have_last, 0))
                 goto out;
     }
     rc = FK_EXIT_OK;

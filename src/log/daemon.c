@@ -623,73 +623,58 @@ out:
     free_items(items);
 }
 
-/* A log that gains a witness (or restarts while a witness lacks the current
- * checkpoint) asks it now, not at the next entry: a quiet log would
- * otherwise serve a checkpoint that no policy requiring that witness
- * accepts.  The cosigned checkpoint is stored like a batch of no entries. */
-static void cosign_current(struct fki_logd *d)
-{
-    char cp[FKI_LOG_MAX_CHECKPOINT + 1];
-    uint8_t root[HL];
-    size_t len = d->cp_len;
-    memcpy(cp, d->cp, len + 1);
-    fk_tile_reader *rd = malloc(sizeof *rd);
-    if (!rd)
-        return;
-    fk_tile_reader_init(rd, d->size, storage_fetch, d);
-    size_t added = fki_witness_set_cosign_missing(d->witnesses, cp, &len, sizeof cp, d->size,
-                                                  fk_tile_reader_node, rd);
-    free(rd);
-    if (!added || fk_tlog_frontier_root(&d->frontier, root))
-        return;
-    struct fki_log_batch b = {.old_size = d->size, .new_size = d->size, .root = root,
-                              .checkpoint = cp, .checkpoint_len = len};
-    if (d->st.store_batch(d->st.self, &b)) {
-        fprintf(stderr, "fairkey log: could not store the newly cosigned checkpoint; the next "
-                        "batch asks the witnesses again\n");
-        return;
-    }
-    pthread_rwlock_wrlock(&d->pub);
-    memcpy(d->cp, cp, len + 1);
-    d->cp_len = len;
-    pthread_rwlock_unlock(&d->pub);
-}
-
-/* A quiet log's checkpoint is cosigned again by every witness (fresh
- * cosignature timestamps for auditors' --max-age).  The log's own note is
- * the checkpoint up to its first signature line; the refreshed one is
- * published only if every witness that cosigned before answered, so a
- * witness that is down costs freshness, never a cosignature. */
-static void cosign_refresh(struct fki_logd *d)
+/* The current checkpoint, cosigned again without a new entry, stored like a
+ * batch of no entries and published.
+ *
+ * refresh 0: a log that gains a witness (or restarts while a witness lacks
+ * the current checkpoint) asks the witnesses it lacks now, not at the next
+ * entry: a quiet log would otherwise serve a checkpoint that no policy
+ * requiring that witness accepts.  Lines already there are kept.
+ *
+ * refresh 1: a quiet log's checkpoint is cosigned again by every witness
+ * (fresh cosignature timestamps for auditors' --max-age): the log's own
+ * note (up to its first signature line) plus the new lines, published only
+ * if every witness that had a line answered, so a witness that is down
+ * costs freshness, never a cosignature. */
+static void cosign_again(struct fki_logd *d, int refresh)
 {
     char cp[FKI_LOG_MAX_CHECKPOINT + 1];
     uint8_t root[HL];
     int missing[FKI_WITNESS_MAX_WITNESSES];
+    size_t had = 0;
     pthread_rwlock_rdlock(&d->pub);
-    size_t old_len = d->cp_len;
-    memcpy(cp, d->cp, old_len + 1);
+    size_t len = d->cp_len;
+    memcpy(cp, d->cp, len + 1);
     pthread_rwlock_unlock(&d->pub);
-    size_t had = fki_witness_set_n(d->witnesses) - fki_witness_set_missing(d->witnesses, cp,
-                                                                           old_len, missing);
-    const char *blank = strstr(cp, "\n\n");
-    const char *nl = blank ? strchr(blank + 2, '\n') : NULL;
-    if (!nl)
-        return;
-    size_t len = (size_t)(nl + 1 - cp);
-    cp[len] = 0;
+    if (refresh) {
+        had = fki_witness_set_n(d->witnesses) -
+              fki_witness_set_missing(d->witnesses, cp, len, missing);
+        const char *blank = strstr(cp, "\n\n");
+        const char *nl = blank ? strchr(blank + 2, '\n') : NULL;
+        if (!nl)
+            return;
+        len = (size_t)(nl + 1 - cp);
+        cp[len] = 0;
+    }
     fk_tile_reader *rd = malloc(sizeof *rd);
     if (!rd)
         return;
     fk_tile_reader_init(rd, d->size, storage_fetch, d);
-    size_t added = fki_witness_set_cosign(d->witnesses, cp, &len, sizeof cp, d->size,
-                                          fk_tile_reader_node, rd);
+    size_t added =
+        refresh ? fki_witness_set_cosign(d->witnesses, cp, &len, sizeof cp, d->size,
+                                         fk_tile_reader_node, rd)
+                : fki_witness_set_cosign_missing(d->witnesses, cp, &len, sizeof cp, d->size,
+                                                 fk_tile_reader_node, rd);
     free(rd);
-    if (added < had || !added || fk_tlog_frontier_root(&d->frontier, root))
+    if (!added || added < had || fk_tlog_frontier_root(&d->frontier, root))
         return;
     struct fki_log_batch b = {.old_size = d->size, .new_size = d->size, .root = root,
                               .checkpoint = cp, .checkpoint_len = len};
-    if (d->st.store_batch(d->st.self, &b))
+    if (d->st.store_batch(d->st.self, &b)) {
+        fprintf(stderr, "fairkey log: could not store the newly cosigned checkpoint; it is "
+                        "asked for again later\n");
         return;
+    }
     pthread_rwlock_wrlock(&d->pub);
     memcpy(d->cp, cp, len + 1);
     d->cp_len = len;
@@ -701,7 +686,7 @@ static void *sequencer(void *arg)
     struct fki_logd *d = arg;
     pthread_setname_np(pthread_self(), "fk-sequencer");   /* for top -H, perf */
     if (d->witnesses)
-        cosign_current(d);
+        cosign_again(d, 0);
     now_mono(&d->cosigned_at);
     pthread_mutex_lock(&d->mu);
     for (;;) {
@@ -718,7 +703,7 @@ static void *sequencer(void *arg)
                 continue;
             }
             pthread_mutex_unlock(&d->mu);
-            cosign_refresh(d);
+            cosign_again(d, 1);
             now_mono(&d->cosigned_at);
             pthread_mutex_lock(&d->mu);
         }
