@@ -421,8 +421,9 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
         return -1;
     }
     if (first && !a->pol)
-        fprintf(stderr, "fairkey: warning: without --policy the checkpoint's freshness cannot be "
-                        "verified: a replayed old view of the log looks the same\n");
+        fprintf(stderr, "fairkey: warning: the log policy names no witness: the checkpoint's "
+                        "freshness cannot be verified: a replayed old view of the log looks the "
+                        "same\n");
     if (first && !a->pol && *have_last && cp.size == last->size)
         fprintf(stderr, "fairkey: warning: the log has no entry since the last audit (size %llu): "
                         "possibly a stale view\n", (unsigned long long)cp.size);
