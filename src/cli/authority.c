@@ -42,7 +42,10 @@ static void print_usage(FILE *f)
             "               public key, commitments and share public keys\n"
             "verify-share   check a share file against the authority's commitments\n"
             "dkg            a dealerless authority (COCKTAIL-DKG): 'fairkey authority dkg help'\n"
+            "publish        log a dealerless authority's certified transcript in its log,\n"
+            "               keeping the receipt: 'fairkey authority publish -h'\n"
             "verify         check an authority file against its certified DKG transcript\n"
+            "               (and, with --receipt, that the transcript is in its log)\n"
             "recover-local  decrypt a file with T share files of its escrow authority,\n"
             "               without agents or log (the audited path is 'fairkey recover')\n",
             synopsis_create, synopsis_show, synopsis_verify, synopsis_recover);
@@ -571,6 +574,12 @@ int cmd_authority_main(int argc, char **argv)
         return cli_authority_dkg(argc - 1, argv + 1);
     if (!strcmp(sub, "verify"))
         return cli_authority_verify(argc - 1, argv + 1);
+    if (!strcmp(sub, "publish"))
+#ifdef FK_CLI_LIGHT
+        return cli_exec_net(argc, argv); /* it talks to the log: libcurl */
+#else
+        return cli_authority_publish(argc - 1, argv + 1);
+#endif
     cli_err("unknown authority command '%s'; run 'fairkey authority help'", sub);
     return FK_EXIT_USAGE;
 }

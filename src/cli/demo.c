@@ -427,8 +427,8 @@ static int demo(void)
         show(reqlist);
     }
 
-    step("Restart the log on its address: from now on it logs only the investigator's signed\n"
-         "    requests to this authority.");
+    step("Restart the log on its address: from now on it logs only this authority's certified\n"
+         "    transcript and the investigator's signed requests to it.");
     {
         stop_child(log_pid);
         for (int j = 0; j < nchildren; j++)
@@ -438,6 +438,22 @@ static int demo(void)
                         "demo.fairkey.test/log", "--authority", authpub, "--requesters",
                         reqlist, "--batch-ms", "100", NULL};
         if (start_daemon(argv, "log", &port, &log_pid))
+            return -1;
+    }
+
+    step("Publish the authority's birth: the certified transcript goes into the log, and the\n"
+         "    receipt proves to anyone that this authority is the one its agents certified.");
+    {
+        char transcript[PATH_MAX], birth[PATH_MAX];
+        path_in(transcript, "dkg/transcript");
+        path_in(birth, "authority.tlog-proof");
+        char *argv[] = {self, "authority", "publish", "--authority", authpub, "--transcript",
+                        transcript, "-o", birth, NULL};
+        if (run_shown(argv, "publish"))
+            return -1;
+        char *argv2[] = {self, "authority", "verify", "--receipt", birth, authpub, transcript,
+                         NULL};
+        if (run_shown(argv2, "verify"))
             return -1;
     }
 
