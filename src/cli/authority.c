@@ -168,7 +168,11 @@ static int cmd_create(int argc, char **argv)
         case 'l': logurl = optarg; break;
         case 'k': vkey = optarg; break;
         case 'P': policy_path = optarg; break;
-        case 'h': printf("usage: fairkey %s\n", synopsis_create); return FK_EXIT_OK;
+        case 'h':
+            printf("usage: fairkey %s\n\nTrusted-dealer mode, for tests and drills: one process "
+                   "draws the authority's\nsecret and deals the shares.  A dealerless authority: "
+                   "'fairkey authority dkg help'.\n", synopsis_create);
+            return FK_EXIT_OK;
         default: return cli_bad_option(c, argv, synopsis_create);
         }
     }
@@ -271,7 +275,10 @@ static int cmd_create(int argc, char **argv)
      * misled. */
     fprintf(stderr,
             "Wrote %s/authority.pub and share-1.key..share-%u.key (mode 0600); give "
-            "share-<i>.key to agent i and delete it here\n",
+            "share-<i>.key to agent i and delete it here\n"
+            "Trusted-dealer mode (tests, drills): this process held the authority's secret "
+            "(wiped now) and nothing proves it was not kept; for an authority whose secret "
+            "never exists in one place, use 'fairkey authority dkg'\n",
             dir, n);
     rc = fflush(stdout) == 0 ? FK_EXIT_OK : FK_EXIT_FAIL;
 out:
