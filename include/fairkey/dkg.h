@@ -208,7 +208,7 @@ fk_err fk_dkg_authority_verify(const fk_escrow_authority *auth, const char *cert
 /* Two entry forms.  FULL: "fairkey authority transcript v1\n" and the
  * certified transcript file; the log checks every PoP and signature.  HASH,
  * for a transcript whose full entry is over a log entry's 65,535 bytes
- * (FK_TLOG_MAX_ENTRY; about n = 40 at t = n/2 + 1):
+ * (FK_TLOG_MAX_ENTRY: 47 KiB at 21-of-40, 69 KiB at 26-of-50):
  *   fairkey authority transcript-hash v1
  *   authority <64 lowercase hex: the id of the authority T determines>
  *   transcript-sha256 <64 lowercase hex: SHA-256(T)>
