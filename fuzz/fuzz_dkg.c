@@ -3,14 +3,16 @@
  * (fk_dkg_msg1_parse), the transcript T (fk_dkg_transcript_parse), and the
  * certified transcript file (fk_dkg_certified_parse), with what follows a
  * successful parse (PoP and certificate checks, the authority a transcript
- * determines).
+ * determines), and the transcript-hash log entry (fk_dkg_log_hash_parse).
  *
  * Input: byte 0 picks the parser; bytes 1-2 are (t, n) for msg1; the rest
  * is the message.  Checked properties: a parsed msg1's views lie inside the
  * input and its frames cover it exactly; a parsed T re-encodes to the same
- * bytes through fk_dkg_transcript; nothing crashes.
+ * bytes through fk_dkg_transcript; a parsed transcript-hash entry is
+ * exactly the entry its fields print; nothing crashes.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,13 +51,41 @@ static void check_transcript(const uint8_t *in, size_t len)
     free(m);
 }
 
+/* A parsed transcript-hash entry, printed again from its fields, is the input. */
+static void check_log_hash(const uint8_t *in, size_t len)
+{
+    fk_dkg_log_hash *h = malloc(sizeof *h);
+    char *out = malloc(200 + (size_t)FK_DKG_MAX_PARTICIPANTS * 103), hex[65];
+    size_t o;
+    if (!h || !out)
+        abort();
+    if (fk_dkg_log_hash_parse(h, (const char *)in, len) == FK_OK) {
+        if (h->n < 1 || h->n > FK_DKG_MAX_PARTICIPANTS)
+            abort();
+        o = (size_t)sprintf(out, "fairkey authority transcript-hash v1\nauthority ");
+        fk_hex_encode(hex, h->authority_id, 32);
+        o += (size_t)sprintf(out + o, "%s\ntranscript-sha256 ", hex);
+        fk_hex_encode(hex, h->transcript_hash, 32);
+        o += (size_t)sprintf(out + o, "%s\n", hex);
+        for (unsigned j = 0; j < h->n; j++) {
+            o += (size_t)sprintf(out + o, "signature %u ", j + 1);
+            o += fk_b64_encode_padded_public(out + o, h->sigs[j], 64);
+            out[o++] = '\n';
+        }
+        if (o != len || memcmp(out, in, len))
+            abort();
+    }
+    free(h);
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3)
         return 0;
     const uint8_t *in = data + 3;
     size_t len = size - 3;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0: {
         fk_dkg_msg1 m;
         unsigned t = data[1], n = data[2];
@@ -73,6 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 1:
         check_transcript(in, len);
+        break;
+    case 3:
+        check_log_hash(in, len);
         break;
     default: {
         uint8_t *t = malloc(len + 1), (*sigs)[64] = malloc(FK_DKG_MAX_PARTICIPANTS * 64);

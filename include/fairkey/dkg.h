@@ -202,6 +202,43 @@ fk_err fk_dkg_certified_parse(fk_dkg_transcript_view *v, uint8_t *tbuf, size_t t
 fk_err fk_dkg_authority_verify(const fk_escrow_authority *auth, const char *certified,
                                size_t len, unsigned *blame);
 
+
+/* ---- the transcript in a transparency log (docs/spec.md 9.7) ------------- */
+
+/* Two entry forms.  FULL: "fairkey authority transcript v1\n" and the
+ * certified transcript file; the log checks every PoP and signature.  HASH,
+ * for a transcript whose full entry is over a log entry's 65,535 bytes
+ * (FK_TLOG_MAX_ENTRY: 47 KiB at 21-of-40, 69 KiB at 26-of-50):
+ *   fairkey authority transcript-hash v1
+ *   authority <64 lowercase hex: the id of the authority T determines>
+ *   transcript-sha256 <64 lowercase hex: SHA-256(T)>
+ *   signature <j> <padded base64 of sig_j>     (j = 1..n)
+ * Whoever holds T checks the entry against it (fk_dkg_log_entry of T must
+ * give the same bytes); the log can check only the form, the authority and
+ * n. */
+typedef enum { FK_DKG_ENTRY_FULL, FK_DKG_ENTRY_HASH } fk_dkg_entry_form;
+
+/* Capacity for an entry of this form (with a NUL). */
+size_t fk_dkg_log_entry_len(fk_dkg_entry_form form, size_t tlen, unsigned n);
+/* The entry for certified transcript T (sigs: n signatures); id (HASH only,
+ * may be NULL for FULL) is the authority T determines.  out gets a NUL too;
+ * FK_ERR_LIMIT if cap is short.  Whether it fits in a log entry is the
+ * caller's check (*len <= FK_TLOG_MAX_ENTRY). */
+fk_err fk_dkg_log_entry(char *out, size_t cap, size_t *len, fk_dkg_entry_form form,
+                        const uint8_t *t, size_t tlen, const uint8_t (*sigs)[FK_DKG_SIG_LEN],
+                        unsigned n, const uint8_t id[FK_ESCROW_ID_LEN]);
+
+typedef struct fk_dkg_log_hash {
+    uint8_t authority_id[FK_ESCROW_ID_LEN];
+    uint8_t transcript_hash[32];
+    unsigned n;
+    uint8_t sigs[FK_DKG_MAX_PARTICIPANTS][FK_DKG_SIG_LEN];
+} fk_dkg_log_hash;
+/* Strict parse of a HASH entry (the whole entry: lowercase hex, signatures
+ * numbered 1..n in order, 1 <= n <= FK_DKG_MAX_PARTICIPANTS, every line
+ * LF-terminated, nothing else).  Checks no signature. */
+fk_err fk_dkg_log_hash_parse(fk_dkg_log_hash *h, const char *entry, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -178,3 +178,15 @@ int cli_authority_log(cli_authlog *out, const fk_escrow_authority *a, const char
     }
     return 0;
 }
+
+fk_err cli_log_proof_verify(const cli_authlog *al, const fk_tlog_proof *pr,
+                            const uint8_t leaf[FK_TLOG_HASH_LEN], fk_checkpoint *cp)
+{
+    fk_err err = FK_ERR_SIGNATURE;
+    fk_note nt;
+    for (size_t i = 0; i < al->policy.nlogs && err == FK_ERR_SIGNATURE; i++)
+        if (!(err = fk_tlog_proof_verify(pr, leaf, al->policy.logs[i].name, &al->policy.logs[i],
+                                         1, cp, &nt)))
+            err = fk_tlog_policy_quorum(&al->policy, &nt, NULL);
+    return err;
+}

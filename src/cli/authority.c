@@ -42,7 +42,10 @@ static void print_usage(FILE *f)
             "               public key, commitments and share public keys\n"
             "verify-share   check a share file against the authority's commitments\n"
             "dkg            a dealerless authority (COCKTAIL-DKG): 'fairkey authority dkg help'\n"
+            "publish        log a dealerless authority's certified transcript in its log,\n"
+            "               keeping the receipt: 'fairkey authority publish -h'\n"
             "verify         check an authority file against its certified DKG transcript\n"
+            "               (and, with --receipt, that the transcript is in its log)\n"
             "recover-local  decrypt a file with T share files of its escrow authority,\n"
             "               without agents or log (the audited path is 'fairkey recover')\n",
             synopsis_create, synopsis_show, synopsis_verify, synopsis_recover);
@@ -165,7 +168,11 @@ static int cmd_create(int argc, char **argv)
         case 'l': logurl = optarg; break;
         case 'k': vkey = optarg; break;
         case 'P': policy_path = optarg; break;
-        case 'h': printf("usage: fairkey %s\n", synopsis_create); return FK_EXIT_OK;
+        case 'h':
+            printf("usage: fairkey %s\n\nTrusted-dealer mode, for tests and drills: one process "
+                   "draws the authority's\nsecret and deals the shares.  A dealerless authority: "
+                   "'fairkey authority dkg help'.\n", synopsis_create);
+            return FK_EXIT_OK;
         default: return cli_bad_option(c, argv, synopsis_create);
         }
     }
@@ -268,7 +275,10 @@ static int cmd_create(int argc, char **argv)
      * misled. */
     fprintf(stderr,
             "Wrote %s/authority.pub and share-1.key..share-%u.key (mode 0600); give "
-            "share-<i>.key to agent i and delete it here\n",
+            "share-<i>.key to agent i and delete it here\n"
+            "Trusted-dealer mode (tests, drills): this process held the authority's secret "
+            "(wiped now) and nothing proves it was not kept; for an authority whose secret "
+            "never exists in one place, use 'fairkey authority dkg'\n",
             dir, n);
     rc = fflush(stdout) == 0 ? FK_EXIT_OK : FK_EXIT_FAIL;
 out:
@@ -571,6 +581,12 @@ int cmd_authority_main(int argc, char **argv)
         return cli_authority_dkg(argc - 1, argv + 1);
     if (!strcmp(sub, "verify"))
         return cli_authority_verify(argc - 1, argv + 1);
+    if (!strcmp(sub, "publish"))
+#ifdef FK_CLI_LIGHT
+        return cli_exec_net(argc, argv); /* it talks to the log: libcurl */
+#else
+        return cli_authority_publish(argc - 1, argv + 1);
+#endif
     cli_err("unknown authority command '%s'; run 'fairkey authority help'", sub);
     return FK_EXIT_USAGE;
 }

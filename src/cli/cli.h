@@ -183,6 +183,35 @@ typedef struct cli_authlog {
  * look).  out is large (~80 KiB): not on a small stack. */
 int cli_authority_log(cli_authlog *out, const fk_escrow_authority *a, const char *url,
                       const char *vkey, const char *policy_path);
+/* Does receipt pr prove the entry with this leaf hash is in one of al's
+ * logs, under a checkpoint that meets al's witness policy?  FK_OK;
+ * FK_ERR_POLICY when the checkpoint lacks the cosignatures; another error
+ * when no log's key and inclusion proof verify.  cp (may be NULL) gets the
+ * checkpoint.  Prints nothing. */
+fk_err cli_log_proof_verify(const cli_authlog *al, const fk_tlog_proof *pr,
+                            const uint8_t leaf[FK_TLOG_HASH_LEN], fk_checkpoint *cp);
+/* POST entry to al's log (src/cli/logadd.c, fairkey-net only), check the
+ * tlog-proof it answers against the log's key, and return it re-encoded
+ * with extra (may be NULL) as its extra data: *receipt (malloc'd, NUL-
+ * terminated, *rlen bytes), the entry's *index and the checkpoint's *size.
+ * what names the entry in messages ("request").  Prints its own error. */
+int cli_log_add(const cli_authlog *al, const char *what, const char *entry, size_t len,
+                const uint8_t *extra, size_t extra_len, char **receipt, size_t *rlen,
+                uint64_t *index, uint64_t *size);
+/* Largest DKG file (a bundle of 255 msg1s of 255 commitments, base64; a
+ * certified transcript is smaller). */
+#define CLI_DKG_FILE_MAX (32u << 20)
+/* The log entry (docs/spec.md 9.7) of certified transcript text, of
+ * authority a, in this form: *entry malloc'd.  Prints its own error. */
+int cli_transcript_entry(const char *certified, size_t clen, const fk_escrow_authority *a,
+                         fk_dkg_entry_form form, char **entry, size_t *elen);
+/* authority publish (src/cli/publish.c, fairkey-net only). */
+int cli_authority_publish(int argc, char **argv);
+#ifdef FK_CLI_LIGHT
+/* Run the same command line in fairkey-net (src/cli/fairkey.c); argv is
+ * main's argv + 1. */
+int cli_exec_net(int argc, char **argv);
+#endif
 
 /* ---- the daemons' serve subcommands: src/cli/serve.c (fairkey-net only) -- */
 

@@ -19,4 +19,4 @@ FK_NET_COMMAND("agent", cmd_agent_main, "run an escrow agent (agent serve), list
 FK_NET_COMMAND("audit", cmd_audit_main, "report logged recovery requests for your files; verify the log")
 FK_NET_COMMAND("witness", cmd_witness_main, "run a transparency log witness (witness serve): cosigns consistent checkpoints")
 FK_NET_COMMAND("log", cmd_log_main, "run a transparency log (serve) or check one (verify)")
-FK_NET_COMMAND("demo", cmd_demo_main, "run the whole system on loopback: log, 3-of-5 agents, request, recovery, audit")
+FK_NET_COMMAND("demo", cmd_demo_main, "run the whole system on loopback: log, dealerless 3-of-5 authority, agents, request, recovery, audit")

@@ -1,7 +1,8 @@
 /*
  * fairkey demo - the whole system on loopback, in a temporary folder: a
- * transparency log, a 3-of-5 authority, five agents, a user, a file with an
- * escrow stanza, stock age decrypting it, a logged recovery request, a
+ * transparency log, a 3-of-5 authority made without a dealer (COCKTAIL-DKG:
+ * five agent organisations and a coordinator), five agents, a user, a file
+ * with an escrow stanza, stock age decrypting it, a logged recovery request, a
  * recovery with three agents (two stopped first), and the audit finding it.
  *
  *   fairkey demo [--keep]
@@ -243,9 +244,142 @@ static int log_vkey(const char *out, char *vkey, size_t cap)
     return -1;
 }
 
+/* Run one ceremony step quietly: its output goes to DIR/NAME.out and
+ * DIR/NAME.err, and the errors are shown if it fails. */
+static int run_quiet(char *const argv[], const char *name)
+{
+    char out[PATH_MAX], err[PATH_MAX], file[64];
+    snprintf(file, sizeof file, "%s.out", name);
+    path_in(out, file);
+    snprintf(file, sizeof file, "%s.err", name);
+    path_in(err, file);
+    if (run(argv, out, err)) {
+        cli_err("'fairkey %s %s %s' failed:", argv[1], argv[2], argv[3]);
+        show(err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The authority without a dealer (COCKTAIL-DKG, docs/spec.md 9): five agent
+ * organisations, a coordinator that holds no secret and relays files.  The
+ * coordinator's files are in DIR/dkg, organisation i's in DIR/org-<i>; the
+ * authority file goes to authpub, the shares to DIR/org-<i>/share-<i>.key. */
+static int dkg(const char *logurl, const char *vkey, char *authpub)
+{
+    char cdir[PATH_MAX], session[PATH_MAX], bundle[PATH_MAX], transcript[PATH_MAX],
+        key[DEMO_AGENTS][PATH_MAX], org[DEMO_AGENTS][PATH_MAX], r1[DEMO_AGENTS][PATH_MAX],
+        sig[DEMO_AGENTS][PATH_MAX], pub[DEMO_AGENTS][64], name[32], tmp[PATH_MAX];
+    path_in(cdir, "dkg");
+    path_in(session, "dkg/session");
+    path_in(bundle, "dkg/round1-bundle");
+    path_in(transcript, "dkg/transcript");
+    if (mkdir(cdir, 0700) < 0)
+        return -1;
+
+    step("Five agent organisations each make a long-term participant key (kept by them).");
+    for (int i = 0; i < DEMO_AGENTS; i++) {
+        snprintf(org[i], PATH_MAX, "%s/org-%d", dir, i + 1);
+        snprintf(key[i], PATH_MAX, "%s/participant.key", org[i]);
+        snprintf(r1[i], PATH_MAX, "%s/dkg/round1-%d", dir, i + 1);
+        snprintf(sig[i], PATH_MAX, "%s/dkg/signature-%d", dir, i + 1);
+        snprintf(name, sizeof name, "dkg-keygen-%d", i + 1);
+        if (mkdir(org[i], 0700) < 0)
+            return -1;
+        char *argv[] = {self, "authority", "dkg", "keygen", "-o", key[i], NULL};
+        snprintf(tmp, sizeof tmp, "%s/%s.out", dir, name);
+        if (run_quiet(argv, name) || read_small(tmp, pub[i], sizeof pub[i]))
+            return -1;
+        pub[i][strcspn(pub[i], "\n")] = 0;
+        printf("    organisation %d: %s\n", i + 1, pub[i]);
+    }
+
+    step("A coordinator (it holds no secret) opens a 3-of-5 session naming the log.");
+    {
+        char *argv[8 + 2 * DEMO_AGENTS + 8] = {self, "authority", "dkg", "init", "--threshold",
+                                               "3", "--name", "demo-authority", "--log",
+                                               (char *)logurl, "--log-vkey", (char *)vkey, "-o",
+                                               session};
+        int a = 14;
+        for (int i = 0; i < DEMO_AGENTS; i++) {
+            argv[a++] = "--participant";
+            argv[a++] = pub[i];
+        }
+        argv[a] = NULL;
+        if (run_quiet(argv, "dkg-init"))
+            return -1;
+        printf("    session %s\n", session);
+    }
+
+    step("Round 1: each organisation commits to a random polynomial and seals one share for\n"
+         "    each of the others; the coordinator relays them as one bundle (checking proofs).");
+    for (int i = 0; i < DEMO_AGENTS; i++) {
+        char *argv[] = {self, "authority", "dkg", "round1", "--session", session, "--key",
+                        key[i], "-o", r1[i], NULL};
+        snprintf(name, sizeof name, "dkg-round1-%d", i + 1);
+        if (run_quiet(argv, name))
+            return -1;
+    }
+    {
+        char *argv[9 + DEMO_AGENTS] = {self, "authority", "dkg", "collect", "--session",
+                                       session, "-o", bundle};
+        for (int i = 0; i < DEMO_AGENTS; i++)
+            argv[8 + i] = r1[i];
+        argv[8 + DEMO_AGENTS] = NULL;
+        if (run_quiet(argv, "dkg-collect"))
+            return -1;
+        printf("    5 round 1 messages, every proof of possession valid\n");
+    }
+
+    step("Round 2: each organisation opens and checks the shares sealed to it (a cheater\n"
+         "    would be named) and signs the transcript; the coordinator certifies it.");
+    for (int i = 0; i < DEMO_AGENTS; i++) {
+        char *argv[] = {self, "authority", "dkg", "round2", "--session", session, "--key",
+                        key[i], "--bundle", bundle, "-o", sig[i], NULL};
+        snprintf(name, sizeof name, "dkg-round2-%d", i + 1);
+        if (run_quiet(argv, name))
+            return -1;
+    }
+    {
+        char *argv[13 + DEMO_AGENTS] = {self, "authority", "dkg", "certify", "--session",
+                                        session, "--bundle", bundle, "-o", transcript,
+                                        "--authority-out", authpub};
+        for (int i = 0; i < DEMO_AGENTS; i++)
+            argv[12 + i] = sig[i];
+        argv[12 + DEMO_AGENTS] = NULL;
+        if (run_quiet(argv, "dkg-certify"))
+            return -1;
+        printf("    transcript signed by all 5: %s\n", transcript);
+    }
+
+    step("Each organisation checks the certificate against its own transcript and writes its\n"
+         "    share; the secret key was never in any one place.");
+    for (int i = 0; i < DEMO_AGENTS; i++) {
+        char out[PATH_MAX], theirs[PATH_MAX];
+        snprintf(out, sizeof out, "%s/org-%d/authority", dir, i + 1);
+        char *argv[] = {self, "authority", "dkg", "finish", "--session", session, "--key",
+                        key[i], "--bundle", bundle, "--transcript", transcript, "--out", out,
+                        NULL};
+        snprintf(name, sizeof name, "dkg-finish-%d", i + 1);
+        if (run_quiet(argv, name))
+            return -1;
+        snprintf(theirs, sizeof theirs, "%s/org-%d/authority/authority.pub", dir, i + 1);
+        if (!files_equal(theirs, authpub)) {
+            cli_err("organisation %d made another authority file than the coordinator", i + 1);
+            return -1;
+        }
+        if (i == 0) {
+            snprintf(tmp, sizeof tmp, "%s/dkg-finish-1.out", dir);
+            show(tmp);
+        }
+        printf("    organisation %d: share-%d.key\n", i + 1, i + 1);
+    }
+    return 0;
+}
+
 static int demo(void)
 {
-    char logdir[PATH_MAX], authdir[PATH_MAX], authpub[PATH_MAX], reqkey[PATH_MAX],
+    char logdir[PATH_MAX], authpub[PATH_MAX], reqkey[PATH_MAX],
         reqlist[PATH_MAX], userkey[PATH_MAX], plain[PATH_MAX], enc[PATH_MAX], warrant[PATH_MAX],
         receipt[PATH_MAX], recovered[PATH_MAX], tmp[PATH_MAX], tmp2[PATH_MAX], buf[8192];
     char logurl[64], vkey[FK_NOTE_KEY_TEXT_MAX + 1], agents[DEMO_AGENTS * 32 + 1] = "";
@@ -254,8 +388,7 @@ static int demo(void)
     pid_t agent_pid[DEMO_AGENTS], log_pid;
     unsigned port;
     path_in(logdir, "log");
-    path_in(authdir, "authority");
-    path_in(authpub, "authority/authority.pub");
+    path_in(authpub, "authority.pub");
     path_in(reqkey, "investigator.key");
     path_in(reqlist, "requesters.txt");
     path_in(userkey, "alice.key");
@@ -282,14 +415,8 @@ static int demo(void)
         printf("    log at %s\n    log key %s\n", logurl, vkey);
     }
 
-    step("Create a 3-of-5 escrow authority: five shares, the secret wiped after the ceremony;\n"
-         "    the authority file names the log, so every request is recorded where Alice looks.");
-    {
-        char *argv[] = {self, "authority", "create", "--name", "demo-authority", "-t", "3", "-n",
-                        "5", "--log", logurl, "--log-vkey", vkey, "-o", authdir, NULL};
-        if (run_shown(argv, "authority"))
-            return -1;
-    }
+    if (dkg(logurl, vkey, authpub))
+        return -1;
 
     step("Make an investigator's requester key; the agents allow only this key to ask.");
     {
@@ -300,8 +427,8 @@ static int demo(void)
         show(reqlist);
     }
 
-    step("Restart the log on its address: from now on it logs only the investigator's signed\n"
-         "    requests to this authority.");
+    step("Restart the log on its address: from now on it logs only this authority's certified\n"
+         "    transcript and the investigator's signed requests to it.");
     {
         stop_child(log_pid);
         for (int j = 0; j < nchildren; j++)
@@ -314,10 +441,26 @@ static int demo(void)
             return -1;
     }
 
+    step("Publish the authority's birth: the certified transcript goes into the log, and the\n"
+         "    receipt proves to anyone that this authority is the one its agents certified.");
+    {
+        char transcript[PATH_MAX], birth[PATH_MAX];
+        path_in(transcript, "dkg/transcript");
+        path_in(birth, "authority.tlog-proof");
+        char *argv[] = {self, "authority", "publish", "--authority", authpub, "--transcript",
+                        transcript, "-o", birth, NULL};
+        if (run_shown(argv, "publish"))
+            return -1;
+        char *argv2[] = {self, "authority", "verify", "--receipt", birth, authpub, transcript,
+                         NULL};
+        if (run_shown(argv2, "verify"))
+            return -1;
+    }
+
     step("Start five escrow agents, each with one share, each checking the authority's log.");
     for (int i = 0; i < DEMO_AGENTS; i++) {
         char name[32];
-        snprintf(shares[i], PATH_MAX, "%s/authority/share-%d.key", dir, i + 1);
+        snprintf(shares[i], PATH_MAX, "%s/org-%d/authority/share-%d.key", dir, i + 1, i + 1);
         snprintf(states[i], PATH_MAX, "%s/agent-%d", dir, i + 1);
         snprintf(name, sizeof name, "agent-%d", i + 1);
         char *argv[] = {self, "agent", "serve", "--share", shares[i], "--authority", authpub,

@@ -31,15 +31,14 @@ static const char syn_certify[] =
 static const char syn_finish[] =
     "authority dkg finish --session SESSION --key KEY_FILE --bundle BUNDLE\n"
     "                        --transcript TRANSCRIPT --out DIR";
-static const char syn_verify[] = "authority verify AUTHORITY_FILE TRANSCRIPT";
+static const char syn_verify[] = "authority verify [--receipt RECEIPT] AUTHORITY_FILE TRANSCRIPT";
 
 static const char key_magic[] = "fairkey dkg participant v1";
 static const char session_magic[] = "fairkey dkg session v1";
 static const char round1_magic[] = "fairkey dkg round1 v1";
 static const char bundle_magic[] = "fairkey dkg round1-bundle v1";
 static const char sig_magic[] = "fairkey dkg signature v1";
-/* Largest message file: a bundle of 255 msg1s of 255 commitments, base64. */
-#define DKG_FILE_MAX (32u << 20)
+#define DKG_FILE_MAX CLI_DKG_FILE_MAX
 
 static void usage_all(FILE *f)
 {
@@ -978,10 +977,104 @@ int cli_authority_dkg(int argc, char **argv)
     return FK_EXIT_USAGE;
 }
 
+int cli_transcript_entry(const char *certified, size_t clen, const fk_escrow_authority *a,
+                         fk_dkg_entry_form form, char **entry, size_t *elen)
+{
+    uint8_t *t = malloc(clen ? clen : 1), (*sigs)[FK_DKG_SIG_LEN] =
+                                              malloc(FK_DKG_MAX_PARTICIPANTS * FK_DKG_SIG_LEN);
+    fk_dkg_transcript_view v;
+    size_t tl, cap;
+    char *out = NULL;
+    int rc = -1;
+    if (!t || !sigs) {
+        cli_err("out of memory");
+        goto out;
+    }
+    if (fk_dkg_certified_parse(&v, t, clen ? clen : 1, &tl, sigs, certified, clen)) {
+        cli_err("not a valid certified transcript");
+        goto out;
+    }
+    cap = fk_dkg_log_entry_len(form, tl, v.n);
+    if (!(out = malloc(cap)) ||
+        fk_dkg_log_entry(out, cap, elen, form, t, tl, (const uint8_t(*)[FK_DKG_SIG_LEN])sigs, v.n,
+                         a->id)) {
+        cli_err("cannot build the transcript's log entry");
+        goto out;
+    }
+    *entry = out;
+    out = NULL;
+    rc = 0;
+out:
+    free(out);
+    free(t);
+    free(sigs);
+    return rc;
+}
+
+/* --receipt: the transcript is in the authority's log, as a full or a hash
+ * entry (both are rebuilt from the transcript), under a checkpoint that
+ * meets the authority's witness policy. */
+static int verify_receipt(const fk_escrow_authority *a, const char *text, size_t len,
+                          const char *rpath)
+{
+    static cli_authlog al;
+    char *rtext = NULL, *entry = NULL;
+    size_t rlen, elen;
+    uint8_t leaf[FK_TLOG_HASH_LEN];
+    fk_checkpoint cp;
+    fk_err err = FK_ERR_PROOF;
+    int rc = -1;
+    const char *form = NULL;
+    fk_tlog_proof *pr = malloc(sizeof *pr);
+    if (!pr || cli_read_file(rpath, FK_TLOG_PROOF_MAX_SIZE, 0, &rtext, &rlen) < 0)
+        goto out;
+    if (fk_tlog_proof_parse(pr, rtext, rlen)) {
+        cli_err("%s is not a C2SP tlog-proof receipt; use the one 'fairkey authority publish' "
+                "wrote", rpath);
+        goto out;
+    }
+    if (cli_authority_log(&al, a, NULL, NULL, NULL))
+        goto out;
+    for (int f = FK_DKG_ENTRY_FULL; f <= FK_DKG_ENTRY_HASH && err != FK_OK; f++) {
+        if (cli_transcript_entry(text, len, a, (fk_dkg_entry_form)f, &entry, &elen) < 0)
+            goto out;
+        if (elen <= FK_TLOG_MAX_ENTRY && !fk_tlog_leaf_hash(leaf, (const uint8_t *)entry, elen)) {
+            fk_err e = cli_log_proof_verify(&al, pr, leaf, &cp);
+            if (e == FK_OK || e == FK_ERR_POLICY)
+                err = e; /* the entry is there; its checkpoint may lack cosignatures */
+            if (e == FK_OK)
+                form = f == FK_DKG_ENTRY_FULL ? "in full" : "as its hash";
+        }
+        free(entry);
+        entry = NULL;
+    }
+    if (err == FK_ERR_POLICY)
+        cli_err("%s: the receipt's checkpoint lacks the witness cosignatures authority %s's log "
+                "policy requires; publish again for a receipt under a cosigned checkpoint",
+                rpath, a->name);
+    else if (err)
+        cli_err("%s does not prove this transcript is in authority %s's log (%s); publish it "
+                "with 'fairkey authority publish'", rpath, a->name, al.url);
+    else {
+        printf("%s: the transcript is in the log %s %s, at index %llu (tree size %llu)\n", rpath,
+               al.url, form, (unsigned long long)pr->index, (unsigned long long)cp.size);
+        rc = 0;
+    }
+out:
+    free(pr);
+    free(rtext);
+    return rc;
+}
+
 int cli_authority_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+    static const struct option longopts[] = {
+        { "receipt", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *rpath = NULL;
     OPTS_BEGIN(syn_verify)
+    case 'r': rpath = optarg; break;
     OPTS_END
     if (argc - optind != 2)
         return cli_usage(syn_verify);
@@ -1014,7 +1107,8 @@ int cli_authority_verify(int argc, char **argv)
         printf("%s: authority %s (%u-of-%u, id %s) is the one its %u participants certified; "
                "no dealer held its secret\n",
                argv[optind], a->name, a->t, a->n, idhex, a->n);
-        rc = fflush(stdout) == 0 ? FK_EXIT_OK : FK_EXIT_FAIL;
+        if (!rpath || verify_receipt(a, ttext, tlen, rpath) == 0)
+            rc = fflush(stdout) == 0 ? FK_EXIT_OK : FK_EXIT_FAIL;
     }
 out:
     free(atext);

@@ -31,7 +31,7 @@ struct command {
 #endif
 #define FK_EXE_PATH_MAX 4096 /* Linux's PATH_MAX: longer paths cannot be executed */
 
-static int exec_net(int argc, char **argv)
+int cli_exec_net(int argc, char **argv)
 {
     static const char *const reldirs[] = {"", FK_NET_RELDIR "/"};
     char self[FK_EXE_PATH_MAX], tried[sizeof reldirs / sizeof reldirs[0]][FK_EXE_PATH_MAX];
@@ -66,7 +66,7 @@ static int exec_net(int argc, char **argv)
     (void)argc;
     return FK_EXIT_FAIL;
 }
-#define FK_NET_COMMAND(name, fn, help) {name, exec_net, help},
+#define FK_NET_COMMAND(name, fn, help) {name, cli_exec_net, help},
 #else
 #define FK_NET_COMMAND(name, fn, help) {name, fn, help},
 #endif

@@ -42,13 +42,14 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 /* --authority FILE: the authority's id (hex), from the checked file. */
 static int load_authority_id(const char *path, char out[FK_ESCROW_ID_HEX_LEN],
-                             uint8_t pk[FK_ESCROW_POINT_LEN])
+                             uint8_t pk[FK_ESCROW_POINT_LEN], unsigned *n)
 {
     fk_escrow_authority *a = rec_load_authority(path);
     if (!a)
         return -1;
     fk_escrow_id_hex(out, a->id);
     memcpy(pk, a->pk, FK_ESCROW_POINT_LEN);
+    *n = a->n;
     free(a);
     return 0;
 }
@@ -68,6 +69,7 @@ static int serve(int argc, char **argv)
     static const char *witnesses[FKI_WITNESS_MAX_WITNESSES];
     static char authorities[FKI_LOG_MAX_AUTHORITIES][FK_ESCROW_ID_HEX_LEN];
     static uint8_t authority_pks[FKI_LOG_MAX_AUTHORITIES][FK_ESCROW_POINT_LEN];
+    static unsigned authority_ns[FKI_LOG_MAX_AUTHORITIES];
     const char *requesters = NULL;
     unsigned long v;
     int c;
@@ -110,7 +112,8 @@ static int serve(int argc, char **argv)
                 return FK_EXIT_USAGE;
             }
             if (load_authority_id(optarg, authorities[cfg.admit.nauthorities],
-                                  authority_pks[cfg.admit.nauthorities]))
+                                  authority_pks[cfg.admit.nauthorities],
+                                  &authority_ns[cfg.admit.nauthorities]))
                 return FK_EXIT_USAGE;
             cfg.admit.nauthorities++;
             break;
@@ -150,6 +153,7 @@ static int serve(int argc, char **argv)
     }
     cfg.admit.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])authorities;
     cfg.admit.authority_pks = (const uint8_t(*)[FK_ESCROW_POINT_LEN])authority_pks;
+    cfg.admit.authority_ns = authority_ns;
     char *reqtext = NULL;
     size_t reqlen = 0;
     if (requesters) {

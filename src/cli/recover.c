@@ -249,14 +249,9 @@ static int check_log(const fk_escrow_authority *auth, const fk_tlog_proof *pr,
                      const uint8_t eh[32], const char *path)
 {
     static cli_authlog al;
-    fk_err err = FK_ERR_SIGNATURE;
-    fk_note nt;
     if (cli_authority_log(&al, auth, NULL, NULL, NULL))
         return -1;
-    for (size_t i = 0; i < al.policy.nlogs && err == FK_ERR_SIGNATURE; i++)
-        if (!(err = fk_tlog_proof_verify(pr, eh, al.policy.logs[i].name, &al.policy.logs[i], 1,
-                                         NULL, &nt)))
-            err = fk_tlog_policy_quorum(&al.policy, &nt, NULL);
+    fk_err err = cli_log_proof_verify(&al, pr, eh, NULL);
     if (err == FK_ERR_POLICY)
         cli_err("%s: the receipt's checkpoint lacks the witness cosignatures authority %s's log "
                 "policy requires; get a receipt under a checkpoint the witnesses cosigned",

@@ -151,20 +151,16 @@ static int file_main(int argc, char **argv)
     const char *file = argv[optind];
     fk_escrow_authority *auth = NULL;
     fk_requester_key k;
-    struct fki_log_client logc;
     fk_escrow_stanza_info st;
     fk_request r;
-    char note[FK_REQUEST_NOTE_MAX + 1], url[REC_URL_MAX];
+    char note[FK_REQUEST_NOTE_MAX + 1];
     size_t note_len;
-    uint8_t *body = NULL;
-    size_t blen = 0;
     char *receipt = NULL;
     static cli_authlog al;
     memset(&k, 0, sizeof k);
     memset(&r, 0, sizeof r);
-    memset(&logc, 0, sizeof logc);
     if (!(auth = rec_load_authority(authp)) || cli_authority_log(&al, auth, log, vkeyp, NULL) ||
-        rec_load_requester_key(keyp, &k) || rec_log_open(&logc, al.url, al.vkey) ||
+        rec_load_requester_key(keyp, &k) ||
         rec_find_stanza(file, auth, &st) || hash_file(warrant, r.warrant))
         goto out;
     log = al.url;
@@ -189,51 +185,13 @@ static int file_main(int argc, char **argv)
                 "control characters or leading/trailing spaces", fk_strerror(err));
         goto out;
     }
-    long status = 0;
-    struct fki_net_client_opts no = {.content_type = "text/plain; charset=utf-8", .timeout_ms = 30000};
-    if (rec_url(url, sizeof url, log, "add") ||
-        (err = fki_net_post(url, note, note_len, &no, &status, &body, &blen))) {
-        cli_err("cannot reach the log at %s (%s); is the authority's log running?", log, fk_strerror(err));
-        goto out;
-    }
-    /* The log answers with a C2SP tlog-proof: index, inclusion proof and
-     * signed checkpoint.  Check it, then add the request as extra data. */
-    fk_tlog_proof *lp = malloc(sizeof *lp);
-    if (!lp)
-        goto out;
-    if (status != 200 || fk_tlog_proof_parse(lp, (const char *)body, blen)) {
-        cli_err("the log refused the request (HTTP %ld: %.*s); check the authority's log and try again", status,
-                (int)(blen > 200 ? 200 : blen), body ? (const char *)body : "");
-        free(lp);
-        goto out;
-    }
-    uint64_t index = lp->index;
-    fk_note nt;
-    fk_checkpoint cp;
+    uint64_t index, size;
+    size_t rlen;
     uint8_t eh[32];
     fk_request_entry_hash(eh, note, note_len);
-    if (fk_note_parse(&nt, lp->checkpoint, lp->checkpoint_len) ||
-        fk_checkpoint_parse(&cp, nt.text, nt.text_len) ||
-        fk_checkpoint_open(&cp, NULL, lp->checkpoint, lp->checkpoint_len, logc.key.name,
-                           &logc.key, 1, NULL) ||
-        index >= cp.size ||
-        fk_tlog_verify_inclusion(index, cp.size, eh, (const uint8_t(*)[FK_TLOG_HASH_LEN])lp->proof,
-                                 lp->nproof, cp.root)) {
-        cli_err("the log's receipt does not verify (checkpoint or inclusion proof); do not trust this log");
-        free(lp);
+    if (cli_log_add(&al, "request", note, note_len, (const uint8_t *)note, note_len, &receipt,
+                    &rlen, &index, &size))
         goto out;
-    }
-    size_t cap = REC_RECEIPT_MAX, rlen;
-    receipt = malloc(cap);
-    if (!receipt ||
-        (err = fk_tlog_proof_encode((const uint8_t *)note, note_len, index,
-                                    (const uint8_t(*)[FK_TLOG_HASH_LEN])lp->proof, lp->nproof,
-                                    lp->checkpoint, lp->checkpoint_len, receipt, cap, &rlen))) {
-        cli_err("cannot encode the receipt; the log's answer is too large (file it again)");
-        free(lp);
-        goto out;
-    }
-    free(lp);
     char defout[4096];
     if (!out) {
         snprintf(defout, sizeof defout, "%s.request-%llu.tlog-proof", file,
@@ -250,12 +208,10 @@ static int file_main(int argc, char **argv)
     char ehx[65];
     fk_hex_encode(ehx, eh, 32);
     printf("request logged at index %llu (tree size %llu)\nentry hash %s\nreceipt %s\n",
-           (unsigned long long)index, (unsigned long long)cp.size, ehx, out);
+           (unsigned long long)index, (unsigned long long)size, ehx, out);
     rc = FK_EXIT_OK;
 out:
-    fki_log_client_close(&logc);
     free(auth);
-    free(body);
     free(receipt);
     fk_requester_key_wipe(&k);
     return rc;

@@ -1,9 +1,9 @@
 /*
  * admit.c - the log's admission check (admit.h): one function decides from
  * an entry's first line what kind of entry it is, and each kind has its own
- * check.  Today there is one kind, the signed recovery request
- * (docs/protocol.md section 3) and the certified transcript of a dealerless
- * authority's ceremony (docs/spec.md 9.7).
+ * check: the signed recovery request (docs/protocol.md section 3), and the
+ * certified transcript of a dealerless authority's ceremony in full or as
+ * a hash (docs/spec.md 9.7).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,6 +25,7 @@ struct fki_log_admit {
     int open;
     char (*auth)[FK_ESCROW_ID_HEX_LEN];
     uint8_t (*pk)[FK_ESCROW_POINT_LEN];
+    unsigned *n;   /* 0: not checked */
     size_t nauth;
     char *requesters;
     size_t requesters_len;
@@ -37,7 +38,7 @@ struct fki_log_admit {
 };
 
 /* What an entry's first line says it is. */
-enum entry_kind { ENTRY_UNKNOWN, ENTRY_REQUEST, ENTRY_TRANSCRIPT };
+enum entry_kind { ENTRY_UNKNOWN, ENTRY_REQUEST, ENTRY_TRANSCRIPT, ENTRY_TRANSCRIPT_HASH };
 
 static const struct {
     const char *prefix;
@@ -46,6 +47,7 @@ static const struct {
     /* The version is the request parser's to judge (fk_request_verify). */
     {"fairkey recovery request ", ENTRY_REQUEST},
     {"fairkey authority transcript v1", ENTRY_TRANSCRIPT},
+    {"fairkey authority transcript-hash v1", ENTRY_TRANSCRIPT_HASH},
 };
 
 static enum entry_kind entry_kind(const uint8_t *entry, size_t len)
@@ -54,7 +56,9 @@ static enum entry_kind entry_kind(const uint8_t *entry, size_t len)
     size_t first = nl ? (size_t)(nl - entry) : len;
     for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++) {
         size_t pl = strlen(KINDS[i].prefix);
-        if (first >= pl && !memcmp(entry, KINDS[i].prefix, pl))
+        /* The transcript kinds are whole lines: "v1" is not a prefix of "v10". */
+        if (first >= pl && !memcmp(entry, KINDS[i].prefix, pl) &&
+            (KINDS[i].kind == ENTRY_REQUEST || first == pl))
             return KINDS[i].kind;
     }
     return ENTRY_UNKNOWN;
@@ -74,6 +78,7 @@ fk_err fki_log_admit_new(fki_log_admit **out, const struct fki_log_admit_config 
     if (!a->open) {
         a->auth = calloc(cfg->nauthorities ? cfg->nauthorities : 1, sizeof *a->auth);
         a->pk = calloc(cfg->nauthorities ? cfg->nauthorities : 1, sizeof *a->pk);
+        a->n = calloc(cfg->nauthorities ? cfg->nauthorities : 1, sizeof *a->n);
         a->slot = calloc(SLOTS, sizeof *a->slot);
         if (cfg->requesters) {
             a->requesters = malloc(cfg->requesters_len + 1);
@@ -82,12 +87,14 @@ fk_err fki_log_admit_new(fki_log_admit **out, const struct fki_log_admit_config 
                 a->requesters_len = cfg->requesters_len;
             }
         }
-        if (!a->auth || !a->pk || !a->slot || (cfg->requesters && !a->requesters)) {
+        if (!a->auth || !a->pk || !a->n || !a->slot || (cfg->requesters && !a->requesters)) {
             fki_log_admit_free(a);
             return FK_ERR_NOMEM;
         }
         memcpy(a->auth, cfg->authorities, cfg->nauthorities * sizeof *a->auth);
         memcpy(a->pk, cfg->authority_pks, cfg->nauthorities * sizeof *a->pk);
+        if (cfg->authority_ns)
+            memcpy(a->n, cfg->authority_ns, cfg->nauthorities * sizeof *a->n);
         a->nauth = cfg->nauthorities;
     }
     *out = a;
@@ -100,6 +107,7 @@ void fki_log_admit_free(fki_log_admit *a)
         return;
     free(a->auth);
     free(a->pk);
+    free(a->n);
     free(a->requesters);
     free(a->slot);
     pthread_mutex_destroy(&a->mu);
@@ -292,6 +300,46 @@ out:
     return st;
 }
 
+/* "fairkey authority transcript-hash v1": a transcript too large for an
+ * entry, as its SHA-256, the authority id and the n signatures.  Without T
+ * the log cannot verify the signatures, so it checks what it can: the form
+ * (strict), an authority it serves, exactly that authority's n signatures;
+ * and, since anyone can write such an entry, at most --rate a minute per
+ * authority.  Whoever holds T checks the entry against it (authority verify
+ * --receipt rebuilds the entry from T: a made-up entry matches no T). */
+static int admit_transcript_hash(fki_log_admit *a, const uint8_t *entry, size_t len,
+                                 uint64_t now_ms, const char **why)
+{
+    fk_dkg_log_hash *h = malloc(sizeof *h);
+    char hex[FK_ESCROW_ID_HEX_LEN];
+    size_t i = 0;
+    int st = 400;
+    *why = "not a well-formed authority transcript-hash entry\n";
+    if (!h) {
+        *why = "out of memory\n";
+        return 503;
+    }
+    if (fk_dkg_log_hash_parse(h, (const char *)entry, len))
+        goto out;
+    fk_escrow_id_hex(hex, h->authority_id);
+    while (i < a->nauth && strcmp(a->auth[i], hex))
+        i++;
+    st = 403;
+    if (i == a->nauth) {
+        *why = "the transcript-hash entry names an authority this log does not serve\n";
+        goto out;
+    }
+    if (a->n[i] && h->n != a->n[i]) {
+        *why = "the transcript-hash entry does not carry one signature per agent of its "
+               "authority\n";
+        goto out;
+    }
+    st = fki_log_admit_rate(a, h->authority_id, now_ms, why);
+out:
+    free(h);
+    return st;
+}
+
 int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint64_t now_ms,
                         const char **why)
 {
@@ -302,6 +350,8 @@ int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint
         return admit_request(a, entry, len, now_ms, why);
     case ENTRY_TRANSCRIPT:
         return admit_transcript(a, entry, len, why);
+    case ENTRY_TRANSCRIPT_HASH:
+        return admit_transcript_hash(a, entry, len, now_ms, why);
     case ENTRY_UNKNOWN:
     default:
         *why = "not a signed fairkey recovery request or a certified authority transcript; this "

@@ -1,7 +1,9 @@
 /*
  * admit.h - which entries the log takes (docs/log.md 7.6): signed recovery
  * requests for the authorities it serves, from allowed requesters, at most
- * a few a minute per requester; or, for an open log, anything.  Program
+ * a few a minute per requester; the certified transcripts that made those
+ * authorities (in full, or as a hash at most --rate a minute per
+ * authority); or, for an open log, anything.  Program
  * code compiled into fairkey-net.
  */
 #ifndef FK_LOG_ADMIT_H
@@ -36,6 +38,9 @@ struct fki_log_admit_config {
     /* Their public keys, in the same order: a request's target must carry
      * a valid stanza proof under its authority's PK. */
     const uint8_t (*authority_pks)[FK_ESCROW_POINT_LEN];
+    /* Their agent counts n, in the same order: a transcript-hash entry
+     * carries exactly n signatures.  NULL: not checked (unit tests). */
+    const unsigned *authority_ns;
     size_t nauthorities;
     /* fk_requesters_allowed allow-list text; NULL: any signed requester. */
     const char *requesters;

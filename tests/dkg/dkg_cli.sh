@@ -79,7 +79,11 @@ expect_fail 1 "$FAIRKEY" authority recover-local --authority c/authority.pub \
     --share agent1/share-1.key --share agent2/share-2.key -o out.bin esc.age
 
 # verify refuses another authority, and a transcript with a changed signature.
-"$FAIRKEY" authority create $LOG --threshold 3 --agents 5 --name honest --out dealer >/dev/null 2>&1
+"$FAIRKEY" authority create $LOG --threshold 3 --agents 5 --name honest --out dealer >/dev/null 2>dealer.err
+# The dealer says what it is, in its output and its help.
+grep -q '^Trusted-dealer mode' dealer.err || fail "authority create did not say it is the trusted dealer"
+"$FAIRKEY" authority create -h | grep -q '^Trusted-dealer mode' || fail "create -h: no trusted-dealer line"
+"$FAIRKEY" authority help | grep -q 'create .*trusted-dealer mode' || fail "authority help: no trusted-dealer line"
 expect_fail 1 "$FAIRKEY" authority verify dealer/authority.pub c/transcript
 grep -q 'does not match' err.txt || fail "verify did not say the authority differs"
 sed 's/^\(signature 2 \)A/\1B/; t; s/^\(signature 2 \)./\1A/' c/transcript >bad-transcript

@@ -164,9 +164,10 @@ static void test_transcript(void **state)
     /* A trailing byte, a changed signature. */
     assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, hl + cl - 1, 0, &why), 400);
     char *sl = strstr(entry, "signature 2 ") + 12;
-    *sl = *sl == 'A' ? 'B' : 'A';
+    char was = *sl;
+    *sl = was == 'A' ? 'B' : 'A';
     assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, hl + cl, 0, &why), 403);
-    *sl = *sl == 'A' ? 'B' : 'A';
+    *sl = was;
     fki_log_admit_free(a);
     /* A log serving only another authority. */
     c.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])ids + 1;
@@ -174,6 +175,71 @@ static void test_transcript(void **state)
     assert_int_equal(fki_log_admit_new(&a, &c), FK_OK);
     assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, hl + cl, 0, &why), 403);
     fki_log_admit_free(a);
+
+    /* The library builds the same full entry. */
+    size_t fcap = fk_dkg_log_entry_len(FK_DKG_ENTRY_FULL, tl, N), fl;
+    char *full = malloc(fcap);
+    assert_int_equal(fk_dkg_log_entry(full, fcap, &fl, FK_DKG_ENTRY_FULL, t, tl,
+                                      (const uint8_t(*)[64])sig, N, NULL), FK_OK);
+    assert_int_equal(fl, hl + cl);
+    assert_memory_equal(full, entry, fl);
+    free(full);
+
+    /* The hash form: taken for the served authority with its n signatures,
+     * at most --rate a minute; refused when malformed, for another
+     * authority, or with another count of signatures. */
+    size_t hcap = fk_dkg_log_entry_len(FK_DKG_ENTRY_HASH, tl, N), hlen;
+    char *he = malloc(hcap), *bad = malloc(hcap + 64);
+    assert_int_equal(fk_dkg_log_entry(he, hcap, &hlen, FK_DKG_ENTRY_HASH, t, tl,
+                                      (const uint8_t(*)[64])sig, N, auth->id), FK_OK);
+    fk_dkg_log_hash *h = malloc(sizeof *h);
+    assert_int_equal(fk_dkg_log_hash_parse(h, he, hlen), FK_OK);
+    assert_int_equal(h->n, N);
+    assert_memory_equal(h->authority_id, auth->id, 32);
+    assert_memory_equal(h->sigs[N - 1], sig[N - 1], 64);
+    unsigned ns[2] = {N, 3};
+    c.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])ids;
+    c.authority_ns = ns;
+    c.nauthorities = 2;
+    c.rate = 2;
+    assert_int_equal(fki_log_admit_new(&a, &c), FK_OK);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)he, hlen, 0, &why), 0);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)he, hlen, 0, &why), 0);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)he, hlen, 0, &why), 429);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)he, hlen, 60000, &why), 0);
+    /* A trailing byte; a line lost; uppercase hex; "v10" is another kind. */
+    memcpy(bad, he, hlen);
+    bad[hlen] = 'x';
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)bad, hlen + 1, 60000, &why), 400);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)he, hlen - 1, 60000, &why), 400);
+    char *up = strstr(bad, "transcript-sha256 ") + 18;
+    for (int i = 0; i < 64; i++)
+        if (up[i] >= 'a' && up[i] <= 'f') {
+            up[i] = (char)(up[i] - 'a' + 'A');
+            break;
+        }
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)bad, hlen, 60000, &why), 400);
+    size_t kl = strlen("fairkey authority transcript-hash v1");
+    memcpy(bad, he, kl);
+    bad[kl] = '0';
+    memcpy(bad + kl + 1, he + kl, hlen - kl);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)bad, hlen + 1, 60000, &why), 400);
+    /* One signature fewer than the authority's n. */
+    char *last = strstr(he, "signature 3 ");
+    assert_non_null(last);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)he, (size_t)(last - he), 60000, &why),
+                     403);
+    fki_log_admit_free(a);
+    /* Another authority's log. */
+    c.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])ids + 1;
+    c.authority_ns = ns + 1;
+    c.nauthorities = 1;
+    assert_int_equal(fki_log_admit_new(&a, &c), FK_OK);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)he, hlen, 0, &why), 403);
+    fki_log_admit_free(a);
+    free(h);
+    free(he);
+    free(bad);
     for (int i = 0; i < N; i++)
         free(msg[i]);
     free(t);
