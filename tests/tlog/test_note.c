@@ -7,7 +7,7 @@
 
 #define TESSERA MERKLE_DIR "/tessera-posix-log"
 #define SUNLIGHT MERKLE_DIR "/sunlight-cosignature-v1"
-#define SPECS FK_TESTDATA "/../specs"
+#define SPECS FK_TESTDATA "/c2sp-specs"
 #define HL FK_TLOG_HASH_LEN
 
 /* Published in merkle/README.md (upstream's public test key). */
