@@ -239,6 +239,111 @@ typedef struct fk_dkg_log_hash {
  * LF-terminated, nothing else).  Checks no signature. */
 fk_err fk_dkg_log_hash_parse(fk_dkg_log_hash *h, const char *entry, size_t len);
 
+/* ---- resharing without changing PK (docs/spec.md section 10) ------------
+ * Wong, Wang and Wing's verifiable secret redistribution (after Desmedt and
+ * Jajodia): the t holders of shares i in D of an authority each deal a
+ * Feldman-committed Shamir sharing of lambda_i * s_i (lambda_i the Lagrange
+ * coefficient at 0 over D) to the new agents (t', n'); a dealing is a
+ * COCKTAIL msg1 (its PoP by lambda_i * s_i, its shares sealed to the new
+ * participants' keys as in round 1), so fk_dkg_msg1_parse reads it.  Every
+ * new agent checks each dealer's constant-term commitment against
+ * lambda_i * PK_i from the old authority file, so the new commitments
+ * C'_k = sum_i C'_{i,k} interpolate to the same PK; its new share is the
+ * sum of what the dealers sent it. */
+
+/* Largest session text: 255 dealer and 255 participant lines and the
+ * policy with its prefixes. */
+#define FK_RESHARE_SESSION_TEXT_MAX 65536
+/* The log entry is one log entry (FK_TLOG_MAX_ENTRY). */
+#define FK_RESHARE_ENTRY_MAX 65535
+
+/* A resharing session (public; the coordinator writes it, docs/spec.md
+ * 10.1).  fk_reshare_session_context checks the fields and sets context. */
+typedef struct fk_reshare_session {
+    uint8_t authority_id[FK_ESCROW_ID_LEN];          /* the old authority */
+    char name[FK_ESCROW_NAME_MAX + 1];               /* the new authority's */
+    unsigned t, n;                                   /* new threshold and agents */
+    unsigned ndealers;                               /* the old threshold */
+    unsigned dealer[FK_ESCROW_MAX_SHARES];           /* old indices, increasing */
+    uint8_t dealer_pk[FK_ESCROW_MAX_SHARES][FK_DKG_POINT_LEN]; /* their participant keys */
+    uint8_t pk[FK_ESCROW_MAX_SHARES][FK_DKG_POINT_LEN];        /* P'_1..P'_n */
+    char policy[FK_ESCROW_POLICY_MAX + 1];           /* the new authority's log policy */
+    size_t policy_len;
+    uint8_t id[32];                                  /* random session id */
+    uint8_t context[FK_DKG_CONTEXT_LEN];
+} fk_reshare_session;
+
+/* Check the fields (1 <= t <= n <= 255, 1 <= ndealers <= 255, dealer
+ * indices increasing in 1..255, every key valid, dealer keys distinct and
+ * participant keys distinct, name and policy as an authority's) and set
+ * context = SHA-512("fairkey/v1 authority reshare context\n" || text).
+ * FK_ERR_INVALID or FK_ERR_LIMIT. */
+fk_err fk_reshare_session_context(fk_reshare_session *s);
+/* The canonical text (out gets it and a NUL); parse is strict (encode of
+ * the result is the input byte for byte) and sets context. */
+fk_err fk_reshare_session_encode(char *out, size_t cap, size_t *len, const fk_reshare_session *s);
+fk_err fk_reshare_session_parse(fk_reshare_session *s, const char *text, size_t len);
+/* The session reshares old: same id, one dealer per share of a quorum
+ * (ndealers == old->t), every dealer index <= old->n.  FK_ERR_INVALID. */
+fk_err fk_reshare_session_check_old(const fk_reshare_session *s, const fk_escrow_authority *old);
+
+/* Length of a dealing: fk_dkg_msg1_len(s->t, s->n). */
+size_t fk_reshare_deal_len(const fk_reshare_session *s);
+/* Old agent share->index (a dealer of s, whose participant key is d*B)
+ * deals lambda_i * s_i: fresh coefficients and ephemeral key (wiped), out
+ * gets the msg1.  FK_ERR_INVALID if the share does not verify against old,
+ * is not a dealer's, or d is not its dealer key. */
+fk_err fk_reshare_deal(uint8_t *out, size_t cap, size_t *len, const fk_reshare_session *s,
+                       const fk_escrow_authority *old, const fk_escrow_share *share,
+                       const uint8_t d[FK_DKG_SCALAR_LEN]);
+
+/* What anyone can check of the dealings: dealt[k] is dealer k's
+ * C'_0..C'_{t'-1} || PoP || E (the first s->t * 32 + 96 bytes of its msg1).
+ * Every PoP verifies (FK_ERR_SIGNATURE) and every C'_{k,0} equals
+ * lambda_k * PK_k of the old authority (FK_ERR_PROOF); *blame is the old
+ * index of the first dealer at fault.  Then auth is the new authority:
+ * commitments the sums (C'_0 == PK checked), name, t', n' and policy from
+ * s, a new id. */
+fk_err fk_reshare_authority(fk_escrow_authority *auth, unsigned *blame,
+                            const fk_reshare_session *s, const fk_escrow_authority *old,
+                            const uint8_t *const *dealt);
+
+/* New agent j (1..s->n, participant key d*B == s->pk[j-1]) checks every
+ * dealing (msgs[k] parsed for (s->t, s->n), in session order): the public
+ * checks of fk_reshare_authority, then its sub-share from each dealer
+ * (decryption FK_ERR_CRYPTO, scalar FK_ERR_INVALID, commitments
+ * FK_ERR_PROOF; *blame the dealer's old index).  On FK_OK share is its new
+ * share (index j, secret the sum) and auth the new authority; both are
+ * wiped on failure. */
+fk_err fk_reshare_receive(fk_escrow_share *share, fk_escrow_authority *auth, unsigned *blame,
+                          const fk_reshare_session *s, const fk_escrow_authority *old,
+                          unsigned j, const uint8_t d[FK_DKG_SCALAR_LEN],
+                          const fk_dkg_msg1 *msgs);
+
+/* The log entry (docs/spec.md 10.6): "fairkey authority reshare v1", the
+ * old authority file, the session file, one "dealt <i> <padded base64>"
+ * line per dealer (C' || PoP || E), "new-authority <hex id>". */
+typedef struct fk_reshare_entry {
+    fk_escrow_authority old;
+    fk_reshare_session session;
+    const uint8_t *dealt[FK_ESCROW_MAX_SHARES];     /* into buf */
+    uint8_t new_id[FK_ESCROW_ID_LEN];
+    uint8_t buf[FK_RESHARE_ENTRY_MAX];
+} fk_reshare_entry;
+
+fk_err fk_reshare_entry_encode(char *out, size_t cap, size_t *len, const fk_reshare_session *s,
+                               const fk_escrow_authority *old, const uint8_t *const *dealt,
+                               const uint8_t new_id[FK_ESCROW_ID_LEN]);
+/* Strict parse (the old authority file fully checked as by
+ * fk_escrow_authority_parse, the session as by fk_reshare_session_parse,
+ * dealers in session order); no signature or commitment check. */
+fk_err fk_reshare_entry_parse(fk_reshare_entry *e, const char *text, size_t len);
+/* What the log checks: the session reshares the entry's old authority,
+ * fk_reshare_authority accepts the dealings, and the authority they make
+ * has the entry's new id.  auth gets it.  FK_ERR_INVALID if the id differs. */
+fk_err fk_reshare_entry_verify(fk_escrow_authority *auth, unsigned *blame,
+                               const fk_reshare_entry *e);
+
 #ifdef __cplusplus
 }
 #endif

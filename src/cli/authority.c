@@ -46,6 +46,8 @@ static void print_usage(FILE *f)
             "               keeping the receipt: 'fairkey authority publish -h'\n"
             "verify         check an authority file against its certified DKG transcript\n"
             "               (and, with --receipt, that the transcript is in its log)\n"
+            "reshare        the same key to new agents (new T, N, shares and id): 'fairkey\n"
+            "               authority reshare help'\n"
             "recover-local  decrypt a file with T share files of its escrow authority,\n"
             "               without agents or log (the audited path is 'fairkey recover')\n",
             synopsis_create, synopsis_show, synopsis_verify, synopsis_recover);
@@ -76,7 +78,7 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 }
 
 /* Read and fully check an authority file.  Returns NULL after cli_err. */
-static fk_escrow_authority *load_authority(const char *path)
+fk_escrow_authority *cli_load_authority(const char *path)
 {
     char *text = NULL;
     size_t len = 0;
@@ -101,7 +103,7 @@ static fk_escrow_authority *load_authority(const char *path)
 }
 
 /* Read a share file (a secret: no symlinks, wiped after parsing). */
-static int load_share(const char *path, fk_escrow_share *share)
+int cli_load_share(const char *path, fk_escrow_share *share)
 {
     char *text = NULL;
     size_t len = 0;
@@ -330,7 +332,7 @@ static int cmd_show(int argc, char **argv)
         return cli_bad_operand(argv[optind + 1], synopsis_show);
     if (argc == optind)
         return missing_option("give the authority file (authority.pub)", synopsis_show);
-    fk_escrow_authority *a = load_authority(argv[optind]);
+    fk_escrow_authority *a = cli_load_authority(argv[optind]);
     if (!a)
         return FK_EXIT_FAIL;
     char recipient[FK_ESCROW_RECIPIENT_STR_MAX], idhex[FK_ESCROW_ID_HEX_LEN];
@@ -393,12 +395,12 @@ static int cmd_verify_share(int argc, char **argv)
         return missing_option("give --authority AUTHORITY_FILE and one share file",
                               synopsis_verify);
     const char *spath = argv[optind];
-    fk_escrow_authority *a = load_authority(apath);
+    fk_escrow_authority *a = cli_load_authority(apath);
     if (!a)
         return FK_EXIT_FAIL;
     fk_escrow_share share;
     int rc = FK_EXIT_FAIL;
-    if (load_share(spath, &share) < 0)
+    if (cli_load_share(spath, &share) < 0)
         goto out;
     fk_err e = fk_escrow_share_verify(a, &share);
     if (e != FK_OK) {
@@ -461,7 +463,7 @@ static int cmd_recover_local(int argc, char **argv)
     }
 
     int rc = FK_EXIT_FAIL, in_fd = -1, out_open = 0;
-    fk_escrow_authority *a = load_authority(apath);
+    fk_escrow_authority *a = cli_load_authority(apath);
     fk_escrow_share *shares = NULL;
     fk_identity *id = NULL;
     fk_header h;
@@ -482,7 +484,7 @@ static int cmd_recover_local(int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < nshares; i++) {
-        if (load_share(spaths[i], &shares[i]) < 0)
+        if (cli_load_share(spaths[i], &shares[i]) < 0)
             goto done;
         if (fk_escrow_share_verify(a, &shares[i]) != FK_OK) {
             cli_err("%s does not match the commitments of authority %s; it is corrupt or "
@@ -587,6 +589,8 @@ int cmd_authority_main(int argc, char **argv)
 #else
         return cli_authority_publish(argc - 1, argv + 1);
 #endif
+    if (!strcmp(sub, "reshare"))
+        return cli_authority_reshare(argc - 1, argv + 1);
     cli_err("unknown authority command '%s'; run 'fairkey authority help'", sub);
     return FK_EXIT_USAGE;
 }

@@ -155,6 +155,25 @@ int cli_escrow_describe_stanza(const fk_stanza *s, FILE *out);
  * word after "authority"). */
 int cli_authority_dkg(int argc, char **argv);
 int cli_authority_verify(int argc, char **argv);
+/* The participant key files and message envelopes, shared with resharing:
+ * a key file's secret d and public key p; a message file of kind magic
+ * ("context" must be ctxhex, then "from" 1..nfrom into *from when from is
+ * not NULL, then count "data" lines, each decoded into a new data[k]); and
+ * the writer of such a file.  What a blamed party's error code means. */
+int cli_dkg_read_key(const char *path, uint8_t d[32], uint8_t p[32]);
+int cli_dkg_load_msgs(const char *path, const char *ctxhex, unsigned nfrom, const char *magic,
+                      unsigned *from, uint8_t **data, size_t *dlen, unsigned count);
+int cli_dkg_write_msgs(const char *path, const char *ctxhex, const char *magic, unsigned from,
+                       uint8_t *const *data, const size_t *dlen, unsigned count);
+const char *cli_dkg_blame_reason(fk_err e);
+
+/* ---- resharing: src/cli/reshare.c ----------------------------------------- */
+/* fairkey authority reshare ... (argv[0] is "reshare"). */
+int cli_authority_reshare(int argc, char **argv);
+/* An authority file read and fully checked (NULL after cli_err; free it),
+ * and a share file (a secret, read with O_NOFOLLOW): src/cli/authority.c. */
+fk_escrow_authority *cli_load_authority(const char *path);
+int cli_load_share(const char *path, fk_escrow_share *share);
 
 /* ---- the log an authority names: src/cli/authlog.c ----------------------- */
 

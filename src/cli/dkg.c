@@ -233,13 +233,11 @@ bad:
     return NULL;
 }
 
-/* A participant key file: the secret d, its public key and index. */
-static int load_key(const char *path, const session *S, uint8_t d[32], unsigned *index)
+int cli_dkg_read_key(const char *path, uint8_t d[32], uint8_t p[32])
 {
     char *text = NULL;
     size_t len, vn;
     const char *v;
-    uint8_t p[32];
     if (cli_read_file(path, 256, 1, &text, &len) < 0)
         return -1;
     lines l = { text, text + len };
@@ -253,6 +251,15 @@ static int load_key(const char *path, const session *S, uint8_t d[32], unsigned 
                 path);
         return -1;
     }
+    return 0;
+}
+
+/* A participant key file: the secret d, its public key and index. */
+static int load_key(const char *path, const session *S, uint8_t d[32], unsigned *index)
+{
+    uint8_t p[32];
+    if (cli_dkg_read_key(path, d, p) < 0)
+        return -1;
     if (S) {
         for (unsigned j = 0; j < S->n; j++)
             if (!memcmp(S->pk[j], p, 32)) {
@@ -270,8 +277,8 @@ static int load_key(const char *path, const session *S, uint8_t d[32], unsigned 
 
 /* A message file of kind magic for this session: "context", then for a
  * single message "from" (into *from), then count "data" lines. */
-static int load_msgs(const char *path, const session *S, const char *magic, unsigned *from,
-                     uint8_t **data, size_t *dlen, unsigned count)
+int cli_dkg_load_msgs(const char *path, const char *ctxhex, unsigned nfrom, const char *magic,
+                      unsigned *from, uint8_t **data, size_t *dlen, unsigned count)
 {
     char *text = NULL;
     size_t len, vn;
@@ -282,12 +289,12 @@ static int load_msgs(const char *path, const session *S, const char *magic, unsi
     unsigned k = 0;
     if (!next_line(&l, magic, NULL, NULL) || !next_line(&l, "context", &v, &vn))
         goto bad;
-    if (vn != 2 * FK_DKG_CONTEXT_LEN || memcmp(v, S->ctxhex, vn)) {
+    if (vn != 2 * FK_DKG_CONTEXT_LEN || memcmp(v, ctxhex, vn)) {
         free(text);
         cli_err("%s belongs to another ceremony (its context differs from the session's)", path);
         return -1;
     }
-    if (from && (!next_line(&l, "from", &v, &vn) || !parse_index(v, vn, S->n, from)))
+    if (from && (!next_line(&l, "from", &v, &vn) || !parse_index(v, vn, nfrom, from)))
         goto bad;
     for (; k < count; k++)
         if (!next_line(&l, "data", &v, &vn) || !(data[k] = b64_msg(v, vn, &dlen[k])))
@@ -310,7 +317,7 @@ bad:
 static int load_bundle(const char *path, session *S)
 {
     size_t dl[FK_DKG_MAX_PARTICIPANTS];
-    if (load_msgs(path, S, bundle_magic, NULL, S->msg, dl, S->n) < 0)
+    if (cli_dkg_load_msgs(path, S->ctxhex, S->n, bundle_magic, NULL, S->msg, dl, S->n) < 0)
         return -1;
     for (unsigned j = 0; j < S->n; j++) {
         fk_err e = fk_dkg_msg1_parse(&S->m[j], S->msg[j], dl[j], S->t, S->n);
@@ -343,8 +350,8 @@ static uint8_t *transcript(const session *S, size_t *tlen)
 }
 
 /* Write "magic / context / [from] / data..." */
-static int write_msgs(const char *path, const session *S, const char *magic, unsigned from,
-                      uint8_t *const *data, const size_t *dlen, unsigned count)
+int cli_dkg_write_msgs(const char *path, const char *ctxhex, const char *magic, unsigned from,
+                       uint8_t *const *data, const size_t *dlen, unsigned count)
 {
     size_t cap = strlen(magic) + 200, o;
     for (unsigned k = 0; k < count; k++)
@@ -354,7 +361,7 @@ static int write_msgs(const char *path, const session *S, const char *magic, uns
         cli_err("out of memory");
         return -1;
     }
-    o = (size_t)snprintf(out, cap, "%s\ncontext %s\n", magic, S->ctxhex);
+    o = (size_t)snprintf(out, cap, "%s\ncontext %s\n", magic, ctxhex);
     if (from)
         o += (size_t)snprintf(out + o, cap - o, "from %u\n", from);
     for (unsigned k = 0; k < count; k++) {
@@ -571,7 +578,7 @@ static int cmd_round1(int argc, char **argv)
         cli_err("round 1 failed: %s; join a new session", fk_strerror(e));
         goto wipe;
     }
-    if (write_msgs(out, S, round1_magic, i, &msg, &len, 1) == 0) {
+    if (cli_dkg_write_msgs(out, S->ctxhex, round1_magic, i, &msg, &len, 1) == 0) {
         fprintf(stderr, "Wrote %s (participant %u of %u); send it to the coordinator\n", out, i,
                 S->n);
         rc = FK_EXIT_OK;
@@ -614,7 +621,7 @@ static int cmd_collect(int argc, char **argv)
         unsigned from;
         uint8_t *d = NULL;
         size_t l;
-        if (load_msgs(argv[k], S, round1_magic, &from, &d, &l, 1) < 0)
+        if (cli_dkg_load_msgs(argv[k], S->ctxhex, S->n, round1_magic, &from, &d, &l, 1) < 0)
             goto out;
         if (S->msg[from - 1]) {
             free(d);
@@ -643,7 +650,7 @@ static int cmd_collect(int argc, char **argv)
                 blame);
         goto out;
     }
-    if (write_msgs(out, S, bundle_magic, 0, S->msg, dl, S->n) == 0) {
+    if (cli_dkg_write_msgs(out, S->ctxhex, bundle_magic, 0, S->msg, dl, S->n) == 0) {
         fprintf(stderr, "Wrote %s; send it to every participant\n", out);
         rc = FK_EXIT_OK;
     }
@@ -653,7 +660,7 @@ out:
     return rc;
 }
 
-static const char *blame_reason(fk_err e)
+const char *cli_dkg_blame_reason(fk_err e)
 {
     switch (e) {
     case FK_ERR_SIGNATURE: return "its proof of possession does not verify";
@@ -672,7 +679,7 @@ static int run_round2(session *S, unsigned i, const uint8_t d[32], fk_dkg_output
     if (e && blame) {
         cli_err("participant %u misbehaved: %s; the ceremony is aborted and nothing was "
                 "written: start a new session without it",
-                blame, blame_reason(e));
+                blame, cli_dkg_blame_reason(e));
         return -1;
     }
     if (e) {
@@ -718,7 +725,7 @@ static int cmd_round2(int argc, char **argv)
         cli_err("signing the transcript failed; join a new session");
         goto out;
     }
-    if (write_msgs(out, S, sig_magic, i, &sp, &sl, 1) == 0) {
+    if (cli_dkg_write_msgs(out, S->ctxhex, sig_magic, i, &sp, &sl, 1) == 0) {
         fprintf(stderr, "Checked all %u shares; wrote %s (participant %u's signature of the "
                         "transcript); send it to the coordinator\n", S->n, out, i);
         rc = FK_EXIT_OK;
@@ -788,7 +795,7 @@ static int cmd_certify(int argc, char **argv)
         unsigned from;
         uint8_t *d = NULL;
         size_t l;
-        if (load_msgs(argv[k], S, sig_magic, &from, &d, &l, 1) < 0)
+        if (cli_dkg_load_msgs(argv[k], S->ctxhex, S->n, sig_magic, &from, &d, &l, 1) < 0)
             goto out;
         if (l != 64 || have[from - 1]) {
             free(d);

@@ -1,9 +1,10 @@
 /*
  * admit.c - the log's admission check (admit.h): one function decides from
  * an entry's first line what kind of entry it is, and each kind has its own
- * check: the signed recovery request (docs/protocol.md section 3), and the
+ * check: the signed recovery request (docs/protocol.md section 3), the
  * certified transcript of a dealerless authority's ceremony in full or as
- * a hash (docs/spec.md 9.7).
+ * a hash (docs/spec.md 9.7), and the resharing of an authority to new
+ * agents (docs/spec.md 10.6).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,7 +39,13 @@ struct fki_log_admit {
 };
 
 /* What an entry's first line says it is. */
-enum entry_kind { ENTRY_UNKNOWN, ENTRY_REQUEST, ENTRY_TRANSCRIPT, ENTRY_TRANSCRIPT_HASH };
+enum entry_kind {
+    ENTRY_UNKNOWN,
+    ENTRY_REQUEST,
+    ENTRY_TRANSCRIPT,
+    ENTRY_TRANSCRIPT_HASH,
+    ENTRY_RESHARE
+};
 
 static const struct {
     const char *prefix;
@@ -48,6 +55,7 @@ static const struct {
     {"fairkey recovery request ", ENTRY_REQUEST},
     {"fairkey authority transcript v1", ENTRY_TRANSCRIPT},
     {"fairkey authority transcript-hash v1", ENTRY_TRANSCRIPT_HASH},
+    {"fairkey authority reshare v1", ENTRY_RESHARE},
 };
 
 static enum entry_kind entry_kind(const uint8_t *entry, size_t len)
@@ -340,6 +348,46 @@ out:
     return st;
 }
 
+/* "fairkey authority reshare v1": taken when the old authority it carries
+ * is one this log serves, every dealer's PoP verifies, every constant term
+ * is lambda_i * PK_i (so the new commitments interpolate to the same PK),
+ * and the dealings make the new authority id the entry names.  No rate, as
+ * for transcripts: only a quorum of the old agents can make one. */
+static int admit_reshare(fki_log_admit *a, const uint8_t *entry, size_t len, const char **why)
+{
+    fk_reshare_entry *e = malloc(sizeof *e);
+    fk_escrow_authority *auth = malloc(sizeof *auth);
+    char hex[FK_ESCROW_ID_HEX_LEN];
+    unsigned blame;
+    int st = 400;
+    *why = "not a well-formed authority resharing entry\n";
+    if (!e || !auth) {
+        *why = "out of memory\n";
+        st = 503;
+        goto out;
+    }
+    if (fk_reshare_entry_parse(e, (const char *)entry, len))
+        goto out;
+    fk_escrow_id_hex(hex, e->old.id);
+    st = 403;
+    *why = "the resharing is of an authority this log does not serve\n";
+    size_t i = 0;
+    while (i < a->nauth && strcmp(a->auth[i], hex))
+        i++;
+    if (i == a->nauth)
+        goto out;
+    if (fk_reshare_entry_verify(auth, &blame, e)) {
+        *why = "a dealer's proof of possession or constant-term commitment does not verify, or "
+               "the dealings do not make the new authority the entry names\n";
+        goto out;
+    }
+    st = 0;
+out:
+    free(e);
+    free(auth);
+    return st;
+}
+
 int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint64_t now_ms,
                         const char **why)
 {
@@ -352,10 +400,12 @@ int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint
         return admit_transcript(a, entry, len, why);
     case ENTRY_TRANSCRIPT_HASH:
         return admit_transcript_hash(a, entry, len, now_ms, why);
+    case ENTRY_RESHARE:
+        return admit_reshare(a, entry, len, why);
     case ENTRY_UNKNOWN:
     default:
-        *why = "not a signed fairkey recovery request or a certified authority transcript; this "
-               "log takes nothing else\n";
+        *why = "not a signed fairkey recovery request, a certified authority transcript or an "
+               "authority resharing; this log takes nothing else\n";
         return 400;
     }
 }

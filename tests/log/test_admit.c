@@ -247,6 +247,76 @@ static void test_transcript(void **state)
     free(auth);
 }
 
+/* An authority's resharing: taken by the log serving the old authority,
+ * refused by another, refused with a dealer's commitment changed. */
+static void test_reshare(void **state)
+{
+    (void)state;
+    static const char policy[] =
+        "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "
+        "https://log.example.com/\nquorum none\n";
+    fk_escrow_authority *old = malloc(sizeof *old), *na = malloc(sizeof *na);
+    fk_escrow_share sh[3];
+    fk_reshare_session *s = calloc(1, sizeof *s);
+    uint8_t d[2][32], *msg[2];
+    const uint8_t *dealt[2];
+    fk_dkg_msg1 m[2];
+    size_t len;
+    unsigned blame;
+    assert_int_equal(fk_escrow_dealer(old, sh, "logged", 2, 3, policy, sizeof policy - 1), FK_OK);
+    memcpy(s->authority_id, old->id, 32);
+    strcpy(s->name, "logged");
+    s->t = 2;
+    s->n = 2;
+    s->ndealers = 2;
+    for (unsigned k = 0; k < 2; k++) {
+        s->dealer[k] = k + 1;
+        assert_int_equal(fk_dkg_keypair(d[k], s->dealer_pk[k]), FK_OK);
+        memcpy(s->pk[k], s->dealer_pk[k], 32);
+    }
+    memcpy(s->policy, policy, sizeof policy - 1);
+    s->policy_len = sizeof policy - 1;
+    assert_int_equal(fk_reshare_session_context(s), FK_OK);
+    for (unsigned k = 0; k < 2; k++) {
+        msg[k] = malloc(fk_reshare_deal_len(s));
+        assert_int_equal(fk_reshare_deal(msg[k], fk_reshare_deal_len(s), &len, s, old, &sh[k], d[k]), FK_OK);
+        assert_int_equal(fk_dkg_msg1_parse(&m[k], msg[k], len, 2, 2), FK_OK);
+        dealt[k] = m[k].commit;
+    }
+    assert_int_equal(fk_reshare_authority(na, &blame, s, old, dealt), FK_OK);
+    char *entry = malloc(FK_RESHARE_ENTRY_MAX + 1);
+    assert_int_equal(fk_reshare_entry_encode(entry, FK_RESHARE_ENTRY_MAX + 1, &len, s, old, dealt, na->id), FK_OK);
+    char ids[2][FK_ESCROW_ID_HEX_LEN];
+    uint8_t pks[2][FK_ESCROW_POINT_LEN] = {{0}};
+    fk_escrow_id_hex(ids[0], old->id);
+    fk_escrow_id_hex(ids[1], na->id);
+    const char *why;
+    fki_log_admit *a;
+    struct fki_log_admit_config c = {.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])ids, .authority_pks = (const uint8_t(*)[FK_ESCROW_POINT_LEN])pks, .nauthorities = 1};
+    assert_int_equal(fki_log_admit_new(&a, &c), FK_OK);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, len, 0, &why), 0);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, len - 1, 0, &why), 400);
+    /* Dealer 2's first commitment (its constant term) changed. */
+    char *dl = strstr(entry, "\ndealt 2 ") + 9, was = *dl;
+    *dl = was == 'A' ? 'B' : 'A';
+    int st = fki_log_admit_check(a, (uint8_t *)entry, len, 0, &why);
+    assert_true(st == 403 || st == 400);   /* 400 if it is no longer a point */
+    *dl = was;
+    fki_log_admit_free(a);
+    /* A log serving only the new authority does not take the old one's resharing. */
+    c.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])ids + 1;
+    assert_int_equal(fki_log_admit_new(&a, &c), FK_OK);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)entry, len, 0, &why), 403);
+    fki_log_admit_free(a);
+    for (unsigned k = 0; k < 2; k++)
+        free(msg[k]);
+    fk_escrow_share_clear(sh, 3);
+    free(entry);
+    free(s);
+    free(old);
+    free(na);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_requester_table),
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_transcript),
+        cmocka_unit_test(test_reshare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

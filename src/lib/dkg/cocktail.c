@@ -161,12 +161,21 @@ fk_err fk_dkg_verify(const uint8_t sig[FK_DKG_SIG_LEN], const uint8_t pk[FK_DKG_
 }
 
 /* The PoP message: context || C_i || E_i. */
-static void pop_message(fki_buf m[3], const fk_dkg_session *s, const uint8_t *commit,
-                        const uint8_t *eph)
+static void pop_message(fki_buf m[3], const uint8_t *context, size_t context_len, unsigned t,
+                        const uint8_t *commit, const uint8_t *eph)
 {
-    m[0] = (fki_buf){ s->context, s->context_len };
-    m[1] = (fki_buf){ commit, (size_t)s->t * 32 };
+    m[0] = (fki_buf){ context, context_len };
+    m[1] = (fki_buf){ commit, (size_t)t * 32 };
     m[2] = (fki_buf){ eph, 32 };
+}
+
+fk_err fki_dkg_pop_verify(const fki_dkg_deal *p, const uint8_t *dealt)
+{
+    fki_buf m[3];
+
+    pop_message(m, p->context, p->context_len, p->t, dealt, dealt + (size_t)p->t * 32 + 64);
+    return verify_parts(dealt + (size_t)p->t * 32, dealt, m, 3) == FK_OK ? FK_OK
+                                                                       : FK_ERR_SIGNATURE;
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -238,33 +247,40 @@ fk_err fk_dkg_keypair(uint8_t d[FK_DKG_SCALAR_LEN], uint8_t p[FK_DKG_POINT_LEN])
  * u64le(len extra) || extra). */
 static fk_err derive_key(uint8_t kn[56], const uint8_t se[32], const uint8_t sd[32],
                          const uint8_t eph[32], const uint8_t ps[32], const uint8_t pr[32],
-                         const fk_dkg_session *s)
+                         const uint8_t *context, size_t context_len)
 {
     uint8_t h[64], l[8];
     fk_err err;
 
-    u64le(l, s->context_len);
+    u64le(l, context_len);
     fki_buf p[8] = { { prefix_h6, sizeof prefix_h6 - 1 }, { se, 32 }, { sd, 32 }, { eph, 32 },
-                     { ps, 32 }, { pr, 32 }, { l, 8 }, { s->context, s->context_len } };
+                     { ps, 32 }, { pr, 32 }, { l, 8 }, { context, context_len } };
     if ((err = fki_sha512(h, p, 8)) == FK_OK)
         memcpy(kn, h, 56);
     fk_wipe(h, sizeof h);
     return err;
 }
 
-fk_err fki_dkg_seal(uint8_t *ct, const fk_dkg_session *s, unsigned i, unsigned j,
-                    const uint8_t d[32], const uint8_t e[32], const uint8_t *pt, size_t ptlen)
+/* The dealing's sender and recipient j (1-based) as session indices do. */
+static fki_dkg_deal session_deal(const fk_dkg_session *s, unsigned i)
+{
+    return (fki_dkg_deal){ s->t, s->n, s->pk, s->pk[i - 1], s->context, s->context_len };
+}
+
+static fk_err seal_to(uint8_t *ct, const fki_dkg_deal *p, unsigned j, const uint8_t d[32],
+                      const uint8_t e[32], const uint8_t *pt, size_t ptlen)
 {
     uint8_t se[32], sd[32], eph[32], kn[56];
     unsigned long long clen;
     fk_err err;
 
-    if (i < 1 || i > s->n || j < 1 || j > s->n)
+    if (j < 1 || j > p->n)
         return FK_ERR_INVALID;
-    if ((err = fki_mul_base(eph, e)) != FK_OK || (err = fki_mul(se, e, s->pk[j - 1])) != FK_OK ||
-        (err = fki_mul(sd, d, s->pk[j - 1])) != FK_OK)
+    if ((err = fki_mul_base(eph, e)) != FK_OK || (err = fki_mul(se, e, p->to[j - 1])) != FK_OK ||
+        (err = fki_mul(sd, d, p->to[j - 1])) != FK_OK)
         goto out;
-    if ((err = derive_key(kn, se, sd, eph, s->pk[i - 1], s->pk[j - 1], s)) != FK_OK)
+    if ((err = derive_key(kn, se, sd, eph, p->from, p->to[j - 1], p->context, p->context_len)) !=
+        FK_OK)
         goto out;
     if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &clen, pt, ptlen, NULL, 0, NULL, kn + 32,
                                                    kn) != 0)
@@ -276,18 +292,20 @@ out:
     return err;
 }
 
-fk_err fki_dkg_open(uint8_t *pt, size_t cap, const fk_dkg_session *s, unsigned j, unsigned i,
-                    const uint8_t d[32], const uint8_t ej[32], const uint8_t *ct, size_t ctlen)
+/* Recipient j (static key d) opens what p's sender sent it. */
+static fk_err open_from(uint8_t *pt, size_t cap, const fki_dkg_deal *p, unsigned j,
+                        const uint8_t d[32], const uint8_t ej[32], const uint8_t *ct, size_t ctlen)
 {
     uint8_t se[32], sd[32], kn[56];
     unsigned long long plen;
     fk_err err;
 
-    if (i < 1 || i > s->n || j < 1 || j > s->n || ctlen < TAG_LEN || cap < ctlen - TAG_LEN)
+    if (j < 1 || j > p->n || ctlen < TAG_LEN || cap < ctlen - TAG_LEN)
         return FK_ERR_INVALID;
-    if ((err = fki_mul(se, d, ej)) != FK_OK || (err = fki_mul(sd, d, s->pk[j - 1])) != FK_OK)
+    if ((err = fki_mul(se, d, ej)) != FK_OK || (err = fki_mul(sd, d, p->from)) != FK_OK)
         goto out;
-    if ((err = derive_key(kn, se, sd, ej, s->pk[j - 1], s->pk[i - 1], s)) != FK_OK)
+    if ((err = derive_key(kn, se, sd, ej, p->from, p->to[j - 1], p->context, p->context_len)) !=
+        FK_OK)
         goto out;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL, ct, ctlen, NULL, 0, kn + 32,
                                                    kn) != 0) {
@@ -301,6 +319,24 @@ out:
     return err;
 }
 
+fk_err fki_dkg_seal(uint8_t *ct, const fk_dkg_session *s, unsigned i, unsigned j,
+                    const uint8_t d[32], const uint8_t e[32], const uint8_t *pt, size_t ptlen)
+{
+    if (i < 1 || i > s->n)
+        return FK_ERR_INVALID;
+    fki_dkg_deal p = session_deal(s, i);
+    return seal_to(ct, &p, j, d, e, pt, ptlen);
+}
+
+fk_err fki_dkg_open(uint8_t *pt, size_t cap, const fk_dkg_session *s, unsigned j, unsigned i,
+                    const uint8_t d[32], const uint8_t ej[32], const uint8_t *ct, size_t ctlen)
+{
+    if (j < 1 || j > s->n)
+        return FK_ERR_INVALID;
+    fki_dkg_deal p = session_deal(s, j);
+    return open_from(pt, cap, &p, i, d, ej, ct, ctlen);
+}
+
 /* ---- round 1 ------------------------------------------------------------- */
 
 size_t fk_dkg_msg1_len(unsigned t, unsigned n)
@@ -308,53 +344,49 @@ size_t fk_dkg_msg1_len(unsigned t, unsigned n)
     return (size_t)t * 32 + FK_DKG_SIG_LEN + 32 + (size_t)n * (FRAME_LEN + FK_DKG_CT_MIN);
 }
 
-fk_err fki_dkg_round1(uint8_t *out, size_t cap, size_t *len, const fk_dkg_session *s, unsigned i,
-                      const uint8_t d[32], const uint8_t (*coeffs)[32], const uint8_t e[32],
-                      const uint8_t *payload, size_t plen)
+fk_err fki_dkg_deal_msg(uint8_t *out, size_t cap, size_t *len, const fki_dkg_deal *p,
+                        const uint8_t d[32], const uint8_t (*coeffs)[32], const uint8_t e[32],
+                        const uint8_t *payload, size_t plen)
 {
-    uint8_t p[32], sij[32], *pt = NULL;
+    uint8_t sij[32], *pt = NULL;
     size_t need, o;
-    fk_err err;
+    fk_err err = FK_OK;
 
-    if ((err = fk_dkg_session_check(s)) != FK_OK)
-        return err;
-    if (i < 1 || i > s->n || fk_dkg_public(p, d) != FK_OK || memcmp(p, s->pk[i - 1], 32))
-        return FK_ERR_INVALID;
     if (plen > FK_DKG_MAX_CIPHERTEXT - FK_DKG_CT_MIN)
         return FK_ERR_LIMIT;
-    for (unsigned k = 0; k < s->t; k++)
+    for (unsigned k = 0; k < p->t; k++)
         if (!fki_scalar_is_canonical(coeffs[k]) || fki_scalar_is_zero(coeffs[k]))
             return FK_ERR_INVALID;
     if (!fki_scalar_is_canonical(e) || fki_scalar_is_zero(e))
         return FK_ERR_INVALID;
-    need = fk_dkg_msg1_len(s->t, s->n) + (size_t)s->n * plen;
+    need = fk_dkg_msg1_len(p->t, p->n) + (size_t)p->n * plen;
     if (cap < need)
         return FK_ERR_LIMIT;
     if (plen && !(pt = malloc(32 + plen)))
         return FK_ERR_NOMEM;
 
     /* C_i, then E_i, then the PoP between them. */
-    for (unsigned k = 0; k < s->t; k++)
+    for (unsigned k = 0; k < p->t; k++)
         (void)fki_mul_base(out + (size_t)k * 32, coeffs[k]);
-    o = (size_t)s->t * 32;
+    o = (size_t)p->t * 32;
     (void)fki_mul_base(out + o + FK_DKG_SIG_LEN, e);
     {
         fki_buf m[3];
-        pop_message(m, s, out, out + o + FK_DKG_SIG_LEN);
+        pop_message(m, p->context, p->context_len, p->t, out, out + o + FK_DKG_SIG_LEN);
         if ((err = sign_parts(out + o, coeffs[0], m, 3)) != FK_OK)
             goto out;
     }
     o += FK_DKG_SIG_LEN + 32;
-    for (unsigned j = 1; j <= s->n && err == FK_OK; j++) {
+    for (unsigned j = 1; j <= p->n && err == FK_OK; j++) {
         size_t ctlen = 32 + plen + TAG_LEN;
-        fki_poly_eval_scalars(sij, coeffs, s->t, j);
+        fki_poly_eval_scalars(sij, coeffs, p->t, j);
         u64be(out + o, ctlen);
         o += FRAME_LEN;
         if (pt) {
             memcpy(pt, sij, 32);
             memcpy(pt + 32, payload, plen);
         }
-        err = fki_dkg_seal(out + o, s, i, j, d, e, pt ? pt : sij, 32 + plen);
+        err = seal_to(out + o, p, j, d, e, pt ? pt : sij, 32 + plen);
         o += ctlen;
     }
     if (err == FK_OK)
@@ -368,6 +400,21 @@ out:
     if (err != FK_OK)
         fk_wipe(out, need);
     return err;
+}
+
+fk_err fki_dkg_round1(uint8_t *out, size_t cap, size_t *len, const fk_dkg_session *s, unsigned i,
+                      const uint8_t d[32], const uint8_t (*coeffs)[32], const uint8_t e[32],
+                      const uint8_t *payload, size_t plen)
+{
+    uint8_t p[32];
+    fk_err err;
+
+    if ((err = fk_dkg_session_check(s)) != FK_OK)
+        return err;
+    if (i < 1 || i > s->n || fk_dkg_public(p, d) != FK_OK || memcmp(p, s->pk[i - 1], 32))
+        return FK_ERR_INVALID;
+    fki_dkg_deal dp = session_deal(s, i);
+    return fki_dkg_deal_msg(out, cap, len, &dp, d, coeffs, e, payload, plen);
 }
 
 fk_err fk_dkg_round1(uint8_t *out, size_t cap, size_t *len, const fk_dkg_session *s, unsigned i,
@@ -444,8 +491,48 @@ fk_err fk_dkg_msg1_parse(fk_dkg_msg1 *m, const uint8_t *in, size_t len, unsigned
 
 /* ---- round 2 ------------------------------------------------------------- */
 
+fk_err fki_dkg_check_dealt(uint8_t share[32], const fki_dkg_deal *p, unsigned i,
+                           const uint8_t d[32], const fk_dkg_msg1 *m)
+{
+    uint8_t *pt, sj[32], v[32], want[32];
+    fk_err err;
+
+    if (m->t != p->t || m->n != p->n || i < 1 || i > p->n)
+        return FK_ERR_INVALID;
+    if (fki_dkg_pop_verify(p, m->commit) != FK_OK)
+        return FK_ERR_SIGNATURE;
+    if (sodium_init() < 0)
+        return FK_ERR_CRYPTO;
+    /* The plaintext may carry a payload after the share: guarded memory. */
+    if (!(pt = sodium_malloc(FK_DKG_MAX_CIPHERTEXT)))
+        return FK_ERR_NOMEM;
+    if (open_from(pt, FK_DKG_MAX_CIPHERTEXT, p, i, d, m->eph, m->ct[i - 1], m->ct_len[i - 1]) !=
+        FK_OK) {
+        err = FK_ERR_CRYPTO;
+        goto out;
+    }
+    memcpy(sj, pt, 32);
+    if (!fki_scalar_is_canonical(sj)) {
+        err = FK_ERR_INVALID;
+        goto out;
+    }
+    /* Algorithm 3: s_{j,i}*B == sum_k i^k C_{j,k}. */
+    if ((err = fki_poly_eval_points(want, m->commit, p->t, i)) != FK_OK ||
+        (err = fki_mul_base(v, sj)) != FK_OK)
+        goto out;
+    if (memcmp(v, want, 32)) {
+        err = FK_ERR_PROOF;
+        goto out;
+    }
+    memcpy(share, sj, 32);
+out:
+    fk_wipe(sj, sizeof sj);
+    sodium_free(pt); /* wipes */
+    return err;
+}
+
 /* out[k] = sum_j C_{j,k}; commit(j) gives participant j's t points. */
-static fk_err sum_commitments(uint8_t (*out)[32], const uint8_t *const *cj, unsigned t, unsigned n)
+fk_err fki_dkg_sum_commitments(uint8_t (*out)[32], const uint8_t *const *cj, unsigned t, unsigned n)
 {
     fk_err err = FK_OK;
 
@@ -462,7 +549,7 @@ fk_err fk_dkg_round2(fk_dkg_output *out, unsigned *blame, const fk_dkg_session *
 {
     const uint8_t *cj[FK_DKG_MAX_PARTICIPANTS];
     uint8_t(*agg)[32] = NULL;
-    uint8_t p[32], x[32], sj[32], v[32], want[32], *pt = NULL;
+    uint8_t p[32], x[32], sj[32], v[32];
     fk_err err;
 
     if (!out || !blame || !s || !d || !msgs)
@@ -477,44 +564,21 @@ fk_err fk_dkg_round2(fk_dkg_output *out, unsigned *blame, const fk_dkg_session *
             return FK_ERR_INVALID;
     if (sodium_init() < 0)
         return FK_ERR_CRYPTO;
-    if (!(pt = sodium_malloc(FK_DKG_MAX_CIPHERTEXT)) || !(agg = calloc(s->t, 32))) {
+    if (!(agg = calloc(s->t, 32))) {
         err = FK_ERR_NOMEM;
         goto out;
     }
     memset(x, 0, 32);
     for (unsigned j = 1; j <= s->n; j++) {
-        const fk_dkg_msg1 *m = &msgs[j - 1];
-        fki_buf pm[3];
+        fki_dkg_deal dp = session_deal(s, j);
         *blame = j;
-        cj[j - 1] = m->commit;
-        pop_message(pm, s, m->commit, m->eph);
-        if ((err = verify_parts(m->pop, m->commit, pm, 3)) != FK_OK) {
-            err = FK_ERR_SIGNATURE;
+        cj[j - 1] = msgs[j - 1].commit;
+        if ((err = fki_dkg_check_dealt(sj, &dp, i, d, &msgs[j - 1])) != FK_OK)
             goto out;
-        }
-        if ((err = fki_dkg_open(pt, FK_DKG_MAX_CIPHERTEXT, s, j, i, d, m->eph, m->ct[i - 1],
-                                m->ct_len[i - 1])) != FK_OK) {
-            err = FK_ERR_CRYPTO;
-            goto out;
-        }
-        memcpy(sj, pt, 32);
-        fk_wipe(pt, m->ct_len[i - 1] - TAG_LEN);
-        if (!fki_scalar_is_canonical(sj)) {
-            err = FK_ERR_INVALID;
-            goto out;
-        }
-        /* Algorithm 3: s_{j,i}*B == sum_k i^k C_{j,k}. */
-        if ((err = fki_poly_eval_points(want, m->commit, s->t, i)) != FK_OK ||
-            (err = fki_mul_base(v, sj)) != FK_OK)
-            goto out;
-        if (memcmp(v, want, 32)) {
-            err = FK_ERR_PROOF;
-            goto out;
-        }
         crypto_core_ristretto255_scalar_add(x, x, sj);
     }
     *blame = 0;
-    if ((err = sum_commitments(agg, cj, s->t, s->n)) != FK_OK)
+    if ((err = fki_dkg_sum_commitments(agg, cj, s->t, s->n)) != FK_OK)
         goto out;
     memcpy(out->group_pk, agg[0], 32);
     if ((err = fki_poly_eval_points(out->share_pk, (const uint8_t *)agg, s->t, i)) != FK_OK ||
@@ -529,8 +593,6 @@ fk_err fk_dkg_round2(fk_dkg_output *out, unsigned *blame, const fk_dkg_session *
 out:
     fk_wipe(x, sizeof x);
     fk_wipe(sj, sizeof sj);
-    if (pt)
-        sodium_free(pt);
     free(agg);
     if (err != FK_OK)
         fk_wipe(out, sizeof *out);
@@ -673,7 +735,7 @@ fk_err fk_dkg_transcript_check_pops(const fk_dkg_transcript_view *v, unsigned *b
     for (unsigned j = 0; j < v->n; j++) {
         const uint8_t *c = v->commit + (size_t)j * v->t * 32;
         fki_buf m[3];
-        pop_message(m, &s, c, v->eph + (size_t)j * 32);
+        pop_message(m, s.context, s.context_len, s.t, c, v->eph + (size_t)j * 32);
         if (verify_parts(v->pop + (size_t)j * FK_DKG_SIG_LEN, c, m, 3) != FK_OK) {
             *blame = j + 1;
             return FK_ERR_SIGNATURE;
@@ -706,5 +768,5 @@ fk_err fk_dkg_group_commitments(uint8_t (*out)[FK_DKG_POINT_LEN], const fk_dkg_t
         return FK_ERR_INVALID;
     for (unsigned j = 0; j < v->n; j++)
         cj[j] = v->commit + (size_t)j * v->t * 32;
-    return sum_commitments(out, cj, v->t, v->n);
+    return fki_dkg_sum_commitments(out, cj, v->t, v->n);
 }

@@ -17,7 +17,7 @@ static const char authority_magic[] = "fairkey authority v2";
 static const char share_magic[] = "fairkey share v1";
 #define B64_POINT_LEN 43 /* unpadded base64 of 32 bytes */
 
-static int name_ok(const char *name)
+int fki_escrow_name_ok(const char *name)
 {
     size_t n = strlen(name);
 
@@ -42,7 +42,7 @@ static int url_ok(const char *u)
 /* Canonical policy text: lines of printable ASCII items joined by single
  * spaces, each ending in LF, none blank or a comment; it parses as
  * tlog-policy and lists at least one log, every log with a URL. */
-static fk_err policy_check(const char *text, size_t len)
+fk_err fki_escrow_policy_check(const char *text, size_t len)
 {
     fk_tlog_policy *p;
     fk_err err;
@@ -122,7 +122,7 @@ fk_err fk_escrow_policy_canonical(char *out, size_t cap, size_t *len, const char
             buf[o++] = '\n';
     }
     if (err == FK_OK)
-        err = policy_check(buf, o);
+        err = fki_escrow_policy_check(buf, o);
     if (err == FK_OK && o + 1 > cap)
         err = FK_ERR_LIMIT;
     if (err == FK_OK) {
@@ -145,7 +145,7 @@ static fk_err check_params(const char *name, unsigned t, unsigned n)
 {
     if (n > FK_ESCROW_MAX_SHARES)
         return FK_ERR_LIMIT;
-    if (t < 1 || t > n || !name_ok(name))
+    if (t < 1 || t > n || !fki_escrow_name_ok(name))
         return FK_ERR_INVALID;
     return FK_OK;
 }
@@ -294,7 +294,7 @@ static fk_err authority_init(fk_escrow_authority *auth, const char *name, unsign
         return err;
     if (!policy && policy_len)
         abort();
-    if ((err = policy_check(policy, policy_len)) != FK_OK)
+    if ((err = fki_escrow_policy_check(policy, policy_len)) != FK_OK)
         return err;
     memset(auth, 0, sizeof *auth);
     memcpy(auth->name, name, strlen(name) + 1);
@@ -381,7 +381,7 @@ fk_err fk_escrow_dealer(fk_escrow_authority *auth, fk_escrow_share *shares, cons
         return err;
     if (!policy && policy_len)
         abort();
-    if ((err = policy_check(policy, policy_len)) != FK_OK)
+    if ((err = fki_escrow_policy_check(policy, policy_len)) != FK_OK)
         return err;
     if (sodium_init() < 0)
         return FK_ERR_CRYPTO;
@@ -465,16 +465,10 @@ fk_err fk_escrow_authority_encode(char *out, size_t cap, size_t *len,
     return FK_OK;
 }
 
-/* A cursor over text that hands out one LF-terminated line at a time. */
-typedef struct cursor {
-    const char *p;
-    size_t left;
-} cursor;
-
 /* Next line must start with key followed by one space; *val / *vlen get the
  * rest (without the LF).  Every line, the last included, ends in LF; no CR,
  * no NUL, no tab, no trailing or doubled space. */
-static int next_field(cursor *c, const char *key, const char **val, size_t *vlen)
+int fki_next_field(fki_cursor *c, const char *key, const char **val, size_t *vlen)
 {
     size_t klen = strlen(key), n;
     const char *nl = memchr(c->p, '\n', c->left);
@@ -501,7 +495,7 @@ static int next_field(cursor *c, const char *key, const char **val, size_t *vlen
 }
 
 /* Canonical decimal in [lo, hi]: no sign, no leading zero. */
-static int parse_uint(const char *s, size_t n, unsigned lo, unsigned hi, unsigned *out)
+int fki_parse_uint(const char *s, size_t n, unsigned lo, unsigned hi, unsigned *out)
 {
     unsigned v = 0;
 
@@ -518,7 +512,7 @@ static int parse_uint(const char *s, size_t n, unsigned lo, unsigned hi, unsigne
     return 1;
 }
 
-static int parse_b64_32(uint8_t out[32], const char *s, size_t n)
+int fki_parse_b64_32(uint8_t out[32], const char *s, size_t n)
 {
     size_t got;
 
@@ -531,9 +525,9 @@ static int parse_indexed_point(uint8_t out[32], const char *s, size_t n, unsigne
     const char *sp = memchr(s, ' ', n);
     unsigned idx;
 
-    if (!sp || !parse_uint(s, (size_t)(sp - s), 0, 0xffff, &idx) || idx != want)
+    if (!sp || !fki_parse_uint(s, (size_t)(sp - s), 0, 0xffff, &idx) || idx != want)
         return 0;
-    if (!parse_b64_32(out, sp + 1, n - (size_t)(sp - s) - 1))
+    if (!fki_parse_b64_32(out, sp + 1, n - (size_t)(sp - s) - 1))
         return 0;
     return fki_point_is_valid(out);
 }
@@ -541,7 +535,7 @@ static int parse_indexed_point(uint8_t out[32], const char *s, size_t n, unsigne
 fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, size_t len)
 {
     fk_escrow_authority *a;
-    cursor c = { text, len };
+    fki_cursor c = { text, len };
     const char *v;
     size_t vn;
     unsigned t, n;
@@ -552,9 +546,9 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
         return FK_ERR_LIMIT;
     if (!(a = calloc(1, sizeof *a)))
         return FK_ERR_NOMEM;
-    if (!next_field(&c, authority_magic, NULL, NULL))
+    if (!fki_next_field(&c, authority_magic, NULL, NULL))
         goto out;
-    if (!next_field(&c, "name", &v, &vn))
+    if (!fki_next_field(&c, "name", &v, &vn))
         goto out;
     if (vn > FK_ESCROW_NAME_MAX) {
         err = FK_ERR_LIMIT;
@@ -562,12 +556,12 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
     }
     memcpy(a->name, v, vn);
     a->name[vn] = '\0';
-    if (!name_ok(a->name))
+    if (!fki_escrow_name_ok(a->name))
         goto out;
     /* Counts: parse wide so one past the limit is FK_ERR_LIMIT, not INVALID. */
-    if (!next_field(&c, "threshold", &v, &vn) || !parse_uint(v, vn, 1, 99999, &t))
+    if (!fki_next_field(&c, "threshold", &v, &vn) || !fki_parse_uint(v, vn, 1, 99999, &t))
         goto out;
-    if (!next_field(&c, "shares", &v, &vn) || !parse_uint(v, vn, 1, 99999, &n))
+    if (!fki_next_field(&c, "shares", &v, &vn) || !fki_parse_uint(v, vn, 1, 99999, &n))
         goto out;
     if (n > FK_ESCROW_MAX_SHARES || t > FK_ESCROW_MAX_SHARES) {
         err = FK_ERR_LIMIT;
@@ -577,7 +571,7 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
         goto out;
     a->t = t;
     a->n = n;
-    if (!next_field(&c, "recipient", &v, &vn) || vn >= FK_ESCROW_RECIPIENT_STR_MAX)
+    if (!fki_next_field(&c, "recipient", &v, &vn) || vn >= FK_ESCROW_RECIPIENT_STR_MAX)
         goto out;
     {
         char rc[FK_ESCROW_RECIPIENT_STR_MAX];
@@ -591,17 +585,17 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
             goto out;
     }
     for (unsigned j = 0; j < t; j++)
-        if (!next_field(&c, "commitment", &v, &vn) || !parse_indexed_point(a->commit[j], v, vn, j))
+        if (!fki_next_field(&c, "commitment", &v, &vn) || !parse_indexed_point(a->commit[j], v, vn, j))
             goto out;
     if (!fk_ct_eq(a->commit[0], a->pk, 32))
         goto out;
     for (unsigned i = 1; i <= n; i++)
-        if (!next_field(&c, "share-key", &v, &vn) ||
+        if (!fki_next_field(&c, "share-key", &v, &vn) ||
             !parse_indexed_point(a->share_pk[i - 1], v, vn, i))
             goto out;
     /* The policy lines; checked as a whole once the text is known whole. */
     while (c.left > 7 && !memcmp(c.p, "policy ", 7)) {
-        if (!next_field(&c, "policy", &v, &vn))
+        if (!fki_next_field(&c, "policy", &v, &vn))
             goto out;
         if (a->policy_len + vn + 1 > FK_ESCROW_POLICY_MAX) {
             err = FK_ERR_LIMIT;
@@ -611,14 +605,14 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
         a->policy[a->policy_len + vn] = '\n';
         a->policy_len += vn + 1;
     }
-    if (!next_field(&c, "id", &v, &vn) || vn != 64 || fk_hex_decode(a->id, 32, v, vn) != FK_OK)
+    if (!fki_next_field(&c, "id", &v, &vn) || vn != 64 || fk_hex_decode(a->id, 32, v, vn) != FK_OK)
         goto out;
     for (size_t i = 0; i < 64; i++)
         if (v[i] >= 'A' && v[i] <= 'F')
             goto out;
     if (c.left != 0)
         goto out;
-    if ((err = policy_check(a->policy, a->policy_len)) != FK_OK)
+    if ((err = fki_escrow_policy_check(a->policy, a->policy_len)) != FK_OK)
         goto out;
     err = FK_ERR_INVALID;
     /* The cheap checks first: the id, then the share keys (the costly part). */
@@ -659,7 +653,7 @@ fk_err fk_escrow_share_encode(char *out, size_t cap, size_t *len, const fk_escro
 fk_err fk_escrow_share_parse(fk_escrow_share *share, const char *text, size_t len)
 {
     fk_escrow_share s;
-    cursor c = { text, len };
+    fki_cursor c = { text, len };
     const char *v;
     size_t vn;
     fk_err err = FK_ERR_INVALID;
@@ -667,21 +661,21 @@ fk_err fk_escrow_share_parse(fk_escrow_share *share, const char *text, size_t le
     if (len > FK_ESCROW_SHARE_TEXT_MAX)
         return FK_ERR_LIMIT;
     memset(&s, 0, sizeof s);
-    if (!next_field(&c, share_magic, NULL, NULL))
+    if (!fki_next_field(&c, share_magic, NULL, NULL))
         goto out;
-    if (!next_field(&c, "authority", &v, &vn) || vn != 64 ||
+    if (!fki_next_field(&c, "authority", &v, &vn) || vn != 64 ||
         fk_hex_decode(s.authority_id, 32, v, vn) != FK_OK)
         goto out;
     for (size_t i = 0; i < 64; i++)
         if (v[i] >= 'A' && v[i] <= 'F')
             goto out;
-    if (!next_field(&c, "index", &v, &vn) || !parse_uint(v, vn, 1, 99999, &s.index))
+    if (!fki_next_field(&c, "index", &v, &vn) || !fki_parse_uint(v, vn, 1, 99999, &s.index))
         goto out;
     if (s.index > FK_ESCROW_MAX_SHARES) {
         err = FK_ERR_LIMIT;
         goto out;
     }
-    if (!next_field(&c, "secret", &v, &vn) || !parse_b64_32(s.secret, v, vn))
+    if (!fki_next_field(&c, "secret", &v, &vn) || !fki_parse_b64_32(s.secret, v, vn))
         goto out;
     if (!fki_scalar_is_canonical(s.secret) || fki_scalar_is_zero(s.secret))
         goto out;

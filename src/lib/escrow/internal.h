@@ -110,6 +110,26 @@ fk_err fki_escrow_deal(fk_escrow_authority *auth, fk_escrow_share *shares, const
 fk_err fki_escrow_authority_build(fk_escrow_authority *auth, const char *name, unsigned t,
                                   unsigned n, const char *policy, size_t policy_len,
                                   const uint8_t (*commit)[32]);
+/* Name rule of docs/spec.md 2 (1..64 of [A-Za-z0-9._-]): 1 if it holds. */
+int fki_escrow_name_ok(const char *name);
+/* A canonical log policy as an authority names it (docs/spec.md 2.1):
+ * FK_OK, FK_ERR_INVALID or FK_ERR_LIMIT. */
+fk_err fki_escrow_policy_check(const char *text, size_t len);
+
+/* The line rules of the authority, share and resharing files: a cursor
+ * over text that hands out one LF-terminated line at a time. */
+typedef struct fki_cursor {
+    const char *p;
+    size_t left;
+} fki_cursor;
+/* The next line must be key (val NULL) or key, one space and a value
+ * (*val, *vlen: the rest, without the LF); printable ASCII and spaces only. */
+int fki_next_field(fki_cursor *c, const char *key, const char **val, size_t *vlen);
+/* Canonical decimal in [lo, hi]: no sign, no leading zero, at most 5 digits. */
+int fki_parse_uint(const char *s, size_t n, unsigned lo, unsigned hi, unsigned *out);
+/* 43 characters of canonical unpadded base64 of 32 bytes. */
+int fki_parse_b64_32(uint8_t out[32], const char *s, size_t n);
+
 /* Recompute PK_i from the commitments (Horner over i). */
 fk_err fki_escrow_share_pk(uint8_t out[32], const fk_escrow_authority *auth, unsigned i);
 /* Compute the authority id from the other fields. */
