@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dkg.h"
 
 static const char syn_keygen[] = "authority dkg keygen -o KEY_FILE";
 static const char syn_public[] = "authority dkg public KEY_FILE";
@@ -129,24 +130,9 @@ static uint8_t *b64_msg(const char *s, size_t n, size_t *len)
 
 /* ---- the session ---------------------------------------------------------- */
 
-typedef struct session {
-    char name[FK_ESCROW_NAME_MAX + 1];
-    unsigned t, n;
-    uint8_t pk[FK_DKG_MAX_PARTICIPANTS][32];
-    char policy[FK_ESCROW_POLICY_MAX + 1];
-    size_t policy_len;
-    uint8_t sid[32];
-    uint8_t context[FK_DKG_CONTEXT_LEN];
-    char ctxhex[2 * FK_DKG_CONTEXT_LEN + 1];
-    char ext[FK_DKG_EXT_MAX];
-    size_t ext_len;
-    fk_dkg_session s;
-    /* the bundle, once loaded */
-    uint8_t *msg[FK_DKG_MAX_PARTICIPANTS];
-    fk_dkg_msg1 m[FK_DKG_MAX_PARTICIPANTS];
-} session;
+typedef cli_dkg_session session;
 
-static void session_free(session *S)
+void cli_dkg_session_free(session *S)
 {
     if (!S)
         return;
@@ -176,18 +162,14 @@ static int session_derive(session *S)
     return 0;
 }
 
-static session *load_session(const char *path)
+session *cli_dkg_session_parse(const char *text, size_t len, const char *what)
 {
-    char *text = NULL, pol[FK_ESCROW_POLICY_MAX + 1];
-    size_t len, vn, pl = 0;
+    char pol[FK_ESCROW_POLICY_MAX + 1];
+    size_t vn, pl = 0;
     const char *v;
     session *S = calloc(1, sizeof *S);
     if (!S) {
         cli_err("out of memory");
-        return NULL;
-    }
-    if (cli_read_file(path, 1u << 20, 0, &text, &len) < 0) {
-        free(S);
         return NULL;
     }
     lines l = { text, text + len };
@@ -218,19 +200,28 @@ static session *load_session(const char *path)
     if (fk_escrow_policy_canonical(S->policy, sizeof S->policy, &S->policy_len, pol, pl) ||
         S->policy_len != pl || memcmp(S->policy, pol, pl))
         goto bad;
-    free(text);
     if (session_derive(S) < 0) {
         free(S);
         return NULL;
     }
     return S;
 bad:
-    free(text);
     free(S);
     cli_err("%s is not a valid fairkey dkg session file; use the one 'fairkey authority dkg "
             "init' wrote",
-            path);
+            what);
     return NULL;
+}
+
+static session *load_session(const char *path)
+{
+    char *text = NULL;
+    size_t len;
+    if (cli_read_file(path, CLI_DKG_SESSION_MAX, 0, &text, &len) < 0)
+        return NULL;
+    session *S = cli_dkg_session_parse(text, len, path);
+    free(text);
+    return S;
 }
 
 int cli_dkg_read_key(const char *path, uint8_t d[32], uint8_t p[32])
@@ -255,7 +246,7 @@ int cli_dkg_read_key(const char *path, uint8_t d[32], uint8_t p[32])
 }
 
 /* A participant key file: the secret d, its public key and index. */
-static int load_key(const char *path, const session *S, uint8_t d[32], unsigned *index)
+int cli_dkg_load_key(const char *path, const session *S, uint8_t d[32], unsigned *index)
 {
     uint8_t p[32];
     if (cli_dkg_read_key(path, d, p) < 0)
@@ -275,23 +266,21 @@ static int load_key(const char *path, const session *S, uint8_t d[32], unsigned 
     return 0;
 }
 
-/* A message file of kind magic for this session: "context", then for a
- * single message "from" (into *from), then count "data" lines. */
-int cli_dkg_load_msgs(const char *path, const char *ctxhex, unsigned nfrom, const char *magic,
-                      unsigned *from, uint8_t **data, size_t *dlen, unsigned count)
+/* A message envelope of kind magic for this session: "context", then for a
+ * single message "from" (into *from), then count "data" lines.  what names
+ * it in errors. */
+int cli_dkg_parse_msgs(const char *text, size_t len, const char *what, const char *ctxhex,
+                       unsigned nfrom, const char *magic, unsigned *from, uint8_t **data,
+                       size_t *dlen, unsigned count)
 {
-    char *text = NULL;
-    size_t len, vn;
+    size_t vn;
     const char *v;
-    if (cli_read_file(path, DKG_FILE_MAX, 0, &text, &len) < 0)
-        return -1;
     lines l = { text, text + len };
     unsigned k = 0;
     if (!next_line(&l, magic, NULL, NULL) || !next_line(&l, "context", &v, &vn))
         goto bad;
     if (vn != 2 * FK_DKG_CONTEXT_LEN || memcmp(v, ctxhex, vn)) {
-        free(text);
-        cli_err("%s belongs to another ceremony (its context differs from the session's)", path);
+        cli_err("%s belongs to another ceremony (its context differs from the session's)", what);
         return -1;
     }
     if (from && (!next_line(&l, "from", &v, &vn) || !parse_index(v, vn, nfrom, from)))
@@ -301,38 +290,61 @@ int cli_dkg_load_msgs(const char *path, const char *ctxhex, unsigned nfrom, cons
             goto bad;
     if (l.p != l.end)
         goto bad;
-    free(text);
     return 0;
 bad:
     for (unsigned i = 0; i < k; i++) {
         free(data[i]);
         data[i] = NULL;
     }
-    free(text);
-    cli_err("%s is not a valid '%s' file", path, magic);
+    cli_err("%s is not a valid '%s' file", what, magic);
     return -1;
 }
 
+int cli_dkg_load_msgs(const char *path, const char *ctxhex, unsigned nfrom, const char *magic,
+                      unsigned *from, uint8_t **data, size_t *dlen, unsigned count)
+{
+    char *text = NULL;
+    size_t len;
+    if (cli_read_file(path, DKG_FILE_MAX, 0, &text, &len) < 0)
+        return -1;
+    int r = cli_dkg_parse_msgs(text, len, path, ctxhex, nfrom, magic, from, data, dlen, count);
+    free(text);
+    return r;
+}
+
 /* The bundle: every participant's msg1, parsed. */
-static int load_bundle(const char *path, session *S)
+int cli_dkg_bundle_parse(session *S, const char *text, size_t len, const char *what)
 {
     size_t dl[FK_DKG_MAX_PARTICIPANTS];
-    if (cli_dkg_load_msgs(path, S->ctxhex, S->n, bundle_magic, NULL, S->msg, dl, S->n) < 0)
+    if (cli_dkg_parse_msgs(text, len, what, S->ctxhex, S->n, bundle_magic, NULL, S->msg, dl,
+                           S->n) < 0)
         return -1;
     for (unsigned j = 0; j < S->n; j++) {
+        S->len[j] = dl[j];
         fk_err e = fk_dkg_msg1_parse(&S->m[j], S->msg[j], dl[j], S->t, S->n);
         if (e) {
             cli_err("the round 1 message of participant %u in %s is malformed (%s): participant "
                     "%u misbehaved, or the coordinator altered it; the ceremony is aborted",
-                    j + 1, path, fk_strerror(e), j + 1);
+                    j + 1, what, fk_strerror(e), j + 1);
             return -1;
         }
     }
     return 0;
 }
 
+static int load_bundle(const char *path, session *S)
+{
+    char *text = NULL;
+    size_t len;
+    if (cli_read_file(path, DKG_FILE_MAX, 0, &text, &len) < 0)
+        return -1;
+    int r = cli_dkg_bundle_parse(S, text, len, path);
+    free(text);
+    return r;
+}
+
 /* T of the session and bundle (malloc'd). */
-static uint8_t *transcript(const session *S, size_t *tlen)
+uint8_t *cli_dkg_transcript(const session *S, size_t *tlen)
 {
     size_t cap = fk_dkg_transcript_len(&S->s);
     uint8_t *t = malloc(cap);
@@ -349,9 +361,9 @@ static uint8_t *transcript(const session *S, size_t *tlen)
     return t;
 }
 
-/* Write "magic / context / [from] / data..." */
-int cli_dkg_write_msgs(const char *path, const char *ctxhex, const char *magic, unsigned from,
-                       uint8_t *const *data, const size_t *dlen, unsigned count)
+/* "magic / context / [from] / data..." (malloc'd, *len bytes). */
+char *cli_dkg_encode_msgs(const char *ctxhex, const char *magic, unsigned from,
+                          uint8_t *const *data, const size_t *dlen, unsigned count, size_t *len)
 {
     size_t cap = strlen(magic) + 200, o;
     for (unsigned k = 0; k < count; k++)
@@ -359,7 +371,7 @@ int cli_dkg_write_msgs(const char *path, const char *ctxhex, const char *magic, 
     char *out = malloc(cap);
     if (!out) {
         cli_err("out of memory");
-        return -1;
+        return NULL;
     }
     o = (size_t)snprintf(out, cap, "%s\ncontext %s\n", magic, ctxhex);
     if (from)
@@ -370,7 +382,18 @@ int cli_dkg_write_msgs(const char *path, const char *ctxhex, const char *magic, 
         o += fk_b64_encode_padded_public(out + o, data[k], dlen[k]);
         out[o++] = '\n';
     }
-    int r = cli_write_new_file(path, out, o, 0);
+    *len = o;
+    return out;
+}
+
+int cli_dkg_write_msgs(const char *path, const char *ctxhex, const char *magic, unsigned from,
+                       uint8_t *const *data, const size_t *dlen, unsigned count)
+{
+    size_t len;
+    char *out = cli_dkg_encode_msgs(ctxhex, magic, from, data, dlen, count, &len);
+    if (!out)
+        return -1;
+    int r = cli_write_new_file(path, out, len, 0);
     free(out);
     return r;
 }
@@ -431,7 +454,7 @@ static int cmd_public(int argc, char **argv)
     uint8_t d[32], p[32];
     char b64[64];
     unsigned idx;
-    if (load_key(argv[optind], NULL, d, &idx) < 0)
+    if (cli_dkg_load_key(argv[optind], NULL, d, &idx) < 0)
         return FK_EXIT_FAIL;
     fk_dkg_public(p, d);
     fk_wipe(d, sizeof d);
@@ -548,6 +571,22 @@ out:
     return rc;
 }
 
+char *cli_dkg_round1(const session *S, unsigned i, const uint8_t d[32], size_t *len)
+{
+    size_t cap = fk_dkg_msg1_len(S->t, S->n), ml;
+    uint8_t *msg = malloc(cap);
+    char *text = NULL;
+    fk_err e;
+    if (!msg)
+        cli_err("out of memory");
+    else if ((e = fk_dkg_round1(msg, cap, &ml, &S->s, i, d)))
+        cli_err("round 1 failed: %s; join a new session", fk_strerror(e));
+    else
+        text = cli_dkg_encode_msgs(S->ctxhex, round1_magic, i, &msg, &ml, 1, len);
+    free(msg);
+    return text;
+}
+
 static int cmd_round1(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -565,30 +604,74 @@ static int cmd_round1(int argc, char **argv)
         return cli_usage(syn_round1);
     }
     session *S = load_session(spath);
-    uint8_t d[32], *msg = NULL;
+    uint8_t d[32];
     unsigned i;
     int rc = FK_EXIT_FAIL;
-    if (!S || load_key(kpath, S, d, &i) < 0)
+    char *text = NULL;
+    size_t len;
+    if (!S || cli_dkg_load_key(kpath, S, d, &i) < 0)
         goto out;
-    size_t cap = fk_dkg_msg1_len(S->t, S->n), len;
-    fk_err e;
-    if (!(msg = malloc(cap)))
-        goto wipe;
-    if ((e = fk_dkg_round1(msg, cap, &len, &S->s, i, d))) {
-        cli_err("round 1 failed: %s; join a new session", fk_strerror(e));
-        goto wipe;
-    }
-    if (cli_dkg_write_msgs(out, S->ctxhex, round1_magic, i, &msg, &len, 1) == 0) {
+    text = cli_dkg_round1(S, i, d, &len);
+    fk_wipe(d, sizeof d);
+    if (text && cli_write_new_file(out, text, len, 0) == 0) {
         fprintf(stderr, "Wrote %s (participant %u of %u); send it to the coordinator\n", out, i,
                 S->n);
         rc = FK_EXIT_OK;
     }
-wipe:
-    fk_wipe(d, sizeof d);
 out:
-    free(msg);
-    session_free(S);
+    free(text);
+    cli_dkg_session_free(S);
     return rc;
+}
+
+int cli_dkg_collect_add(session *S, const char *text, size_t len, const char *what,
+                        unsigned *from)
+{
+    uint8_t *d = NULL;
+    size_t l;
+    *from = 0;
+    if (cli_dkg_parse_msgs(text, len, what, S->ctxhex, S->n, round1_magic, from, &d, &l, 1) < 0)
+        return -1;
+    if (S->msg[*from - 1]) {
+        int same = S->len[*from - 1] == l && !memcmp(S->msg[*from - 1], d, l);
+        free(d);
+        if (same)
+            return 1;
+        cli_err("%s: a second, different round 1 message from participant %u; give one each",
+                what, *from);
+        return -1;
+    }
+    fk_err e = fk_dkg_msg1_parse(&S->m[*from - 1], d, l, S->t, S->n);
+    if (e) {
+        free(d);
+        cli_err("participant %u sent a malformed round 1 message (%s); the ceremony is "
+                "aborted: start a new session",
+                *from, fk_strerror(e));
+        return -1;
+    }
+    S->msg[*from - 1] = d;
+    S->len[*from - 1] = l;
+    return 0;
+}
+
+char *cli_dkg_collect_bundle(session *S, size_t *len, unsigned *blame)
+{
+    /* The PoPs are public: a coordinator refuses a bad one at once. */
+    size_t tlen;
+    fk_dkg_transcript_view v;
+    uint8_t *t = cli_dkg_transcript(S, &tlen);
+    char *text = NULL;
+    *blame = 0;
+    if (!t)
+        return NULL;
+    if (fk_dkg_transcript_parse(&v, t, tlen) || fk_dkg_transcript_check_pops(&v, blame))
+        cli_err("participant %u's proof of possession does not verify; the ceremony is "
+                "aborted: start a new session",
+                *blame);
+    else
+        text = cli_dkg_encode_msgs(S->ctxhex, bundle_magic, 0, S->msg, S->len, S->n, len);
+    free(t);
+    return text;
 }
 
 static int cmd_collect(int argc, char **argv)
@@ -607,8 +690,9 @@ static int cmd_collect(int argc, char **argv)
         return cli_usage(syn_collect);
     }
     session *S = load_session(spath);
-    size_t dl[FK_DKG_MAX_PARTICIPANTS] = { 0 };
-    uint8_t *t = NULL;
+    char *text = NULL, *bundle = NULL;
+    size_t len;
+    unsigned from, blame;
     int rc = FK_EXIT_FAIL;
     if (!S)
         goto out;
@@ -618,45 +702,25 @@ static int cmd_collect(int argc, char **argv)
         goto out;
     }
     for (int k = optind; k < argc; k++) {
-        unsigned from;
-        uint8_t *d = NULL;
-        size_t l;
-        if (cli_dkg_load_msgs(argv[k], S->ctxhex, S->n, round1_magic, &from, &d, &l, 1) < 0)
+        if (cli_read_file(argv[k], DKG_FILE_MAX, 0, &text, &len) < 0)
             goto out;
-        if (S->msg[from - 1]) {
-            free(d);
+        int r = cli_dkg_collect_add(S, text, len, argv[k], &from);
+        free(text);
+        text = NULL;
+        if (r == 1)
             cli_err("two round1 files from participant %u (%s); give one each", from, argv[k]);
+        if (r != 0)
             goto out;
-        }
-        S->msg[from - 1] = d;
-        dl[from - 1] = l;
-        fk_err e = fk_dkg_msg1_parse(&S->m[from - 1], d, l, S->t, S->n);
-        if (e) {
-            cli_err("participant %u sent a malformed round 1 message (%s); the ceremony is "
-                    "aborted: start a new session",
-                    from, fk_strerror(e));
-            goto out;
-        }
     }
-    /* The PoPs are public: a coordinator refuses a bad one at once. */
-    size_t tlen;
-    fk_dkg_transcript_view v;
-    unsigned blame;
-    if (!(t = transcript(S, &tlen)))
+    if (!(bundle = cli_dkg_collect_bundle(S, &len, &blame)))
         goto out;
-    if (fk_dkg_transcript_parse(&v, t, tlen) || fk_dkg_transcript_check_pops(&v, &blame)) {
-        cli_err("participant %u's proof of possession does not verify; the ceremony is "
-                "aborted: start a new session",
-                blame);
-        goto out;
-    }
-    if (cli_dkg_write_msgs(out, S->ctxhex, bundle_magic, 0, S->msg, dl, S->n) == 0) {
+    if (cli_write_new_file(out, bundle, len, 0) == 0) {
         fprintf(stderr, "Wrote %s; send it to every participant\n", out);
         rc = FK_EXIT_OK;
     }
 out:
-    free(t);
-    session_free(S);
+    free(bundle);
+    cli_dkg_session_free(S);
     return rc;
 }
 
@@ -672,21 +736,44 @@ const char *cli_dkg_blame_reason(fk_err e)
 }
 
 /* Round 2 for participant i: check every share; x_i stays in out. */
-static int run_round2(session *S, unsigned i, const uint8_t d[32], fk_dkg_output *out)
+static int run_round2(const session *S, unsigned i, const uint8_t d[32], fk_dkg_output *out,
+                      unsigned *blame)
 {
-    unsigned blame;
-    fk_err e = fk_dkg_round2(out, &blame, &S->s, i, d, S->m);
-    if (e && blame) {
+    fk_err e = fk_dkg_round2(out, blame, &S->s, i, d, S->m);
+    if (e && *blame) {
         cli_err("participant %u misbehaved: %s; the ceremony is aborted and nothing was "
                 "written: start a new session without it",
-                blame, cli_dkg_blame_reason(e));
+                *blame, cli_dkg_blame_reason(e));
         return -1;
     }
     if (e) {
+        *blame = 0;
         cli_err("round 2 failed: %s", fk_strerror(e));
         return -1;
     }
     return 0;
+}
+
+char *cli_dkg_round2(const session *S, unsigned i, const uint8_t d[32], size_t *len,
+                     unsigned *blame)
+{
+    uint8_t sig[64], *sp = sig, *t = NULL;
+    size_t tlen, sl = 64;
+    fk_dkg_output o;
+    char *text = NULL;
+    memset(&o, 0, sizeof o);
+    *blame = 0;
+    if (run_round2(S, i, d, &o, blame) < 0 || !(t = cli_dkg_transcript(S, &tlen)))
+        goto out;
+    if (fk_dkg_sign(sig, d, t, tlen)) {
+        cli_err("signing the transcript failed; join a new session");
+        goto out;
+    }
+    text = cli_dkg_encode_msgs(S->ctxhex, sig_magic, i, &sp, &sl, 1, len);
+out:
+    fk_wipe(&o, sizeof o);
+    free(t);
+    return text;
 }
 
 static int cmd_round2(int argc, char **argv)
@@ -708,33 +795,24 @@ static int cmd_round2(int argc, char **argv)
         return cli_usage(syn_round2);
     }
     session *S = load_session(spath);
-    uint8_t d[32] = { 0 }, sig[64], *t = NULL;
-    fk_dkg_output o;
-    unsigned i;
+    uint8_t d[32] = { 0 };
+    unsigned i, blame;
     int rc = FK_EXIT_FAIL;
-    memset(&o, 0, sizeof o);
-    if (!S || load_key(kpath, S, d, &i) < 0 || load_bundle(bpath, S) < 0)
+    char *text = NULL;
+    size_t len;
+    if (!S || cli_dkg_load_key(kpath, S, d, &i) < 0 || load_bundle(bpath, S) < 0)
         goto out;
-    if (run_round2(S, i, d, &o) < 0)
+    if (!(text = cli_dkg_round2(S, i, d, &len, &blame)))
         goto out;
-    size_t tlen, sl = 64;
-    uint8_t *sp = sig;
-    if (!(t = transcript(S, &tlen)))
-        goto out;
-    if (fk_dkg_sign(sig, d, t, tlen)) {
-        cli_err("signing the transcript failed; join a new session");
-        goto out;
-    }
-    if (cli_dkg_write_msgs(out, S->ctxhex, sig_magic, i, &sp, &sl, 1) == 0) {
+    if (cli_write_new_file(out, text, len, 0) == 0) {
         fprintf(stderr, "Checked all %u shares; wrote %s (participant %u's signature of the "
                         "transcript); send it to the coordinator\n", S->n, out, i);
         rc = FK_EXIT_OK;
     }
 out:
     fk_wipe(d, sizeof d);
-    fk_wipe(&o, sizeof o);
-    free(t);
-    session_free(S);
+    free(text);
+    cli_dkg_session_free(S);
     return rc;
 }
 
@@ -760,6 +838,68 @@ static int write_authority(const char *path, const uint8_t *t, size_t tlen,
     return r;
 }
 
+int cli_dkg_certify_add(const session *S, uint8_t (*sigs)[64], int *have, const char *text,
+                        size_t len, const char *what, const uint8_t *t, size_t tlen,
+                        unsigned *blame)
+{
+    unsigned from;
+    uint8_t *d = NULL;
+    size_t l;
+    *blame = 0;
+    if (cli_dkg_parse_msgs(text, len, what, S->ctxhex, S->n, sig_magic, &from, &d, &l, 1) < 0)
+        return -1;
+    if (l == 64 && have[from - 1] && !memcmp(sigs[from - 1], d, 64)) {
+        free(d);
+        *blame = from;
+        return 1;
+    }
+    if (l != 64 || have[from - 1]) {
+        free(d);
+        cli_err("%s: a second or malformed signature of participant %u", what, from);
+        return -1;
+    }
+    if (t && fk_dkg_verify(d, S->pk[from - 1], t, tlen)) {
+        free(d);
+        *blame = from;
+        cli_err("participant %u's signature does not verify over the transcript of this bundle: "
+                "it saw other round 1 messages (a split view) or signed something else; "
+                "certification failed and no authority exists",
+                from);
+        return -1;
+    }
+    memcpy(sigs[from - 1], d, 64);
+    have[from - 1] = 1;
+    free(d);
+    return 0;
+}
+
+char *cli_dkg_certify(const session *S, const uint8_t (*sigs)[64], size_t *len, unsigned *blame)
+{
+    size_t tlen, cap;
+    fk_dkg_transcript_view v;
+    uint8_t *t = cli_dkg_transcript(S, &tlen);
+    char *text = NULL;
+    *blame = 0;
+    if (!t || fk_dkg_transcript_parse(&v, t, tlen))
+        goto out;
+    if (fk_dkg_certificate_verify(&v, t, tlen, sigs, blame)) {
+        cli_err("participant %u's signature does not verify over the transcript of this bundle: "
+                "it saw other round 1 messages (a split view) or signed something else; "
+                "certification failed and no authority exists",
+                *blame);
+        goto out;
+    }
+    cap = fk_dkg_certified_text_len(tlen, S->n);
+    if (!(text = malloc(cap)) || fk_dkg_certified_encode(text, cap, len, t, tlen, sigs, S->n)) {
+        cli_err("cannot encode the certified transcript");
+        free(text);
+        text = NULL;
+    }
+out:
+    free(t);
+    return text;
+}
+
 static int cmd_certify(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -781,7 +921,9 @@ static int cmd_certify(int argc, char **argv)
     session *S = load_session(spath);
     uint8_t(*sigs)[64] = calloc(FK_DKG_MAX_PARTICIPANTS, 64), *t = NULL;
     int have[FK_DKG_MAX_PARTICIPANTS] = { 0 }, rc = FK_EXIT_FAIL;
-    char *text = NULL;
+    char *text = NULL, *stext = NULL;
+    size_t len, tlen;
+    unsigned blame;
     fk_escrow_authority *a = malloc(sizeof *a);
     if (!S || !sigs || !a || load_bundle(bpath, S) < 0)
         goto out;
@@ -792,39 +934,20 @@ static int cmd_certify(int argc, char **argv)
         goto out;
     }
     for (int k = optind; k < argc; k++) {
-        unsigned from;
-        uint8_t *d = NULL;
-        size_t l;
-        if (cli_dkg_load_msgs(argv[k], S->ctxhex, S->n, sig_magic, &from, &d, &l, 1) < 0)
+        if (cli_read_file(argv[k], DKG_FILE_MAX, 0, &stext, &len) < 0)
             goto out;
-        if (l != 64 || have[from - 1]) {
-            free(d);
-            cli_err("%s: a second or malformed signature of participant %u", argv[k], from);
+        int r = cli_dkg_certify_add(S, sigs, have, stext, len, argv[k], NULL, 0, &blame);
+        free(stext);
+        stext = NULL;
+        if (r == 1)
+            cli_err("%s: a second signature of participant %u; give one each", argv[k], blame);
+        if (r != 0)
             goto out;
-        }
-        memcpy(sigs[from - 1], d, 64);
-        have[from - 1] = 1;
-        free(d);
     }
-    size_t tlen, len;
-    fk_dkg_transcript_view v;
-    unsigned blame;
-    if (!(t = transcript(S, &tlen)) || fk_dkg_transcript_parse(&v, t, tlen))
+    if (!(text = cli_dkg_certify(S, (const uint8_t(*)[64])sigs, &len, &blame)) ||
+        cli_write_new_file(out, text, len, 0) < 0)
         goto out;
-    if (fk_dkg_certificate_verify(&v, t, tlen, (const uint8_t(*)[64])sigs, &blame)) {
-        cli_err("participant %u's signature does not verify over the transcript of this bundle: "
-                "it saw other round 1 messages (a split view) or signed something else; "
-                "certification failed and no authority exists",
-                blame);
-        goto out;
-    }
-    size_t cap = fk_dkg_certified_text_len(tlen, S->n);
-    if (!(text = malloc(cap)) ||
-        fk_dkg_certified_encode(text, cap, &len, t, tlen, (const uint8_t(*)[64])sigs, S->n))
-        goto out;
-    if (cli_write_new_file(out, text, len, 0) < 0)
-        goto out;
-    if (aout && write_authority(aout, t, tlen, a) < 0)
+    if (aout && (!(t = cli_dkg_transcript(S, &tlen)) || write_authority(aout, t, tlen, a) < 0))
         goto out;
     fprintf(stderr, "Certified by all %u participants: wrote %s; send it to every participant\n",
             S->n, out);
@@ -834,7 +957,7 @@ out:
     free(t);
     free(sigs);
     free(a);
-    session_free(S);
+    cli_dkg_session_free(S);
     return rc;
 }
 
@@ -846,6 +969,91 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
         return -1;
     }
     return 0;
+}
+
+int cli_dkg_finish(const session *S, unsigned i, const uint8_t d[32], const char *ctext,
+                   size_t clen, const char *what, const char *dir)
+{
+    uint8_t *t = NULL, *ct = NULL, (*sigs)[64] = calloc(FK_DKG_MAX_PARTICIPANTS, 64);
+    char path[PATH_MAX], stext[FK_ESCROW_SHARE_TEXT_MAX], fname[32];
+    fk_escrow_authority *a = malloc(sizeof *a);
+    fk_escrow_share *share = NULL;
+    fk_dkg_output o;
+    unsigned blame;
+    int rc = -1, share_written = 0;
+    size_t tlen, ctl, slen;
+    fk_dkg_transcript_view v;
+    fk_err e;
+    memset(&o, 0, sizeof o);
+    snprintf(fname, sizeof fname, "share-%u.key", i);
+    if (!a || !sigs) {
+        cli_err("out of memory");
+        goto out;
+    }
+    if (run_round2(S, i, d, &o, &blame) < 0 || !(t = cli_dkg_transcript(S, &tlen)))
+        goto out;
+    if (!(ct = malloc(clen + 1)) ||
+        fk_dkg_certified_parse(&v, ct, clen + 1, &ctl, sigs, ctext, clen)) {
+        cli_err("%s is not a valid certified transcript", what);
+        goto out;
+    }
+    if (ctl != tlen || memcmp(ct, t, tlen)) {
+        cli_err("%s certifies another transcript than the one your round 1 messages make: the "
+                "coordinator showed participants different messages; no authority exists",
+                what);
+        goto out;
+    }
+    if (fk_dkg_certificate_verify(&v, t, tlen, (const uint8_t(*)[64])sigs, &blame)) {
+        cli_err("participant %u's signature in %s does not verify over your transcript: a split "
+                "view or a forged certificate; no authority exists",
+                blame, what);
+        goto out;
+    }
+    if ((e = fk_dkg_authority_from_transcript(a, &v))) {
+        cli_err("cannot build the authority: %s", fk_strerror(e));
+        goto out;
+    }
+    if (memcmp(a->share_pk[i - 1], o.share_pk, 32) || memcmp(a->pk, o.group_pk, 32)) {
+        cli_err("the authority does not match your share (internal error)");
+        goto out;
+    }
+    if ((e = fk_escrow_share_alloc(&share, 1)))
+        goto out;
+    memcpy(share->authority_id, a->id, 32);
+    share->index = i;
+    memcpy(share->secret, o.secret, 32);
+    if (fk_escrow_share_verify(a, share) ||
+        fk_escrow_share_encode(stext, sizeof stext, &slen, share))
+        goto out;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        cli_err("cannot create the folder %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (join(path, sizeof path, dir, fname) < 0 || cli_write_new_file(path, stext, slen, 1) < 0)
+        goto out;
+    share_written = 1;
+    if (join(path, sizeof path, dir, "authority.pub") < 0 || write_authority(path, t, tlen, a) < 0)
+        goto out;
+    char rcpt[FK_ESCROW_RECIPIENT_STR_MAX], idhex[FK_ESCROW_ID_HEX_LEN];
+    fk_escrow_recipient_encode(rcpt, a->pk);
+    fk_escrow_id_hex(idhex, a->id);
+    printf("authority: %s\nthreshold: %u-of-%u\nid: %s\nrecipient: %s\n", a->name, a->t, a->n,
+           idhex, rcpt);
+    fprintf(stderr, "Wrote %s/authority.pub and %s (mode 0600): your share as agent %u\n", dir,
+            fname, i);
+    rc = fflush(stdout) == 0 ? 0 : -1;
+out:
+    if (rc != 0 && share_written && join(path, sizeof path, dir, fname) == 0)
+        unlink(path);
+    fk_wipe(&o, sizeof o);
+    fk_wipe(stext, sizeof stext);
+    if (share)
+        fk_escrow_share_free(share, 1);
+    free(ct);
+    free(t);
+    free(sigs);
+    free(a);
+    return rc;
 }
 
 static int cmd_finish(int argc, char **argv)
@@ -869,93 +1077,20 @@ static int cmd_finish(int argc, char **argv)
         return cli_usage(syn_finish);
     }
     session *S = load_session(spath);
-    uint8_t d[32] = { 0 }, *t = NULL, *ct = NULL, (*sigs)[64] = calloc(FK_DKG_MAX_PARTICIPANTS, 64);
-    char *ctext = NULL, path[PATH_MAX], stext[FK_ESCROW_SHARE_TEXT_MAX];
-    fk_escrow_authority *a = malloc(sizeof *a);
-    fk_escrow_share *share = NULL;
-    fk_dkg_output o;
-    unsigned i, blame;
-    int rc = FK_EXIT_FAIL, share_written = 0;
-    size_t tlen, clen, ctl, slen;
-    fk_dkg_transcript_view v;
-    memset(&o, 0, sizeof o);
-    if (!S || !a || !sigs || load_key(kpath, S, d, &i) < 0 || load_bundle(bpath, S) < 0)
+    uint8_t d[32] = { 0 };
+    char *ctext = NULL;
+    size_t clen;
+    unsigned i;
+    int rc = FK_EXIT_FAIL;
+    if (!S || cli_dkg_load_key(kpath, S, d, &i) < 0 || load_bundle(bpath, S) < 0 ||
+        cli_read_file(tpath, DKG_FILE_MAX, 0, &ctext, &clen) < 0)
         goto out;
-    if (run_round2(S, i, d, &o) < 0 || !(t = transcript(S, &tlen)))
-        goto out;
-    if (cli_read_file(tpath, DKG_FILE_MAX, 0, &ctext, &clen) < 0)
-        goto out;
-    if (!(ct = malloc(clen + 1)) ||
-        fk_dkg_certified_parse(&v, ct, clen + 1, &ctl, sigs, ctext, clen)) {
-        cli_err("%s is not a valid certified transcript", tpath);
-        goto out;
-    }
-    if (ctl != tlen || memcmp(ct, t, tlen)) {
-        cli_err("%s certifies another transcript than the one your round 1 messages make: the "
-                "coordinator showed participants different messages; no authority exists",
-                tpath);
-        goto out;
-    }
-    if (fk_dkg_certificate_verify(&v, t, tlen, (const uint8_t(*)[64])sigs, &blame)) {
-        cli_err("participant %u's signature in %s does not verify over your transcript: a split "
-                "view or a forged certificate; no authority exists",
-                blame, tpath);
-        goto out;
-    }
-    fk_err e;
-    if ((e = fk_dkg_authority_from_transcript(a, &v))) {
-        cli_err("cannot build the authority: %s", fk_strerror(e));
-        goto out;
-    }
-    if (memcmp(a->share_pk[i - 1], o.share_pk, 32) || memcmp(a->pk, o.group_pk, 32)) {
-        cli_err("the authority does not match your share (internal error)");
-        goto out;
-    }
-    if ((e = fk_escrow_share_alloc(&share, 1)))
-        goto out;
-    memcpy(share->authority_id, a->id, 32);
-    share->index = i;
-    memcpy(share->secret, o.secret, 32);
-    if (fk_escrow_share_verify(a, share) ||
-        fk_escrow_share_encode(stext, sizeof stext, &slen, share))
-        goto out;
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        cli_err("cannot create the folder %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    char fname[32];
-    snprintf(fname, sizeof fname, "share-%u.key", i);
-    if (join(path, sizeof path, dir, fname) < 0 || cli_write_new_file(path, stext, slen, 1) < 0)
-        goto out;
-    share_written = 1;
-    if (join(path, sizeof path, dir, "authority.pub") < 0 || write_authority(path, t, tlen, a) < 0)
-        goto out;
-    char rcpt[FK_ESCROW_RECIPIENT_STR_MAX], idhex[FK_ESCROW_ID_HEX_LEN];
-    fk_escrow_recipient_encode(rcpt, a->pk);
-    fk_escrow_id_hex(idhex, a->id);
-    printf("authority: %s\nthreshold: %u-of-%u\nid: %s\nrecipient: %s\n", a->name, a->t, a->n,
-           idhex, rcpt);
-    fprintf(stderr, "Wrote %s/authority.pub and %s (mode 0600): your share as agent %u\n", dir,
-            fname, i);
-    rc = fflush(stdout) == 0 ? FK_EXIT_OK : FK_EXIT_FAIL;
+    if (cli_dkg_finish(S, i, d, ctext, clen, tpath, dir) == 0)
+        rc = FK_EXIT_OK;
 out:
-    if (rc != FK_EXIT_OK && share_written) {
-        char fname2[32];
-        snprintf(fname2, sizeof fname2, "share-%u.key", i);
-        if (join(path, sizeof path, dir, fname2) == 0)
-            unlink(path);
-    }
     fk_wipe(d, sizeof d);
-    fk_wipe(&o, sizeof o);
-    fk_wipe(stext, sizeof stext);
-    if (share)
-        fk_escrow_share_free(share, 1);
     free(ctext);
-    free(ct);
-    free(t);
-    free(sigs);
-    free(a);
-    session_free(S);
+    cli_dkg_session_free(S);
     return rc;
 }
 
