@@ -20,6 +20,9 @@ enum {
 
 /* Print "fairkey: <message>\n" to stderr (one line, printf-style). */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last message cli_err printed in this thread, without "fairkey: " (at
+ * most 511 bytes): what a daemon also sends back to the client at fault. */
+const char *cli_err_last(void);
 /* Print a usage line "usage: fairkey <synopsis>" and return FK_EXIT_USAGE. */
 int cli_usage(const char *synopsis);
 

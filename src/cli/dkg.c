@@ -625,13 +625,18 @@ out:
 }
 
 int cli_dkg_collect_add(session *S, const char *text, size_t len, const char *what,
-                        unsigned *from)
+                        unsigned want, unsigned *from)
 {
     uint8_t *d = NULL;
     size_t l;
     *from = 0;
     if (cli_dkg_parse_msgs(text, len, what, S->ctxhex, S->n, round1_magic, from, &d, &l, 1) < 0)
         return -1;
+    if (want && *from != want) {
+        free(d);
+        cli_err("%s is participant %u's round 1 message, not participant %u's", what, *from, want);
+        return -1;
+    }
     if (S->msg[*from - 1]) {
         int same = S->len[*from - 1] == l && !memcmp(S->msg[*from - 1], d, l);
         free(d);
@@ -644,8 +649,8 @@ int cli_dkg_collect_add(session *S, const char *text, size_t len, const char *wh
     fk_err e = fk_dkg_msg1_parse(&S->m[*from - 1], d, l, S->t, S->n);
     if (e) {
         free(d);
-        cli_err("participant %u sent a malformed round 1 message (%s); the ceremony is "
-                "aborted: start a new session",
+        cli_err("participant %u sent a malformed round 1 message (%s); refused: without a "
+                "valid one from it there is no ceremony",
                 *from, fk_strerror(e));
         return -1;
     }
@@ -704,7 +709,7 @@ static int cmd_collect(int argc, char **argv)
     for (int k = optind; k < argc; k++) {
         if (cli_read_file(argv[k], DKG_FILE_MAX, 0, &text, &len) < 0)
             goto out;
-        int r = cli_dkg_collect_add(S, text, len, argv[k], &from);
+        int r = cli_dkg_collect_add(S, text, len, argv[k], 0, &from);
         free(text);
         text = NULL;
         if (r == 1)
@@ -839,8 +844,8 @@ static int write_authority(const char *path, const uint8_t *t, size_t tlen,
 }
 
 int cli_dkg_certify_add(const session *S, uint8_t (*sigs)[64], int *have, const char *text,
-                        size_t len, const char *what, const uint8_t *t, size_t tlen,
-                        unsigned *blame)
+                        size_t len, const char *what, unsigned want, const uint8_t *t,
+                        size_t tlen, unsigned *blame)
 {
     unsigned from;
     uint8_t *d = NULL;
@@ -848,6 +853,11 @@ int cli_dkg_certify_add(const session *S, uint8_t (*sigs)[64], int *have, const 
     *blame = 0;
     if (cli_dkg_parse_msgs(text, len, what, S->ctxhex, S->n, sig_magic, &from, &d, &l, 1) < 0)
         return -1;
+    if (want && from != want) {
+        free(d);
+        cli_err("%s is participant %u's signature, not participant %u's", what, from, want);
+        return -1;
+    }
     if (l == 64 && have[from - 1] && !memcmp(sigs[from - 1], d, 64)) {
         free(d);
         *blame = from;
@@ -936,7 +946,7 @@ static int cmd_certify(int argc, char **argv)
     for (int k = optind; k < argc; k++) {
         if (cli_read_file(argv[k], DKG_FILE_MAX, 0, &stext, &len) < 0)
             goto out;
-        int r = cli_dkg_certify_add(S, sigs, have, stext, len, argv[k], NULL, 0, &blame);
+        int r = cli_dkg_certify_add(S, sigs, have, stext, len, argv[k], 0, NULL, 0, &blame);
         free(stext);
         stext = NULL;
         if (r == 1)
@@ -1103,6 +1113,9 @@ int cli_authority_dkg(int argc, char **argv)
         { "keygen", cmd_keygen }, { "public", cmd_public }, { "init", cmd_init },
         { "round1", cmd_round1 }, { "collect", cmd_collect }, { "round2", cmd_round2 },
         { "certify", cmd_certify }, { "finish", cmd_finish },
+#ifndef FK_CLI_LIGHT
+        { "serve", cli_dkg_serve }, { "join", cli_dkg_join },
+#endif
     };
     if (argc < 2) {
         usage_all(stderr);
@@ -1112,6 +1125,12 @@ int cli_authority_dkg(int argc, char **argv)
         usage_all(stdout);
         return FK_EXIT_OK;
     }
+#ifdef FK_CLI_LIGHT
+    /* Over HTTP: libcurl and the server live in fairkey-net.  argv is
+     * main's argv + 2, so argv - 1 starts at "authority". */
+    if (!strcmp(argv[1], "serve") || !strcmp(argv[1], "join"))
+        return cli_exec_net(argc + 1, argv - 1);
+#endif
     for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
         if (!strcmp(argv[1], steps[k].name))
             return steps[k].fn(argc - 1, argv + 1);

@@ -49,10 +49,10 @@ char *cli_dkg_round1(const cli_dkg_session *S, unsigned i, const uint8_t d[32], 
 /* Collect (coordinator), one round1 envelope at a time: parsed into its
  * slot, 0; *from is the sender (0 when the envelope does not say).  1 (and
  * nothing printed) when it is the very message the slot holds; -1 for a
- * malformed one, a second, different one from the same participant, or
- * another ceremony's. */
+ * malformed one, a second, different one from the same participant, one
+ * not from want (when want is not 0), or another ceremony's. */
 int cli_dkg_collect_add(cli_dkg_session *S, const char *text, size_t len, const char *what,
-                        unsigned *from);
+                        unsigned want, unsigned *from);
 /* Once all n are in: every PoP checked (*blame the first bad one, else 0)
  * and the bundle envelope returned. */
 char *cli_dkg_collect_bundle(cli_dkg_session *S, size_t *len, unsigned *blame);
@@ -64,13 +64,14 @@ uint8_t *cli_dkg_transcript(const cli_dkg_session *S, size_t *tlen);
  * T signed: the signature envelope. */
 char *cli_dkg_round2(const cli_dkg_session *S, unsigned i, const uint8_t d[32], size_t *len,
                      unsigned *blame);
-/* Certify (coordinator): one signature envelope into sigs/have, 0; with t
+/* Certify (coordinator): one signature envelope (from want, when not 0)
+ * into sigs/have, 0; with t
  * (T of the bundle, tlen bytes) the signature is also checked at once
  * (*blame = its signer when it does not verify).  1 (nothing printed,
  * *blame the signer) when it is the very signature held; -1 otherwise. */
 int cli_dkg_certify_add(const cli_dkg_session *S, uint8_t (*sigs)[64], int *have,
-                        const char *text, size_t len, const char *what, const uint8_t *t,
-                        size_t tlen, unsigned *blame);
+                        const char *text, size_t len, const char *what, unsigned want,
+                        const uint8_t *t, size_t tlen, unsigned *blame);
 /* All n signatures over the bundle's T (*blame the first that fails): the
  * certified transcript text. */
 char *cli_dkg_certify(const cli_dkg_session *S, const uint8_t (*sigs)[64], size_t *len,
@@ -80,5 +81,9 @@ char *cli_dkg_certify(const cli_dkg_session *S, const uint8_t (*sigs)[64], size_
  * (nothing on failure).  Prints the authority on standard output. */
 int cli_dkg_finish(const cli_dkg_session *S, unsigned i, const uint8_t d[32], const char *ctext,
                    size_t clen, const char *what, const char *dir);
+
+/* The HTTP transport: src/cli/dkg_http.c (fairkey-net only). */
+int cli_dkg_serve(int argc, char **argv);
+int cli_dkg_join(int argc, char **argv);
 
 #endif

@@ -78,14 +78,21 @@ static const struct command commands[] = {
 #undef FK_NET_COMMAND
 };
 
+/* The last line cli_err printed in this thread (a daemon answers with it). */
+static __thread char last_err[512];
+
 void cli_err(const char *fmt, ...)
 {
     va_list ap;
-    fputs("fairkey: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(last_err, sizeof last_err, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "fairkey: %s\n", last_err);
+}
+
+const char *cli_err_last(void)
+{
+    return last_err;
 }
 
 int cli_usage(const char *synopsis)
