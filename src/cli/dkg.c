@@ -32,6 +32,10 @@ static const char syn_certify[] =
 static const char syn_finish[] =
     "authority dkg finish --session SESSION --key KEY_FILE --bundle BUNDLE\n"
     "                        --transcript TRANSCRIPT --out DIR";
+const char cli_dkg_syn_serve[] =
+    "authority dkg serve --session SESSION --listen HOST:PORT [--state DIR] [--linger S]";
+const char cli_dkg_syn_join[] =
+    "authority dkg join --coordinator URL --key KEY_FILE --out DIR [--timeout S]";
 static const char syn_verify[] = "authority verify [--receipt RECEIPT] AUTHORITY_FILE TRANSCRIPT";
 
 static const char key_magic[] = "fairkey dkg participant v1";
@@ -46,7 +50,7 @@ static void usage_all(FILE *f)
     fprintf(f,
             "usage: fairkey %s\n       fairkey %s\n       fairkey %s\n       fairkey %s\n"
             "       fairkey %s\n       fairkey %s\n       fairkey %s\n       fairkey %s\n"
-            "       fairkey %s\n"
+            "       fairkey %s\n       fairkey %s\n       fairkey %s\n"
             "\n"
             "A dealerless T-of-N authority (COCKTAIL-DKG): no process ever holds its secret.\n"
             "keygen    a participant's long-term key (secret, mode 0600); prints its public key\n"
@@ -55,9 +59,11 @@ static void usage_all(FILE *f)
             "collect   coordinator: relay every round1 file as one bundle (checks the PoPs)\n"
             "round2    participant: check every share (naming a cheater), sign the transcript\n"
             "certify   coordinator: collect the signatures into the certified transcript\n"
-            "finish    participant: check the certificate, write authority.pub and share-<i>.key\n",
+            "finish    participant: check the certificate, write authority.pub and share-<i>.key\n"
+            "serve     coordinator over HTTP: relay the rounds with collect's and certify's checks\n"
+            "join      participant over HTTP: every round against the coordinator, then finish\n",
             syn_keygen, syn_public, syn_init, syn_round1, syn_collect, syn_round2, syn_certify,
-            syn_finish, syn_verify);
+            syn_finish, cli_dkg_syn_serve, cli_dkg_syn_join, syn_verify);
 }
 
 /* ---- small text helpers -------------------------------------------------- */

@@ -82,7 +82,9 @@ char *cli_dkg_certify(const cli_dkg_session *S, const uint8_t (*sigs)[64], size_
 int cli_dkg_finish(const cli_dkg_session *S, unsigned i, const uint8_t d[32], const char *ctext,
                    size_t clen, const char *what, const char *dir);
 
-/* The HTTP transport: src/cli/dkg_http.c (fairkey-net only). */
+/* The HTTP transport: src/cli/dkg_http.c (fairkey-net only); its
+ * synopses live in dkg.c, whose help lists every step. */
+extern const char cli_dkg_syn_serve[], cli_dkg_syn_join[];
 int cli_dkg_serve(int argc, char **argv);
 int cli_dkg_join(int argc, char **argv);
 

@@ -22,11 +22,6 @@
 #include "dkg.h"
 #include "net/net.h"
 
-static const char syn_serve[] =
-    "authority dkg serve --session SESSION --listen HOST:PORT [--state DIR] [--linger S]";
-static const char syn_join[] =
-    "authority dkg join --coordinator URL --key KEY_FILE --out DIR [--timeout S]";
-
 /* A signature envelope is about 250 bytes (magic, 128-hex context, base64
  * of 64 bytes); an abort line is one error message. */
 #define DKG_HTTP_SIG_MAX 1024u
@@ -376,13 +371,13 @@ int cli_dkg_serve(int argc, char **argv)
                 return FK_EXIT_USAGE;
             }
             break;
-        case 'h': printf("usage: fairkey %s\n", syn_serve); return FK_EXIT_OK;
-        default: return cli_bad_option(c, argv, syn_serve);
+        case 'h': printf("usage: fairkey %s\n", cli_dkg_syn_serve); return FK_EXIT_OK;
+        default: return cli_bad_option(c, argv, cli_dkg_syn_serve);
         }
     }
     if (optind != argc || !spath || !listen) {
         cli_err("--session and --listen are required");
-        return cli_usage(syn_serve);
+        return cli_usage(cli_dkg_syn_serve);
     }
     if (cli_read_file(spath, CLI_DKG_SESSION_MAX, 0, &C.session_text, &C.session_len) < 0 ||
         !(C.S = cli_dkg_session_parse(C.session_text, C.session_len, spath)))
@@ -589,13 +584,13 @@ int cli_dkg_join(int argc, char **argv)
                 return FK_EXIT_USAGE;
             }
             break;
-        case 'h': printf("usage: fairkey %s\n", syn_join); return FK_EXIT_OK;
-        default: return cli_bad_option(c, argv, syn_join);
+        case 'h': printf("usage: fairkey %s\n", cli_dkg_syn_join); return FK_EXIT_OK;
+        default: return cli_bad_option(c, argv, cli_dkg_syn_join);
         }
     }
     if (optind != argc || !base[0] || !kpath || !dir) {
         cli_err("--coordinator, --key and --out are required");
-        return cli_usage(syn_join);
+        return cli_usage(cli_dkg_syn_join);
     }
     for (size_t l = strlen(base); l && base[l - 1] == '/'; l--)
         base[l - 1] = '\0';
