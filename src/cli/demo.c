@@ -280,7 +280,7 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
     step("Five agent organisations each make a long-term participant key (kept by them).");
     for (int i = 0; i < DEMO_AGENTS; i++) {
         snprintf(org[i], PATH_MAX, "%s/org-%d", dir, i + 1);
-        snprintf(key[i], PATH_MAX, "%s/participant.key", org[i]);
+        snprintf(key[i], PATH_MAX, "%s/org-%d/participant.key", dir, i + 1);
         snprintf(r1[i], PATH_MAX, "%s/dkg/round1-%d", dir, i + 1);
         snprintf(sig[i], PATH_MAX, "%s/dkg/signature-%d", dir, i + 1);
         snprintf(name, sizeof name, "dkg-keygen-%d", i + 1);
