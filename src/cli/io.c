@@ -768,10 +768,11 @@ static int rfile_line(void *vctx, const char *line, size_t len, size_t lineno)
     fk_err e = memchr(line, '\0', len) ? FK_ERR_INVALID : cli_parse_recipient(s, &r);
     free(s);
     if (e == FK_ERR_UNSUPPORTED) {
-        /* age skips SSH keys it cannot use; say so rather than fail. */
-        fprintf(stderr, "fairkey: warning: %s: line %zu: unsupported recipient type, skipped\n",
-                c->name, lineno);
-        return 0;
+        /* As age: a recipient the user named and fairkey cannot use fails the
+         * whole command; skipping it would encrypt to fewer people. */
+        cli_err("%s: line %zu: a recipient of a kind this build does not support; "
+                "remove the line or use an age1... recipient", c->name, lineno);
+        return -1;
     }
     if (e != FK_OK && (line[len - 1] == ' ' || line[len - 1] == '\t')) {
         cli_err("%s: line %zu ends in a space or tab; remove the trailing blanks", c->name,

@@ -196,6 +196,16 @@ cp k1 k1.rcpt
 expect_fail "secret key in a -R file (not echoed)" 1 "k1.rcpt: malformed recipient at line 3" \
     "$F" encrypt -R k1.rcpt -o x p1
 grep -q AGE-SECRET "$T/.err" && bad "-R error hides the line" "secret echoed" || ok "-R error does not echo the line"
+# A line fairkey cannot use fails the command, as in age: never a file
+# encrypted to fewer recipients than the list names.
+printf '%s\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO0X user@host\n' "$pk1" >sshrcpt
+expect_fail "-R file with an unusable line" 1 "sshrcpt: line 2: .*does not support" \
+    "$F" encrypt -R sshrcpt -o xssh p1
+absent "-R file with an unusable line writes nothing" xssh
+no_temp_files "-R file with an unusable line leaves no temporary" .
+expect_fail "-r with an unusable recipient" 1 "does not support" \
+    "$F" encrypt -r "$pk1" -r "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO0X" -o xssh p1
+absent "-r with an unusable recipient writes nothing" xssh
 printf '# nothing\n' >norcpt
 expect_fail "-R file with no recipients" 1 "no recipients found" "$F" encrypt -R norcpt -o x p1
 expect_fail "-R missing file" 1 "cannot open" "$F" encrypt -R missing -o x p1
