@@ -38,11 +38,32 @@ static int header_has_scrypt(const fk_header *h)
     return 0;
 }
 
+/* The work factor (log2 N) of h's scrypt stanza when it is a well-formed
+ * decimal above FK_AGE_SCRYPT_MAX_LOGN, else NULL.  The library calls such a
+ * stanza a header failure (the age test vectors do too); age's message names
+ * the limit, and so does ours, before any passphrase is asked for. */
+static const char *scrypt_work_factor_too_large(const fk_header *h)
+{
+    for (size_t i = 0; i < h->nstanzas; i++) {
+        const fk_stanza *s = &h->stanzas[i];
+        if (strcmp(s->args[0], "scrypt") != 0 || s->nargs != 3)
+            continue;
+        const char *w = s->args[2];
+        size_t n = strlen(w);
+        if (n == 0 || w[0] < '1' || w[0] > '9' || strspn(w, "0123456789") != n)
+            continue;
+        if (n > 2 || atoi(w) > FK_AGE_SCRYPT_MAX_LOGN)
+            return w;
+    }
+    return NULL;
+}
+
 /* The probe runs first: it only notes what kind of file this is, so a failure
  * can say what to do ("this file wants a passphrase"). */
 struct probe {
     int called;
     int scrypt;
+    char too_large[24]; /* a work factor past the limit, as written (cut short) */
 };
 
 static fk_err probe_unwrap(const fk_identity *id, const fk_header *h,
@@ -52,6 +73,9 @@ static fk_err probe_unwrap(const fk_identity *id, const fk_header *h,
     struct probe *p = id->state;
     p->called = 1;
     p->scrypt = header_has_scrypt(h);
+    const char *w = scrypt_work_factor_too_large(h);
+    if (w)
+        snprintf(p->too_large, sizeof p->too_large, "%.20s%s", w, strlen(w) > 20 ? "..." : "");
     return FK_ERR_NO_MATCH;
 }
 
@@ -75,6 +99,8 @@ static fk_err lazy_unwrap(const fk_identity *id, const fk_header *h,
     struct lazy_pass *lp = id->state;
     if (!header_has_scrypt(h))
         return FK_ERR_NO_MATCH;
+    if (scrypt_work_factor_too_large(h))
+        return FK_ERR_HEADER; /* not worth a passphrase: report() says why */
     char *pass;
     size_t passlen;
     lp->asked = 1;
@@ -122,6 +148,15 @@ static void report(fk_err e, const struct probe *probe, const struct lazy_pass *
                     (unsigned long long)good, (unsigned long long)(good / FK_AGE_CHUNK_LEN));
         return;
     }
+    case FK_ERR_HEADER:
+        if (probe->too_large[0]) {
+            cli_err("the file's header asks for an scrypt work factor too large to compute "
+                    "(log2 N = %s; the limit is %d, as in age); nothing was decrypted",
+                    probe->too_large, FK_AGE_SCRYPT_MAX_LOGN);
+            return;
+        }
+        cli_err("%s", cli_describe_err(e));
+        return;
     case FK_ERR_ESCROW:
         return; /* cli_escrow_finish names the authority and the defect */
     case FK_ERR_IO:

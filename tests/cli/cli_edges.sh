@@ -204,6 +204,18 @@ expect_fail "--passphrase-fd 0 and the input on standard input" 1 "more than one
     "$F" decrypt --passphrase-fd 0 -o dpfd1 <pfd-and-file
 absent "--passphrase-fd 0 twice: no output" dpfd1
 
+# ---- an scrypt work factor past the limit -----------------------------------------
+# age says "work factor too large"; so does fairkey, naming the limit, and it
+# asks for no passphrase first (setsid: no terminal to ask on).
+for wf in 23 9223372036854775818; do
+    perl -0777 -pe "s/^(-> scrypt \\S+) 18\$/\$1 $wf/m" cpfd >cwf$wf
+    expect_fail "scrypt work factor $wf: too large, limit named" 1 \
+        "work factor too large.*limit is 22" setsid -w "$F" decrypt -o dwf cwf$wf
+    absent "scrypt work factor $wf: no output" dwf
+done
+expect_fail "scrypt work factor 23 with a passphrase given" 1 "work factor too large" \
+    env FAIRKEY_PASSPHRASE=pw "$F" decrypt cwf23
+
 # ---- a signal the caller ignores stays ignored (nohup) ------------------------------
 # SIGHUP while decrypting from a FIFO under `trap '' HUP`: the command goes on
 # and writes the whole output.
