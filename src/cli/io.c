@@ -132,7 +132,7 @@ static struct termios tty_saved;
 static void on_fatal_signal(int sig)
 {
     if (tty_fd_for_signal >= 0)
-        tcsetattr(tty_fd_for_signal, TCSAFLUSH, &tty_saved);
+        tcsetattr(tty_fd_for_signal, TCSANOW, &tty_saved);
     if (have_tmp)
         unlink(tmp_for_signal);
     signal(sig, SIG_DFL);
@@ -590,13 +590,17 @@ static int tty_prompt(int tty, const char *prompt, char **out, size_t *outlen)
     tty_saved = old;
     tty_fd_for_signal = tty;
     install_fatal_handlers();
-    if (tcsetattr(tty, TCSAFLUSH, &noecho) < 0) {
+    /* TCSANOW, never TCSAFLUSH: a flush would discard what was typed ahead
+     * (a script, expect, a pty that writes before the prompt appears), and the
+     * prompt would then wait for input that already came.  Restoring flushes
+     * nothing either: a confirmation may be typed ahead too. */
+    if (tcsetattr(tty, TCSANOW, &noecho) < 0) {
         tty_fd_for_signal = -1;
         return -1;
     }
     int r = read_line_fd(tty, out, outlen);
     int e = errno;
-    tcsetattr(tty, TCSAFLUSH, &old);
+    tcsetattr(tty, TCSANOW, &old);
     tty_fd_for_signal = -1;
     errno = e;
     return r;

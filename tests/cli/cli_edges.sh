@@ -252,8 +252,13 @@ noecho && echo PROMPT-SEEN
 kill -TERM $pid; wait $pid
 stty -a
 EOS
+    # script(1) copies its standard input to the terminal and, at its end,
+    # types an end-of-file there: hold a FIFO open for writing instead, so the
+    # terminal gets only what the test writes to descriptor 4.
+    mkfifo ttyin
+    exec 4<>ttyin
     for cmd in "encrypt -p -o tty1 p1" "decrypt -o tty2 cpw"; do
-        script -qec "sh prompt.sh \"$F\" $cmd" /dev/null >tty.out 2>&1
+        script -qec "sh prompt.sh \"$F\" $cmd" /dev/null <&4 >tty.out 2>&1
         if ! grep -q PROMPT-SEEN tty.out; then
             bad "SIGTERM at the prompt of '$cmd'" "the prompt never turned echo off: $(head -c 300 tty.out)"
         elif sed '/PROMPT-SEEN/,$!d' tty.out | sed 1d | grep -Eq '(^| )-echo( |;|$)'; then
@@ -265,6 +270,18 @@ EOS
         fi
     done
     absent "SIGTERM at encrypt's prompt leaves no output" tty1
+    # A passphrase typed ahead, written to the terminal a second before the
+    # command starts, is read: turning echo off flushes nothing.
+    for cmd in "encrypt -p -o tya p1" "decrypt -o tyd tya"; do
+        case $cmd in encrypt*) printf 'typed-ahead\ntyped-ahead\n' >&4 ;; *) printf 'typed-ahead\n' >&4 ;; esac
+        timeout 20 script -qec "sleep 1; \"$F\" $cmd" /dev/null <&4 >tty.out 2>&1
+        rc=$?
+        [ $rc -eq 0 ] && ok "a passphrase typed ahead is read by '$cmd'" ||
+            bad "a passphrase typed ahead is read by '$cmd'" "exit $rc: $(head -c 300 tty.out)"
+    done
+    exec 4>&-
+    same "typed-ahead passphrase round trip" p1 tyd
+    FAIRKEY_PASSPHRASE=typed-ahead "$F" decrypt -o tyd2 tya && same "the typed-ahead passphrase is the one used" p1 tyd2
     absent "SIGTERM at decrypt's prompt leaves no output" tty2
     no_temp_files "SIGTERM at a prompt leaves no temporary file" .
 fi
