@@ -110,12 +110,109 @@ static void show_usage(FILE *f)
     fprintf(f, "\nRun 'fairkey <command> -h' for a command's options.\n");
 }
 
+/* ---- age's invocation ----------------------------------------------------
+ * "age [-e | -d] [flags] [INPUT]": as a program named age, or as fairkey with
+ * a flag where the command belongs; "age-keygen" and "fairkey-keygen" are
+ * keygen.  Scripts written for age then switch by changing one name. */
+
+static const char age_usage[] =
+    "Usage:\n"
+    "    age [--encrypt] (-r RECIPIENT | -R PATH)... [--armor] [-o OUTPUT] [INPUT]\n"
+    "    age [--encrypt] --passphrase [--armor] [-o OUTPUT] [INPUT]\n"
+    "    age --decrypt [-i PATH]... [-o OUTPUT] [INPUT]\n"
+    "\n"
+    "Options:\n"
+    "    -e, --encrypt               Encrypt the input to the output. Default if omitted.\n"
+    "    -d, --decrypt               Decrypt the input to the output.\n"
+    "    -o, --output OUTPUT         Write the result to the file at path OUTPUT.\n"
+    "    -a, --armor                 Encrypt to a PEM encoded format.\n"
+    "    -p, --passphrase            Encrypt with a passphrase.\n"
+    "    -r, --recipient RECIPIENT   Encrypt to the specified RECIPIENT. Can be repeated.\n"
+    "    -R, --recipients-file PATH  Encrypt to recipients listed at PATH. Can be repeated.\n"
+    "    -i, --identity PATH         Use the identity file at PATH. Can be repeated.\n"
+    "\n"
+    "INPUT defaults to standard input, and OUTPUT defaults to standard output.\n"
+    "This is fairkey " FAIRKEY_VERSION " under age's name: 'fairkey encrypt -h' and\n"
+    "'fairkey decrypt -h' list its own flags (escrow, --passphrase-fd).\n";
+
+/* Long options whose value is the next argument (as getopt_long takes them). */
+static int long_takes_value(const char *a)
+{
+    static const char *const names[] = {"--recipient", "--recipients-file", "--identity",
+                                        "--output", "--passphrase-fd", "--require-escrow",
+                                        "--plugin"};
+    if (strchr(a, '='))
+        return 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(a, names[i]))
+            return 1;
+    return 0;
+}
+
+static int age_main(int argc, char **argv)
+{
+    int decrypt = 0, encrypt = 0;
+    if (argc < 2) {
+        fputs(age_usage, stderr);
+        return FK_EXIT_USAGE;
+    }
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(age_usage, stderr); /* where age prints it */
+        return FK_EXIT_OK;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("fairkey %s\n", FAIRKEY_VERSION);
+        return FK_EXIT_OK;
+    }
+    /* Options end where encrypt's and decrypt's getopt stop: at "--" or the
+     * first operand.  -d among them picks decrypt, as age; else encrypt. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--") || a[0] != '-' || !a[1])
+            break;
+        if (a[1] == '-') {
+            if (!strcmp(a, "--decrypt"))
+                decrypt = 1;
+            else if (!strcmp(a, "--encrypt"))
+                encrypt = 1;
+            else if (long_takes_value(a))
+                i++;
+            continue;
+        }
+        for (const char *c = a + 1; *c; c++) {
+            if (*c == 'd')
+                decrypt = 1;
+            else if (*c == 'e')
+                encrypt = 1;
+            else if (strchr("rRioj", *c)) {
+                if (!c[1])
+                    i++; /* the value is the next argument */
+                break;   /* or the rest of this one */
+            }
+        }
+    }
+    if (decrypt && encrypt) {
+        cli_err("-e and -d cannot be combined; give one of them");
+        return FK_EXIT_USAGE;
+    }
+    return decrypt ? cmd_decrypt_main(argc, argv) : cmd_encrypt_main(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
     cli_stdio_init();
     /* Keys, shares and plaintext pass through this process: no core file,
      * no ptrace by other processes of the user (best effort). */
     (void)fk_process_protect();
+    const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    const char *self = slash ? slash + 1 : argc > 0 ? argv[0] : "fairkey";
+    if (!strcmp(self, "age"))
+        return age_main(argc, argv);
+    if (!strcmp(self, "age-keygen") || !strcmp(self, "fairkey-keygen"))
+        return cmd_keygen_main(argc, argv);
+    if (argc >= 2 && argv[1][0] == '-' && argv[1][1] && strcmp(argv[1], "-h") &&
+        strcmp(argv[1], "--help") && strcmp(argv[1], "--version"))
+        return age_main(argc, argv);
     if (argc < 2) {
         show_usage(stderr);
         return FK_EXIT_USAGE;
