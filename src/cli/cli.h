@@ -23,8 +23,12 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last message cli_err printed in this thread, without "fairkey: " (at
  * most 511 bytes): what a daemon also sends back to the client at fault. */
 const char *cli_err_last(void);
-/* Print a usage line "usage: fairkey <synopsis>" and return FK_EXIT_USAGE. */
+/* Print a usage line "usage: fairkey <synopsis>" on stderr and return
+ * FK_EXIT_USAGE; when the command line asked for help (-h, --help), on
+ * stdout, returning FK_EXIT_OK. */
 int cli_usage(const char *synopsis);
+/* Did the command line ask for help (-h or --help before any "--")? */
+int cli_help_wanted(void);
 
 /* ---- input, output, secrets: src/cli/io.c ------------------------------
  * Every subcommand goes through these helpers.  They print their own error
