@@ -7,17 +7,21 @@
  * signature and the witness cosignatures the quorum asks for) and is
  * consistent with every checkpoint it has seen (docs/protocol.md 5).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "log/keyfile.h"
 #include "net/net.h"
 #include "recovery.h"
 #include "store.h"
@@ -401,6 +405,25 @@ static int load_share(struct agent *a, const char *path)
 {
     char *text;
     size_t len;
+    /* A share others can read, or someone else's, is refused as the log
+     * refuses such a key: one copy too many of the agent's secret.  (From
+     * standard input, "-", it is the caller's pipe: not checked.) */
+    int fd = cli_open_in(path, 1);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    const char *why = NULL;
+    memset(&st, 0, sizeof st);
+    if (fd > STDERR_FILENO)
+        why = fstat(fd, &st) ? "cannot be examined" : fki_secret_file_problem(&st);
+    cli_close_in(fd);
+    if (why) {
+        if (S_ISREG(st.st_mode) && st.st_uid == geteuid())
+            cli_err("%s %s; run 'chmod 600 %s' (a share is the agent's secret)", path, why, path);
+        else
+            cli_err("%s %s; keep the share in a regular file of your own, mode 0600", path, why);
+        return -1;
+    }
     if (cli_read_file(path, FK_ESCROW_SHARE_TEXT_MAX, 1, &text, &len))
         return -1;
     if (fk_escrow_share_alloc(&a->share, 1)) {
@@ -432,7 +455,7 @@ static int serve_main(int argc, char **argv)
                *vkey = NULL, *logurl = NULL, *policy = NULL;
     static struct agent a; /* large (checkpoint cache): not on the stack */
     static cli_authlog al;
-    int c, rc = FK_EXIT_FAIL;
+    int c, rc = FK_EXIT_FAIL, lock_fd = -1;
     memset(&a, 0, sizeof a);
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -478,8 +501,18 @@ static int serve_main(int argc, char **argv)
         snprintf(defstate, sizeof defstate, "fairkey-agent-%u", a.share->index);
         state = defstate;
     }
-    if (!(a.store = agent_store_open(state)))
+    if (!(a.store = agent_store_open(state, 1)))
         goto out;
+    /* One agent per state folder: two would answer from one audit table
+     * and race on its checkpoint. */
+    if ((lock_fd = fki_dir_lock(state)) < 0) {
+        if (errno == EWOULDBLOCK)
+            cli_err("another agent serves state folder %s; stop it first, or pass another --state",
+                    state);
+        else
+            cli_err("cannot lock %s/lock: %s; pass a writable --state", state, strerror(errno));
+        goto out;
+    }
     pthread_mutex_init(&a.cp_mu, NULL);
     pthread_mutex_init(&a.note_mu, NULL);
     pthread_mutex_init(&a.un_mu, NULL);
@@ -515,6 +548,8 @@ out_mu:
 out:
     fki_log_client_close(&a.log);
     agent_store_close(a.store);
+    if (lock_fd >= 0)
+        close(lock_fd); /* releases the lock */
     if (a.share)
         fk_escrow_share_free(a.share, 1);
     free(a.auth);
@@ -547,7 +582,7 @@ static int admin_main(int argc, char **argv, int approve)
     }
     if (!state || optind != argc - (approve ? 1 : 0))
         return cli_usage(SERVE_USAGE);
-    agent_store *s = agent_store_open(state);
+    agent_store *s = agent_store_open(state, 0);
     if (!s)
         return FK_EXIT_FAIL;
     int rc = FK_EXIT_OK;

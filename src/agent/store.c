@@ -98,10 +98,10 @@ static const char SCHEMA[] =
     " one INTEGER PRIMARY KEY CHECK (one = 1),"
     " size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, at INTEGER NOT NULL);";
 
-agent_store *agent_store_open(const char *dir)
+agent_store *agent_store_open(const char *dir, int create)
 {
     char path[4096];
-    if (mkdir(dir, 0700) && errno != EEXIST) {
+    if (create && mkdir(dir, 0700) && errno != EEXIST) {
         cli_err("cannot create state folder %s: %s; pass a writable --state", dir,
                 strerror(errno));
         return NULL;
@@ -110,14 +110,23 @@ agent_store *agent_store_open(const char *dir)
         cli_err("state folder name too long; pass a shorter --state");
         return NULL;
     }
+    struct stat st;
+    if (!create && stat(path, &st)) {
+        /* A mistyped --state must not become a fresh, empty database that
+         * shows no pending request. */
+        cli_err("%s holds no agent database (%s: %s); pass the --state folder of 'fairkey "
+                "agent serve'", dir, path, strerror(errno));
+        return NULL;
+    }
     agent_store *s = calloc(1, sizeof *s);
     if (!s) {
         cli_err("out of memory");
         return NULL;
     }
     char *msg = NULL;
-    int ok = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                               SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+    int ok = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                                               (create ? SQLITE_OPEN_CREATE : 0),
+                             NULL) == SQLITE_OK &&
              sqlite3_busy_timeout(s->db, 5000) == SQLITE_OK &&
              sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) == SQLITE_OK;
     for (int i = 0; ok && i < ST_N; i++)

@@ -19,8 +19,10 @@ enum agent_status {
     AGENT_ANSWERED = 2,  /* the agent released its partial decryption */
 };
 
-/* Open (creating) DIR/agent.db.  Prints its own error. */
-agent_store *agent_store_open(const char *dir);
+/* Open DIR/agent.db; with create, make DIR and the database if missing
+ * ('agent serve'), else refuse a DIR without one ('agent pending', 'approve',
+ * 'deny').  Prints its own error. */
+agent_store *agent_store_open(const char *dir, int create);
 void agent_store_close(agent_store *s);
 
 /* Look up a request by entry hash: FK_OK with *status and *id, or

@@ -1034,14 +1034,7 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
 
     /* One writer per log: a second sequencer on the same directory would
      * overwrite the first one's tiles before SQLite refused its commit. */
-    char lockpath[PATH_MAX];
-    snprintf(lockpath, sizeof lockpath, "%s/lock", cfg->dir);
-    d->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (d->lock_fd < 0) {
-        e = FK_ERR_IO;
-        goto fail;
-    }
-    if (flock(d->lock_fd, LOCK_EX | LOCK_NB)) {
+    if ((d->lock_fd = fki_dir_lock(cfg->dir)) < 0) {
         e = errno == EWOULDBLOCK ? FK_ERR_POLICY : FK_ERR_IO;
         if (e == FK_ERR_POLICY)
             *why = "another process serves this log directory; stop it first";

@@ -1,0 +1,57 @@
+#!/bin/bash
+# What an agent's operator meets: one agent per state folder, a share file
+# only its owner can read, admin commands that refuse a mistyped --state,
+# manual approval and denial, /healthz, and SIGHUP.
+. "$(dirname "$0")/lib.sh"
+
+# one_line FILE PATTERN: FILE holds exactly one line, and it matches.
+one_line() {
+    [ "$(grep -c '' "$1")" = 1 ] && grep -q "$2" "$1"
+}
+
+start_log logA
+setup_authority 2 3
+bind_log logA
+setup_file
+
+# ---- one agent per state folder ------------------------------------------------
+start_agent 1 --requesters "$T/req.pub"
+"$FAIRKEY" agent serve --share "$T/auth/share-1.key" --authority "$AUTH" \
+    --listen 127.0.0.1:0 --state "$T/agent1" --requesters "$T/req.pub" >"$T/second.out" 2>"$T/second.err" &
+pid=$!; PIDS="$PIDS $pid"
+for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$pid" 2>/dev/null && fail "a second agent on the same --state runs"
+wait "$pid" && fail "a second agent on the same --state exited 0"
+one_line "$T/second.err" "another agent serves state folder $T/agent1; stop it first" \
+    || fail "second agent: $(cat "$T/second.err")"
+ok "a second agent on the same --state is refused in one line"
+
+# ---- the share file's mode and owner -------------------------------------------
+cp "$T/auth/share-2.key" "$T/share-2.key"
+chmod 644 "$T/share-2.key"
+timeout 10 "$FAIRKEY" agent serve --share "$T/share-2.key" --authority "$AUTH" \
+    --listen 127.0.0.1:0 --state "$T/agent2x" --requesters "$T/req.pub" >/dev/null 2>"$T/mode.err" && fail "644 share accepted"
+one_line "$T/mode.err" "share-2.key is readable or writable by group or others; run 'chmod 600 $T/share-2.key'" \
+    || fail "644 share: $(cat "$T/mode.err")"
+chmod 640 "$T/share-2.key"
+timeout 10 "$FAIRKEY" agent serve --share "$T/share-2.key" --authority "$AUTH" \
+    --listen 127.0.0.1:0 --state "$T/agent2x" --requesters "$T/req.pub" >/dev/null 2>"$T/mode.err" && fail "640 share accepted"
+grep -q "chmod 600" "$T/mode.err" || fail "640 share: $(cat "$T/mode.err")"
+timeout 10 "$FAIRKEY" agent serve --share /dev/null --authority "$AUTH" \
+    --listen 127.0.0.1:0 --state "$T/agent2x" --requesters "$T/req.pub" >/dev/null 2>"$T/mode.err" && fail "/dev/null share accepted"
+one_line "$T/mode.err" "is not a regular file" || fail "/dev/null share: $(cat "$T/mode.err")"
+ok "a share readable by others, or not a regular file, is refused with the remedy"
+
+# ---- admin commands refuse a mistyped --state ------------------------------------
+for cmd in "pending" "approve"; do
+    set -- "$cmd"; [ "$cmd" = pending ] || set -- "$cmd" 1
+    "$FAIRKEY" agent "$1" --state "$T/agnet1" "${@:2}" >"$T/typo.out" 2>"$T/typo.err" \
+        && fail "agent $cmd --state TYPO exited 0"
+    one_line "$T/typo.err" "$T/agnet1 holds no agent database" || fail "$cmd typo: $(cat "$T/typo.err")"
+    [ -e "$T/agnet1" ] && fail "agent $cmd --state TYPO created the folder"
+done
+mkdir "$T/empty"
+"$FAIRKEY" agent pending --state "$T/empty" >/dev/null 2>"$T/typo.err" && fail "pending on an empty folder"
+[ -e "$T/empty/agent.db" ] && fail "pending created agent.db"
+"$FAIRKEY" agent pending --state "$T/agent1" >/dev/null || fail "pending on the real state"
+ok "agent pending and approve refuse a --state without agent.db and create nothing"
