@@ -31,8 +31,9 @@
     "             [--requesters FILE] [--manual] [--state DIR]\n"                         \
     "             [--log URL] [--log-vkey VKEY] [--log-policy FILE]\n"                    \
     "       (the log and policy are the authority's; the --log options must match them)\n" \
-    "       fairkey agent pending --state DIR\n"                                           \
-    "       fairkey agent approve --state DIR ID"
+    "       fairkey agent pending --state DIR [--all]\n"                                   \
+    "       fairkey agent approve --state DIR ID\n"                                        \
+    "       fairkey agent deny --state DIR ID [--reason TEXT]"
 
 /* Verified checkpoints remembered in memory: a batch interval's worth of
  * receipts share a handful of checkpoints, so this is ample. */
@@ -58,6 +59,7 @@ struct agent {
     char *requesters;        /* allow-list text, NULL: any signed requester */
     size_t requesters_len;
     int manual;
+    const char *state;       /* --state, for the operator's lines */
     agent_store *store;
     pthread_mutex_t cp_mu;   /* serialises checkpoint consistency checks */
     /* Checkpoints already proven consistent with the stored chain, by tree
@@ -347,16 +349,38 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     }
     int status = AGENT_PENDING;
     int64_t id = 0;
-    /* Manual mode: answer only what an operator approved. */
-    err = a->manual ? agent_store_get(a->store, eh, &status, &id) : FK_OK;
+    char denial[AGENT_DENIAL_MAX + 1];
+    /* A denied request is never answered, in manual mode or not; in manual
+     * mode only what an operator approved is. */
+    err = agent_store_get(a->store, eh, &status, &id, denial, sizeof denial);
     if (err && err != FK_ERR_NOT_FOUND) {
         reply(resp, 500, "error", "agent storage failed; try again", NULL);
         goto out;
     }
+    if (!err && status == AGENT_DENIED) {
+        char msg[AGENT_DENIAL_MAX + 64];
+        snprintf(msg, sizeof msg, "denied by this agent's operator%s%s", denial[0] ? ": " : "",
+                 denial);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(id));
+        reply(resp, 403, "denied", msg, o);
+        goto out;
+    }
     if (a->manual && (err == FK_ERR_NOT_FOUND || status == AGENT_PENDING)) {
+        int fresh = err == FK_ERR_NOT_FOUND;
         if (agent_store_put(a->store, eh, p->index, &r, note, AGENT_PENDING, &id)) {
             reply(resp, 500, "error", "agent storage failed; try again", NULL);
             goto out;
+        }
+        if (fresh) {
+            /* The operator's cue: one line per request that waits for them. */
+            char war[2 * FK_REQUEST_HASH_LEN + 1];
+            fk_hex_encode(war, r.warrant, sizeof r.warrant);
+            fprintf(stderr, "fairkey agent: request %lld (log index %llu, requester %s, warrant "
+                            "%.16s...) awaits approval: fairkey agent approve|deny --state %s "
+                            "%lld\n",
+                    (long long)id, (unsigned long long)p->index, r.requester, war, a->state,
+                    (long long)id);
         }
         json_t *o = json_object();
         json_object_set_new(o, "id", json_integer(id));
@@ -501,6 +525,7 @@ static int serve_main(int argc, char **argv)
         snprintf(defstate, sizeof defstate, "fairkey-agent-%u", a.share->index);
         state = defstate;
     }
+    a.state = state;
     if (!(a.store = agent_store_open(state, 1)))
         goto out;
     /* One agent per state folder: two would answer from one audit table
@@ -558,48 +583,99 @@ out:
 }
 
 static void print_row(void *ctx, int64_t id, int status, int64_t log_index, const char *requester,
-                      const char *reason, const char *tm, const char *target)
+                      const char *reason, const char *tm, const char *target, const char *warrant,
+                      const char *denial)
 {
-    static const char *names[] = {"pending", "approved", "answered"};
-    printf("%lld\t%s\tlog index %lld\t%s\t%s\ttarget %s\t%s\n", (long long)id,
-           status >= 0 && status <= 2 ? names[status] : "?", (long long)log_index, tm, requester,
-           target, reason);
+    static const char *names[] = {"pending", "approved", "answered", "denied"};
+    (void)ctx;
+    printf("%lld\t%s\tlog index %lld\t%s\t%s\ttarget %s\twarrant %s\t%s", (long long)id,
+           status >= 0 && status <= 3 ? names[status] : "?", (long long)log_index, tm, requester,
+           target, warrant ? warrant : "?", reason);
+    if (status == AGENT_DENIED)
+        printf("\tdenied: %s", denial && denial[0] ? denial : "(no reason given)");
+    putchar('\n');
 }
 
-static int admin_main(int argc, char **argv, int approve)
+enum admin { ADMIN_PENDING, ADMIN_APPROVE, ADMIN_DENY };
+
+static int admin_main(int argc, char **argv, enum admin what)
 {
-    static const struct option opts[] = {
-        {"state", required_argument, 0, 'd'}, {"all", no_argument, 0, 'A'}, {0, 0, 0, 0}};
-    const char *state = NULL;
+    static const struct option opts[] = {{"state", required_argument, 0, 'd'},
+                                         {"all", no_argument, 0, 'A'},
+                                         {"reason", required_argument, 0, 'R'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *state = NULL, *reason = "";
     int c, all = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             state = optarg;
-        else if (c == 'A')
+        else if (c == 'A' && what == ADMIN_PENDING)
             all = 1;
+        else if (c == 'R' && what == ADMIN_DENY)
+            reason = optarg;
         else
             return cli_usage(SERVE_USAGE);
     }
-    if (!state || optind != argc - (approve ? 1 : 0))
+    if (!state || optind != argc - (what != ADMIN_PENDING ? 1 : 0))
         return cli_usage(SERVE_USAGE);
+    size_t rl = strlen(reason);
+    for (size_t i = 0; i < rl; i++) {
+        if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f) {
+            cli_err("--reason must be one line of text (no control characters)");
+            return FK_EXIT_USAGE;
+        }
+    }
+    if (rl > AGENT_DENIAL_MAX) {
+        cli_err("--reason is longer than %d bytes; shorten it (it goes back to the requester)",
+                AGENT_DENIAL_MAX);
+        return FK_EXIT_USAGE;
+    }
+    long long id = 0;
+    if (what != ADMIN_PENDING) {
+        char *end;
+        id = strtoll(argv[optind], &end, 10);
+        if (*end || id <= 0 || end == argv[optind]) {
+            cli_err("'%s' is not a request id; see 'fairkey agent pending --state %s'",
+                    argv[optind], state);
+            return FK_EXIT_USAGE;
+        }
+    }
     agent_store *s = agent_store_open(state, 0);
     if (!s)
         return FK_EXIT_FAIL;
     int rc = FK_EXIT_OK;
-    if (approve) {
-        char *end;
-        long long id = strtoll(argv[optind], &end, 10);
-        fk_err err = *end || id <= 0 ? FK_ERR_INVALID : agent_store_approve(s, id);
-        if (err) {
-            cli_err("no pending request with id %s; see 'fairkey agent pending --state %s'",
-                    argv[optind], state);
+    fk_err err;
+    switch (what) {
+    case ADMIN_APPROVE:
+        if ((err = agent_store_approve(s, id))) {
+            cli_err("no pending request with id %lld; see 'fairkey agent pending --state %s'", id,
+                    state);
             rc = FK_EXIT_FAIL;
         } else {
-            printf("approved request %lld; the agent answers it when the requester asks again\n", id);
+            printf("approved request %lld; the agent answers it when the requester asks again\n",
+                   id);
         }
-    } else if (agent_store_list(s, !all, print_row, NULL)) {
-        cli_err("cannot read the agent database in %s; check --state", state);
-        rc = FK_EXIT_FAIL;
+        break;
+    case ADMIN_DENY:
+        if ((err = agent_store_deny(s, id, reason))) {
+            cli_err(err == FK_ERR_NOT_FOUND
+                        ? "no pending or approved request with id %lld (an answered one cannot be "
+                          "denied); see 'fairkey agent pending --all --state %s'"
+                        : "cannot deny request %lld: the agent database in %s failed",
+                    id, state);
+            rc = FK_EXIT_FAIL;
+        } else {
+            printf("denied request %lld; the agent refuses it (403) whenever it is asked again\n",
+                   id);
+        }
+        break;
+    case ADMIN_PENDING:
+        if (agent_store_list(s, !all, print_row, NULL)) {
+            cli_err("cannot read the agent database in %s; check --state", state);
+            rc = FK_EXIT_FAIL;
+        }
+        break;
     }
     agent_store_close(s);
     return rc;
@@ -612,9 +688,11 @@ int cmd_agent_main(int argc, char **argv)
     if (!strcmp(argv[1], "serve"))
         return serve_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "pending"))
-        return admin_main(argc - 1, argv + 1, 0);
+        return admin_main(argc - 1, argv + 1, ADMIN_PENDING);
     if (!strcmp(argv[1], "approve"))
-        return admin_main(argc - 1, argv + 1, 1);
+        return admin_main(argc - 1, argv + 1, ADMIN_APPROVE);
+    if (!strcmp(argv[1], "deny"))
+        return admin_main(argc - 1, argv + 1, ADMIN_DENY);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         printf("usage: fairkey " SERVE_USAGE "\n");
         return FK_EXIT_OK;

@@ -43,7 +43,7 @@ one_line "$T/mode.err" "is not a regular file" || fail "/dev/null share: $(cat "
 ok "a share readable by others, or not a regular file, is refused with the remedy"
 
 # ---- admin commands refuse a mistyped --state ------------------------------------
-for cmd in "pending" "approve"; do
+for cmd in "pending" "approve" "deny"; do
     set -- "$cmd"; [ "$cmd" = pending ] || set -- "$cmd" 1
     "$FAIRKEY" agent "$1" --state "$T/agnet1" "${@:2}" >"$T/typo.out" 2>"$T/typo.err" \
         && fail "agent $cmd --state TYPO exited 0"
@@ -54,4 +54,45 @@ mkdir "$T/empty"
 "$FAIRKEY" agent pending --state "$T/empty" >/dev/null 2>"$T/typo.err" && fail "pending on an empty folder"
 [ -e "$T/empty/agent.db" ] && fail "pending created agent.db"
 "$FAIRKEY" agent pending --state "$T/agent1" >/dev/null || fail "pending on the real state"
-ok "agent pending and approve refuse a --state without agent.db and create nothing"
+ok "agent pending, approve and deny refuse a --state without agent.db and create nothing"
+
+# ---- manual approval: the operator's line, the warrant hash, deny -------------------
+start_agent 2 --requesters "$T/req.pub" --manual
+file_request --reason "e2e deny case"
+"$FAIRKEY" recover --authority "$AUTH" --request "$RECEIPT" --key "$T/req.key" \
+    --agents "$AGENT_URL_2" -o "$T/out" "$T/file.age" 2>"$T/rec1.err" && fail "manual agent answered"
+grep -q "queued the request for manual approval (id 1)" "$T/rec1.err" || fail "rec1: $(cat "$T/rec1.err")"
+grep "awaits approval" "$T/agent2.err" >"$T/awaits"
+one_line "$T/awaits" \
+    "fairkey agent: request 1 (log index 0, requester court.test/judge-1, warrant [0-9a-f]\{16\}...) awaits approval: fairkey agent approve|deny --state $T/agent2 1" \
+    || fail "agent's line: $(cat "$T/agent2.err")"
+WAR=$(sha256sum "$T/warrant.txt" | cut -d' ' -f1)
+"$FAIRKEY" agent pending --state "$T/agent2" >"$T/pending.out" || fail "pending"
+grep -q "^1	pending	log index 0	.*	warrant $WAR	e2e deny case$" "$T/pending.out" \
+    || fail "pending shows no warrant hash: $(cat "$T/pending.out")"
+ok "a request for manual approval: one line on the agent's stderr, pending shows the warrant hash"
+
+"$FAIRKEY" agent deny --state "$T/agent2" --reason "$(printf 'a\tb')" 1 2>"$T/deny.err" && fail "a reason with a tab"
+"$FAIRKEY" agent deny --state "$T/agent2" --reason "$(head -c 300 /dev/zero | tr '\0' x)" 1 2>/dev/null \
+    && fail "a 300-byte reason"
+"$FAIRKEY" agent deny --state "$T/agent2" --reason "warrant not signed by a judge" 1 >"$T/deny.out" \
+    || fail "deny"
+grep -q "denied request 1" "$T/deny.out" || fail "deny: $(cat "$T/deny.out")"
+"$FAIRKEY" agent deny --state "$T/agent2" 1 2>/dev/null && fail "denied twice"
+"$FAIRKEY" agent approve --state "$T/agent2" 1 2>/dev/null && fail "approved after denial"
+"$FAIRKEY" agent pending --state "$T/agent2" | grep -q . && fail "a denied request still pending"
+"$FAIRKEY" agent pending --all --state "$T/agent2" | grep -q "^1	denied	.*	denied: warrant not signed by a judge$" \
+    || fail "pending --all: $("$FAIRKEY" agent pending --all --state "$T/agent2")"
+"$FAIRKEY" recover --authority "$AUTH" --request "$RECEIPT" --key "$T/req.key" \
+    --agents "$AGENT_URL_2" -o "$T/out" "$T/file.age" 2>"$T/rec2.err" && fail "denied request answered"
+grep -q "denied by this agent's operator: warrant not signed by a judge" "$T/rec2.err" \
+    || fail "rec2: $(cat "$T/rec2.err")"
+curl -s -o /dev/null -w '%{http_code}' --data-binary @"$RECEIPT" "$AGENT_URL_2/recover" | grep -qx 403 \
+    || fail "a denied request is not answered 403"
+# Without --manual the denial still holds.
+stop_agent 2
+start_agent 2 --requesters "$T/req.pub"
+"$FAIRKEY" recover --authority "$AUTH" --request "$RECEIPT" --key "$T/req.key" \
+    --agents "$AGENT_URL_2" -o "$T/out" "$T/file.age" 2>"$T/rec3.err" && fail "denied request answered after restart"
+grep -q "denied by this agent's operator" "$T/rec3.err" || fail "rec3: $(cat "$T/rec3.err")"
+ok "a denied request gets 403 with the operator's reason, also from the agent restarted without --manual"
