@@ -96,3 +96,15 @@ start_agent 2 --requesters "$T/req.pub"
     --agents "$AGENT_URL_2" -o "$T/out" "$T/file.age" 2>"$T/rec3.err" && fail "denied request answered after restart"
 grep -q "denied by this agent's operator" "$T/rec3.err" || fail "rec3: $(cat "$T/rec3.err")"
 ok "a denied request gets 403 with the operator's reason, also from the agent restarted without --manual"
+
+# ---- recover names agents by the share they proved, not by --agents order ---------
+start_agent 3 --requesters "$T/req.pub"
+file_request --reason "e2e order case"
+"$FAIRKEY" recover --authority "$AUTH" --request "$RECEIPT" --key "$T/req.key" \
+    --agents "$AGENT_URL_3,$AGENT_URL_1" -o "$T/out" "$T/file.age" 2>"$T/order.err" \
+    || fail "recover: $(cat "$T/order.err")"
+cmp -s "$T/out" "$T/plain" || fail "recovered plaintext differs"
+grep -q "^agent 3 ($AGENT_URL_3) answered with share 3; proof verified$" "$T/order.err" \
+    && grep -q "^agent 1 ($AGENT_URL_1) answered with share 1; proof verified$" "$T/order.err" \
+    || fail "agents numbered by position: $(cat "$T/order.err")"
+ok "recover numbers agents by their share index"
