@@ -60,6 +60,7 @@ struct agent {
     size_t requesters_len;
     int manual;
     const char *state;       /* --state, for the operator's lines */
+    struct timespec started; /* monotonic, for /healthz */
     agent_store *store;
     pthread_mutex_t cp_mu;   /* serialises checkpoint consistency checks */
     /* Checkpoints already proven consistent with the stored chain, by tree
@@ -235,14 +236,20 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
 {
     struct agent *a = ctx;
     if (strcmp(req->path, "/recover")) {
-        if (!strcmp(req->method, "GET") && !strcmp(req->path, "/")) {
+        int health = !strcmp(req->path, "/healthz");
+        if (!strcmp(req->method, "GET") && (health || !strcmp(req->path, "/"))) {
             json_t *o = json_object();
             json_object_set_new(o, "authority", json_string(a->idhex));
             json_object_set_new(o, "index", json_integer(a->share->index));
+            if (health) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                json_object_set_new(o, "uptime_s", json_integer(now.tv_sec - a->started.tv_sec));
+            }
             reply(resp, 200, "ok", NULL, o);
             return;
         }
-        reply(resp, 404, "error", "no such endpoint; POST /recover", NULL);
+        reply(resp, 404, "error", "no such endpoint; POST /recover, GET /healthz", NULL);
         return;
     }
     if (strcmp(req->method, "POST")) {
@@ -526,6 +533,7 @@ static int serve_main(int argc, char **argv)
         state = defstate;
     }
     a.state = state;
+    clock_gettime(CLOCK_MONOTONIC, &a.started);
     if (!(a.store = agent_store_open(state, 1)))
         goto out;
     /* One agent per state folder: two would answer from one audit table

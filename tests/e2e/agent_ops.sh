@@ -108,3 +108,19 @@ grep -q "^agent 3 ($AGENT_URL_3) answered with share 3; proof verified$" "$T/ord
     && grep -q "^agent 1 ($AGENT_URL_1) answered with share 1; proof verified$" "$T/order.err" \
     || fail "agents numbered by position: $(cat "$T/order.err")"
 ok "recover numbers agents by their share index"
+
+# ---- GET /healthz on the log, an agent and a witness ------------------------------
+"$FAIRKEY" witness serve --dir "$T/wit" --listen 127.0.0.1:0 --log "$LOG_VKEY" \
+    >"$T/wit.out" 2>"$T/wit.err" &
+WIT_PID=$!; PIDS="$PIDS $WIT_PID"
+WIT_PORT=$(wait_url "$T/wit.out") || fail "witness did not start: $(cat "$T/wit.err")"
+# healthz URL: the body and the status on one line.
+healthz() { curl -s -w ' %{http_code}' "$1/healthz" | tr -d '\n'; }
+h=$(healthz "$LOG_URL")
+echo "$h" | grep -Eq '^\{"status":"ok","tree_size":[1-9][0-9]*,"uptime_s":[0-9]+\} 200$' || fail "log /healthz: $h"
+h=$(healthz "$AGENT_URL_1")
+echo "$h" | grep -Eq '^\{"authority":"[0-9a-f]{64}","index":1,"uptime_s":[0-9]+,"status":"ok"\} 200$' \
+    || fail "agent /healthz: $h"
+h=$(healthz "http://127.0.0.1:$WIT_PORT")
+echo "$h" | grep -Eq '^\{"status":"ok","logs":1,"uptime_s":[0-9]+\} 200$' || fail "witness /healthz: $h"
+ok "GET /healthz: 200 and a small JSON object on the log, an agent and a witness"
