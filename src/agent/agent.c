@@ -58,6 +58,8 @@ struct agent {
     fk_tlog_policy policy;   /* what a receipt's checkpoint must meet; lists log.key */
     char *requesters;        /* allow-list text, NULL: any signed requester */
     size_t requesters_len;
+    const char *requesters_path;
+    pthread_rwlock_t req_lock; /* requesters: swapped whole on SIGHUP */
     int manual;
     const char *state;       /* --state, for the operator's lines */
     struct timespec started; /* monotonic, for /healthz */
@@ -280,8 +282,11 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
               NULL);
         goto out;
     }
-    if (a->requesters && fk_requesters_allowed(a->requesters, a->requesters_len, r.requester,
-                                               r.requester_key)) {
+    pthread_rwlock_rdlock(&a->req_lock);
+    int denied_requester = a->requesters && fk_requesters_allowed(a->requesters, a->requesters_len,
+                                                                  r.requester, r.requester_key);
+    pthread_rwlock_unlock(&a->req_lock);
+    if (denied_requester) {
         snprintf(detail, sizeof detail, "requester %s", r.requester);
         refuse_unauth(a, "requester-not-allowed", detail);
         reply(resp, 403, "refused", "requester not allowed by this agent's policy", NULL);
@@ -472,6 +477,46 @@ static int load_share(struct agent *a, const char *path)
     return 0;
 }
 
+/* Read and check the --requesters file; 0 with the text, or -1 after one
+ * line on stderr. */
+static int read_requesters(const char *path, char **text, size_t *len)
+{
+    if (cli_read_file(path, CLI_KEYFILE_MAX, 0, text, len))
+        return -1;
+    uint8_t zero[32] = {0};
+    if (fk_requesters_allowed(*text, *len, "x", zero) == FK_ERR_INVALID) {
+        cli_err("%s is not a requesters file (lines: NAME BASE64-ED25519-KEY)", path);
+        free(*text);
+        *text = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGHUP: read --requesters again and swap it in whole; a file that does
+ * not read or parse leaves the old list in force.  Connections go on. */
+static void reload(struct agent *a)
+{
+    char *text;
+    size_t len;
+    if (!a->requesters_path) {
+        fprintf(stderr, "fairkey agent: SIGHUP: no --requesters file to reload; still serving\n");
+        return;
+    }
+    if (read_requesters(a->requesters_path, &text, &len)) {
+        fprintf(stderr, "fairkey agent: SIGHUP: kept the previous requesters list\n");
+        return;
+    }
+    pthread_rwlock_wrlock(&a->req_lock);
+    char *old = a->requesters;
+    a->requesters = text;
+    a->requesters_len = len;
+    pthread_rwlock_unlock(&a->req_lock);
+    free(old);
+    fprintf(stderr, "fairkey agent: SIGHUP: reloaded the requesters list from %s\n",
+            a->requesters_path);
+}
+
 static int serve_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -515,15 +560,10 @@ static int serve_main(int argc, char **argv)
     if (load_share(&a, share))
         goto out;
     fk_escrow_id_hex(a.idhex, a.auth->id);
-    if (reqp && cli_read_file(reqp, CLI_KEYFILE_MAX, 0, &a.requesters, &a.requesters_len))
+    if (reqp && read_requesters(reqp, &a.requesters, &a.requesters_len))
         goto out;
-    if (a.requesters) {
-        uint8_t zero[32] = {0};
-        if (fk_requesters_allowed(a.requesters, a.requesters_len, "x", zero) == FK_ERR_INVALID) {
-            cli_err("%s is not a requesters file (lines: NAME BASE64-ED25519-KEY)", reqp);
-            goto out;
-        }
-    } else {
+    a.requesters_path = reqp;
+    if (!a.requesters) {
         fprintf(stderr, "fairkey agent: no --requesters file: any requester with a logged, "
                         "signed request is answered\n");
     }
@@ -549,11 +589,13 @@ static int serve_main(int argc, char **argv)
     pthread_mutex_init(&a.cp_mu, NULL);
     pthread_mutex_init(&a.note_mu, NULL);
     pthread_mutex_init(&a.un_mu, NULL);
+    pthread_rwlock_init(&a.req_lock, NULL);
 
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP); /* reload, not the default: death */
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* server threads inherit the mask */
     struct fki_net_server_config cfg = {
         .listen = listen, .max_body = REC_RECEIPT_MAX, .handler = handle, .ctx = &a,
@@ -569,7 +611,8 @@ static int serve_main(int argc, char **argv)
            a.idhex, fki_net_server_port(srv));
     fflush(stdout);
     int sig;
-    sigwait(&set, &sig);
+    while (!sigwait(&set, &sig) && sig == SIGHUP)
+        reload(&a);
     fki_net_server_stop(srv);
     if (a.un_dropped)
         unauth_summary(&a, a.un_minute, a.un_dropped);
@@ -578,6 +621,7 @@ out_mu:
     pthread_mutex_destroy(&a.cp_mu);
     pthread_mutex_destroy(&a.note_mu);
     pthread_mutex_destroy(&a.un_mu);
+    pthread_rwlock_destroy(&a.req_lock);
 out:
     fki_log_client_close(&a.log);
     agent_store_close(a.store);

@@ -124,3 +124,38 @@ echo "$h" | grep -Eq '^\{"authority":"[0-9a-f]{64}","index":1,"uptime_s":[0-9]+,
 h=$(healthz "http://127.0.0.1:$WIT_PORT")
 echo "$h" | grep -Eq '^\{"status":"ok","logs":1,"uptime_s":[0-9]+\} 200$' || fail "witness /healthz: $h"
 ok "GET /healthz: 200 and a small JSON object on the log, an agent and a witness"
+
+# ---- SIGHUP: the agent reloads --requesters; nothing dies ----------------------------
+"$FAIRKEY" request keygen --name court.test/judge-2 -o "$T/req2.key" >"$T/req2.pub" || fail "keygen 2"
+"$FAIRKEY" request --authority "$AUTH" --key "$T/req2.key" --warrant "$T/warrant.txt" \
+    --reason "e2e reload case" -o "$T/receipt2" "$T/file.age" >/dev/null || fail "request 2"
+ask1() {
+    "$FAIRKEY" recover --authority "$AUTH" --request "$T/receipt2" --key "$T/req2.key" \
+        --agents "$AGENT_URL_1" -o "$T/out2" "$T/file.age" 2>"$T/$1" && fail "one agent recovered"
+}
+ask1 hup0.err
+grep -q "refused: requester not allowed" "$T/hup0.err" || fail "before reload: $(cat "$T/hup0.err")"
+cat "$T/req2.pub" >>"$T/req.pub"
+kill -HUP "$AGENT_PID_1"
+for _ in $(seq 1 100); do grep -q "reloaded the requesters list" "$T/agent1.err" && break; sleep 0.05; done
+grep -q "^fairkey agent: SIGHUP: reloaded the requesters list from $T/req.pub$" "$T/agent1.err" \
+    || fail "no reload line: $(cat "$T/agent1.err")"
+ask1 hup1.err
+grep -q "^agent 1 ($AGENT_URL_1) answered with share 1" "$T/hup1.err" || fail "after reload: $(cat "$T/hup1.err")"
+echo "not a requesters file" >"$T/req.pub"
+kill -HUP "$AGENT_PID_1"
+for _ in $(seq 1 100); do grep -q "kept the previous" "$T/agent1.err" && break; sleep 0.05; done
+grep -q "^fairkey: $T/req.pub is not a requesters file" "$T/agent1.err" \
+    && grep -q "^fairkey agent: SIGHUP: kept the previous requesters list$" "$T/agent1.err" \
+    || fail "bad reload: $(cat "$T/agent1.err")"
+ask1 hup2.err
+grep -q "^agent 1 ($AGENT_URL_1) answered with share 1" "$T/hup2.err" || fail "after bad reload: $(cat "$T/hup2.err")"
+ok "SIGHUP reloads the agent's --requesters; a bad file is refused in one line and the old list kept"
+
+kill -HUP "$LOG_PID" "$WIT_PID"
+sleep 0.3
+for u in "$LOG_URL" "http://127.0.0.1:$WIT_PORT"; do
+    curl -s -o /dev/null -w '%{http_code}' "$u/healthz" | grep -qx 200 || fail "$u died on SIGHUP"
+done
+grep -q "^fairkey witness: SIGHUP: nothing to reload" "$T/wit.err" || fail "witness: $(cat "$T/wit.err")"
+ok "SIGHUP does not stop the log or the witness"
