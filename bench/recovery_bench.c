@@ -29,6 +29,10 @@ int cli_usage(const char *synopsis)
     (void)synopsis;
     return 2;
 }
+int cli_help_wanted(void)
+{
+    return 0;
+}
 
 static const char *log_url;
 static fk_escrow_authority *auth;

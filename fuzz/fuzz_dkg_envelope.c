@@ -24,6 +24,10 @@ int cli_usage(const char *synopsis)
     (void)synopsis;
     return FK_EXIT_USAGE;
 }
+int cli_help_wanted(void)
+{
+    return 0;
+}
 int cli_dkg_serve(int argc, char **argv)
 {
     (void)argc;

@@ -7,17 +7,21 @@
  * signature and the witness cosignatures the quorum asks for) and is
  * consistent with every checkpoint it has seen (docs/protocol.md 5).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "log/keyfile.h"
 #include "net/net.h"
 #include "recovery.h"
 #include "store.h"
@@ -27,8 +31,9 @@
     "             [--requesters FILE] [--manual] [--state DIR]\n"                         \
     "             [--log URL] [--log-vkey VKEY] [--log-policy FILE]\n"                    \
     "       (the log and policy are the authority's; the --log options must match them)\n" \
-    "       fairkey agent pending --state DIR\n"                                           \
-    "       fairkey agent approve --state DIR ID"
+    "       fairkey agent pending --state DIR [--all]\n"                                   \
+    "       fairkey agent approve --state DIR ID\n"                                        \
+    "       fairkey agent deny --state DIR ID [--reason TEXT]"
 
 /* Verified checkpoints remembered in memory: a batch interval's worth of
  * receipts share a handful of checkpoints, so this is ample. */
@@ -53,7 +58,11 @@ struct agent {
     fk_tlog_policy policy;   /* what a receipt's checkpoint must meet; lists log.key */
     char *requesters;        /* allow-list text, NULL: any signed requester */
     size_t requesters_len;
+    const char *requesters_path;
+    pthread_rwlock_t req_lock; /* requesters: swapped whole on SIGHUP */
     int manual;
+    const char *state;       /* --state, for the operator's lines */
+    struct timespec started; /* monotonic, for /healthz */
     agent_store *store;
     pthread_mutex_t cp_mu;   /* serialises checkpoint consistency checks */
     /* Checkpoints already proven consistent with the stored chain, by tree
@@ -229,14 +238,20 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
 {
     struct agent *a = ctx;
     if (strcmp(req->path, "/recover")) {
-        if (!strcmp(req->method, "GET") && !strcmp(req->path, "/")) {
+        int health = !strcmp(req->path, "/healthz");
+        if (!strcmp(req->method, "GET") && (health || !strcmp(req->path, "/"))) {
             json_t *o = json_object();
             json_object_set_new(o, "authority", json_string(a->idhex));
             json_object_set_new(o, "index", json_integer(a->share->index));
+            if (health) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                json_object_set_new(o, "uptime_s", json_integer(now.tv_sec - a->started.tv_sec));
+            }
             reply(resp, 200, "ok", NULL, o);
             return;
         }
-        reply(resp, 404, "error", "no such endpoint; POST /recover", NULL);
+        reply(resp, 404, "error", "no such endpoint; POST /recover, GET /healthz", NULL);
         return;
     }
     if (strcmp(req->method, "POST")) {
@@ -267,8 +282,11 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
               NULL);
         goto out;
     }
-    if (a->requesters && fk_requesters_allowed(a->requesters, a->requesters_len, r.requester,
-                                               r.requester_key)) {
+    pthread_rwlock_rdlock(&a->req_lock);
+    int denied_requester = a->requesters && fk_requesters_allowed(a->requesters, a->requesters_len,
+                                                                  r.requester, r.requester_key);
+    pthread_rwlock_unlock(&a->req_lock);
+    if (denied_requester) {
         snprintf(detail, sizeof detail, "requester %s", r.requester);
         refuse_unauth(a, "requester-not-allowed", detail);
         reply(resp, 403, "refused", "requester not allowed by this agent's policy", NULL);
@@ -343,16 +361,38 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     }
     int status = AGENT_PENDING;
     int64_t id = 0;
-    /* Manual mode: answer only what an operator approved. */
-    err = a->manual ? agent_store_get(a->store, eh, &status, &id) : FK_OK;
+    char denial[AGENT_DENIAL_MAX + 1];
+    /* A denied request is never answered, in manual mode or not; in manual
+     * mode only what an operator approved is. */
+    err = agent_store_get(a->store, eh, &status, &id, denial, sizeof denial);
     if (err && err != FK_ERR_NOT_FOUND) {
         reply(resp, 500, "error", "agent storage failed; try again", NULL);
         goto out;
     }
+    if (!err && status == AGENT_DENIED) {
+        char msg[AGENT_DENIAL_MAX + 64];
+        snprintf(msg, sizeof msg, "denied by this agent's operator%s%s", denial[0] ? ": " : "",
+                 denial);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(id));
+        reply(resp, 403, "denied", msg, o);
+        goto out;
+    }
     if (a->manual && (err == FK_ERR_NOT_FOUND || status == AGENT_PENDING)) {
+        int fresh = err == FK_ERR_NOT_FOUND;
         if (agent_store_put(a->store, eh, p->index, &r, note, AGENT_PENDING, &id)) {
             reply(resp, 500, "error", "agent storage failed; try again", NULL);
             goto out;
+        }
+        if (fresh) {
+            /* The operator's cue: one line per request that waits for them. */
+            char war[2 * FK_REQUEST_HASH_LEN + 1];
+            fk_hex_encode(war, r.warrant, sizeof r.warrant);
+            fprintf(stderr, "fairkey agent: request %lld (log index %llu, requester %s, warrant "
+                            "%.16s...) awaits approval: fairkey agent approve|deny --state %s "
+                            "%lld\n",
+                    (long long)id, (unsigned long long)p->index, r.requester, war, a->state,
+                    (long long)id);
         }
         json_t *o = json_object();
         json_object_set_new(o, "id", json_integer(id));
@@ -401,6 +441,25 @@ static int load_share(struct agent *a, const char *path)
 {
     char *text;
     size_t len;
+    /* A share others can read, or someone else's, is refused as the log
+     * refuses such a key: one copy too many of the agent's secret.  (From
+     * standard input, "-", it is the caller's pipe: not checked.) */
+    int fd = cli_open_in(path, 1);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    const char *why = NULL;
+    memset(&st, 0, sizeof st);
+    if (fd > STDERR_FILENO)
+        why = fstat(fd, &st) ? "cannot be examined" : fki_secret_file_problem(&st);
+    cli_close_in(fd);
+    if (why) {
+        if (S_ISREG(st.st_mode) && st.st_uid == geteuid())
+            cli_err("%s %s; run 'chmod 600 %s' (a share is the agent's secret)", path, why, path);
+        else
+            cli_err("%s %s; keep the share in a regular file of your own, mode 0600", path, why);
+        return -1;
+    }
     if (cli_read_file(path, FK_ESCROW_SHARE_TEXT_MAX, 1, &text, &len))
         return -1;
     if (fk_escrow_share_alloc(&a->share, 1)) {
@@ -418,6 +477,46 @@ static int load_share(struct agent *a, const char *path)
     return 0;
 }
 
+/* Read and check the --requesters file; 0 with the text, or -1 after one
+ * line on stderr. */
+static int read_requesters(const char *path, char **text, size_t *len)
+{
+    if (cli_read_file(path, CLI_KEYFILE_MAX, 0, text, len))
+        return -1;
+    uint8_t zero[32] = {0};
+    if (fk_requesters_allowed(*text, *len, "x", zero) == FK_ERR_INVALID) {
+        cli_err("%s is not a requesters file (lines: NAME BASE64-ED25519-KEY)", path);
+        free(*text);
+        *text = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGHUP: read --requesters again and swap it in whole; a file that does
+ * not read or parse leaves the old list in force.  Connections go on. */
+static void reload(struct agent *a)
+{
+    char *text;
+    size_t len;
+    if (!a->requesters_path) {
+        fprintf(stderr, "fairkey agent: SIGHUP: no --requesters file to reload; still serving\n");
+        return;
+    }
+    if (read_requesters(a->requesters_path, &text, &len)) {
+        fprintf(stderr, "fairkey agent: SIGHUP: kept the previous requesters list\n");
+        return;
+    }
+    pthread_rwlock_wrlock(&a->req_lock);
+    char *old = a->requesters;
+    a->requesters = text;
+    a->requesters_len = len;
+    pthread_rwlock_unlock(&a->req_lock);
+    free(old);
+    fprintf(stderr, "fairkey agent: SIGHUP: reloaded the requesters list from %s\n",
+            a->requesters_path);
+}
+
 static int serve_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -432,7 +531,7 @@ static int serve_main(int argc, char **argv)
                *vkey = NULL, *logurl = NULL, *policy = NULL;
     static struct agent a; /* large (checkpoint cache): not on the stack */
     static cli_authlog al;
-    int c, rc = FK_EXIT_FAIL;
+    int c, rc = FK_EXIT_FAIL, lock_fd = -1;
     memset(&a, 0, sizeof a);
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -461,15 +560,10 @@ static int serve_main(int argc, char **argv)
     if (load_share(&a, share))
         goto out;
     fk_escrow_id_hex(a.idhex, a.auth->id);
-    if (reqp && cli_read_file(reqp, CLI_KEYFILE_MAX, 0, &a.requesters, &a.requesters_len))
+    if (reqp && read_requesters(reqp, &a.requesters, &a.requesters_len))
         goto out;
-    if (a.requesters) {
-        uint8_t zero[32] = {0};
-        if (fk_requesters_allowed(a.requesters, a.requesters_len, "x", zero) == FK_ERR_INVALID) {
-            cli_err("%s is not a requesters file (lines: NAME BASE64-ED25519-KEY)", reqp);
-            goto out;
-        }
-    } else {
+    a.requesters_path = reqp;
+    if (!a.requesters) {
         fprintf(stderr, "fairkey agent: no --requesters file: any requester with a logged, "
                         "signed request is answered\n");
     }
@@ -478,16 +572,30 @@ static int serve_main(int argc, char **argv)
         snprintf(defstate, sizeof defstate, "fairkey-agent-%u", a.share->index);
         state = defstate;
     }
-    if (!(a.store = agent_store_open(state)))
+    a.state = state;
+    clock_gettime(CLOCK_MONOTONIC, &a.started);
+    if (!(a.store = agent_store_open(state, 1)))
         goto out;
+    /* One agent per state folder: two would answer from one audit table
+     * and race on its checkpoint. */
+    if ((lock_fd = fki_dir_lock(state)) < 0) {
+        if (errno == EWOULDBLOCK)
+            cli_err("another agent serves state folder %s; stop it first, or pass another --state",
+                    state);
+        else
+            cli_err("cannot lock %s/lock: %s; pass a writable --state", state, strerror(errno));
+        goto out;
+    }
     pthread_mutex_init(&a.cp_mu, NULL);
     pthread_mutex_init(&a.note_mu, NULL);
     pthread_mutex_init(&a.un_mu, NULL);
+    pthread_rwlock_init(&a.req_lock, NULL);
 
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP); /* reload, not the default: death */
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* server threads inherit the mask */
     struct fki_net_server_config cfg = {
         .listen = listen, .max_body = REC_RECEIPT_MAX, .handler = handle, .ctx = &a,
@@ -503,7 +611,8 @@ static int serve_main(int argc, char **argv)
            a.idhex, fki_net_server_port(srv));
     fflush(stdout);
     int sig;
-    sigwait(&set, &sig);
+    while (!sigwait(&set, &sig) && sig == SIGHUP)
+        reload(&a);
     fki_net_server_stop(srv);
     if (a.un_dropped)
         unauth_summary(&a, a.un_minute, a.un_dropped);
@@ -512,9 +621,12 @@ out_mu:
     pthread_mutex_destroy(&a.cp_mu);
     pthread_mutex_destroy(&a.note_mu);
     pthread_mutex_destroy(&a.un_mu);
+    pthread_rwlock_destroy(&a.req_lock);
 out:
     fki_log_client_close(&a.log);
     agent_store_close(a.store);
+    if (lock_fd >= 0)
+        close(lock_fd); /* releases the lock */
     if (a.share)
         fk_escrow_share_free(a.share, 1);
     free(a.auth);
@@ -523,48 +635,99 @@ out:
 }
 
 static void print_row(void *ctx, int64_t id, int status, int64_t log_index, const char *requester,
-                      const char *reason, const char *tm, const char *target)
+                      const char *reason, const char *tm, const char *target, const char *warrant,
+                      const char *denial)
 {
-    static const char *names[] = {"pending", "approved", "answered"};
-    printf("%lld\t%s\tlog index %lld\t%s\t%s\ttarget %s\t%s\n", (long long)id,
-           status >= 0 && status <= 2 ? names[status] : "?", (long long)log_index, tm, requester,
-           target, reason);
+    static const char *names[] = {"pending", "approved", "answered", "denied"};
+    (void)ctx;
+    printf("%lld\t%s\tlog index %lld\t%s\t%s\ttarget %s\twarrant %s\t%s", (long long)id,
+           status >= 0 && status <= 3 ? names[status] : "?", (long long)log_index, tm, requester,
+           target, warrant ? warrant : "?", reason);
+    if (status == AGENT_DENIED)
+        printf("\tdenied: %s", denial && denial[0] ? denial : "(no reason given)");
+    putchar('\n');
 }
 
-static int admin_main(int argc, char **argv, int approve)
+enum admin { ADMIN_PENDING, ADMIN_APPROVE, ADMIN_DENY };
+
+static int admin_main(int argc, char **argv, enum admin what)
 {
-    static const struct option opts[] = {
-        {"state", required_argument, 0, 'd'}, {"all", no_argument, 0, 'A'}, {0, 0, 0, 0}};
-    const char *state = NULL;
+    static const struct option opts[] = {{"state", required_argument, 0, 'd'},
+                                         {"all", no_argument, 0, 'A'},
+                                         {"reason", required_argument, 0, 'R'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *state = NULL, *reason = "";
     int c, all = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             state = optarg;
-        else if (c == 'A')
+        else if (c == 'A' && what == ADMIN_PENDING)
             all = 1;
+        else if (c == 'R' && what == ADMIN_DENY)
+            reason = optarg;
         else
             return cli_usage(SERVE_USAGE);
     }
-    if (!state || optind != argc - (approve ? 1 : 0))
+    if (!state || optind != argc - (what != ADMIN_PENDING ? 1 : 0))
         return cli_usage(SERVE_USAGE);
-    agent_store *s = agent_store_open(state);
+    size_t rl = strlen(reason);
+    for (size_t i = 0; i < rl; i++) {
+        if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f) {
+            cli_err("--reason must be one line of text (no control characters)");
+            return FK_EXIT_USAGE;
+        }
+    }
+    if (rl > AGENT_DENIAL_MAX) {
+        cli_err("--reason is longer than %d bytes; shorten it (it goes back to the requester)",
+                AGENT_DENIAL_MAX);
+        return FK_EXIT_USAGE;
+    }
+    long long id = 0;
+    if (what != ADMIN_PENDING) {
+        char *end;
+        id = strtoll(argv[optind], &end, 10);
+        if (*end || id <= 0 || end == argv[optind]) {
+            cli_err("'%s' is not a request id; see 'fairkey agent pending --state %s'",
+                    argv[optind], state);
+            return FK_EXIT_USAGE;
+        }
+    }
+    agent_store *s = agent_store_open(state, 0);
     if (!s)
         return FK_EXIT_FAIL;
     int rc = FK_EXIT_OK;
-    if (approve) {
-        char *end;
-        long long id = strtoll(argv[optind], &end, 10);
-        fk_err err = *end || id <= 0 ? FK_ERR_INVALID : agent_store_approve(s, id);
-        if (err) {
-            cli_err("no pending request with id %s; see 'fairkey agent pending --state %s'",
-                    argv[optind], state);
+    fk_err err;
+    switch (what) {
+    case ADMIN_APPROVE:
+        if ((err = agent_store_approve(s, id))) {
+            cli_err("no pending request with id %lld; see 'fairkey agent pending --state %s'", id,
+                    state);
             rc = FK_EXIT_FAIL;
         } else {
-            printf("approved request %lld; the agent answers it when the requester asks again\n", id);
+            printf("approved request %lld; the agent answers it when the requester asks again\n",
+                   id);
         }
-    } else if (agent_store_list(s, !all, print_row, NULL)) {
-        cli_err("cannot read the agent database in %s; check --state", state);
-        rc = FK_EXIT_FAIL;
+        break;
+    case ADMIN_DENY:
+        if ((err = agent_store_deny(s, id, reason))) {
+            cli_err(err == FK_ERR_NOT_FOUND
+                        ? "no pending or approved request with id %lld (an answered one cannot be "
+                          "denied); see 'fairkey agent pending --all --state %s'"
+                        : "cannot deny request %lld: the agent database in %s failed",
+                    id, state);
+            rc = FK_EXIT_FAIL;
+        } else {
+            printf("denied request %lld; the agent refuses it (403) whenever it is asked again\n",
+                   id);
+        }
+        break;
+    case ADMIN_PENDING:
+        if (agent_store_list(s, !all, print_row, NULL)) {
+            cli_err("cannot read the agent database in %s; check --state", state);
+            rc = FK_EXIT_FAIL;
+        }
+        break;
     }
     agent_store_close(s);
     return rc;
@@ -577,9 +740,11 @@ int cmd_agent_main(int argc, char **argv)
     if (!strcmp(argv[1], "serve"))
         return serve_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "pending"))
-        return admin_main(argc - 1, argv + 1, 0);
+        return admin_main(argc - 1, argv + 1, ADMIN_PENDING);
     if (!strcmp(argv[1], "approve"))
-        return admin_main(argc - 1, argv + 1, 1);
+        return admin_main(argc - 1, argv + 1, ADMIN_APPROVE);
+    if (!strcmp(argv[1], "deny"))
+        return admin_main(argc - 1, argv + 1, ADMIN_DENY);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         printf("usage: fairkey " SERVE_USAGE "\n");
         return FK_EXIT_OK;

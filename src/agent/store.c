@@ -21,10 +21,10 @@
 #include "cli/cli.h"
 #include "store.h"
 
-enum { ST_GET, ST_PUT, ST_REFUSAL, ST_CP_GET, ST_CP_SET, ST_LIST, ST_APPROVE, ST_N };
+enum { ST_GET, ST_PUT, ST_REFUSAL, ST_CP_GET, ST_CP_SET, ST_LIST, ST_APPROVE, ST_DENY, ST_N };
 
 static const char *const SQL[ST_N] = {
-    [ST_GET] = "SELECT id, status FROM requests WHERE entry_hash = ?",
+    [ST_GET] = "SELECT id, status, denial FROM requests WHERE entry_hash = ?",
     [ST_PUT] =
         ("INSERT INTO requests (entry_hash, log_index, requester, requester_key, authority,"
         " target, warrant, reason, time, note, status, received_at, decided_at, answered_at,"
@@ -33,16 +33,20 @@ static const char *const SQL[ST_N] = {
         " ON CONFLICT(entry_hash) DO UPDATE SET status = MAX(status, ?11),"
         " decided_at = COALESCE(decided_at, CASE WHEN ?11 > 0 THEN ?12 END),"
         " answered_at = CASE WHEN ?11 = 2 THEN ?12 ELSE answered_at END,"
-        " answers = answers + (?11 = 2) RETURNING id"),
+        " answers = answers + (?11 = 2) WHERE status <> 3 RETURNING id"),
     [ST_REFUSAL] = "INSERT INTO refusals (at, kind, detail) VALUES (?, ?, ?)",
     [ST_CP_GET] = "SELECT size, root FROM checkpoint WHERE one = 1",
     [ST_CP_SET] = ("INSERT INTO checkpoint (one, size, root, note, at) VALUES (1,?,?,?,?)"
                   " ON CONFLICT(one) DO UPDATE SET size = excluded.size,"
                   " root = excluded.root, note = excluded.note, at = excluded.at"
                   " WHERE excluded.size > checkpoint.size"),
-    [ST_LIST] = ("SELECT id, status, log_index, requester, reason, time, target"
-                " FROM requests WHERE ?1 = 0 OR status = 0 ORDER BY id"),
+    [ST_LIST] = ("SELECT id, status, log_index, requester, reason, time, target, warrant,"
+                " denial FROM requests WHERE ?1 = 0 OR status = 0 ORDER BY id"),
     [ST_APPROVE] = "UPDATE requests SET status = 1, decided_at = ? WHERE id = ? AND status = 0",
+    /* Pending or approved but not yet answered: an answer sent cannot be
+     * taken back. */
+    [ST_DENY] = ("UPDATE requests SET status = 3, decided_at = ?1, denial = ?3"
+                " WHERE id = ?2 AND status IN (0, 1)"),
 };
 
 /* One queued write.  Lives on its caller's stack until done is set. */
@@ -90,7 +94,8 @@ static const char SCHEMA[] =
     " note TEXT NOT NULL,"                /* the signed request, verbatim */
     " status INTEGER NOT NULL,"          /* enum agent_status */
     " received_at INTEGER NOT NULL, decided_at INTEGER, answered_at INTEGER,"
-    " answers INTEGER NOT NULL DEFAULT 0);"
+    " answers INTEGER NOT NULL DEFAULT 0,"
+    " denial TEXT);"                      /* 'agent deny --reason' */
     "CREATE TABLE IF NOT EXISTS refusals ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
     " kind TEXT NOT NULL, detail TEXT NOT NULL);"
@@ -98,10 +103,10 @@ static const char SCHEMA[] =
     " one INTEGER PRIMARY KEY CHECK (one = 1),"
     " size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, at INTEGER NOT NULL);";
 
-agent_store *agent_store_open(const char *dir)
+agent_store *agent_store_open(const char *dir, int create)
 {
     char path[4096];
-    if (mkdir(dir, 0700) && errno != EEXIST) {
+    if (create && mkdir(dir, 0700) && errno != EEXIST) {
         cli_err("cannot create state folder %s: %s; pass a writable --state", dir,
                 strerror(errno));
         return NULL;
@@ -110,16 +115,30 @@ agent_store *agent_store_open(const char *dir)
         cli_err("state folder name too long; pass a shorter --state");
         return NULL;
     }
+    struct stat st;
+    if (!create && stat(path, &st)) {
+        /* A mistyped --state must not become a fresh, empty database that
+         * shows no pending request. */
+        cli_err("%s holds no agent database (%s: %s); pass the --state folder of 'fairkey "
+                "agent serve'", dir, path, strerror(errno));
+        return NULL;
+    }
     agent_store *s = calloc(1, sizeof *s);
     if (!s) {
         cli_err("out of memory");
         return NULL;
     }
     char *msg = NULL;
-    int ok = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                               SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+    int ok = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                                               (create ? SQLITE_OPEN_CREATE : 0),
+                             NULL) == SQLITE_OK &&
              sqlite3_busy_timeout(s->db, 5000) == SQLITE_OK &&
              sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) == SQLITE_OK;
+    if (ok) {
+        /* A database from before 'agent deny' lacks the column; adding it
+         * again fails harmlessly ("duplicate column"). */
+        sqlite3_exec(s->db, "ALTER TABLE requests ADD COLUMN denial TEXT", NULL, NULL, NULL);
+    }
     for (int i = 0; ok && i < ST_N; i++)
         ok = sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) ==
              SQLITE_OK;
@@ -287,7 +306,8 @@ static fk_err one_row(sqlite3_stmt *st)
     return rc == SQLITE_ROW ? FK_OK : rc == SQLITE_DONE ? FK_ERR_NOT_FOUND : FK_ERR_STORAGE;
 }
 
-fk_err agent_store_get(agent_store *s, const uint8_t entry_hash[32], int *status, int64_t *id)
+fk_err agent_store_get(agent_store *s, const uint8_t entry_hash[32], int *status, int64_t *id,
+                       char *denial, size_t denial_cap)
 {
     char hex[65];
     fk_err err;
@@ -298,6 +318,10 @@ fk_err agent_store_get(agent_store *s, const uint8_t entry_hash[32], int *status
     if (!(err = one_row(st))) {
         *id = sqlite3_column_int64(st, 0);
         *status = sqlite3_column_int(st, 1);
+        if (denial && denial_cap) {
+            const char *d = (const char *)sqlite3_column_text(st, 2);
+            snprintf(denial, denial_cap, "%s", d ? d : "");
+        }
     }
     sqlite3_reset(st);
     pthread_mutex_unlock(&s->db_mu);
@@ -365,11 +389,7 @@ fk_err agent_store_set_checkpoint(agent_store *s, uint64_t size, const uint8_t r
     return submit(s, &o);
 }
 
-fk_err agent_store_list(agent_store *s, int only_pending,
-                        void (*fn)(void *ctx, int64_t id, int status, int64_t log_index,
-                                   const char *requester, const char *reason, const char *time,
-                                   const char *target),
-                        void *ctx)
+fk_err agent_store_list(agent_store *s, int only_pending, agent_store_row_fn fn, void *ctx)
 {
     fk_err err = FK_ERR_STORAGE;
     int rc;
@@ -380,7 +400,8 @@ fk_err agent_store_list(agent_store *s, int only_pending,
         fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
            sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
            (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
-           (const char *)sqlite3_column_text(st, 6));
+           (const char *)sqlite3_column_text(st, 6), (const char *)sqlite3_column_text(st, 7),
+           (const char *)sqlite3_column_text(st, 8));
     if (rc == SQLITE_DONE)
         err = FK_OK;
     sqlite3_reset(st);
@@ -395,6 +416,21 @@ fk_err agent_store_approve(agent_store *s, int64_t id)
     sqlite3_stmt *st = stmt(s, ST_APPROVE);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
     sqlite3_bind_int64(st, 2, id);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        err = sqlite3_changes(s->db) == 1 ? FK_OK : FK_ERR_NOT_FOUND;
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->db_mu);
+    return err;
+}
+
+fk_err agent_store_deny(agent_store *s, int64_t id, const char *reason)
+{
+    fk_err err = FK_ERR_STORAGE;
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st = stmt(s, ST_DENY);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_DONE)
         err = sqlite3_changes(s->db) == 1 ? FK_OK : FK_ERR_NOT_FOUND;
     sqlite3_reset(st);

@@ -14,18 +14,26 @@
 typedef struct agent_store agent_store;
 
 enum agent_status {
-    AGENT_PENDING = 0,   /* --manual: waiting for 'fairkey agent approve' */
+    AGENT_PENDING = 0,   /* --manual: waiting for 'fairkey agent approve' or deny */
     AGENT_APPROVED = 1,  /* approved; answered on the requester's next try */
     AGENT_ANSWERED = 2,  /* the agent released its partial decryption */
+    AGENT_DENIED = 3,    /* 'fairkey agent deny': never answered */
 };
 
-/* Open (creating) DIR/agent.db.  Prints its own error. */
-agent_store *agent_store_open(const char *dir);
+/* The longest --reason 'agent deny' keeps: it goes back to the requester
+ * in the agent's JSON refusal (one reply buffer of 1 KiB). */
+#define AGENT_DENIAL_MAX 256
+
+/* Open DIR/agent.db; with create, make DIR and the database if missing
+ * ('agent serve'), else refuse a DIR without one ('agent pending', 'approve',
+ * 'deny').  Prints its own error. */
+agent_store *agent_store_open(const char *dir, int create);
 void agent_store_close(agent_store *s);
 
-/* Look up a request by entry hash: FK_OK with *status and *id, or
- * FK_ERR_NOT_FOUND. */
-fk_err agent_store_get(agent_store *s, const uint8_t entry_hash[32], int *status, int64_t *id);
+/* Look up a request by entry hash: FK_OK with *status, *id and (when denial
+ * is not NULL) the denial reason, or FK_ERR_NOT_FOUND. */
+fk_err agent_store_get(agent_store *s, const uint8_t entry_hash[32], int *status, int64_t *id,
+                       char *denial, size_t denial_cap);
 /* Record a request with a status (insert, or update the existing row's
  * status; answers counted).  Durable when it returns FK_OK. */
 fk_err agent_store_put(agent_store *s, const uint8_t entry_hash[32], uint64_t log_index,
@@ -37,10 +45,17 @@ fk_err agent_store_refusal(agent_store *s, const char *kind, const char *detail)
 fk_err agent_store_checkpoint(agent_store *s, uint64_t *size, uint8_t root[32]);
 fk_err agent_store_set_checkpoint(agent_store *s, uint64_t size, const uint8_t root[32],
                                   const char *note, size_t note_len);
-/* 'fairkey agent pending' and 'approve'. */
-fk_err agent_store_list(agent_store *s, int only_pending, void (*fn)(void *ctx, int64_t id,
-                        int status, int64_t log_index, const char *requester, const char *reason,
-                        const char *time, const char *target), void *ctx);
+/* 'fairkey agent pending', 'approve' and 'deny'.  A row: warrant is the
+ * hex SHA-256 of the warrant document, denial NULL unless denied. */
+typedef void (*agent_store_row_fn)(void *ctx, int64_t id, int status, int64_t log_index,
+                                   const char *requester, const char *reason, const char *time,
+                                   const char *target, const char *warrant, const char *denial);
+fk_err agent_store_list(agent_store *s, int only_pending, agent_store_row_fn fn, void *ctx);
+/* Approve a pending request; FK_ERR_NOT_FOUND if there is none with that id. */
 fk_err agent_store_approve(agent_store *s, int64_t id);
+/* Deny a pending or approved request (not one already answered): it is
+ * never answered; reason goes back to the requester.  FK_ERR_NOT_FOUND if
+ * there is no such request. */
+fk_err agent_store_deny(agent_store *s, int64_t id, const char *reason);
 
 #endif

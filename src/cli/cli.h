@@ -23,8 +23,12 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last message cli_err printed in this thread, without "fairkey: " (at
  * most 511 bytes): what a daemon also sends back to the client at fault. */
 const char *cli_err_last(void);
-/* Print a usage line "usage: fairkey <synopsis>" and return FK_EXIT_USAGE. */
+/* Print a usage line "usage: fairkey <synopsis>" on stderr and return
+ * FK_EXIT_USAGE; when the command line asked for help (-h, --help), on
+ * stdout, returning FK_EXIT_OK. */
 int cli_usage(const char *synopsis);
+/* Did the command line ask for help (-h or --help before any "--")? */
+int cli_help_wanted(void);
 
 /* ---- input, output, secrets: src/cli/io.c ------------------------------
  * Every subcommand goes through these helpers.  They print their own error
@@ -240,11 +244,15 @@ int cli_exec_net(int argc, char **argv);
 #include <signal.h>
 #include <stdint.h>
 
-/* Block SIGINT and SIGTERM, for cli_serve_wait, in this thread and the
- * threads started after (call it before starting a daemon); ignore SIGPIPE. */
+/* Block SIGINT, SIGTERM and SIGHUP, for cli_serve_wait, in this thread and
+ * the threads started after (call it before starting a daemon); ignore
+ * SIGPIPE. */
 void cli_serve_signals(sigset_t *set);
 /* Print the daemon's vkey (line 1) and URL (line 2: http://HOST:PORT, HOST
- * from listen, PORT the one bound), then wait for SIGINT or SIGTERM. */
-void cli_serve_wait(const sigset_t *set, const char *vkey, const char *listen, uint16_t port);
+ * from listen, PORT the one bound), then wait for SIGINT or SIGTERM.  On
+ * SIGHUP call reload(ctx), which prints its own line, or (reload NULL) say
+ * on stderr that "fairkey <daemon>" has nothing to reload; serving goes on. */
+void cli_serve_wait(const sigset_t *set, const char *vkey, const char *listen, uint16_t port,
+                    const char *daemon, int (*reload)(void *ctx), void *ctx);
 
 #endif

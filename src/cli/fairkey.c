@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <errno.h>
+#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -95,10 +96,35 @@ const char *cli_err_last(void)
     return last_err;
 }
 
+/* Set when the command line asks for help (-h or --help before any "--"):
+ * then every subcommand's usage goes to stdout with exit status 0, however
+ * deep the subcommand and whether or not its option table knows -h. */
+static int help_wanted;
+
 int cli_usage(const char *synopsis)
 {
+    if (help_wanted) {
+        printf("usage: fairkey %s\n", synopsis);
+        return FK_EXIT_OK;
+    }
     fprintf(stderr, "usage: fairkey %s\n", synopsis);
     return FK_EXIT_USAGE;
+}
+
+int cli_help_wanted(void)
+{
+    return help_wanted;
+}
+
+static int asks_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            return 0;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    }
+    return 0;
 }
 
 static void show_usage(FILE *f)
@@ -225,6 +251,8 @@ int main(int argc, char **argv)
         printf("fairkey %s\n", FAIRKEY_VERSION);
         return FK_EXIT_OK;
     }
+    if ((help_wanted = asks_help(argc - 1, argv + 1)))
+        opterr = 0; /* no "invalid option -- 'h'" from getopt before the usage */
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);

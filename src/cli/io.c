@@ -365,6 +365,8 @@ int cli_bad_option(int c, char **argv, const char *synopsis)
         snprintf(name, sizeof(name), "-%c", optopt);
     else
         snprintf(name, sizeof(name), "%s", arg);
+    if (cli_help_wanted())
+        return cli_usage(synopsis);
     if (c == ':')
         cli_err("option %s needs a value", name);
     else

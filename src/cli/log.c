@@ -181,7 +181,7 @@ static int serve(int argc, char **argv)
         cli_err("%s: %s (%s)", cfg.dir, why, fk_strerror(e));
         return FK_EXIT_FAIL;
     }
-    cli_serve_wait(&set, vkey, cfg.listen, fki_logd_port(d));
+    cli_serve_wait(&set, vkey, cfg.listen, fki_logd_port(d), "log", NULL, NULL);
     fki_logd_stop(d);
     return FK_EXIT_OK;
 }

@@ -112,7 +112,7 @@ static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *
     struct fki_net_client_opts o = {.content_type = "text/plain; charset=utf-8",
                                     .timeout_ms = AGENT_TIMEOUT_MS, .max_response = 65536};
     if (rec_url(url, sizeof url, j->url, "recover")) {
-        snprintf(j->msg, sizeof j->msg, "agent %zu: URL too long; skipped", num);
+        snprintf(j->msg, sizeof j->msg, "--agents entry %zu: URL too long; skipped", num);
         return JOB_BAD;
     }
     for (int t = 0; t < AGENT_TRIES && !stopping(sh); t++) {
@@ -129,7 +129,7 @@ static int ask(struct shared *sh, struct job *j, size_t num, fk_escrow_partial *
     pthread_mutex_lock(&sh->mu);
     if (sh->stopping) {
         pthread_mutex_unlock(&sh->mu);
-        snprintf(j->msg, sizeof j->msg, "agent %zu (%s): not needed any more", num, j->url);
+        snprintf(j->msg, sizeof j->msg, "--agents entry %zu (%s): not needed any more", num, j->url);
         free(body);
         return JOB_BAD;
     }
@@ -149,7 +149,7 @@ static int check_answer(struct shared *sh, struct job *j, size_t num, fk_err err
                         uint8_t *body, size_t blen, fk_escrow_partial *out)
 {
     if (err) {
-        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) did not answer (%s); skipped", num, j->url,
+        snprintf(j->msg, sizeof j->msg, "--agents entry %zu (%s) did not answer (%s); skipped", num, j->url,
                  fk_strerror(err));
         return JOB_BAD;
     }
@@ -159,31 +159,32 @@ static int check_answer(struct shared *sh, struct job *j, size_t num, fk_err err
     switch (rec_answer_read(status, body, blen, sh->auth, sh->reply_secret, sh->eh, sh->target,
                             out, &id, why, sizeof why)) {
     case REC_ANSWER_VALID:
-        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) answered with share %u; proof verified",
-                 num, j->url, out->index);
+        /* Named by the share it proved, not by its place in --agents. */
+        snprintf(j->msg, sizeof j->msg, "agent %u (%s) answered with share %u; proof verified",
+                 out->index, j->url, out->index);
         rc = JOB_VALID;
         break;
     case REC_ANSWER_PENDING:
         snprintf(j->msg, sizeof j->msg,
-                 "agent %zu (%s) queued the request for manual approval (id %lld); run recover "
+                 "--agents entry %zu (%s) queued the request for manual approval (id %lld); run recover "
                  "again once its operator approves it", num, j->url, id);
         break;
     case REC_ANSWER_REFUSED:
-        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) refused: %s (HTTP %ld)", num, j->url, why,
+        snprintf(j->msg, sizeof j->msg, "--agents entry %zu (%s) refused: %s (HTTP %ld)", num, j->url, why,
                  status);
         break;
     case REC_ANSWER_UNREADABLE:
         snprintf(j->msg, sizeof j->msg,
-                 "agent %zu (%s) sent an unreadable answer (HTTP %ld); skipped", num, j->url,
+                 "--agents entry %zu (%s) sent an unreadable answer (HTTP %ld); skipped", num, j->url,
                  status);
         break;
     case REC_ANSWER_UNOPENED:
         snprintf(j->msg, sizeof j->msg,
-                 "agent %zu (%s) returned an answer that does not open for this request; skipped",
+                 "--agents entry %zu (%s) returned an answer that does not open for this request; skipped",
                  num, j->url);
         break;
     case REC_ANSWER_BAD_PROOF:
-        snprintf(j->msg, sizeof j->msg, "agent %zu (%s) returned an invalid proof; skipped", num,
+        snprintf(j->msg, sizeof j->msg, "--agents entry %zu (%s) returned an invalid proof; skipped", num,
                  j->url);
         break;
     }
@@ -377,7 +378,7 @@ int cmd_recover_main(int argc, char **argv)
             pthread_mutex_lock(&sh->mu);
             sh->refs--;
             sh->jobs[i].state = JOB_BAD;
-            snprintf(sh->jobs[i].msg, sizeof sh->jobs[i].msg, "agent %zu: cannot start a thread", i + 1);
+            snprintf(sh->jobs[i].msg, sizeof sh->jobs[i].msg, "--agents entry %zu: cannot start a thread", i + 1);
             sh->done++;
             pthread_mutex_unlock(&sh->mu);
             continue;
@@ -400,7 +401,8 @@ int cmd_recover_main(int argc, char **argv)
             for (size_t q = 0; q < np; q++)
                 dup |= parts[q].index == j->part.index;
             if (dup)
-                fprintf(stderr, "agent %zu (%s) holds a share already used; skipped\n", i + 1, j->url);
+                fprintf(stderr, "agent %u (%s, --agents entry %zu) holds share %u, already used; "
+                                "skipped\n", j->part.index, j->url, i + 1, j->part.index);
             else
                 parts[np++] = j->part;
         }

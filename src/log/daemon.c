@@ -159,6 +159,7 @@ struct fki_logd {
     unsigned cosign_refresh_s;    /* re-cosign a quiet log's checkpoint after this */
     struct timespec cosigned_at;  /* monotonic: the last batch or re-cosigning */
     fki_log_admit *admit;         /* what POST /add takes */
+    struct timespec started;      /* monotonic, for /healthz */
 };
 
 /* ---- time ----------------------------------------------------------------- */
@@ -821,6 +822,23 @@ static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
                        struct fki_net_response *resp)
 {
     static __thread char cpbuf[FKI_LOG_MAX_CHECKPOINT + 1];
+    if (!strcmp(req->path, "/healthz")) {
+        /* For load balancers and monitoring: answered from memory. */
+        struct timespec now;
+        now_mono(&now);
+        pthread_rwlock_rdlock(&d->pub);
+        uint64_t size = d->size;
+        pthread_rwlock_unlock(&d->pub);
+        int n = snprintf(cpbuf, sizeof cpbuf, "{\"status\":\"ok\",\"tree_size\":%llu,"
+                                              "\"uptime_s\":%lld}\n",
+                         (unsigned long long)size, (long long)(now.tv_sec - d->started.tv_sec));
+        resp->status = 200;
+        resp->content_type = "application/json";
+        resp->body = cpbuf;
+        resp->body_len = n > 0 && (size_t)n < sizeof cpbuf ? (size_t)n : 0;
+        resp->cache_control = "no-store";
+        return;
+    }
     if (!strcmp(req->path, "/checkpoint")) {
         pthread_rwlock_rdlock(&d->pub);
         memcpy(cpbuf, d->cp, d->cp_len);
@@ -1021,6 +1039,7 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     if (!d)
         return FK_ERR_NOMEM;
     d->lock_fd = -1;
+    now_mono(&d->started);
     d->batch_ms = batch_ms;
     d->batch_max = batch_max;
     pthread_mutex_init(&d->mu, NULL);
@@ -1034,14 +1053,7 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
 
     /* One writer per log: a second sequencer on the same directory would
      * overwrite the first one's tiles before SQLite refused its commit. */
-    char lockpath[PATH_MAX];
-    snprintf(lockpath, sizeof lockpath, "%s/lock", cfg->dir);
-    d->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (d->lock_fd < 0) {
-        e = FK_ERR_IO;
-        goto fail;
-    }
-    if (flock(d->lock_fd, LOCK_EX | LOCK_NB)) {
+    if ((d->lock_fd = fki_dir_lock(cfg->dir)) < 0) {
         e = errno == EWOULDBLOCK ? FK_ERR_POLICY : FK_ERR_IO;
         if (e == FK_ERR_POLICY)
             *why = "another process serves this log directory; stop it first";

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,36 @@
 #include <unistd.h>
 
 #include "log/keyfile.h"
+
+const char *fki_secret_file_problem(const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode))
+        return "is not a regular file";
+    if (st->st_uid != geteuid())
+        return "belongs to another user";
+    if (st->st_mode & 077)
+        return "is readable or writable by group or others";
+    return NULL;
+}
+
+int fki_dir_lock(const char *dir)
+{
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/lock", dir) >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
 
 static fk_err key_parse(const struct fki_keyfile_key *k, const char *text, size_t len)
 {
@@ -50,8 +81,7 @@ fk_err fki_keyfile_load_or_create(const struct fki_keyfile_key *k, const char *p
         /* A private key others can read, or someone else's, is refused
          * (as ssh does), not silently used. */
         struct stat st;
-        if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
-            st.st_uid != geteuid()) {
+        if (fstat(fd, &st) || fki_secret_file_problem(&st)) {
             close(fd);
             return FK_ERR_IO;
         }

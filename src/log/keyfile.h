@@ -1,11 +1,14 @@
 /*
  * keyfile.h - a daemon's signing key file (the log's DIR.key, a witness's
  * DIR/witness.key): the note private-key text and '\n', created 0600 with O_EXCL
- * on first start, read with O_NOFOLLOW.  Program code compiled into
- * fairkey-net.
+ * on first start, read with O_NOFOLLOW; the checks every secret file of a
+ * daemon passes, and the lock on a daemon's state directory.  Program code
+ * compiled into fairkey-net.
  */
 #ifndef FK_LOG_KEYFILE_H
 #define FK_LOG_KEYFILE_H
+
+#include <sys/stat.h>
 
 #include <fairkey.h>
 
@@ -24,5 +27,21 @@ struct fki_keyfile_key {
  */
 fk_err fki_keyfile_load_or_create(const struct fki_keyfile_key *k, const char *path,
                                   const char *name, const char *default_prefix);
+
+/*
+ * Why a secret file (a daemon's key, an agent's share) may not be used, or
+ * NULL when it may: it must be a regular file owned by this user that group
+ * and others can neither read nor write (as ssh asks of its keys).  The
+ * text completes "<path> ...".
+ */
+const char *fki_secret_file_problem(const struct stat *st);
+
+/*
+ * Take the lock that makes one process the owner of a state directory:
+ * DIR/lock, flock()ed exclusively without waiting.  Returns the descriptor
+ * (closing it releases the lock), or -1 with errno EWOULDBLOCK when another
+ * process holds it, another errno when DIR/lock cannot be opened.
+ */
+int fki_dir_lock(const char *dir);
 
 #endif

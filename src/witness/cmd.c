@@ -70,7 +70,7 @@ static int serve(int argc, char **argv)
         cli_err("%s: %s (%s)", cfg.dir, why, fk_strerror(e));
         return FK_EXIT_FAIL;
     }
-    cli_serve_wait(&set, vkey, cfg.listen, fki_witnessd_port(w));
+    cli_serve_wait(&set, vkey, cfg.listen, fki_witnessd_port(w), "witness", NULL, NULL);
     fki_witnessd_stop(w);
     return FK_EXIT_OK;
 }

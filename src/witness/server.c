@@ -43,6 +43,7 @@ struct fki_witnessd {
     sqlite3 *db;
     pthread_mutex_t mu; /* the db, and check-then-store */
     fki_net_server *srv;
+    struct timespec started; /* monotonic, for /healthz */
 };
 
 /* ---- state ----------------------------------------------------------------- */
@@ -294,6 +295,20 @@ static void handle_get(struct fki_witnessd *w, const struct fki_net_request *req
 {
     const char *p = req->path;
     size_t len = strlen(p);
+    if (!strcmp(p, "/healthz")) {
+        /* For load balancers and monitoring: answered from memory. */
+        static __thread char buf[128];
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int n = snprintf(buf, sizeof buf, "{\"status\":\"ok\",\"logs\":%zu,\"uptime_s\":%lld}\n",
+                         w->nlogs, (long long)(now.tv_sec - w->started.tv_sec));
+        resp->status = 200;
+        resp->content_type = "application/json";
+        resp->body = buf;
+        resp->body_len = n > 0 && (size_t)n < sizeof buf ? (size_t)n : 0;
+        resp->cache_control = "no-store";
+        return;
+    }
     if (len != 1 + 2 * HL + 11 || p[0] != '/' || strcmp(p + 1 + 2 * HL, "/checkpoint"))
         return respond(resp, 404, "not found\n");
     for (size_t i = 0; i < w->nlogs; i++) {
@@ -375,6 +390,7 @@ fk_err fki_witnessd_start(fki_witnessd **out, const struct fki_witnessd_config *
         fk_hex_encode(w->logs[i].origin_hash, h, HL);
     }
     w->nlogs = cfg->nlogs;
+    clock_gettime(CLOCK_MONOTONIC, &w->started);
     /* DIR/witness.key, created on first start.  A witness publishes no
      * directory (it answers only through its daemon), so its key may live
      * beside its database. */

@@ -50,6 +50,10 @@ int cli_usage(const char *synopsis)
     fprintf(stderr, "usage: %s\n", synopsis);
     return 2;
 }
+int cli_help_wanted(void)
+{
+    return 0;
+}
 
 static int die(const char *msg)
 {

@@ -95,7 +95,7 @@ EVIL=http://127.0.0.1:$(wait_port "$T/evil.out") || fail "evil agent"
 # With two honest agents the evil answer is needed, so it is examined and
 # named for certain; with three, recovery succeeds regardless of it.
 recover_fails evil "$T/r1" "$T/req.key" "$EVIL,$AGENT_URL_1,$AGENT_URL_3"
-grep -q "agent 1 ($EVIL) returned an invalid proof; skipped" "$T/evil.err" || fail "evil not named: $(cat "$T/evil.err")"
+grep -q "\-\-agents entry 1 ($EVIL) returned an invalid proof; skipped" "$T/evil.err" || fail "evil not named: $(cat "$T/evil.err")"
 "$FAIRKEY" recover --authority "$AUTH" --request "$T/r1" --key "$T/req.key" \
     --agents "$EVIL,$AGENT_URL_1,$AGENT_URL_3,$AGENT_URL_4" -o "$T/evil.plain" "$T/file.age" \
     2>"$T/evil.err" || fail "recover with an evil agent: $(cat "$T/evil.err")"
@@ -108,7 +108,7 @@ FLIP=http://127.0.0.1:$(wait_port "$T/flip.out") || fail "flip proxy"
 # With only two honest agents the altered answer is needed, so it is
 # examined and named for certain; with three, recovery succeeds regardless.
 recover_fails flip "$T/r1" "$T/req.key" "$FLIP,$AGENT_URL_1,$AGENT_URL_3"
-grep -q "agent 1 ($FLIP) returned an answer that does not open for this request; skipped" "$T/flip.err" \
+grep -q "\-\-agents entry 1 ($FLIP) returned an answer that does not open for this request; skipped" "$T/flip.err" \
     || fail "flip: $(cat "$T/flip.err")"
 "$FAIRKEY" recover --authority "$AUTH" --request "$T/r1" --key "$T/req.key" \
     --agents "$FLIP,$AGENT_URL_1,$AGENT_URL_3,$AGENT_URL_4" -o "$T/flip.plain" "$T/file.age" \
@@ -118,7 +118,7 @@ REPLAY=http://127.0.0.1:$(wait_port "$T/replay.out") || fail "replay proxy"
 "$FAIRKEY" recover --authority "$AUTH" --request "$T/r1" --key "$T/req.key" --agents "$REPLAY" \
     -o "$T/rp1" "$T/file.age" 2>/dev/null   # primes the proxy with r1's answer (1 of 3: fails)
 recover_fails replay "$T/r2" "$T/req.key" "$REPLAY,$AGENT_URL_1,$AGENT_URL_3"
-grep -q "agent 1 ($REPLAY) returned an answer that does not open for this request; skipped" "$T/replay.err" \
+grep -q "\-\-agents entry 1 ($REPLAY) returned an answer that does not open for this request; skipped" "$T/replay.err" \
     || fail "replay: $(cat "$T/replay.err")"
 "$FAIRKEY" recover --authority "$AUTH" --request "$T/r2" --key "$T/req.key" \
     --agents "$REPLAY,$AGENT_URL_1,$AGENT_URL_3,$AGENT_URL_4" -o "$T/replay.plain" "$T/file.age" \
