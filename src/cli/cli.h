@@ -84,6 +84,29 @@ int cli_bad_option(int c, char **argv, const char *synopsis);
 int cli_extra_inputs(int argc, char **argv, int first, const char *synopsis);
 /* One "fairkey: " line about an unexpected operand, then the usage; returns 2. */
 int cli_bad_operand(const char *arg, const char *synopsis);
+/* The option loop of the ceremony steps (authority dkg, authority reshare):
+ * long options only, "-h" prints the synopsis on stdout, anything else is
+ * cli_bad_option.  Between them: the "case 'x': ...; break;" lines. */
+#define CLI_STEP_OPTS_BEGIN(syn)                                                 \
+    const char *syn_ = syn;                                                      \
+    int c;                                                                       \
+    optind = 1;                                                                  \
+    opterr = 0;                                                                  \
+    while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {       \
+        switch (c) {
+#define CLI_STEP_OPTS_END                                                        \
+        case 'h': printf("usage: fairkey %s\n", syn_); return FK_EXIT_OK;         \
+        default: return cli_bad_option(c, argv, syn_);                           \
+        }                                                                        \
+    }
+
+/* A new agent's result of a ceremony (dealerless or resharing): DIR (made
+ * 0700 if missing) gets share-<i>.key (0600, never replacing a file) and
+ * authority.pub, and the authority's summary goes to stdout; note ends the
+ * stderr line.  On failure nothing written is left behind.  0 or -1. */
+int cli_authority_write_agent(const char *dir, const fk_escrow_authority *a,
+                              const fk_escrow_share *share, const char *note);
+
 /* Write text to a new file at path (never replacing one; created with
  * O_EXCL and renamed into place).  secret: mode 0600. */
 int cli_write_new_file(const char *path, const char *text, size_t len, int secret);

@@ -406,26 +406,14 @@ int cli_dkg_write_msgs(const char *path, const char *ctxhex, const char *magic, 
 
 /* ---- the steps ------------------------------------------------------------- */
 
-#define OPTS_BEGIN(syn)                                   \
-    const char *syn_ = syn;                               \
-    int c;                                                \
-    optind = 1;                                           \
-    opterr = 0;                                           \
-    while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) { \
-        switch (c) {
-#define OPTS_END                                                            \
-        case 'h': printf("usage: fairkey %s\n", syn_); return FK_EXIT_OK;   \
-        default: return cli_bad_option(c, argv, syn_);                      \
-        }                                                                   \
-    }
 
 static int cmd_keygen(int argc, char **argv)
 {
     static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     const char *out = NULL;
-    OPTS_BEGIN(syn_keygen)
+    CLI_STEP_OPTS_BEGIN(syn_keygen)
     case 'o': out = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (!out || optind != argc) {
         cli_err("give the key file to create with -o");
         return cli_usage(syn_keygen);
@@ -453,8 +441,8 @@ static int cmd_keygen(int argc, char **argv)
 static int cmd_public(int argc, char **argv)
 {
     static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-    OPTS_BEGIN(syn_public)
-    OPTS_END
+    CLI_STEP_OPTS_BEGIN(syn_public)
+    CLI_STEP_OPTS_END
     if (argc - optind != 1)
         return cli_usage(syn_public);
     uint8_t d[32], p[32];
@@ -600,11 +588,11 @@ static int cmd_round1(int argc, char **argv)
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *spath = NULL, *kpath = NULL, *out = NULL;
-    OPTS_BEGIN(syn_round1)
+    CLI_STEP_OPTS_BEGIN(syn_round1)
     case 's': spath = optarg; break;
     case 'k': kpath = optarg; break;
     case 'o': out = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (optind != argc || !spath || !kpath || !out) {
         cli_err("--session, --key and -o are required");
         return cli_usage(syn_round1);
@@ -692,10 +680,10 @@ static int cmd_collect(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *spath = NULL, *out = NULL;
-    OPTS_BEGIN(syn_collect)
+    CLI_STEP_OPTS_BEGIN(syn_collect)
     case 's': spath = optarg; break;
     case 'o': out = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (!spath || !out || optind == argc) {
         cli_err("--session, -o and the participants' round1 files are required");
         return cli_usage(syn_collect);
@@ -795,12 +783,12 @@ static int cmd_round2(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *spath = NULL, *kpath = NULL, *bpath = NULL, *out = NULL;
-    OPTS_BEGIN(syn_round2)
+    CLI_STEP_OPTS_BEGIN(syn_round2)
     case 's': spath = optarg; break;
     case 'k': kpath = optarg; break;
     case 'b': bpath = optarg; break;
     case 'o': out = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (optind != argc || !spath || !kpath || !bpath || !out) {
         cli_err("--session, --key, --bundle and -o are required");
         return cli_usage(syn_round2);
@@ -924,12 +912,12 @@ static int cmd_certify(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *spath = NULL, *bpath = NULL, *out = NULL, *aout = NULL;
-    OPTS_BEGIN(syn_certify)
+    CLI_STEP_OPTS_BEGIN(syn_certify)
     case 's': spath = optarg; break;
     case 'b': bpath = optarg; break;
     case 'o': out = optarg; break;
     case 'A': aout = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (!spath || !bpath || !out || optind == argc) {
         cli_err("--session, --bundle, -o and the participants' signature files are required");
         return cli_usage(syn_certify);
@@ -977,31 +965,19 @@ out:
     return rc;
 }
 
-static int join(char *out, size_t cap, const char *dir, const char *name)
-{
-    int n = snprintf(out, cap, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= cap) {
-        cli_err("the path %s/%s is too long", dir, name);
-        return -1;
-    }
-    return 0;
-}
-
 int cli_dkg_finish(const session *S, unsigned i, const uint8_t d[32], const char *ctext,
                    size_t clen, const char *what, const char *dir)
 {
     uint8_t *t = NULL, *ct = NULL, (*sigs)[64] = calloc(FK_DKG_MAX_PARTICIPANTS, 64);
-    char path[PATH_MAX], stext[FK_ESCROW_SHARE_TEXT_MAX], fname[32];
     fk_escrow_authority *a = malloc(sizeof *a);
     fk_escrow_share *share = NULL;
     fk_dkg_output o;
     unsigned blame;
-    int rc = -1, share_written = 0;
-    size_t tlen, ctl, slen;
+    int rc = -1;
+    size_t tlen, ctl;
     fk_dkg_transcript_view v;
     fk_err e;
     memset(&o, 0, sizeof o);
-    snprintf(fname, sizeof fname, "share-%u.key", i);
     if (!a || !sigs) {
         cli_err("out of memory");
         goto out;
@@ -1038,31 +1014,9 @@ int cli_dkg_finish(const session *S, unsigned i, const uint8_t d[32], const char
     memcpy(share->authority_id, a->id, 32);
     share->index = i;
     memcpy(share->secret, o.secret, 32);
-    if (fk_escrow_share_verify(a, share) ||
-        fk_escrow_share_encode(stext, sizeof stext, &slen, share))
-        goto out;
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        cli_err("cannot create the folder %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    if (join(path, sizeof path, dir, fname) < 0 || cli_write_new_file(path, stext, slen, 1) < 0)
-        goto out;
-    share_written = 1;
-    if (join(path, sizeof path, dir, "authority.pub") < 0 || write_authority(path, t, tlen, a) < 0)
-        goto out;
-    char rcpt[FK_ESCROW_RECIPIENT_STR_MAX], idhex[FK_ESCROW_ID_HEX_LEN];
-    fk_escrow_recipient_encode(rcpt, a->pk);
-    fk_escrow_id_hex(idhex, a->id);
-    printf("authority: %s\nthreshold: %u-of-%u\nid: %s\nrecipient: %s\n", a->name, a->t, a->n,
-           idhex, rcpt);
-    fprintf(stderr, "Wrote %s/authority.pub and %s (mode 0600): your share as agent %u\n", dir,
-            fname, i);
-    rc = fflush(stdout) == 0 ? 0 : -1;
+    rc = cli_authority_write_agent(dir, a, share, "");
 out:
-    if (rc != 0 && share_written && join(path, sizeof path, dir, fname) == 0)
-        unlink(path);
     fk_wipe(&o, sizeof o);
-    fk_wipe(stext, sizeof stext);
     if (share)
         fk_escrow_share_free(share, 1);
     free(ct);
@@ -1081,13 +1035,13 @@ static int cmd_finish(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *spath = NULL, *kpath = NULL, *bpath = NULL, *tpath = NULL, *dir = NULL;
-    OPTS_BEGIN(syn_finish)
+    CLI_STEP_OPTS_BEGIN(syn_finish)
     case 's': spath = optarg; break;
     case 'k': kpath = optarg; break;
     case 'b': bpath = optarg; break;
     case 'T': tpath = optarg; break;
     case 'O': dir = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (optind != argc || !spath || !kpath || !bpath || !tpath || !dir) {
         cli_err("--session, --key, --bundle, --transcript and --out are required");
         return cli_usage(syn_finish);
@@ -1240,9 +1194,9 @@ int cli_authority_verify(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *rpath = NULL;
-    OPTS_BEGIN(syn_verify)
+    CLI_STEP_OPTS_BEGIN(syn_verify)
     case 'r': rpath = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (argc - optind != 2)
         return cli_usage(syn_verify);
     char *atext = NULL, *ttext = NULL;

@@ -162,18 +162,6 @@ static int write_authority(const char *path, const fk_escrow_authority *a)
     return r;
 }
 
-#define OPTS_BEGIN(syn)                                                    \
-    const char *syn_ = syn;                                                \
-    int c;                                                                 \
-    optind = 1;                                                            \
-    opterr = 0;                                                            \
-    while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) { \
-        switch (c) {
-#define OPTS_END                                                            \
-        case 'h': printf("usage: fairkey %s\n", syn_); return FK_EXIT_OK;   \
-        default: return cli_bad_option(c, argv, syn_);                      \
-        }                                                                   \
-    }
 
 static int b64_32(uint8_t out[32], const char *s)
 {
@@ -323,13 +311,13 @@ static int cmd_deal(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
     };
     const char *apath = NULL, *spath = NULL, *shpath = NULL, *kpath = NULL, *out = NULL;
-    OPTS_BEGIN(syn_deal)
+    CLI_STEP_OPTS_BEGIN(syn_deal)
     case 'a': apath = optarg; break;
     case 's': spath = optarg; break;
     case 'S': shpath = optarg; break;
     case 'k': kpath = optarg; break;
     case 'o': out = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (optind != argc || !apath || !spath || !shpath || !kpath || !out) {
         cli_err("--authority, --session, --share, --key and -o are required");
         return cli_usage(syn_deal);
@@ -376,13 +364,13 @@ static int cmd_collect(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
     };
     const char *apath = NULL, *spath = NULL, *out = NULL, *epath = NULL, *aout = NULL;
-    OPTS_BEGIN(syn_collect)
+    CLI_STEP_OPTS_BEGIN(syn_collect)
     case 'a': apath = optarg; break;
     case 's': spath = optarg; break;
     case 'o': out = optarg; break;
     case 'E': epath = optarg; break;
     case 'A': aout = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (!apath || !spath || !out || optind == argc) {
         cli_err("--authority, --session, -o and the dealers' files are required");
         return cli_usage(syn_collect);
@@ -470,13 +458,13 @@ static int cmd_finish(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *apath = NULL, *spath = NULL, *kpath = NULL, *bpath = NULL, *dir = NULL;
-    OPTS_BEGIN(syn_finish)
+    CLI_STEP_OPTS_BEGIN(syn_finish)
     case 'a': apath = optarg; break;
     case 's': spath = optarg; break;
     case 'k': kpath = optarg; break;
     case 'b': bpath = optarg; break;
     case 'O': dir = optarg; break;
-    OPTS_END
+    CLI_STEP_OPTS_END
     if (optind != argc || !apath || !spath || !kpath || !bpath || !dir) {
         cli_err("--authority, --session, --key, --bundle and --out are required");
         return cli_usage(syn_finish);
@@ -485,10 +473,8 @@ static int cmd_finish(int argc, char **argv)
     fk_escrow_authority *a = malloc(sizeof *a);
     fk_escrow_share *share = NULL;
     uint8_t d[32] = { 0 }, p[32];
-    char path[PATH_MAX], fname[32], stext[FK_ESCROW_SHARE_TEXT_MAX];
     unsigned j = 0, blame;
-    size_t slen;
-    int rc = FK_EXIT_FAIL, share_written = 0;
+    int rc = FK_EXIT_FAIL;
     fk_err e;
     if (!R || !a || cli_dkg_read_key(kpath, d, p) < 0)
         goto out;
@@ -511,39 +497,11 @@ static int cmd_finish(int argc, char **argv)
             cli_err("resharing failed: %s", fk_strerror(e));
         goto out;
     }
-    if (fk_escrow_share_verify(a, share) ||
-        fk_escrow_share_encode(stext, sizeof stext, &slen, share))
-        goto out;
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        cli_err("cannot create the folder %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    snprintf(fname, sizeof fname, "share-%u.key", j);
-    if (snprintf(path, sizeof path, "%s/%s", dir, fname) >= (int)sizeof path) {
-        cli_err("the path %s/%s is too long", dir, fname);
-        goto out;
-    }
-    if (cli_write_new_file(path, stext, slen, 1) < 0)
-        goto out;
-    share_written = 1;
-    char apub[PATH_MAX];
-    if (snprintf(apub, sizeof apub, "%s/authority.pub", dir) >= (int)sizeof apub ||
-        write_authority(apub, a) < 0)
-        goto out;
-    char rcpt[FK_ESCROW_RECIPIENT_STR_MAX], idhex[FK_ESCROW_ID_HEX_LEN];
-    fk_escrow_recipient_encode(rcpt, a->pk);
-    fk_escrow_id_hex(idhex, a->id);
-    printf("authority: %s\nthreshold: %u-of-%u\nid: %s\nrecipient: %s\n", a->name, a->t, a->n,
-           idhex, rcpt);
-    fprintf(stderr, "Wrote %s/authority.pub and %s (mode 0600): your share as agent %u; the "
-                    "recipient is unchanged\n",
-            dir, fname, j);
-    rc = fflush(stdout) == 0 ? FK_EXIT_OK : FK_EXIT_FAIL;
+    rc = cli_authority_write_agent(dir, a, share, "; the recipient is unchanged") == 0
+             ? FK_EXIT_OK
+             : FK_EXIT_FAIL;
 out:
-    if (rc != FK_EXIT_OK && share_written)
-        unlink(path);
     fk_wipe(d, sizeof d);
-    fk_wipe(stext, sizeof stext);
     if (share)
         fk_escrow_share_free(share, 1);
     free(a);
