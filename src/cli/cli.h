@@ -100,7 +100,7 @@ int cli_bad_operand(const char *arg, const char *synopsis);
         }                                                                        \
     }
 
-/* A new agent's result of a ceremony (dealerless or resharing): DIR (made
+/* src/cli/authfiles.c: a new agent's result of a ceremony (dealerless or resharing): DIR (made
  * 0700 if missing) gets share-<i>.key (0600, never replacing a file) and
  * authority.pub, and the authority's summary goes to stdout; note ends the
  * stderr line.  On failure nothing written is left behind.  0 or -1. */
@@ -201,7 +201,7 @@ const char *cli_dkg_blame_reason(fk_err e);
 /* fairkey authority reshare ... (argv[0] is "reshare"). */
 int cli_authority_reshare(int argc, char **argv);
 /* An authority file read and fully checked (NULL after cli_err; free it),
- * and a share file (a secret, read with O_NOFOLLOW): src/cli/authority.c. */
+ * and a share file (a secret, read with O_NOFOLLOW): src/cli/authfiles.c. */
 fk_escrow_authority *cli_load_authority(const char *path);
 int cli_load_share(const char *path, fk_escrow_share *share);
 

@@ -12,18 +12,6 @@
 
 #define KEYFILE_MAGIC "fairkey requester key v1\n"
 
-int fki_request_name_ok(const char *s, size_t len)
-{
-    if (len == 0 || len > FK_REQUEST_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7f || c == '+')
-            return 0;
-    }
-    return 1;
-}
-
 static fk_err raw_public(int type, uint8_t pub[32], const uint8_t secret[32])
 {
     EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(type, NULL, secret, 32);

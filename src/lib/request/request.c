@@ -148,24 +148,6 @@ fk_err fk_request_encode(char *out, size_t cap, size_t *len, const fk_request *r
     return FK_OK;
 }
 
-int fki_request_line(const char **p, const char *end, const char *tag, const char **v, size_t *vl)
-{
-    size_t tl = strlen(tag);
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl || (size_t)(nl - *p) < tl + 1 || memcmp(*p, tag, tl) || (*p)[tl] != ' ')
-        return 0;
-    *v = *p + tl + 1;
-    *vl = (size_t)(nl - *v);
-    *p = nl + 1;
-    return 1;
-}
-
-int fki_request_b64_32(uint8_t out[32], const char *v, size_t vl)
-{
-    size_t n = 0;
-    return vl == 43 && fk_b64_decode(out, 32, &n, v, vl) == FK_OK && n == 32;
-}
-
 fk_err fk_request_parse_text(fk_request *r, const char *text, size_t len)
 {
     fk_request t;
