@@ -162,16 +162,11 @@ fk_err fk_reshare_session_parse(fk_reshare_session *s, const char *text, size_t 
             goto out;
         w->n++;
     }
-    while (c.left > 7 && !memcmp(c.p, "policy ", 7)) {
-        if (!fki_next_field(&c, "policy", &v, &vn))
-            goto out;
-        if (w->policy_len + vn + 1 > FK_ESCROW_POLICY_MAX) {
+    fk_err pe = fki_read_policy_lines(&c, w->policy, &w->policy_len);
+    if (pe != FK_OK) {
+        if (pe == FK_ERR_LIMIT)
             err = FK_ERR_LIMIT;
-            goto out;
-        }
-        memcpy(w->policy + w->policy_len, v, vn);
-        w->policy[w->policy_len + vn] = '\n';
-        w->policy_len += vn + 1;
+        goto out;
     }
     if (!fki_next_field(&c, "id", &v, &vn) || vn != 64 || fk_hex_decode(w->id, 32, v, vn) != FK_OK ||
         c.left != 0)

@@ -465,6 +465,25 @@ fk_err fk_escrow_authority_encode(char *out, size_t cap, size_t *len,
     return FK_OK;
 }
 
+fk_err fki_read_policy_lines(fki_cursor *c, char *out, size_t *len)
+{
+    const char *v;
+    size_t vn, n = 0;
+
+    while (c->left > 7 && !memcmp(c->p, "policy ", 7)) {
+        if (!fki_next_field(c, "policy", &v, &vn))
+            return FK_ERR_INVALID;
+        if (n + vn + 1 > FK_ESCROW_POLICY_MAX)
+            return FK_ERR_LIMIT;
+        memcpy(out + n, v, vn);
+        out[n + vn] = '\n';
+        n += vn + 1;
+        out[n] = 0;
+    }
+    *len = n;
+    return FK_OK;
+}
+
 /* Next line must start with key followed by one space; *val / *vlen get the
  * rest (without the LF).  Every line, the last included, ends in LF; no CR,
  * no NUL, no tab, no trailing or doubled space. */
@@ -594,16 +613,11 @@ fk_err fk_escrow_authority_parse(fk_escrow_authority *auth, const char *text, si
             !parse_indexed_point(a->share_pk[i - 1], v, vn, i))
             goto out;
     /* The policy lines; checked as a whole once the text is known whole. */
-    while (c.left > 7 && !memcmp(c.p, "policy ", 7)) {
-        if (!fki_next_field(&c, "policy", &v, &vn))
-            goto out;
-        if (a->policy_len + vn + 1 > FK_ESCROW_POLICY_MAX) {
+    fk_err pe = fki_read_policy_lines(&c, a->policy, &a->policy_len);
+    if (pe != FK_OK) {
+        if (pe == FK_ERR_LIMIT)
             err = FK_ERR_LIMIT;
-            goto out;
-        }
-        memcpy(a->policy + a->policy_len, v, vn);
-        a->policy[a->policy_len + vn] = '\n';
-        a->policy_len += vn + 1;
+        goto out;
     }
     if (!fki_next_field(&c, "id", &v, &vn) || vn != 64 || fk_hex_decode(a->id, 32, v, vn) != FK_OK)
         goto out;

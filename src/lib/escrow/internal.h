@@ -125,6 +125,11 @@ typedef struct fki_cursor {
 /* The next line must be key (val NULL) or key, one space and a value
  * (*val, *vlen: the rest, without the LF); printable ASCII and spaces only. */
 int fki_next_field(fki_cursor *c, const char *key, const char **val, size_t *vlen);
+/* The run of "policy <line>" lines at the cursor, each appended to out
+ * (capacity FK_ESCROW_POLICY_MAX + 1) with its LF; *len gets the length.
+ * FK_OK (none is fine), FK_ERR_INVALID for a bad line, FK_ERR_LIMIT past
+ * FK_ESCROW_POLICY_MAX.  Checking the policy as a whole is the caller's. */
+fk_err fki_read_policy_lines(fki_cursor *c, char *out, size_t *len);
 /* Canonical decimal in [lo, hi]: no sign, no leading zero, at most 5 digits. */
 int fki_parse_uint(const char *s, size_t n, unsigned lo, unsigned hi, unsigned *out);
 /* 43 characters of canonical unpadded base64 of 32 bytes. */
