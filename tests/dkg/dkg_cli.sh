@@ -5,20 +5,8 @@
 # participants different round 1 messages makes certification fail;
 # `authority verify` checks an authority file against its transcript.
 # $1 is dkg_tamper (a participant whose share for one recipient is bad).
-set -euo pipefail
 TAMPER=$1
-: "${FAIRKEY:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-LOG="--log https://log.example.com/ --log-vkey example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_fail() {
-    local want=$1; shift
-    set +e; "$@" >out.txt 2>err.txt; local got=$?; set -e
-    [ "$got" = "$want" ] || { cat err.txt >&2; fail "'$*' exited $got, expected $want"; }
-    grep -qE '^(fairkey:|usage: fairkey) ' err.txt || fail "'$*' printed no 'fairkey:' line"
-}
+. "$(dirname "$0")/common.sh"
 
 # Participants' long-term keys (0600, never overwritten).
 PARTS=()

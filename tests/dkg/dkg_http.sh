@@ -7,22 +7,10 @@
 # named and no one writes an authority; a coordinator that shows one
 # participant another bundle (a split view) makes certification fail.
 # $1 is dkg_tamper (a participant whose share for one recipient is bad).
-set -euo pipefail
 TAMPER=$1
-: "${FAIRKEY:?}" "${FK_SOURCE_DIR:?}"
+. "$(dirname "$0")/common.sh"
+: "${FK_SOURCE_DIR:?}"
 HELPER="python3 $FK_SOURCE_DIR/tests/dkg/dkg_http.py"
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-    for p in $PIDS; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T"
-LOG="--log https://log.example.com/ --log-vkey example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok: $*"; }
 
 # wait_url FILE: the first line "http://127.0.0.1:N" of FILE (10 s at most).
 wait_url() {

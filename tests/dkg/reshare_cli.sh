@@ -5,20 +5,8 @@
 # not; new shares mixed with the old shares of agents that left do not; a
 # dealer that sends a bad sub-share is named and nothing usable is written.
 # $1 is dkg_tamper (spoils one recipient's ciphertext in a dealt file).
-set -euo pipefail
 TAMPER=$1
-: "${FAIRKEY:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-LOG="--log https://log.example.com/ --log-vkey example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_fail() {
-    local want=$1; shift
-    set +e; "$@" >out.txt 2>err.txt; local got=$?; set -e
-    [ "$got" = "$want" ] || { cat err.txt >&2; fail "'$*' exited $got, expected $want"; }
-    grep -qE '^(fairkey:|usage: fairkey) ' err.txt || fail "'$*' printed no 'fairkey:' line"
-}
+. "$(dirname "$0")/common.sh"
 
 "$FAIRKEY" authority create $LOG --threshold 3 --agents 5 --name ledger --out old >/dev/null 2>&1
 RCPT=$("$FAIRKEY" authority show --recipient old/authority.pub)
