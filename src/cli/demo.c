@@ -136,8 +136,9 @@ static pid_t spawn(char *const argv[], const char *out, const char *err)
 static int run(char *const argv[], const char *out, const char *err);
 
 /* Run a step's command with its output in DIR/NAME.out and DIR/NAME.err;
- * show the output, or the errors if it fails. */
-static int run_shown(char *const argv[], const char *name)
+ * show the output if shown, and the errors (after a line naming the
+ * command) if it fails. */
+static int run_step(char *const argv[], const char *name, int shown)
 {
     char out[PATH_MAX], err[PATH_MAX], file[64];
     snprintf(file, sizeof file, "%s.out", name);
@@ -145,10 +146,13 @@ static int run_shown(char *const argv[], const char *name)
     snprintf(file, sizeof file, "%s.err", name);
     path_in(err, file);
     if (run(argv, out, err)) {
+        cli_err("'fairkey %s %s%s%s' failed:", argv[1], argv[2] ? argv[2] : "",
+                argv[2] && argv[3] ? " " : "", argv[2] && argv[3] ? argv[3] : "");
         show(err);
         return -1;
     }
-    show(out);
+    if (shown)
+        show(out);
     return 0;
 }
 
@@ -244,23 +248,6 @@ static int log_vkey(const char *out, char *vkey, size_t cap)
     return -1;
 }
 
-/* Run one ceremony step quietly: its output goes to DIR/NAME.out and
- * DIR/NAME.err, and the errors are shown if it fails. */
-static int run_quiet(char *const argv[], const char *name)
-{
-    char out[PATH_MAX], err[PATH_MAX], file[64];
-    snprintf(file, sizeof file, "%s.out", name);
-    path_in(out, file);
-    snprintf(file, sizeof file, "%s.err", name);
-    path_in(err, file);
-    if (run(argv, out, err)) {
-        cli_err("'fairkey %s %s %s' failed:", argv[1], argv[2], argv[3]);
-        show(err);
-        return -1;
-    }
-    return 0;
-}
-
 /* The authority without a dealer (COCKTAIL-DKG, docs/spec.md 9): five agent
  * organisations, a coordinator that holds no secret and relays files.  The
  * coordinator's files are in DIR/dkg, organisation i's in DIR/org-<i>; the
@@ -288,7 +275,7 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
             return -1;
         char *argv[] = {self, "authority", "dkg", "keygen", "-o", key[i], NULL};
         snprintf(tmp, sizeof tmp, "%s/%s.out", dir, name);
-        if (run_quiet(argv, name) || read_small(tmp, pub[i], sizeof pub[i]))
+        if (run_step(argv, name, 0) || read_small(tmp, pub[i], sizeof pub[i]))
             return -1;
         pub[i][strcspn(pub[i], "\n")] = 0;
         printf("    organisation %d: %s\n", i + 1, pub[i]);
@@ -306,7 +293,7 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
             argv[a++] = pub[i];
         }
         argv[a] = NULL;
-        if (run_quiet(argv, "dkg-init"))
+        if (run_step(argv, "dkg-init", 0))
             return -1;
         printf("    session %s\n", session);
     }
@@ -317,7 +304,7 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
         char *argv[] = {self, "authority", "dkg", "round1", "--session", session, "--key",
                         key[i], "-o", r1[i], NULL};
         snprintf(name, sizeof name, "dkg-round1-%d", i + 1);
-        if (run_quiet(argv, name))
+        if (run_step(argv, name, 0))
             return -1;
     }
     {
@@ -326,7 +313,7 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
         for (int i = 0; i < DEMO_AGENTS; i++)
             argv[8 + i] = r1[i];
         argv[8 + DEMO_AGENTS] = NULL;
-        if (run_quiet(argv, "dkg-collect"))
+        if (run_step(argv, "dkg-collect", 0))
             return -1;
         printf("    5 round 1 messages, every proof of possession valid\n");
     }
@@ -337,7 +324,7 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
         char *argv[] = {self, "authority", "dkg", "round2", "--session", session, "--key",
                         key[i], "--bundle", bundle, "-o", sig[i], NULL};
         snprintf(name, sizeof name, "dkg-round2-%d", i + 1);
-        if (run_quiet(argv, name))
+        if (run_step(argv, name, 0))
             return -1;
     }
     {
@@ -347,7 +334,7 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
         for (int i = 0; i < DEMO_AGENTS; i++)
             argv[12 + i] = sig[i];
         argv[12 + DEMO_AGENTS] = NULL;
-        if (run_quiet(argv, "dkg-certify"))
+        if (run_step(argv, "dkg-certify", 0))
             return -1;
         printf("    transcript signed by all 5: %s\n", transcript);
     }
@@ -361,7 +348,7 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
                         key[i], "--bundle", bundle, "--transcript", transcript, "--out", out,
                         NULL};
         snprintf(name, sizeof name, "dkg-finish-%d", i + 1);
-        if (run_quiet(argv, name))
+        if (run_step(argv, name, 0))
             return -1;
         snprintf(theirs, sizeof theirs, "%s/org-%d/authority/authority.pub", dir, i + 1);
         if (!files_equal(theirs, authpub)) {
@@ -449,11 +436,11 @@ static int demo(void)
         path_in(birth, "authority.tlog-proof");
         char *argv[] = {self, "authority", "publish", "--authority", authpub, "--transcript",
                         transcript, "-o", birth, NULL};
-        if (run_shown(argv, "publish"))
+        if (run_step(argv, "publish", 1))
             return -1;
         char *argv2[] = {self, "authority", "verify", "--receipt", birth, authpub, transcript,
                          NULL};
-        if (run_shown(argv2, "verify"))
+        if (run_step(argv2, "verify", 1))
             return -1;
     }
 
@@ -529,7 +516,7 @@ static int demo(void)
         char *argv[] = {self, "request", "--authority", authpub, "--key", reqkey, "--warrant",
                         warrant, "--reason", "warrant 2026-17: suspected fraud", "-o", receipt,
                         enc, NULL};
-        if (run_shown(argv, "request"))
+        if (run_step(argv, "request", 1))
             return -1;
     }
 

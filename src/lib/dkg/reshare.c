@@ -27,36 +27,23 @@ static fk_err session_text(char *out, size_t cap, size_t *len, const fk_reshare_
     size_t o = 0;
     int w;
 
-#define EMIT(...)                                                  \
-    do {                                                           \
-        w = snprintf(out + o, cap - o, __VA_ARGS__);               \
-        if (w < 0 || (size_t)w >= cap - o)                         \
-            return FK_ERR_LIMIT;                                   \
-        o += (size_t)w;                                            \
-    } while (0)
-
     if (cap == 0 || s->ndealers > FK_ESCROW_MAX_SHARES || s->n > FK_ESCROW_MAX_SHARES ||
         s->policy_len > FK_ESCROW_POLICY_MAX)
         return FK_ERR_LIMIT;
     fk_hex_encode(hex, s->authority_id, 32);
-    EMIT("%s\nauthority %s\nname %s\nthreshold %u\n", session_magic, hex, s->name, s->t);
+    FKI_EMIT("%s\nauthority %s\nname %s\nthreshold %u\n", session_magic, hex, s->name, s->t);
     for (unsigned k = 0; k < s->ndealers; k++) {
         fk_b64_encode(b64, s->dealer_pk[k], 32);
-        EMIT("dealer %u %s\n", s->dealer[k], b64);
+        FKI_EMIT("dealer %u %s\n", s->dealer[k], b64);
     }
     for (unsigned j = 0; j < s->n; j++) {
         fk_b64_encode(b64, s->pk[j], 32);
-        EMIT("participant %s\n", b64);
+        FKI_EMIT("participant %s\n", b64);
     }
-    for (size_t p = 0; p < s->policy_len;) {
-        const char *nl = memchr(s->policy + p, '\n', s->policy_len - p);
-        size_t ll = nl ? (size_t)(nl - (s->policy + p)) : s->policy_len - p;
-        EMIT("policy %.*s\n", (int)ll, s->policy + p);
-        p += ll + 1;
-    }
+    if (fki_write_policy_lines(out, cap, &o, s->policy, s->policy_len) != FK_OK)
+        return FK_ERR_LIMIT;
     fk_hex_encode(hex, s->id, 32);
-    EMIT("id %s\n", hex);
-#undef EMIT
+    FKI_EMIT("id %s\n", hex);
     *len = o;
     return FK_OK;
 }

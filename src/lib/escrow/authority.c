@@ -215,37 +215,22 @@ static fk_err authority_body(char *out, size_t cap, size_t *len, const fk_escrow
     int w;
     fk_err err;
 
-#define EMIT(...)                                                  \
-    do {                                                           \
-        w = snprintf(out + o, cap - o, __VA_ARGS__);               \
-        if (w < 0 || (size_t)w >= cap - o)                         \
-            return FK_ERR_LIMIT;                                   \
-        o += (size_t)w;                                            \
-    } while (0)
-
     if (cap == 0)
         return FK_ERR_LIMIT;
     if ((err = fk_escrow_recipient_encode(rcpt, a->pk)) != FK_OK)
         return err;
-    EMIT("%s\nname %s\nthreshold %u\nshares %u\nrecipient %s\n", authority_magic, a->name, a->t,
+    FKI_EMIT("%s\nname %s\nthreshold %u\nshares %u\nrecipient %s\n", authority_magic, a->name, a->t,
          a->n, rcpt);
     for (unsigned j = 0; j < a->t; j++) {
         fk_b64_encode(b64, a->commit[j], 32);
-        EMIT("commitment %u %s\n", j, b64);
+        FKI_EMIT("commitment %u %s\n", j, b64);
     }
     for (unsigned i = 1; i <= a->n; i++) {
         fk_b64_encode(b64, a->share_pk[i - 1], 32);
-        EMIT("share-key %u %s\n", i, b64);
+        FKI_EMIT("share-key %u %s\n", i, b64);
     }
-    if (a->policy_len > FK_ESCROW_POLICY_MAX)
-        return FK_ERR_LIMIT;
-    for (size_t p = 0; p < a->policy_len;) {
-        const char *nl = memchr(a->policy + p, '\n', a->policy_len - p);
-        size_t ll = nl ? (size_t)(nl - (a->policy + p)) : a->policy_len - p;
-        EMIT("policy %.*s\n", (int)ll, a->policy + p);
-        p += ll + 1;
-    }
-#undef EMIT
+    if ((err = fki_write_policy_lines(out, cap, &o, a->policy, a->policy_len)) != FK_OK)
+        return err;
     *len = o;
     return FK_OK;
 }
@@ -462,6 +447,23 @@ fk_err fk_escrow_authority_encode(char *out, size_t cap, size_t *len,
     if (w < 0 || (size_t)w >= cap - o)
         return FK_ERR_LIMIT;
     *len = o + (size_t)w;
+    return FK_OK;
+}
+
+fk_err fki_write_policy_lines(char *out, size_t cap, size_t *po, const char *policy, size_t len)
+{
+    size_t o = *po;
+    int w;
+
+    if (len > FK_ESCROW_POLICY_MAX)
+        return FK_ERR_LIMIT;
+    for (size_t p = 0; p < len;) {
+        const char *nl = memchr(policy + p, '\n', len - p);
+        size_t ll = nl ? (size_t)(nl - (policy + p)) : len - p;
+        FKI_EMIT("policy %.*s\n", (int)ll, policy + p);
+        p += ll + 1;
+    }
+    *po = o;
     return FK_OK;
 }
 

@@ -116,6 +116,18 @@ int fki_escrow_name_ok(const char *name);
  * FK_OK, FK_ERR_INVALID or FK_ERR_LIMIT. */
 fk_err fki_escrow_policy_check(const char *text, size_t len);
 
+/* Append printf-formatted text at out + o (capacity cap), advancing o;
+ * return FK_ERR_LIMIT from the calling function when it does not fit.
+ * The writers of the authority and resharing files use it with locals
+ * char *out, size_t cap, size_t o and int w. */
+#define FKI_EMIT(...)                                                  \
+    do {                                                               \
+        w = snprintf(out + o, cap - o, __VA_ARGS__);                   \
+        if (w < 0 || (size_t)w >= cap - o)                             \
+            return FK_ERR_LIMIT;                                       \
+        o += (size_t)w;                                                \
+    } while (0)
+
 /* The line rules of the authority, share and resharing files: a cursor
  * over text that hands out one LF-terminated line at a time. */
 typedef struct fki_cursor {
@@ -130,6 +142,10 @@ int fki_next_field(fki_cursor *c, const char *key, const char **val, size_t *vle
  * FK_OK (none is fine), FK_ERR_INVALID for a bad line, FK_ERR_LIMIT past
  * FK_ESCROW_POLICY_MAX.  Checking the policy as a whole is the caller's. */
 fk_err fki_read_policy_lines(fki_cursor *c, char *out, size_t *len);
+/* The reverse: each LF-terminated line of policy (len bytes) as "policy
+ * <line>\n" at out + *o (capacity cap), advancing *o.  FK_ERR_LIMIT if it
+ * does not fit or len is past FK_ESCROW_POLICY_MAX. */
+fk_err fki_write_policy_lines(char *out, size_t cap, size_t *o, const char *policy, size_t len);
 /* Canonical decimal in [lo, hi]: no sign, no leading zero, at most 5 digits. */
 int fki_parse_uint(const char *s, size_t n, unsigned lo, unsigned hi, unsigned *out);
 /* 43 characters of canonical unpadded base64 of 32 bytes. */
