@@ -21,6 +21,10 @@
 #define BUSY_TIMEOUT_MS 5000
 /* A failed run write (disk full) is retried after this long. */
 #define RETRY_MS 1000
+/* Full runs waiting for (or being written by) the writer thread.  When
+ * this many are queued, the sequencer waits: memory stays bounded, and a
+ * failing disk holds the sequencer back, as it would without the index. */
+#define QUEUE_MAX 4
 
 /* A run: entries [first, first + n) with an open-addressing table over
  * them.  Slots are chosen by multiply-shift hashing with a random odd
@@ -46,8 +50,12 @@ struct fki_entry_index {
     int thr_started;
     pthread_mutex_t mu;
     pthread_cond_t cv, done;
-    struct run *flushing;       /* read-only while set; freed by the sequencer */
-    int flushed;                /* the writer committed `flushing` */
+    /* Full runs in index order, read-only once queued: queue[0, written)
+     * are committed (the sequencer frees them), queue[written, queued) wait
+     * for the writer.  Only the sequencer changes the array and `queued`;
+     * only the writer advances `written` (under mu). */
+    struct run *queue[QUEUE_MAX];
+    size_t queued, written;
     int stop;
     char path[PATH_MAX];
 };
@@ -215,23 +223,26 @@ static void *writer(void *arg)
     pthread_setname_np(pthread_self(), "fk-index");
     pthread_mutex_lock(&x->mu);
     for (;;) {
-        while (!x->stop && !(x->flushing && !x->flushed))
+        while (!x->stop && x->written == x->queued)
             pthread_cond_wait(&x->cv, &x->mu);
-        if (!(x->flushing && !x->flushed))
+        if (x->written == x->queued)
             break;   /* stopping, nothing in hand */
-        const struct run *r = x->flushing;
+        const struct run *r = x->queue[x->written];
         pthread_mutex_unlock(&x->mu);
         fk_err e = write_run(x->wr, r);
-        if (!e)
+        pthread_mutex_lock(&x->mu);
+        if (!e) {
+            /* Committed: every later read transaction sees it, so the run
+             * may leave memory now, whatever the checkpoint below does. */
+            x->written++;
+            pthread_cond_broadcast(&x->done);
+            pthread_mutex_unlock(&x->mu);
             /* Copy the run into the database file and empty the WAL.
              * Readers hold a snapshot only while one batch's lookups run,
              * so this waits a moment at most (the automatic checkpoint
              * never resets a WAL that a snapshot still reads). */
             sqlite3_wal_checkpoint_v2(x->wr, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        pthread_mutex_lock(&x->mu);
-        if (!e) {
-            x->flushed = 1;
-            pthread_cond_broadcast(&x->done);
+            pthread_mutex_lock(&x->mu);
             continue;
         }
         /* Lookups still find the run in memory; try again later. */
@@ -349,7 +360,7 @@ fk_err fki_entry_index_open(fki_entry_index **out, const char *dir, size_t run,
 fk_err fki_entry_index_reset(fki_entry_index *x)
 {
     /* Only before the first add (at start): nothing is in flight. */
-    if (x->flushing || x->pending->n)
+    if (x->queued || x->pending->n)
         return FK_ERR_STORAGE;
     pthread_mutex_lock(&x->mu);
     fk_err e = recreate(x);
@@ -376,28 +387,25 @@ fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
     x->next += n;
     if (x->pending->n < x->run)
         return FK_OK;
-    pthread_mutex_lock(&x->mu);
-    /* Memory stays bounded: far behind (a failing disk), wait for the
-     * writer; that holds the sequencer back, as the failing disk would. */
-    while (x->flushing && !x->flushed && x->pending->n >= 4 * x->run)
-        pthread_cond_wait(&x->done, &x->mu);
-    if (x->flushing && x->flushed) {
-        /* The run is in index.db (committed, so every later read
-         * transaction sees it): it can leave memory. */
-        run_free(x->flushing);
-        x->flushing = NULL;
-        x->flushed = 0;
-    }
-    int hand = !x->flushing;
-    pthread_mutex_unlock(&x->mu);
-    if (!hand)
-        return FK_OK;   /* the writer is behind: the run grows meanwhile */
     struct run *fresh = run_new(x->next);
     if (!fresh)
         return FK_OK;   /* keep growing this one; hand it over next time */
     pthread_mutex_lock(&x->mu);
-    x->flushing = x->pending;
-    x->flushed = 0;
+    /* Runs the writer committed leave memory (every later read
+     * transaction sees them in index.db). */
+    for (;;) {
+        size_t w = x->written;
+        for (size_t i = 0; i < w; i++)
+            run_free(x->queue[i]);
+        memmove(x->queue, x->queue + w, (x->queued - w) * sizeof x->queue[0]);
+        x->queued -= w;
+        x->written = 0;
+        if (x->queued < QUEUE_MAX)
+            break;
+        /* Far behind (a failing disk): wait for the writer. */
+        pthread_cond_wait(&x->done, &x->mu);
+    }
+    x->queue[x->queued++] = x->pending;
     pthread_cond_signal(&x->cv);
     pthread_mutex_unlock(&x->mu);
     x->pending = fresh;
@@ -407,11 +415,13 @@ fk_err fki_entry_index_add(fki_entry_index *x, uint64_t first,
 fk_err fki_entry_index_lookup_many(fki_entry_index *x, const uint8_t (*hashes)[FKI_LOG_HASH_LEN],
                                    size_t n, uint64_t *index)
 {
-    /* Memory first: `flushing` is freed only by this thread, in add(). */
+    /* Memory first: queued runs are freed only by this thread, in add(). */
     size_t miss = 0;
     for (size_t i = 0; i < n; i++) {
-        if (run_find(x->pending, x->mult, hashes[i], &index[i]) ||
-            run_find(x->flushing, x->mult, hashes[i], &index[i]))
+        int found = run_find(x->pending, x->mult, hashes[i], &index[i]);
+        for (size_t q = x->queued; !found && q > 0; q--)
+            found = run_find(x->queue[q - 1], x->mult, hashes[i], &index[i]);
+        if (found)
             continue;
         index[i] = FKI_INDEX_ABSENT;
         miss++;
@@ -461,14 +471,17 @@ void fki_entry_index_close(fki_entry_index *x)
         x->stop = 1;
         pthread_cond_signal(&x->cv);
         pthread_mutex_unlock(&x->mu);
-        pthread_join(x->thr, NULL);   /* finishes a run in hand */
+        pthread_join(x->thr, NULL);   /* writes what is queued, unless it fails */
     }
-    /* The rest, in order, so the next start has little to reread. */
-    if (x->wr && x->flushing && !x->flushed && !write_run(x->wr, x->flushing))
-        x->flushed = 1;
-    if (x->wr && x->pending && x->pending->n && (!x->flushing || x->flushed))
+    /* The rest, in order (the watermark refuses a gap), so the next start
+     * has little to reread. */
+    int ok = x->wr != NULL;
+    for (size_t i = x->written; i < x->queued && ok; i++)
+        ok = !write_run(x->wr, x->queue[i]);
+    if (ok && x->pending && x->pending->n)
         write_run(x->wr, x->pending);
-    run_free(x->flushing);
+    for (size_t i = 0; i < x->queued; i++)
+        run_free(x->queue[i]);
     run_free(x->pending);
     close_db(x);
     pthread_cond_destroy(&x->cv);
