@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "log/keyfile.h"
+#include "log/web.h"
 #include "net/net.h"
 #include "witness/witness.h"
 
@@ -160,6 +161,8 @@ struct fki_logd {
     struct timespec cosigned_at;  /* monotonic: the last batch or re-cosigning */
     fki_log_admit *admit;         /* what POST /add takes */
     struct timespec started;      /* monotonic, for /healthz */
+    char vkey[FKI_LOG_VKEY_MAX];  /* "<vkey>\n", served at /vkey */
+    size_t vkey_len;
 };
 
 /* ---- time ----------------------------------------------------------------- */
@@ -839,6 +842,34 @@ static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
         resp->cache_control = "no-store";
         return;
     }
+    if (!strcmp(req->path, "/vkey")) {
+        /* The page's trust on first use (docs/log.md 7.8); constant. */
+        resp->status = 200;
+        resp->body = d->vkey;
+        resp->body_len = d->vkey_len;
+        resp->cache_control = "no-cache";
+        return;
+    }
+    const char *page = !strcmp(req->path, "/") ? "/index.html" : req->path;
+    for (size_t i = 0; i < fki_web_nfiles; i++) {
+        if (strcmp(page, fki_web_files[i].path))
+            continue;
+        /* The page shows text that log entries carry: it never inserts it as
+         * markup, and the policy forbids any script but its own files.
+         * connect-src is open so that ?log= and ?policy= may name other hosts. */
+        resp->status = 200;
+        resp->content_type = fki_web_files[i].content_type;
+        resp->body = fki_web_files[i].data;
+        resp->body_len = fki_web_files[i].len;
+        resp->cache_control = "no-cache";
+        resp->extra_name[0] = "Content-Security-Policy";
+        resp->extra_value[0] = "default-src 'none'; script-src 'self'; worker-src 'self'; "
+                               "style-src 'self'; img-src 'self' data:; connect-src * data:; "
+                               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        resp->extra_name[1] = "X-Content-Type-Options";
+        resp->extra_value[1] = "nosniff";
+        return;
+    }
     if (!strcmp(req->path, "/checkpoint")) {
         pthread_rwlock_rdlock(&d->pub);
         memcpy(cpbuf, d->cp, d->cp_len);
@@ -901,6 +932,26 @@ static void handler(void *ctx, const struct fki_net_request *req, struct fki_net
 }
 
 /* ---- start and stop ------------------------------------------------------- */
+
+/* Replace DIR/NAME with data (mode 0644: it is published), atomically. */
+static fk_err write_public_file(const char *dir, const char *name, const char *data, size_t len)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
+        (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= sizeof tmp)
+        return FK_ERR_LIMIT;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return FK_ERR_IO;
+    int ok = write(fd, data, len) == (ssize_t)len;
+    ok = fsync(fd) == 0 && ok;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path)) {
+        unlink(tmp);
+        return FK_ERR_IO;
+    }
+    return FK_OK;
+}
 
 /* fk_tlog_node_fn over the edge tiles alone (enough for the frontier). */
 static fk_err recover_edge(struct fki_logd *d, uint64_t size, const uint8_t root[HL])
@@ -1080,6 +1131,19 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     size_t vlen;
     if ((e = fk_note_verifier_encode(&d->verifier, vkey, cap, &vlen)))
         goto fail;
+    if (vlen + 2 > sizeof d->vkey) {
+        e = FK_ERR_LIMIT;
+        goto fail;
+    }
+    memcpy(d->vkey, vkey, vlen);
+    d->vkey[vlen] = '\n';
+    d->vkey_len = vlen + 1;
+    /* DIR/vkey: the public key beside the checkpoint, for the page on a
+     * static host of DIR (docs/log.md 7.8). */
+    if ((e = write_public_file(cfg->dir, "vkey", d->vkey, d->vkey_len))) {
+        *why = "cannot write DIR/vkey; check the directory's permissions and free space";
+        goto fail;
+    }
     d->cosign_refresh_s = cfg->cosign_refresh_s ? cfg->cosign_refresh_s : FKI_LOG_COSIGN_REFRESH_S;
     if (d->cosign_refresh_s > FKI_LOG_COSIGN_REFRESH_MAX_S)
         d->cosign_refresh_s = FKI_LOG_COSIGN_REFRESH_MAX_S;

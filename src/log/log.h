@@ -57,6 +57,11 @@ struct fki_logd_config {
     struct fki_log_admit_config admit;
 };
 
+/* The log's verifier key line as /vkey serves it: a key name of at most
+ * FK_NOTE_NAME_MAX (255) bytes, '+', 8 hex digits, '+', 44 base64 characters,
+ * and the newline. */
+#define FKI_LOG_VKEY_MAX 320
+
 /* Default re-cosigning interval of a quiet log: an hour, well inside the
  * audit's default --max-age of a day (docs/protocol.md section 7), and one
  * witness request an hour costs nothing. */
