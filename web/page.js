@@ -71,6 +71,7 @@ function failVerification(msg, network) {
     setStatus('fail', network ? 'The log could not be read: nothing here is verified'
                               : 'VERIFICATION FAILED: do not rely on anything this page shows', msg);
     document.body.classList.add('failed');
+    trustRow('Result', el('span', {class: 'bad'}, 'FAILED: ' + msg));
     redraw(true);
     resolveDone();
 }
@@ -320,7 +321,9 @@ function kindOf(id) { return FK_ENTRY_KINDS.find(k => k.id === id); }
 function fillSelect(sel, values, keep) {
     const cur = sel.value;
     const have = [...sel.options].map(o => o.value);
-    if (have.length === values.length + keep && values.every((v, i) => have[i + keep] === v[0]))
+    const labels = [...sel.options].map(o => o.text);
+    if (have.length === values.length + keep &&
+        values.every((v, i) => have[i + keep] === v[0] && labels[i + keep] === v[1]))
         return;
     while (sel.options.length > keep)
         sel.remove(keep);
@@ -454,7 +457,8 @@ function chartMonths(reqs) {
         }
     }
     const shown = months.slice(-36);
-    const W = 420, H = 190, left = 34, bottom = 40, bw = (W - left - 6) / Math.max(1, shown.length);
+    const W = 420, H = 190, left = 34, bottom = 40;
+    const bw = Math.min(36, (W - left - 6) / Math.max(1, shown.length));
     const svg = svgEl('svg', {viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img',
                               'aria-label': 'requests per month'});
     const max = Math.max(1, ...shown.map(k => m.get(k) || 0));

@@ -1,0 +1,109 @@
+#!/bin/bash
+# The transparency page (web/) in a real browser: Debian's Chromium, headless,
+# driven by playwright-core (installed once from npm into the build tree,
+# PLAYWRIGHT_DIR), against a real log on 127.0.0.1 cosigned by a witness and
+# bound to an authority, with two recovery requests filed by `fairkey
+# request` in two months.  Checks (tests/web/page_test.mjs): the page
+# verifies the checkpoint, the witness quorum of a policy given as
+# ?policy=<data: URL> and every tile; it lists the requests, searches them,
+# charts them; the owner check finds the request for an escrowed file and
+# "no recovery recorded up to tree size N" for another; a tampered entry
+# bundle (on the log) and a tampered checkpoint signature (on a static host
+# of the log's files, which also serves the page) are shown as verification
+# failures.  Screenshots go to PAGE_OUT (in the build tree); their paths are
+# printed.  Skipped (77) without node, npm, Chromium or the npm package.
+. "$(dirname "$0")/../e2e/lib.sh"
+: "${TIME_SHIFT_LIB:?}"
+PLAYWRIGHT_VERSION=1.65.1
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+HERE=$(cd "$(dirname "$0")" && pwd)
+for c in node npm python3; do
+    command -v "$c" >/dev/null 2>&1 || { echo "skipped: $c is not installed (scripts/deps.sh)"; exit 77; }
+done
+[ -x "$CHROMIUM" ] || { echo "skipped: no Chromium at $CHROMIUM (apt-get install chromium)"; exit 77; }
+export PLAYWRIGHT_DIR=${PLAYWRIGHT_DIR:-$FK_BUILD_DIR/playwright}
+if [ ! -f "$PLAYWRIGHT_DIR/node_modules/playwright-core/package.json" ]; then
+    mkdir -p "$PLAYWRIGHT_DIR"
+    if ! (cd "$PLAYWRIGHT_DIR" && timeout 200 npm install --no-audit --no-fund --silent \
+            "playwright-core@$PLAYWRIGHT_VERSION" >npm.log 2>&1); then
+        echo "skipped: npm could not install playwright-core@$PLAYWRIGHT_VERSION: $(tail -n 3 "$PLAYWRIGHT_DIR/npm.log")"
+        exit 77
+    fi
+fi
+export CHROMIUM
+OUT=${PAGE_OUT:-$FK_BUILD_DIR/tests/web/page}
+rm -rf "$OUT" && mkdir -p "$OUT" || fail "cannot create $OUT"
+echo "# $("$CHROMIUM" --version 2>/dev/null), playwright-core $PLAYWRIGHT_VERSION, node $(node --version)"
+browser() { node "$HERE/page_test.mjs" "$@" || FAILED=1; }
+FAILED=0
+
+# A log, a witness that cosigns it, and the policy that requires the witness.
+start_log logP
+"$FAIRKEY" witness serve --dir "$T/w1" --listen 127.0.0.1:0 --log "$LOG_VKEY" \
+    --name witness.test/w1 >"$T/w1.out" 2>"$T/w1.err" &
+PIDS="$PIDS $!"
+for _ in $(seq 1 200); do [ "$(wc -l <"$T/w1.out")" -ge 2 ] && break; sleep 0.05; done
+W1_VKEY=$(sed -n 1p "$T/w1.out"); W1_URL=$(sed -n 2p "$T/w1.out")
+[ -n "$W1_URL" ] || fail "witness did not start: $(cat "$T/w1.err")"
+printf 'log %s %s\nwitness w1 %s\nquorum w1\n' "$LOG_VKEY" "$LOG_URL" "$W1_VKEY" >"$T/policy"
+setup_authority 2 3 --log-policy "$T/policy"
+bind_log logP --witness "$W1_VKEY=$W1_URL"
+
+# Two requests: court.test/judge-1 for file.age now, police.test/unit-7 for
+# third.age dated 40 days ago; other.age is never asked for.
+setup_file
+file_request
+"$FAIRKEY" encrypt -r "$USER_R" -r "$AUTH_R" -o "$T/other.age" "$T/plain" || fail "encrypt other"
+"$FAIRKEY" encrypt -r "$USER_R" -r "$AUTH_R" -o "$T/third.age" "$T/plain" || fail "encrypt third"
+"$FAIRKEY" request keygen --name police.test/unit-7 -o "$T/req2.key" >/dev/null || fail "keygen 2"
+LD_PRELOAD="$TIME_SHIFT_LIB" FK_TIME_SHIFT=-3456000 "$FAIRKEY" request --authority "$AUTH" \
+    --key "$T/req2.key" --warrant "$T/warrant.txt" --reason "older case" -o "$T/receipt2" \
+    "$T/third.age" >/dev/null || fail "request 2"
+SIZE=$(curl -s "$LOG_URL/checkpoint" | sed -n 2p)
+[ "$SIZE" = 2 ] || fail "the log holds $SIZE entries, not 2"
+ok "a log of $SIZE requests, cosigned by witness w1"
+
+POLICY=$(base64 -w0 "$T/policy")
+browser verified "$LOG_URL/?policy=data:text/plain;base64,$POLICY" "$OUT" "$T/file.age" "$T/other.age" "$SIZE"
+
+# The same page from a static host of the log's files (no daemon code).
+mkdir -p "$T/static"
+cp -r "$T/logP/checkpoint" "$T/logP/vkey" "$T/logP/tile" "$T/static/"
+cp "$FK_SOURCE_DIR"/web/* "$T/static/"
+serve_out="$T/static.srv"
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T/static" >"$serve_out" 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 1 200); do
+    SPORT=$(sed -n 's/.* port \([0-9][0-9]*\).*/\1/p' "$serve_out" | head -1)
+    [ -n "$SPORT" ] && break
+    sleep 0.05
+done
+[ -n "$SPORT" ] || fail "static server did not start: $(cat "$serve_out")"
+SURL="http://127.0.0.1:$SPORT"
+if node "$HERE/page_test.mjs" bench "$SURL/index.html?policy=data:text/plain;base64,$POLICY" "" >"$T/static.out" 2>&1 &&
+        grep -q "^ok - the page verified the log" "$T/static.out"; then
+    ok "the page on a static host of the log's files verifies it"
+else
+    FAILED=1; echo "FAIL - the page on a static host: $(cat "$T/static.out")"
+fi
+
+# A tampered entry bundle on the real log: one request's reason changed.
+BUNDLE=$(find "$T/logP/tile/entries" -type f | head -1)
+cp "$BUNDLE" "$T/bundle.orig"
+perl -pi -e 's/e2e test case/e2e TEST case/' "$BUNDLE"
+cmp -s "$BUNDLE" "$T/bundle.orig" && fail "the bundle $BUNDLE was not changed"
+browser failed "$LOG_URL/?policy=data:text/plain;base64,$POLICY" "$OUT" tampered-tile \
+    "leaf hash is not the one .* holds"
+cp "$T/bundle.orig" "$BUNDLE"
+
+# A tampered checkpoint signature on the static host: one base64 character
+# of the log's signature line changed.
+LINE=$(grep -n "^— fk.test/logP " "$T/static/checkpoint" | cut -d: -f1)
+perl -pi -e 'if ($. == '"$LINE"') { s/^(— \S+ .{10})(.)/$1 . ($2 eq "A" ? "B" : "A")/e }' "$T/static/checkpoint"
+browser failed "$SURL/index.html?policy=data:text/plain;base64,$POLICY" "$OUT" tampered-checkpoint \
+    "signature line of fk.test/logP .*does NOT verify"
+
+echo "# screenshots in $OUT:"
+ls "$OUT"/*.png | sed 's/^/#   /'
+[ "$FAILED" -eq 0 ] || { echo "FAIL: the transparency page"; exit 1; }
+echo "ok: the transparency page"
