@@ -9,6 +9,9 @@ apt-get install -y --no-install-recommends \
     libssl-dev libsodium-dev libsqlite3-dev \
     libcurl4-openssl-dev libjansson-dev libcmocka-dev \
     zlib1g-dev age time ca-certificates curl sqlite3 util-linux python3 man-db
+# Chromium: the transparency page test (web_page) runs the page in Debian's
+# headless Chromium (docs/dependencies.md).
+apt-get install -y --no-install-recommends chromium
 # node and npm: the typage interop test installs age-encryption from npm into
 # the build tree.  A machine that already has them (any version >= 18) keeps
 # its own; otherwise Debian's.
