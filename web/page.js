@@ -101,7 +101,9 @@ async function optionalText(url) {
 async function getTrust(params) {
     let vkey = null, vkeySource = null, pol = null, polSource = null;
     if (params.get('vkey')) {
-        vkey = await FKT.parseVkey(params.get('vkey'));
+        /* A vkey holds no space: one is a '+' that the address did not
+         * escape (%2B), as query strings read '+' as a space. */
+        vkey = await FKT.parseVkey(params.get('vkey').replace(/ /g, '+'));
         vkeySource = 'given in the page address (?vkey=)';
     }
     let polText = null;

@@ -10,7 +10,8 @@
 # "no recovery recorded up to tree size N" for another; a tampered entry
 # bundle (on the log) and a tampered checkpoint signature (on a static host
 # of the log's files, which also serves the page) are shown as verification
-# failures.  Screenshots go to PAGE_OUT (in the build tree); their paths are
+# failures, and the page verifies Tessera's test log (an outside tlog-tiles
+# implementation) at sizes 15 and 0.  Screenshots go to PAGE_OUT (in the build tree); their paths are
 # printed.  Skipped (77) without node, npm, Chromium or the npm package.
 . "$(dirname "$0")/../e2e/lib.sh"
 : "${TIME_SHIFT_LIB:?}"
@@ -63,7 +64,8 @@ SIZE=$(curl -s "$LOG_URL/checkpoint" | sed -n 2p)
 [ "$SIZE" = 2 ] || fail "the log holds $SIZE entries, not 2"
 ok "a log of $SIZE requests, cosigned by witness w1"
 
-POLICY=$(base64 -w0 "$T/policy")
+# The policy as a data: URL, percent-encoded ('+' would read as a space).
+POLICY=$(base64 -w0 "$T/policy" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
 browser verified "$LOG_URL/?policy=data:text/plain;base64,$POLICY" "$OUT" "$T/file.age" "$T/other.age" "$SIZE"
 
 # The same page from a static host of the log's files (no daemon code).
@@ -86,6 +88,22 @@ if node "$HERE/page_test.mjs" bench "$SURL/index.html?policy=data:text/plain;bas
 else
     FAILED=1; echo "FAIL - the page on a static host: $(cat "$T/static.out")"
 fi
+
+# The page against an outside log: Tessera's test log (tests/vectors/merkle),
+# served statically with the page beside it, pinned with ?vkey=, at its
+# sizes 15 (a partial tile) and 0 (the empty tree).
+TESSERA_VKEY=example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx
+cp -r "$FK_TESTDATA/merkle/tessera-posix-log" "$T/static/tessera"
+cp "$FK_SOURCE_DIR"/web/* "$T/static/tessera/"
+for n in 15 0; do
+    cp "$T/static/tessera/checkpoint.$n" "$T/static/tessera/checkpoint"
+    if node "$HERE/page_test.mjs" bench "$SURL/tessera/index.html?vkey=$TESSERA_VKEY" "" >"$T/tessera.out" 2>&1 &&
+            grep -q "^page load: $n entries" "$T/tessera.out"; then
+        ok "the page verifies Tessera's test log at size $n"
+    else
+        FAILED=1; echo "FAIL - the page on Tessera's test log at size $n: $(cat "$T/tessera.out")"
+    fi
+done
 
 # A tampered entry bundle on the real log: one request's reason changed.
 BUNDLE=$(find "$T/logP/tile/entries" -type f | head -1)
