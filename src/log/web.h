@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct fki_web_file {
-    const char *path;           /* "/index.html" */
+    const char *path; /* "/index.html" */
     const char *content_type;
     const unsigned char *data;
     size_t len;
