@@ -163,6 +163,8 @@ struct fki_logd {
     struct timespec started;      /* monotonic, for /healthz */
     char vkey[FKI_LOG_VKEY_MAX];  /* "<vkey>\n", served at /vkey */
     size_t vkey_len;
+    char *policy;                 /* DIR/policy as read at start, served at /policy; or NULL */
+    size_t policy_len;
 };
 
 /* ---- time ----------------------------------------------------------------- */
@@ -850,6 +852,13 @@ static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
         resp->cache_control = "no-cache";
         return;
     }
+    if (!strcmp(req->path, "/policy") && d->policy) {
+        resp->status = 200;
+        resp->body = d->policy;
+        resp->body_len = d->policy_len;
+        resp->cache_control = "no-cache";
+        return;
+    }
     const char *page = !strcmp(req->path, "/") ? "/index.html" : req->path;
     for (size_t i = 0; i < fki_web_nfiles; i++) {
         if (strcmp(page, fki_web_files[i].path))
@@ -1059,6 +1068,43 @@ static fk_err key_outside_dir(const char *dir, const char *key, const char **why
     return FK_OK;
 }
 
+/* DIR/policy, if the operator put one there: the log policy the page
+ * checks the checkpoint against (docs/log.md 7.8).  Read once at start and
+ * refused unless it parses, so the page is never handed a broken one. */
+static fk_err load_policy(struct fki_logd *d, const char *dir, const char **why)
+{
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/policy", dir) >= sizeof path)
+        return FK_ERR_LIMIT;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? FK_OK : FK_ERR_IO;
+    char *buf = malloc(FK_TLOG_POLICY_MAX_SIZE + 1);
+    fk_tlog_policy *pol = malloc(sizeof *pol);
+    size_t len = 0, line = 0;
+    ssize_t n = 1;
+    while (buf && len <= FK_TLOG_POLICY_MAX_SIZE &&
+           (n = read(fd, buf + len, FK_TLOG_POLICY_MAX_SIZE + 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    fk_err e = !buf || !pol ? FK_ERR_NOMEM : n < 0 ? FK_ERR_IO
+               : len > FK_TLOG_POLICY_MAX_SIZE ? FK_ERR_LIMIT
+                                               : fk_tlog_policy_parse(pol, buf, len, &line);
+    free(pol);
+    if (e) {
+        snprintf(start_why, sizeof start_why,
+                 "%s is not a C2SP tlog-policy the page can use (line %zu is at fault; 0: the "
+                 "file as a whole); fix or remove it",
+                 path, line);
+        *why = start_why;
+        free(buf);
+        return e;
+    }
+    d->policy = buf;
+    d->policy_len = len;
+    return FK_OK;
+}
+
 fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap,
                       const char **why)
 {
@@ -1144,6 +1190,8 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         *why = "cannot write DIR/vkey; check the directory's permissions and free space";
         goto fail;
     }
+    if ((e = load_policy(d, cfg->dir, why)))
+        goto fail;
     d->cosign_refresh_s = cfg->cosign_refresh_s ? cfg->cosign_refresh_s : FKI_LOG_COSIGN_REFRESH_S;
     if (d->cosign_refresh_s > FKI_LOG_COSIGN_REFRESH_MAX_S)
         d->cosign_refresh_s = FKI_LOG_COSIGN_REFRESH_MAX_S;
@@ -1245,6 +1293,7 @@ void fki_logd_stop(fki_logd *d)
     fki_log_admit_free(d->admit);
     free(d->edge_bundle);
     free(d->answer);
+    free(d->policy);
     if (d->lock_fd >= 0)
         close(d->lock_fd);   /* releases the flock */
     pthread_rwlock_destroy(&d->pub);

@@ -4,8 +4,8 @@
 # PLAYWRIGHT_DIR), against a real log on 127.0.0.1 cosigned by a witness and
 # bound to an authority, with two recovery requests filed by `fairkey
 # request` in two months.  Checks (tests/web/page_test.mjs): the page
-# verifies the checkpoint, the witness quorum of a policy given as
-# ?policy=<data: URL> and every tile; it lists the requests, searches them,
+# verifies the checkpoint, the witness quorum of the policy the log publishes
+# (DIR/policy; a static host gets it as ?policy=<data: URL>) and every tile; it lists the requests, searches them,
 # charts them; the owner check finds the request for an escrowed file and
 # "no recovery recorded up to tree size N" for another; a tampered entry
 # bundle (on the log) and a tampered checkpoint signature (on a static host
@@ -48,6 +48,8 @@ W1_VKEY=$(sed -n 1p "$T/w1.out"); W1_URL=$(sed -n 2p "$T/w1.out")
 [ -n "$W1_URL" ] || fail "witness did not start: $(cat "$T/w1.err")"
 printf 'log %s %s\nwitness w1 %s\nquorum w1\n' "$LOG_VKEY" "$LOG_URL" "$W1_VKEY" >"$T/policy"
 setup_authority 2 3 --log-policy "$T/policy"
+# The policy next to the checkpoint: the log serves DIR/policy at /policy.
+cp "$T/policy" "$T/logP/policy"
 bind_log logP --witness "$W1_VKEY=$W1_URL"
 
 # Two requests: court.test/judge-1 for file.age now, police.test/unit-7 for
@@ -66,7 +68,7 @@ ok "a log of $SIZE requests, cosigned by witness w1"
 
 # The policy as a data: URL, percent-encoded ('+' would read as a space).
 POLICY=$(base64 -w0 "$T/policy" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
-browser verified "$LOG_URL/?policy=data:text/plain;base64,$POLICY" "$OUT" "$T/file.age" "$T/other.age" "$SIZE"
+browser verified "$LOG_URL/" "$OUT" "$T/file.age" "$T/other.age" "$SIZE"
 
 # The same page from a static host of the log's files (no daemon code).
 mkdir -p "$T/static"
@@ -110,7 +112,7 @@ BUNDLE=$(find "$T/logP/tile/entries" -type f | head -1)
 cp "$BUNDLE" "$T/bundle.orig"
 perl -pi -e 's/e2e test case/e2e TEST case/' "$BUNDLE"
 cmp -s "$BUNDLE" "$T/bundle.orig" && fail "the bundle $BUNDLE was not changed"
-browser failed "$LOG_URL/?policy=data:text/plain;base64,$POLICY" "$OUT" tampered-tile \
+browser failed "$LOG_URL/" "$OUT" tampered-tile \
     "leaf hash is not the one .* holds"
 cp "$T/bundle.orig" "$BUNDLE"
 
@@ -120,6 +122,16 @@ LINE=$(grep -n "^— fk.test/logP " "$T/static/checkpoint" | cut -d: -f1)
 perl -pi -e 'if ($. == '"$LINE"') { s/^(— \S+ .{10})(.)/$1 . ($2 eq "A" ? "B" : "A")/e }' "$T/static/checkpoint"
 browser failed "$SURL/index.html?policy=data:text/plain;base64,$POLICY" "$OUT" tampered-checkpoint \
     "signature line of fk.test/logP .*does NOT verify"
+
+# A DIR/policy that does not parse: the log does not start, and says why.
+mkdir -m 700 "$T/badpol" && printf 'quorum w9\n' >"$T/badpol/policy"
+if timeout 10 "$FAIRKEY" log serve --dir "$T/badpol" --listen 127.0.0.1:0 --open >/dev/null 2>"$T/badpol.err"; then
+    FAILED=1; echo "FAIL - a log with a broken DIR/policy started"
+elif [ "$(grep -c '' "$T/badpol.err")" = 1 ] && grep -q "badpol/policy is not a C2SP tlog-policy" "$T/badpol.err"; then
+    ok "a log with a DIR/policy that does not parse refuses to start with one line"
+else
+    FAILED=1; echo "FAIL - a broken DIR/policy: $(cat "$T/badpol.err")"
+fi
 
 echo "# screenshots in $OUT:"
 ls "$OUT"/*.png | sed 's/^/#   /'
