@@ -113,9 +113,10 @@ async function getTrust(params) {
     } else {
         polText = await optionalText(new URL('policy', st.base));
         if (polText !== null)
-            polSource = 'the policy file published next to the checkpoint';
+            polSource = 'the policy file published next to the checkpoint: trusted on first use';
     }
-    let tofu = false;
+    /* A policy or key the log publishes about itself is trusted on first use. */
+    let tofu = polText !== null && !params.get('policy');
     if (polText === null || !/^\s*log\s/m.test(polText)) {
         if (!vkey) {
             const served = await optionalText(new URL('vkey', st.base));
@@ -135,8 +136,8 @@ async function getTrust(params) {
         before = localStorage.getItem(storeKey);
     } catch (e) { /* storage disabled: no memory */ }
     if (tofu && before !== null && before !== anchor)
-        FKT.fail('the log key this log publishes is NOT the one this browser saw here before ' +
-                 `(${JSON.parse(before).logs.join(', ')}): the log changed its key or this is not the same log`);
+        FKT.fail('the log key or policy this log publishes is NOT the one this browser saw here before ' +
+                 `(${JSON.parse(before).logs.join(', ')}): the log changed its key or policy, or this is not the same log`);
     return {pol, vkeySource: vkeySource || 'from the policy', polSource, tofu, storeKey, anchor};
 }
 
@@ -268,8 +269,9 @@ async function load() {
             trustRow('Log key', `${k.text}`, el('br'), el('span', {class: trust.tofu ? 'warn' : 'muted'}, trust.vkeySource));
         if (trust.tofu)
             trustRow('', el('span', {class: 'warn'}, 'Compare this key with the log named in your ' +
-                'authority file: a key the log publishes about itself proves the tiles match what ' +
-                'it signed, not that it is the log your agents use.'));
+                'authority file: a key or policy the log publishes about itself proves the tiles ' +
+                'match what it signed, not that it is the log your agents use. Open this page ' +
+                'with ?vkey= or ?policy= to pin them.'));
         if (trust.pol.text !== null)
             trustRow('Policy', trust.polSource, el('br'), el('code', {}, trust.pol.text.trim()));
         else

@@ -50,7 +50,7 @@ try {
     const trust = await text('#trust');
     check('the checkpoint signature is verified', /signature verified/.test(trust), trust);
     check('the witness quorum of the policy the log publishes is met', /1 of 1 cosigned/.test(trust) &&
-      /quorum w1 met/.test(trust) && /policy file published next to the checkpoint/.test(trust), trust);
+      /quorum w1 met/.test(trust) && /policy file published next to the checkpoint: trusted on first use/.test(trust), trust);
     check('the root is recomputed from the tiles', /root matches the checkpoint/.test(trust), trust);
     const rows = page.locator('#requests tbody tr');
     check('both recovery requests are listed', (await rows.count()) === 2, `${await rows.count()} rows`);
