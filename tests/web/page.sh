@@ -68,7 +68,10 @@ ok "a log of $SIZE requests, cosigned by witness w1"
 
 # The policy as a data: URL, percent-encoded ('+' would read as a space).
 POLICY=$(base64 -w0 "$T/policy" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
-browser verified "$LOG_URL/" "$OUT" "$T/file.age" "$T/other.age" "$SIZE"
+# file.age in age's ASCII armor (PEM, base64 in 64-column lines).
+{ echo "-----BEGIN AGE ENCRYPTED FILE-----"; base64 -w 64 "$T/file.age"
+  echo "-----END AGE ENCRYPTED FILE-----"; } >"$T/file.age.asc"
+browser verified "$LOG_URL/" "$OUT" "$T/file.age" "$T/other.age" "$SIZE" "$T/file.age.asc"
 
 # The same page from a static host of the log's files (no daemon code).
 mkdir -p "$T/static"

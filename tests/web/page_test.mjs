@@ -1,10 +1,11 @@
 // Drives the transparency page (web/) in headless Chromium with
 // playwright-core.  One mode per call (tests/web/page.sh runs them):
 //
-//   node page_test.mjs verified URL OUTDIR FOUND.age NOTFOUND.age TREE_SIZE
+//   node page_test.mjs verified URL OUTDIR FOUND.age NOTFOUND.age TREE_SIZE FOUND.age.asc
 //       the page verifies the log, lists the 2 requests, searches, charts,
-//       and the owner check finds FOUND.age's request (dropped on the page)
-//       and none for NOTFOUND.age (chosen with the file input)
+//       and the owner check finds FOUND.age's request (dropped on the page),
+//       none for NOTFOUND.age (chosen with the file input), and the request
+//       again in the armored form of FOUND.age
 //   node page_test.mjs failed URL OUTDIR NAME PATTERN
 //       the page says plainly that verification failed, matching PATTERN
 //   node page_test.mjs bench URL
@@ -42,7 +43,7 @@ const settled = timeout => page.waitForFunction(
 
 try {
   if (mode === 'verified') {
-    const [found, notFound, size] = rest;
+    const [found, notFound, size, armored] = rest;
     await page.goto(url);
     await settled(60000);
     const status = await text('#status');
@@ -99,6 +100,15 @@ try {
     check(`owner check: the other file has no recovery recorded up to tree size ${size}`,
       r2.includes(`no recovery recorded up to tree size ${size}`) && !/RECOVERY REQUESTED/.test(r2), r2);
     await shot('owner-notfound');
+
+    // Owner check 3: the requested file again, ASCII-armored (age's PEM form).
+    await page.setInputFiles('#file-input', armored);
+    await page.waitForFunction(n => document.getElementById('owner-result').innerText.includes(n) &&
+      /RECOVERY REQUESTED|no recovery recorded|not an age/.test(document.getElementById('owner-result').innerText),
+      basename(armored), { timeout: 20000 }).catch(() => {});
+    const r3 = await text('#owner-result');
+    check('owner check: the armored form of the requested file shows its request',
+      /RECOVERY REQUESTED 1 time\(s\)/.test(r3) && /court\.test\/judge-1/.test(r3), r3);
     const leaked = await page.evaluate(() => performance.getEntriesByType('resource')
       .filter(e => !e.name.startsWith('data:'))
       .filter(e => !/\/(checkpoint|vkey|policy|tile\/.*|[a-z]+\.(js|css))$/.test(new URL(e.name).pathname))
