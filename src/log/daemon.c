@@ -1077,8 +1077,14 @@ static fk_err load_policy(struct fki_logd *d, const char *dir, const char **why)
     if ((size_t)snprintf(path, sizeof path, "%s/policy", dir) >= sizeof path)
         return FK_ERR_LIMIT;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? FK_OK : FK_ERR_IO;
+    if (fd < 0 && errno == ENOENT)
+        return FK_OK;
+    if (fd < 0) {
+        snprintf(start_why, sizeof start_why, "cannot read %s (%s); fix its permissions or remove it",
+                 path, strerror(errno));
+        *why = start_why;
+        return FK_ERR_IO;
+    }
     char *buf = malloc(FK_TLOG_POLICY_MAX_SIZE + 1);
     fk_tlog_policy *pol = malloc(sizeof *pol);
     size_t len = 0, line = 0;

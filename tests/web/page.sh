@@ -136,6 +136,32 @@ else
     FAILED=1; echo "FAIL - a broken DIR/policy: $(cat "$T/badpol.err")"
 fi
 
+# DIR/policy at its limit (FK_TLOG_POLICY_MAX_SIZE, 65,536 bytes) is served;
+# one byte more is refused.
+mkdir -m 700 "$T/bigpol"
+{ printf 'log %s\nquorum none\n' "$LOG_VKEY"; printf '#'; } >"$T/bigpol/policy"
+pad=$((65536 - $(stat -c %s "$T/bigpol/policy") - 1))
+{ head -c "$pad" /dev/zero | tr '\0' '#'; echo; } >>"$T/bigpol/policy"
+"$FAIRKEY" log serve --dir "$T/bigpol" --listen 127.0.0.1:0 --open >"$T/bigpol.out" 2>"$T/bigpol.err" &
+BIG_PID=$!
+PIDS="$PIDS $BIG_PID"
+BPORT=$(wait_url "$T/bigpol.out") || fail "a log with a 65,536-byte DIR/policy did not start: $(cat "$T/bigpol.err")"
+if [ "$(curl -s "http://127.0.0.1:$BPORT/policy" | wc -c)" = 65536 ]; then
+    ok "a 65,536-byte DIR/policy is served at /policy"
+else
+    FAILED=1; echo "FAIL - a 65,536-byte DIR/policy is not served whole"
+fi
+kill "$BIG_PID"; wait "$BIG_PID" 2>/dev/null
+printf '#' >>"$T/bigpol/policy"
+[ "$(stat -c %s "$T/bigpol/policy")" = 65537 ] || fail "the policy one past the limit is not 65,537 bytes"
+if timeout 10 "$FAIRKEY" log serve --dir "$T/bigpol" --listen 127.0.0.1:0 --open >/dev/null 2>"$T/bigpol.err"; then
+    FAILED=1; echo "FAIL - a log with a 65,537-byte DIR/policy started"
+elif grep -q "bigpol/policy is not a C2SP tlog-policy" "$T/bigpol.err"; then
+    ok "a DIR/policy over 65,536 bytes is refused"
+else
+    FAILED=1; echo "FAIL - a DIR/policy over 65,536 bytes: $(cat "$T/bigpol.err")"
+fi
+
 echo "# screenshots in $OUT:"
 ls "$OUT"/*.png | sed 's/^/#   /'
 [ "$FAILED" -eq 0 ] || { echo "FAIL: the transparency page"; exit 1; }
