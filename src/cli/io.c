@@ -12,6 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 
 /* ---- standard input: one purpose only ---------------------------------- */
@@ -1004,4 +1006,36 @@ int cli_write_new_file(const char *path, const char *text, size_t len, int secre
         return -1;
     }
     return cli_out_commit(&o);
+}
+
+int cli_sha256_file(const char *path, uint8_t out[32], uint64_t *size)
+{
+    int fd = cli_open_in(path, 0);
+    if (fd < 0)
+        return -1;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    uint8_t *buf = malloc(CLI_HASH_BUF);
+    ssize_t n = 0;
+    uint64_t total = 0;
+    unsigned hl;
+    int ok = c && buf && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
+    while (ok && (n = read(fd, buf, CLI_HASH_BUF)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        ok = n > 0 && EVP_DigestUpdate(c, buf, (size_t)n) == 1;
+        total += n > 0 ? (uint64_t)n : 0;
+    }
+    int err = errno;
+    ok = ok && EVP_DigestFinal_ex(c, out, &hl) == 1;
+    EVP_MD_CTX_free(c);
+    free(buf);
+    cli_close_in(fd);
+    if (!ok) {
+        cli_err("cannot read %s: %s; %s", path, n < 0 ? strerror(err) : "out of memory",
+                cli_io_hint(err));
+        return -1;
+    }
+    if (size)
+        *size = total;
+    return 0;
 }
