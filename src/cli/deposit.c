@@ -55,6 +55,7 @@ struct tee {
     uint8_t md[32];
     uint64_t n;
     int err; /* errno of a failed read or write; -1 other failure */
+    int close_out; /* close out when done: the reader's end of file */
     pthread_t th;
 };
 
@@ -91,6 +92,8 @@ static void *tee_run(void *arg)
     if (EVP_DigestFinal_ex(c, t->md, &hl) != 1)
         t->err = -1;
 out:
+    if (t->close_out)
+        close(t->out);
     EVP_MD_CTX_free(c);
     free(buf);
     return NULL;
@@ -110,12 +113,13 @@ static int encrypt_hashed(int in_fd, int out_fd, fk_recipient *const *r, size_t 
     }
     (void)fcntl(pa[1], F_SETPIPE_SZ, PIPE_BYTES);
     (void)fcntl(pc[1], F_SETPIPE_SZ, PIPE_BYTES);
-    *ain = (struct tee){.in = in_fd, .out = pa[1]};
+    *ain = (struct tee){.in = in_fd, .out = pa[1], .close_out = 1};
     *cout = (struct tee){.in = pc[0], .out = out_fd};
     if (pthread_create(&ain->th, NULL, tee_run, ain)) {
         cli_err("cannot start a thread");
         goto out;
     }
+    pa[1] = -1; /* the archive stage closes it */
     if (pthread_create(&cout->th, NULL, tee_run, cout)) {
         cli_err("cannot start a thread");
         close(pa[0]); /* the reader stops on EPIPE */
