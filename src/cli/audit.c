@@ -691,45 +691,10 @@ static int group_state(struct group *g, size_t ng, const char *state)
     return 0;
 }
 
-/* --vendor: the vendor's public line ("<name> <b64 Ed25519 key>", a third
- * field ignored, as 'fairkey request keygen' prints it), given as itself or
- * as a file whose first line it is. */
 static int parse_vendor(struct audit *a, const char *arg)
 {
-    char *text = NULL, line[FK_REQUESTER_PUB_LINE_MAX + 1];
-    size_t len = 0;
-    const char *src = arg;
-    if (access(arg, F_OK) == 0) {
-        if (cli_read_file(arg, CLI_LINE_MAX, 0, &text, &len))
-            return -1;
-        src = text;
-    } else {
-        len = strlen(arg);
-    }
-    const char *nl = memchr(src, '\n', len);
-    size_t ll = nl ? (size_t)(nl - src) : len;
-    int ok = ll < sizeof line;
-    if (ok) {
-        memcpy(line, src, ll);
-        line[ll] = 0;
-    }
-    free(text);
-    char *sp = ok ? strchr(line, ' ') : NULL, *end;
-    if (sp) {
-        *sp = 0;
-        end = strchr(sp + 1, ' ');
-        if (end)
-            *end = 0;
-    }
-    size_t n = 0;
-    if (!sp || strlen(line) > FK_REQUEST_NAME_MAX || !line[0] || strchr(line, '+') ||
-        strlen(sp + 1) != 43 || fk_b64_decode(a->vendor_key, 32, &n, sp + 1, 43) || n != 32) {
-        cli_err("--vendor %s: not a vendor's public line '<name> <base64 Ed25519 key>' (what "
-                "'fairkey request keygen' printed for the vendor key), nor a file holding one",
-                arg);
+    if (cli_read_public_line(arg, "--vendor", a->vendor, a->vendor_key))
         return -1;
-    }
-    memcpy(a->vendor, line, strlen(line) + 1);
     a->vendor_mode = 1;
     return 0;
 }

@@ -41,7 +41,7 @@
     "deposit --authority FILE --key KEYFILE (-r RECIPIENT | -R PATH)...\n"                  \
     "                --product NAME --version VERSION [--binary FILE]...\n"                 \
     "                [--receipt RECEIPT] -o OUT.age ARCHIVE\n"                              \
-    "       fairkey deposit verify --authority FILE --receipt RECEIPT\n"                   \
+    "       fairkey deposit verify --authority FILE --receipt RECEIPT [--vendor PUBLIC]\n"  \
     "                [--ciphertext FILE.age] [--archive FILE]"
 
 /* Pipe capacity between the hashing threads and the encryption: large
@@ -95,6 +95,8 @@ out:
     if (t->close_out)
         close(t->out);
     EVP_MD_CTX_free(c);
+    if (buf)
+        fk_wipe(buf, CLI_HASH_BUF); /* the archive stage's held plaintext */
     free(buf);
     return NULL;
 }
@@ -381,8 +383,9 @@ static int verify_main(int argc, char **argv)
     static const struct option opts[] = {
         {"authority", required_argument, 0, 'a'}, {"receipt", required_argument, 0, 'c'},
         {"ciphertext", required_argument, 0, 'C'}, {"archive", required_argument, 0, 'A'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-    const char *authp = NULL, *receiptp = NULL, *ctp = NULL, *archp = NULL;
+        {"vendor", required_argument, 0, 'V'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *authp = NULL, *receiptp = NULL, *ctp = NULL, *archp = NULL, *vendorp = NULL;
     int c, rc = FK_EXIT_FAIL;
     optind = 1;
     opterr = 0;
@@ -392,6 +395,7 @@ static int verify_main(int argc, char **argv)
         case 'c': receiptp = optarg; break;
         case 'C': ctp = optarg; break;
         case 'A': archp = optarg; break;
+        case 'V': vendorp = optarg; break;
         case 'h': return cli_usage(USAGE);
         default: return cli_bad_option(c, argv, USAGE);
         }
@@ -447,8 +451,20 @@ static int verify_main(int argc, char **argv)
                 "would answer an inspection of it");
         goto out;
     }
+    if (vendorp) {
+        char vname[FK_REQUEST_NAME_MAX + 1];
+        uint8_t vkey[32];
+        if (cli_read_public_line(vendorp, "--vendor", vname, vkey))
+            goto out;
+        if (strcmp(vname, d->vendor) || memcmp(vkey, d->vendor_key, 32)) {
+            cli_err("the deposit record is signed by %s, not by the --vendor key given; it is "
+                    "not that vendor's deposit", d->vendor);
+            goto out;
+        }
+    }
     print_record(d, pr->index);
-    printf("record: signed by the vendor key it names; logged in the authority's log\n");
+    printf("record: signed by the vendor key it names%s; logged in the authority's log\n",
+           vendorp ? " (the --vendor key)" : "");
     int bad = 0, m;
     if (ctp) {
         fk_escrow_stanza_info st;

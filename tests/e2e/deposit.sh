@@ -227,4 +227,11 @@ rc=0
 "$FAIRKEY" deposit verify --authority "$T/auth2/authority.pub" --receipt "$DEP_RECEIPT" \
     >"$T/v5.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] && grep -q "for another authority" "$T/v5.out" || fail "other authority verify: exit $rc: $(cat "$T/v5.out")"
-ok "deposit verify refuses an altered record and a record of another authority"
+"$FAIRKEY" deposit verify --authority "$AUTH" --receipt "$DEP_RECEIPT" --vendor "$T/vendor.pub" \
+    >"$T/v6.out" 2>&1 || fail "verify --vendor: $(cat "$T/v6.out")"
+"$FAIRKEY" request public --key "$T/mallory.key" >"$T/mallory.pub" || fail "mallory public"
+rc=0
+"$FAIRKEY" deposit verify --authority "$AUTH" --receipt "$DEP_RECEIPT" --vendor "$T/mallory.pub" \
+    >"$T/v7.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "not by the --vendor key given" "$T/v7.out" || fail "verify other vendor: exit $rc: $(cat "$T/v7.out")"
+ok "deposit verify refuses an altered record, a record of another authority, and another vendor's key"
