@@ -54,7 +54,8 @@ struct tee {
     int in, out;
     uint8_t md[32];
     uint64_t n;
-    int err; /* errno of a failed read or write; -1 other failure */
+    int rerr, werr; /* errno of a failed read, of a failed write */
+    int err;        /* any other failure (memory, the digest) */
     int close_out; /* close out when done: the reader's end of file */
     pthread_t th;
 };
@@ -74,7 +75,7 @@ static void *tee_run(void *arg)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            t->err = errno;
+            t->rerr = errno;
             goto out;
         }
         if (r == 0)
@@ -85,7 +86,7 @@ static void *tee_run(void *arg)
         }
         t->n += (uint64_t)r;
         if (cli_write_all(t->out, buf, (size_t)r)) {
-            t->err = errno ? errno : -1;
+            t->werr = errno ? errno : EIO;
             goto out;
         }
     }
@@ -139,14 +140,17 @@ static int encrypt_hashed(int in_fd, int out_fd, fk_recipient *const *r, size_t 
     pc[1] = -1;
     pthread_join(ain->th, NULL);
     pthread_join(cout->th, NULL);
-    if (ain->err > 0)
-        cli_err("cannot read the archive: %s; %s", strerror(ain->err), cli_io_hint(ain->err));
-    else if (cout->err > 0)
-        cli_err("cannot write the ciphertext: %s; %s", strerror(cout->err),
-                cli_io_hint(cout->err));
+    /* A read error ends the archive early, which the encryptor would take
+     * for its end: it fails the deposit whatever the encryptor says.  A
+     * write error of the archive stage is the encryptor having stopped. */
+    if (ain->rerr)
+        cli_err("cannot read the archive: %s; %s", strerror(ain->rerr), cli_io_hint(ain->rerr));
+    else if (cout->werr)
+        cli_err("cannot write the ciphertext: %s; %s", strerror(cout->werr),
+                cli_io_hint(cout->werr));
     else if (e)
         cli_err("cannot encrypt the archive: %s", cli_describe_err(e));
-    else if (ain->err || cout->err)
+    else if (ain->err || cout->err || ain->werr || cout->rerr)
         cli_err("cannot hash the archive or the ciphertext (out of memory?)");
     else
         rc = 0;
