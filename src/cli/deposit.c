@@ -164,6 +164,16 @@ out:
     return rc;
 }
 
+/* A record token (product, version, binary name): 1..max bytes of 0x21..0x7E. */
+static int token_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return n >= 1 && n <= max;
+}
+
 /* A binary's name in the record: its file name, without the folders. */
 static const char *base_name(const char *path)
 {
@@ -241,9 +251,9 @@ static int deposit_main(int argc, char **argv)
         goto done;
     }
     size_t pl = strlen(product), vl = strlen(version);
-    if (pl == 0 || pl > FK_DEPOSIT_TOKEN_MAX || vl == 0 || vl > FK_DEPOSIT_TOKEN_MAX ||
-        strpbrk(product, " \t\n") || strpbrk(version, " \t\n")) {
-        cli_err("--product and --version must be 1 to %d printable characters without spaces",
+    if (!token_ok(product, FK_DEPOSIT_TOKEN_MAX) || !token_ok(version, FK_DEPOSIT_TOKEN_MAX)) {
+        cli_err("--product and --version must be 1 to %d printable ASCII characters without "
+                "spaces",
                 FK_DEPOSIT_TOKEN_MAX);
         rc = FK_EXIT_USAGE;
         goto done;
@@ -258,9 +268,9 @@ static int deposit_main(int argc, char **argv)
     for (size_t i = 0; i < nb; i++) {
         const char *bn = base_name(bins[i]);
         size_t bl = strlen(bn);
-        if (bl == 0 || bl > FK_DEPOSIT_BINARY_NAME_MAX || strpbrk(bn, " \t\n")) {
-            cli_err("--binary %s: its file name must be 1 to %d characters without spaces; "
-                    "rename it", bins[i], FK_DEPOSIT_BINARY_NAME_MAX);
+        if (!token_ok(bn, FK_DEPOSIT_BINARY_NAME_MAX)) {
+            cli_err("--binary %s: its file name must be 1 to %d printable ASCII characters "
+                    "without spaces; rename it", bins[i], FK_DEPOSIT_BINARY_NAME_MAX);
             goto done;
         }
         memcpy(d->binaries[i].name, bn, bl + 1);
