@@ -17,6 +17,10 @@
  *   target   (requests) the b64 E the owner check compares
  * check(fields, bytes) (optional, async): the entry's own signature; false
  * makes it malformed.  Runs in the verification workers.
+ *
+ * A source deposit (docs/protocol.md 10) is listed with its vendor as `who`
+ * and its target E; its inspections are the requests naming that E, so the
+ * owner check of the deposited ciphertext lists them.
  */
 'use strict';
 
@@ -68,14 +72,54 @@ const FK_ENTRY_KINDS = (() => {
             return null;
         return {
             time, who: m[3][1], authority: m[1][1], reason, warrant: m[5][1],
-            target: m[2][1], targetEbar: m[2][2], requesterKey: m[3][2], replyTo: m[4][1],
+            target: m[2][1], targetEbar: m[2][2], signerKey: m[3][2], replyTo: m[4][1],
             detail: '',
         };
     }
 
-    /* The request's one signature, by the key it names (docs/protocol.md 2.2). */
+    /* docs/protocol.md 10.1: a source deposit record, its binary lines
+     * (0 to 12) between ciphertext and time. */
+    const TOKEN = '[\\x21-\\x7e]';
+    const DEPOSIT_HEAD = [
+        /^fairkey source deposit v1$/,
+        /^authority ([\x21-\x7e]{1,128})$/,
+        new RegExp(`^target ${B64_32} ${B64_32} ([A-Za-z0-9+/]{128})$`),
+        new RegExp(`^vendor ([\\x21-\\x2a\\x2c-\\x7e]{1,128}) ${B64_32}$`),
+        new RegExp(`^product (${TOKEN}{1,64})$`),
+        new RegExp(`^version (${TOKEN}{1,64})$`),
+        /^archive ([0-9a-f]{64}) (0|[1-9][0-9]{0,18})$/,
+        /^ciphertext ([0-9a-f]{64}) (0|[1-9][0-9]{0,18})$/,
+    ];
+    const DEPOSIT_BINARY = /^binary ([0-9a-f]{64}) ([\x21-\x7e]{1,128})$/;
+
+    function parseDeposit(bytes, entryText) {
+        const split = entryText.lastIndexOf('\n\n');
+        if (split < 0)
+            return null;
+        const lines = entryText.slice(0, split + 1).split('\n');
+        if (lines.pop() !== '' || lines.length < DEPOSIT_HEAD.length + 1 ||
+            lines.length > DEPOSIT_HEAD.length + 13)
+            return null;
+        const m = DEPOSIT_HEAD.map((re, i) => re.exec(lines[i]));
+        const bins = lines.slice(DEPOSIT_HEAD.length, -1).map(l => DEPOSIT_BINARY.exec(l));
+        const tm = /^time (.{20})$/.exec(lines[lines.length - 1]);
+        const time = tm ? parseTime(tm[1]) : null;
+        if (m.some(x => !x) || bins.some(x => !x) || time === null)
+            return null;
+        return {
+            time, who: m[3][1], authority: m[1][1], reason: '', warrant: '',
+            target: m[2][1], signerKey: m[3][2],
+            detail: `source deposit of ${m[4][1]} ${m[5][1]}: archive SHA-256 ${m[6][1]} ` +
+                `(${m[6][2]} bytes), ciphertext SHA-256 ${m[7][1]}` +
+                (bins.length ? `, ${bins.length} binar${bins.length > 1 ? 'ies' : 'y'}: ` +
+                    bins.map(b => b[2]).join(', ') : ''),
+        };
+    }
+
+    /* The entry's one signature, by the key and name it names (a request,
+     * docs/protocol.md 2.2; a deposit record, 10.2). */
     const keyCache = new Map();
-    async function checkRequest(f, bytes) {
+    async function checkSignedBy(f, bytes) {
         let note;
         try {
             note = FKT.parseNote(bytes);
@@ -84,16 +128,16 @@ const FK_ENTRY_KINDS = (() => {
         }
         if (note.sigs.length !== 1 || note.sigs[0].name !== f.who)
             return false;
-        let k = keyCache.get(f.who + ' ' + f.requesterKey);
+        let k = keyCache.get(f.who + ' ' + f.signerKey);
         if (!k) {
-            const raw = FKT.b64decode(f.requesterKey, false);
+            const raw = FKT.b64decode(f.signerKey, false);
             k = {
                 type: FKT.SIG_TYPE_ED25519, keyId: await FKT.keyId(f.who, FKT.SIG_TYPE_ED25519, raw),
                 cryptoKey: await crypto.subtle.importKey('raw', raw, {name: 'Ed25519'}, false, ['verify']),
             };
             if (keyCache.size > 10000)
                 keyCache.clear();
-            keyCache.set(f.who + ' ' + f.requesterKey, k);
+            keyCache.set(f.who + ' ' + f.signerKey, k);
         }
         if (!FKT.equal(k.keyId, note.sigs[0].keyId))
             return false;
@@ -122,7 +166,11 @@ const FK_ENTRY_KINDS = (() => {
     return [
         {
             id: 'request', firstLine: 'fairkey recovery request v2', label: 'recovery request',
-            plural: 'recovery requests', parse: parseRequest, check: checkRequest,
+            plural: 'recovery requests', parse: parseRequest, check: checkSignedBy,
+        },
+        {
+            id: 'deposit', firstLine: 'fairkey source deposit v1', label: 'source deposit',
+            plural: 'source deposits', parse: parseDeposit, check: checkSignedBy,
         },
         {
             id: 'transcript', firstLine: 'fairkey authority transcript v1',

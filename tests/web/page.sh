@@ -53,18 +53,30 @@ cp "$T/policy" "$T/logP/policy"
 bind_log logP --witness "$W1_VKEY=$W1_URL"
 
 # Two requests: court.test/judge-1 for file.age now, police.test/unit-7 for
-# third.age dated 40 days ago; other.age is never asked for.
+# third.age dated 40 days ago; other.age is never asked for; then a vendor's
+# source deposit (an entry of another kind).
 setup_file
 file_request
 "$FAIRKEY" encrypt -r "$USER_R" -r "$AUTH_R" -o "$T/other.age" "$T/plain" || fail "encrypt other"
 "$FAIRKEY" encrypt -r "$USER_R" -r "$AUTH_R" -o "$T/third.age" "$T/plain" || fail "encrypt third"
 "$FAIRKEY" request keygen --name police.test/unit-7 -o "$T/req2.key" >/dev/null || fail "keygen 2"
-LD_PRELOAD="$TIME_SHIFT_LIB" FK_TIME_SHIFT=-3456000 "$FAIRKEY" request --authority "$AUTH" \
+# An ASan build needs its runtime first in the preload list (as window.sh does).
+PRELOAD=$TIME_SHIFT_LIB
+ASAN_RT=$(ldd "$FAIRKEY" | sed -n 's/.*libasan[^ ]* => \([^ ]*\) .*/\1/p' | head -1)
+[ -n "$ASAN_RT" ] && PRELOAD="$ASAN_RT:$PRELOAD"
+LD_PRELOAD="$PRELOAD" FK_TIME_SHIFT=-3456000 "$FAIRKEY" request --authority "$AUTH" \
     --key "$T/req2.key" --warrant "$T/warrant.txt" --reason "older case" -o "$T/receipt2" \
     "$T/third.age" >/dev/null || fail "request 2"
+# A vendor's source deposit (docs/protocol.md 10): another entry kind.
+"$FAIRKEY" request keygen --name vendor.test/acme -o "$T/vendor.key" >/dev/null || fail "vendor keygen"
+head -c 3000 /dev/urandom >"$T/src.tar"
+echo "acme 1.0 for linux" >"$T/acme-linux"
+"$FAIRKEY" deposit --authority "$AUTH" --key "$T/vendor.key" -r "$USER_R" --product acme \
+    --version 1.0 --binary "$T/acme-linux" -o "$T/src.tar.age" "$T/src.tar" >/dev/null 2>"$T/dep.err" ||
+    fail "deposit: $(cat "$T/dep.err")"
 SIZE=$(curl -s "$LOG_URL/checkpoint" | sed -n 2p)
-[ "$SIZE" = 2 ] || fail "the log holds $SIZE entries, not 2"
-ok "a log of $SIZE requests, cosigned by witness w1"
+[ "$SIZE" = 3 ] || fail "the log holds $SIZE entries, not 3"
+ok "a log of 2 requests and a source deposit, cosigned by witness w1"
 
 # The policy as a data: URL, percent-encoded ('+' would read as a space).
 POLICY=$(base64 -w0 "$T/policy" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')

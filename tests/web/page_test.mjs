@@ -63,6 +63,18 @@ try {
     check('the month chart has a bar per month (two months)', bars >= 2, `${bars} bars`);
     const rbars = await page.locator('#chart-requester svg rect.bar').count();
     check('the requester chart has a bar per requester', rbars === 2, `${rbars} bars`);
+    const summary = await text('#kind-summary');
+    check('the kind summary counts the source deposit', /2 recovery requests, 1 source deposits/.test(summary), summary);
+    await page.selectOption('#f-kind', 'deposit');
+    await page.waitForFunction(() => /vendor\.test\/acme/.test(document.querySelector('#requests tbody').innerText),
+      null, { timeout: 5000 }).catch(() => {});
+    const dep = await text('#requests tbody');
+    check('the kind filter lists the source deposit with its vendor, product and binary',
+      (await rows.count()) === 1 && /vendor\.test\/acme/.test(dep) && /source deposit of acme 1\.0/.test(dep) &&
+      /acme-linux/.test(dep), dep);
+    await page.selectOption('#f-kind', 'request');
+    await page.waitForFunction(() => document.querySelectorAll('#requests tbody tr').length === 2, null, { timeout: 5000 })
+      .catch(() => {});
     await shot('list');
     await page.fill('#f-search', 'unit-7');
     await page.waitForFunction(() => document.querySelectorAll('#requests tbody tr').length === 1, null, { timeout: 5000 })

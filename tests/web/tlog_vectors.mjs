@@ -106,6 +106,7 @@ await rejects('policy: unknown keyword', () => FKT.parsePolicy(`log ${vkey.text}
 
 // The entry kinds table: one row per first line, every row complete.
 check('entry kinds: distinct first lines', new Set(KINDS.map(k => k.firstLine)).size === KINDS.length);
+check('entry kinds: requests and source deposits are rows', ['request', 'deposit'].every(id => KINDS.some(k => k.id === id)));
 check('entry kinds: every row has id, label, plural and parse',
   KINDS.every(k => k.id && k.label && k.plural && typeof k.parse === 'function'));
 
