@@ -30,6 +30,7 @@
 
 #include "agent/recovery.h"
 #include "cli.h"
+#include "net/net.h"
 
 #define USAGE                                                                                   \
     "audit --authority FILE... [--max-age S] [--state FILE] [--follow] [--interval S] FILE.age...\n" \
@@ -395,7 +396,7 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
     fk_err err = fki_log_client_checkpoint(&a->log, &cp, note);
     if (err) {
         cli_err("cannot get a valid checkpoint from %s (%s); check --log and --vkey", a->log.url,
-                fk_strerror(err));
+                fki_net_strerror(err));
         return -1;
     }
     if (cp.size > MAX_AUDIT_SIZE) {
@@ -443,7 +444,7 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
     uint64_t from = a->have_fr ? a->fr.size : 0;
     if ((err = scan(a, &cp))) {
         if (err == FK_ERR_NET || err == FK_ERR_NOT_FOUND || err == FK_ERR_NOMEM)
-            cli_err("cannot read the log's entries (%s); try again", fk_strerror(err));
+            cli_err("cannot read the log's entries (%s); try again", fki_net_strerror(err));
         else
             cli_err("the log's entries do not match its signed checkpoint (%s): the log is "
                     "misbehaving%s; keep its checkpoint as evidence and tell its operator",

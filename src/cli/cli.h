@@ -23,6 +23,9 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last message cli_err printed in this thread, without "fairkey: " (at
  * most 511 bytes): what a daemon also sends back to the client at fault. */
 const char *cli_err_last(void);
+/* cli_err_quiet(1): cli_err only records its message (cli_err_last) until
+ * cli_err_quiet(0); a daemon reloading on SIGHUP reports one line itself. */
+void cli_err_quiet(int on);
 /* Print a usage line "usage: fairkey <synopsis>" on stderr and return
  * FK_EXIT_USAGE; when the command line asked for help (-h, --help), on
  * stdout, returning FK_EXIT_OK. */

@@ -150,7 +150,7 @@ static int check_answer(struct shared *sh, struct job *j, size_t num, fk_err err
 {
     if (err) {
         snprintf(j->msg, sizeof j->msg, "--agents entry %zu (%s) did not answer (%s); skipped", num, j->url,
-                 fk_strerror(err));
+                 fki_net_strerror(err));
         return JOB_BAD;
     }
     char why[256] = "";

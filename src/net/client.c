@@ -49,6 +49,63 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Why this thread's last client call failed (fki_net_strerror). */
+static __thread char last_error[384];
+
+const char *fki_net_strerror(fk_err e)
+{
+    return e == FK_ERR_NET && last_error[0] ? last_error : fk_strerror(e);
+}
+
+/* The host part of url, for messages. */
+static void url_host(const char *url, char *out, size_t cap)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    size_t n = strcspn(h, "/?#");
+    snprintf(out, cap, "%.*s", (int)(n < 200 ? n : 200), h);
+}
+
+static void set_error(const char *url, CURLcode rc)
+{
+    char host[256];
+    url_host(url, host, sizeof host);
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        snprintf(last_error, sizeof last_error,
+                 "host not found: %s (DNS lookup failed); check the URL's host name and the "
+                 "resolver",
+                 host);
+        break;
+    case CURLE_COULDNT_CONNECT:
+        snprintf(last_error, sizeof last_error,
+                 "cannot connect to %s (connection refused or unreachable); is the server "
+                 "running there?",
+                 host);
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        snprintf(last_error, sizeof last_error,
+                 "%s did not answer in time; check that it is up, then retry", host);
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CONNECT_ERROR:
+        snprintf(last_error, sizeof last_error,
+                 "TLS with %s failed (%s); check its certificate and the CA file", host,
+                 curl_easy_strerror(rc));
+        break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        snprintf(last_error, sizeof last_error,
+                 "bad URL for %s (%s); use http://HOST:PORT or https://HOST", host,
+                 curl_easy_strerror(rc));
+        break;
+    default:
+        snprintf(last_error, sizeof last_error, "network failure talking to %s: %s", host,
+                 curl_easy_strerror(rc));
+    }
+}
+
 struct fki_net_client {
     CURL *h;
 };
@@ -62,6 +119,7 @@ static fk_err request(CURL *reuse, const char *url, int post, const void *req_bo
     pthread_once(&curl_once, curl_init_once);
     if (!curl_ok)
         return FK_ERR_NET;
+    last_error[0] = 0;
     CURL *c = reuse;
     if (c)
         curl_easy_reset(c);
@@ -107,6 +165,8 @@ static fk_err request(CURL *reuse, const char *url, int post, const void *req_bo
         curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK || code == 0) {
+        if (!k.over)
+            set_error(url, rc);
         free(k.buf);
         return k.over ? FK_ERR_LIMIT : FK_ERR_NET;
     }
