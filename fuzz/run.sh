@@ -59,6 +59,8 @@ seed_tile_path() {
   printf 'tile/entries/x018/x446/x744/x073/x709/x551/615' > "$1/max"
 }
 seed_bundle() { local i=0 f; while IFS= read -r f; do i=$((i + 1)); cp "$f" "$1/b$i"; done < <(find "$m/tessera-posix-log/tile/entries" -type f); }
+# The example configuration files the units read.
+seed_config() { cp "$src"/dist/config/*.conf "$1/"; }
 seed_merkle() { printf '\x01\0\0\0\0\0\0\0\x07\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0\x05' > "$1/tree"; }
 
 # Sanitizer reports are failures: stop at the first so libFuzzer saves the input.
