@@ -608,8 +608,9 @@ struct serve_args {
     int manual;
 };
 
-/* FK_EXIT_OK with *a filled (free a->av), or an exit code; reloading, no
- * usage text (one cli_err line). */
+/* FK_EXIT_OK with *a filled (free a->av), or an exit code with a->share
+ * NULL (help printed: FK_EXIT_OK); reloading, no usage text (one cli_err
+ * line). */
 static int parse_serve(int argc, char **argv, int reloading, struct serve_args *a)
 {
     char err[FKI_CONF_ERR_MAX];
@@ -634,8 +635,14 @@ static int parse_serve(int argc, char **argv, int reloading, struct serve_args *
         case 'r': a->reqp = optarg; break;
         case 'm': a->manual = 1; break;
         case 'd': a->state = optarg; break;
+        case 'h':
+            fki_conf_argv_free(&a->av);
+            memset(a, 0, sizeof *a);
+            printf("usage: fairkey %s\n", SERVE_USAGE);
+            return FK_EXIT_OK;
         default:
             fki_conf_argv_free(&a->av);
+            memset(a, 0, sizeof *a);
             if (reloading) {
                 cli_err("bad option in the command line or configuration");
                 return FK_EXIT_USAGE;
@@ -645,6 +652,7 @@ static int parse_serve(int argc, char **argv, int reloading, struct serve_args *
     }
     if (!a->share || !a->authp || !a->listen || optind != a->av.argc) {
         fki_conf_argv_free(&a->av);
+        memset(a, 0, sizeof *a);
         if (reloading || fki_conf_path(argc, argv)) {
             cli_err("give share, authority and listen (flags --share, --authority, --listen, "
                     "or lines in --config)");
@@ -698,7 +706,7 @@ static int serve_main(int argc, char **argv)
     int rc = FK_EXIT_FAIL, lock_fd = -1;
     memset(&a, 0, sizeof a);
     int prc = parse_serve(argc, argv, 0, &sa);
-    if (prc)
+    if (prc || !sa.share)
         return prc;
     const char *share = sa.share, *authp = sa.authp, *listen = sa.listen, *reqp = sa.reqp,
                *state = sa.state, *vkey = sa.vkey, *logurl = sa.logurl, *policy = sa.policy;
