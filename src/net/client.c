@@ -143,6 +143,12 @@ static fk_err request(CURL *reuse, const char *url, int post, const void *req_bo
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* https: the server's certificate is verified (libcurl's default) against
+     * the system's CA store, or the CA file FAIRKEY_CACERT names (a private
+     * CA in front of a log, agent or witness: docs/operations.md 5). */
+    const char *ca = getenv(FKI_NET_CACERT_ENV);
+    if (ca && ca[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
     /* Entry bundles may be served gzip-compressed (C2SP tlog-tiles). */

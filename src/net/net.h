@@ -127,6 +127,9 @@ fk_err fki_net_parse_listen(const char *s, char *host, size_t hostcap, uint16_t 
 
 /* ---- client --------------------------------------------------------------- */
 
+/* The environment variable naming a CA file (PEM) that every https call
+ * verifies servers against instead of the system's CA store. */
+#define FKI_NET_CACERT_ENV "FAIRKEY_CACERT"
 /* Default response cap for the client, bytes. */
 #define FKI_NET_DEFAULT_MAX_RESPONSE (1u << 20)
 /* Default total timeout per client call, ms. */
