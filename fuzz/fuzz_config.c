@@ -3,7 +3,7 @@
  * characters or outer blanks, on increasing lines; a file that fails names
  * a line within it; building a daemon's argument vector from any file never
  * crashes, leaks or hands getopt an option the table lacks. */
-#define _GNU_SOURCE   /* memfd_create */
+#define _GNU_SOURCE /* memfd_create */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +31,8 @@ static int check(void *ctx, const char *key, const char *value, size_t lineno, c
             abort();
     if (value) {
         size_t n = strlen(value);
-        if (n && (value[0] == ' ' || value[0] == '\t' || value[n - 1] == ' ' ||
-                  value[n - 1] == '\t'))
+        if (n &&
+            (value[0] == ' ' || value[0] == '\t' || value[n - 1] == ' ' || value[n - 1] == '\t'))
             abort();
         for (size_t i = 0; i < n; i++)
             if (((unsigned char)value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
@@ -43,10 +43,10 @@ static int check(void *ctx, const char *key, const char *value, size_t lineno, c
 }
 
 static const struct option opts[] = {
-    {"dir", required_argument, NULL, 'd'}, {"listen", required_argument, NULL, 'l'},
-    {"open", no_argument, NULL, 'O'},      {"witness", required_argument, NULL, 'w'},
+    {"dir", required_argument, NULL, 'd'},  {"listen", required_argument, NULL, 'l'},
+    {"open", no_argument, NULL, 'O'},       {"witness", required_argument, NULL, 'w'},
     {"rate", required_argument, NULL, 'R'}, {"config", required_argument, NULL, 'c'},
-    {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
+    {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

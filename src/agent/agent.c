@@ -27,6 +27,7 @@
 #include "store.h"
 #include "svc/config.h"
 #include "svc/metrics.h"
+#include "svc/serve.h"
 #include "svc/storage.h"
 
 #define SERVE_USAGE                                                                        \
@@ -761,11 +762,7 @@ static int serve_main(int argc, char **argv)
     pthread_rwlock_init(&a.req_lock, NULL);
 
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP); /* reload, not the default: death */
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* server threads inherit the mask */
+    fki_serve_signals(&set); /* SIGHUP reloads; server threads inherit the mask */
     struct fki_net_server_config cfg = {
         .listen = listen, .max_body = REC_RECEIPT_MAX, .handler = handle, .ctx = &a,
         .threads = 8, /* handlers block on SQLite commits: overlap them */

@@ -265,20 +265,4 @@ int cli_authority_publish(int argc, char **argv);
 int cli_exec_net(int argc, char **argv);
 #endif
 
-/* ---- the daemons' serve subcommands: src/cli/serve.c (fairkey-net only) -- */
-
-#include <signal.h>
-#include <stdint.h>
-
-/* Block SIGINT, SIGTERM and SIGHUP, for cli_serve_wait, in this thread and
- * the threads started after (call it before starting a daemon); ignore
- * SIGPIPE. */
-void cli_serve_signals(sigset_t *set);
-/* Print the daemon's vkey (line 1) and URL (line 2: http://HOST:PORT, HOST
- * from listen, PORT the one bound), then wait for SIGINT or SIGTERM.  On
- * SIGHUP call reload(ctx), which prints its own line, or (reload NULL) say
- * on stderr that "fairkey <daemon>" has nothing to reload; serving goes on. */
-void cli_serve_wait(const sigset_t *set, const char *vkey, const char *listen, uint16_t port,
-                    const char *daemon, int (*reload)(void *ctx), void *ctx);
-
 #endif

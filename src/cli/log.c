@@ -18,6 +18,7 @@
 #include "log/log.h"
 #include "svc/config.h"
 #include "svc/metrics.h"
+#include "svc/serve.h"
 #include "svc/storage.h"
 #include "witness/witness.h"
 
@@ -286,7 +287,7 @@ static int serve(int argc, char **argv)
     struct fki_logd_config *cfg = &a->cfg;
 
     sigset_t set;
-    cli_serve_signals(&set);
+    fki_serve_signals(&set);
 
     char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     fki_logd *d;
@@ -305,7 +306,7 @@ static int serve(int argc, char **argv)
         return FK_EXIT_FAIL;
     }
     struct serve_reload r = {.d = d, .argc = argc, .argv = argv, .cur = a};
-    cli_serve_wait(&set, vkey, cfg->listen, fki_logd_port(d), "log", serve_reload, &r);
+    fki_serve_wait(&set, vkey, cfg->listen, fki_logd_port(d), "log", serve_reload, &r);
     fki_logd_stop(d);
     serve_args_free(r.cur);
     return FK_EXIT_OK;

@@ -127,8 +127,8 @@ static int option_index(const struct option *opts, const char *arg)
 struct build {
     const struct option *opts;
     const char *cmd;
-    const unsigned char *given;   /* per option: the command line gives it */
-    char **items;                 /* "--key" then, if any, its value */
+    const unsigned char *given; /* per option: the command line gives it */
+    char **items;               /* "--key" then, if any, its value */
     size_t nitems;
 };
 
@@ -168,14 +168,14 @@ static int on_setting(void *ctx, const char *key, const char *value, size_t line
         if (!strcmp(value, "no"))
             return 0;
         if (strcmp(value, "yes")) {
-            snprintf(err, FKI_CONF_ERR_MAX, "'%.64s' is a switch: write '%.64s' (or '%.64s yes') alone",
-                     key, key, key);
+            snprintf(err, FKI_CONF_ERR_MAX,
+                     "'%.64s' is a switch: write '%.64s' (or '%.64s yes') alone", key, key, key);
             return -1;
         }
         value = NULL;
     }
     if (b->given[idx])
-        return 0;   /* the command line's flag wins */
+        return 0; /* the command line's flag wins */
     if (b->nitems + 2 > 2 * FKI_CONF_MAX_ITEMS) {
         snprintf(err, FKI_CONF_ERR_MAX, "more than %u settings", FKI_CONF_MAX_ITEMS);
         return -1;
@@ -254,7 +254,9 @@ int fki_conf_argv_build(struct fki_conf_argv *out, const char *path, const char 
     while (opts[nopts].name)
         nopts++;
     unsigned char *given = calloc(nopts + 1, 1);
-    struct build b = {.opts = opts, .cmd = cmd, .given = given,
+    struct build b = {.opts = opts,
+                      .cmd = cmd,
+                      .given = given,
                       .items = calloc(2 * FKI_CONF_MAX_ITEMS, sizeof(char *))};
     char *text = NULL;
     size_t len = 0;

@@ -26,8 +26,7 @@
  * value (NUL-terminated; NULL when the line holds only the key) and the
  * 1-based line number.  A non-zero return stops the parse and is returned;
  * the callback then writes its reason into err (capacity FKI_CONF_ERR_MAX). */
-typedef int (*fki_conf_fn)(void *ctx, const char *key, const char *value, size_t lineno,
-                           char *err);
+typedef int (*fki_conf_fn)(void *ctx, const char *key, const char *value, size_t lineno, char *err);
 
 /* Parse configuration text (no I/O).  0, or non-zero with *lineno set to the
  * line at fault and err (capacity FKI_CONF_ERR_MAX) holding the reason
@@ -50,8 +49,8 @@ const char *fki_conf_path(int argc, char **argv);
  * reason"); cmd names the command in it ("log serve"). */
 struct fki_conf_argv {
     int argc;
-    char **argv;   /* argv[argc] is NULL */
-    char **owned;  /* the strings the file gave */
+    char **argv;  /* argv[argc] is NULL */
+    char **owned; /* the strings the file gave */
     size_t nowned;
 };
 int fki_conf_argv_build(struct fki_conf_argv *out, const char *path, const char *cmd,

@@ -24,8 +24,7 @@ void fki_metrics_hist_observe(struct fki_metrics_hist *h, double v)
     atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
     if (v > 0)
-        atomic_fetch_add_explicit(&h->sum_micro, (uint64_t)(v * 1e6 + 0.5),
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&h->sum_micro, (uint64_t)(v * 1e6 + 0.5), memory_order_relaxed);
 }
 
 int fki_metrics_begin(fki_metrics_out *m)
@@ -46,7 +45,7 @@ static void put(fki_metrics_out *m, const char *fmt, ...)
     int n = vsnprintf(m->buf + m->len, m->cap - m->len, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= m->cap - m->len) {
-        m->full = 1;   /* drop the partial line: the answer ends at a whole one */
+        m->full = 1; /* drop the partial line: the answer ends at a whole one */
         return;
     }
     m->len += (size_t)n;
@@ -67,8 +66,8 @@ static void put_value(fki_metrics_out *m, double v)
         put(m, "%.6g\n", v);
 }
 
-void fki_metrics_sample(fki_metrics_out *m, const char *name, const char *label,
-                        const char *lvalue, double v)
+void fki_metrics_sample(fki_metrics_out *m, const char *name, const char *label, const char *lvalue,
+                        double v)
 {
     if (!label) {
         put(m, "%s ", name);

@@ -25,10 +25,10 @@
  * count.  Bounds are static; observe from any thread. */
 struct fki_metrics_hist {
     const double *bounds;
-    size_t nbounds;   /* at most FKI_METRICS_MAX_BUCKETS */
-    _Atomic uint64_t bucket[FKI_METRICS_MAX_BUCKETS + 1];   /* the last: above every bound */
+    size_t nbounds;                                       /* at most FKI_METRICS_MAX_BUCKETS */
+    _Atomic uint64_t bucket[FKI_METRICS_MAX_BUCKETS + 1]; /* the last: above every bound */
     _Atomic uint64_t count;
-    _Atomic uint64_t sum_micro;   /* sum * 1e6, so an atomic integer holds it */
+    _Atomic uint64_t sum_micro; /* sum * 1e6, so an atomic integer holds it */
 };
 void fki_metrics_hist_init(struct fki_metrics_hist *h, const double *bounds, size_t nbounds);
 void fki_metrics_hist_observe(struct fki_metrics_hist *h, double v);
@@ -45,12 +45,11 @@ typedef struct fki_metrics_out {
 /* 0, or -1 when out of memory. */
 int fki_metrics_begin(fki_metrics_out *m);
 /* The family's "# HELP" and "# TYPE" lines (type: counter, gauge, histogram). */
-void fki_metrics_family(fki_metrics_out *m, const char *name, const char *type,
-                        const char *help);
+void fki_metrics_family(fki_metrics_out *m, const char *name, const char *type, const char *help);
 /* One sample: name{label="value"} v.  label NULL: no label; the value is
  * escaped as the format asks (backslash, quote, newline). */
-void fki_metrics_sample(fki_metrics_out *m, const char *name, const char *label,
-                        const char *lvalue, double v);
+void fki_metrics_sample(fki_metrics_out *m, const char *name, const char *label, const char *lvalue,
+                        double v);
 /* A whole histogram family (HELP, TYPE, buckets, _sum, _count). */
 void fki_metrics_histogram(fki_metrics_out *m, const char *name, const char *help,
                            const struct fki_metrics_hist *h);

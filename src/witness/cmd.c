@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "svc/config.h"
 #include "svc/metrics.h"
+#include "svc/serve.h"
 #include "svc/storage.h"
 #include "witness/witness.h"
 
@@ -141,7 +142,7 @@ static int serve(int argc, char **argv)
         return rc;
 
     sigset_t set;
-    cli_serve_signals(&set);
+    fki_serve_signals(&set);
 
     char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     fki_witnessd *w;
@@ -160,7 +161,7 @@ static int serve(int argc, char **argv)
         return FK_EXIT_FAIL;
     }
     struct serve_reload r = {.w = w, .argc = argc, .argv = argv};
-    cli_serve_wait(&set, vkey, a.cfg.listen, fki_witnessd_port(w), "witness", serve_reload, &r);
+    fki_serve_wait(&set, vkey, a.cfg.listen, fki_witnessd_port(w), "witness", serve_reload, &r);
     fki_witnessd_stop(w);
     fki_conf_argv_free(&a.av);
     return FK_EXIT_OK;

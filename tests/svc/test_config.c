@@ -105,11 +105,13 @@ static void test_limits(void **state)
     free(big);
 }
 
-static const struct option opts[] = {
-    {"dir", required_argument, NULL, 'd'}, {"listen", required_argument, NULL, 'l'},
-    {"open", no_argument, NULL, 'O'},      {"witness", required_argument, NULL, 'w'},
-    {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                     {"listen", required_argument, NULL, 'l'},
+                                     {"open", no_argument, NULL, 'O'},
+                                     {"witness", required_argument, NULL, 'w'},
+                                     {"config", required_argument, NULL, 'c'},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
 
 static char *write_tmp(const char *text)
 {

@@ -34,7 +34,7 @@ static void relay(SSL_CTX *ctx, int c, unsigned short port)
 {
     SSL *s = SSL_new(ctx);
     if (!s || SSL_set_fd(s, c) != 1 || SSL_accept(s) != 1)
-        return;   /* a client that rejects our certificate ends here */
+        return; /* a client that rejects our certificate ends here */
     int b = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     }
     printf("listening on port %u\n", (unsigned)ntohs(sa.sin_port));
     fflush(stdout);
-    signal(SIGCHLD, SIG_IGN);   /* no zombies */
+    signal(SIGCHLD, SIG_IGN); /* no zombies */
     signal(SIGPIPE, SIG_IGN);
     for (;;) {
         int c = accept(l, NULL, NULL);
