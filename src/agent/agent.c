@@ -33,7 +33,7 @@
 #define SERVE_USAGE                                                                        \
     "agent serve [--config FILE] --share FILE --authority FILE --listen HOST:PORT\n"                      \
     "             [--requesters FILE] [--manual] [--state DIR]\n"                         \
-    "             [--log URL] [--log-vkey VKEY] [--log-policy FILE]\n"                    \
+    "             [--log URL] [--log-vkey VKEY] [--log-policy FILE] [--cacert FILE]\n"                    \
     "       (the log and policy are the authority's; the --log options must match them)\n" \
     "       fairkey agent pending --state DIR [--all]\n"                                   \
     "       fairkey agent approve --state DIR ID\n"                                        \
@@ -599,7 +599,8 @@ static const struct option serve_opts[] = {
     {"listen", required_argument, 0, 'L'},     {"requesters", required_argument, 0, 'r'},
     {"manual", no_argument, 0, 'm'},           {"state", required_argument, 0, 'd'},
     {"log-policy", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'},
-    {"config", required_argument, 0, 'c'},     {0, 0, 0, 0},
+    {"config", required_argument, 0, 'c'},     {"cacert", required_argument, 0, 'A'},
+    {0, 0, 0, 0},
 };
 
 /* What `agent serve` reads from its command line and --config file. */
@@ -626,6 +627,14 @@ static int parse_serve(int argc, char **argv, int reloading, struct serve_args *
     opterr = !reloading;
     while ((c = getopt_long(a->av.argc, a->av.argv, "h", serve_opts, NULL)) != -1) {
         switch (c) {
+        case 'A':
+            /* At start only: the https calls of a running agent keep their CA. */
+            if (!reloading && rec_cacert(optarg)) {
+                fki_conf_argv_free(&a->av);
+                memset(a, 0, sizeof *a);
+                return FK_EXIT_USAGE;
+            }
+            break;
         case 'c': break;   /* read above */
         case 's': a->share = optarg; break;
         case 'a': a->authp = optarg; break;

@@ -33,9 +33,10 @@
 #include "net/net.h"
 
 #define USAGE                                                                                   \
-    "audit --authority FILE... [--max-age S] [--state FILE] [--follow] [--interval S] FILE.age...\n" \
+    "audit --authority FILE... [--max-age S] [--state FILE] [--follow] [--interval S]\n" \
+    "             [--cacert FILE] FILE.age...\n" \
     "       audit --log URL {--vkey VKEY | --policy FILE | --vkey VKEY --policy FILE} [--max-age S]\n" \
-    "             [--state FILE] [--follow] [--interval S] FILE.age...\n" \
+    "             [--state FILE] [--follow] [--interval S] [--cacert FILE] FILE.age...\n" \
     "       (with --authority, --log, --vkey and --policy may only repeat the authority's own)"
 
 /* Authorities one audit takes: a file names at most FK_ESCROW_MAX_STANZAS. */
@@ -593,6 +594,7 @@ int cmd_audit_main(int argc, char **argv)
         {"policy", required_argument, 0, 'P'},   {"max-age", required_argument, 0, 'm'},
         {"state", required_argument, 0, 's'},    {"follow", no_argument, 0, 'f'},
         {"interval", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
+        {"cacert", required_argument, 0, 'A'},
         {0, 0, 0, 0}};
     const char *vkey = NULL, *state = NULL, *logurl = NULL, *policy = NULL;
     char *auths[MAX_AUDIT_AUTHORITIES];
@@ -605,6 +607,10 @@ int cmd_audit_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
         switch (c) {
+        case 'A':
+            if (rec_cacert(optarg))
+                return FK_EXIT_USAGE;
+            break;
         case 'a':
             if (nauth == MAX_AUDIT_AUTHORITIES) {
                 cli_err("at most %d --authority per audit (a file has at most %d escrow stanzas)",

@@ -26,10 +26,10 @@
     "log serve [--config FILE] --dir DIR [--key FILE] --listen HOST:PORT\n"                                 \
     "                 {--authority FILE... [--requesters FILE] [--rate N] | --open}\n"      \
     "                 [--origin NAME] [--batch-ms MS] [--batch-max N] [--witness VKEY=URL...]\n" \
-    "                 [--cosign-refresh S]"
+    "                 [--cosign-refresh S] [--cacert FILE]"
 #define VERIFY_USAGE \
     "log verify --log URL {--vkey VKEY | --policy FILE | --vkey VKEY --policy FILE}\n"      \
-    "                  [--since FILE] [--entry FILE | --index N] [--follow]\n"               \
+    "                  [--since FILE] [--entry FILE | --index N] [--follow] [--cacert FILE]\n"               \
     "       (with both, the policy must list the --vkey log)"
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -83,7 +83,8 @@ static const struct option serve_opts[] = {
     {"cosign-refresh", required_argument, NULL, 'C'},
     {"authority", required_argument, NULL, 'a'}, {"requesters", required_argument, NULL, 'r'},
     {"rate", required_argument, NULL, 'R'},   {"open", no_argument, NULL, 'O'},
-    {"config", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
+    {"config", required_argument, NULL, 'c'}, {"cacert", required_argument, NULL, 'A'},
+    {NULL, 0, NULL, 0}};
 
 static void serve_args_free(struct serve_args *a)
 {
@@ -118,6 +119,11 @@ static int parse_serve(int argc, char **argv, int reloading, struct serve_args *
     opterr = !reloading;
     while ((c = getopt_long(a->av.argc, a->av.argv, "h", serve_opts, NULL)) != -1) {
         switch (c) {
+        case 'A':
+            /* At start only: the https calls of a running log keep their CA. */
+            if (!reloading && rec_cacert(optarg))
+                goto fail;
+            break;
         case 'c': break;   /* read above */
         case 'd': cfg->dir = optarg; break;
         case 'K': cfg->key = optarg; break;
@@ -365,7 +371,7 @@ static int verify(int argc, char **argv)
         {"since", required_argument, NULL, 's'}, {"entry", required_argument, NULL, 'e'},
         {"index", required_argument, NULL, 'i'}, {"follow", no_argument, NULL, 'f'},
         {"policy", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"cacert", required_argument, NULL, 'A'}, {NULL, 0, NULL, 0}};
     const char *url = NULL, *vkey = NULL, *since = NULL, *entry_file = NULL, *policy = NULL;
     char policy_vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     static fk_tlog_policy pol; /* large: not on the stack */
@@ -374,6 +380,10 @@ static int verify(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
+        case 'A':
+            if (rec_cacert(optarg))
+                return FK_EXIT_USAGE;
+            break;
         case 'L': url = optarg; break;
         case 'k': vkey = optarg; break;
         case 'P': policy = optarg; break;

@@ -3,10 +3,14 @@
  * total timeout, no redirects, http/https only, and the response body in a
  * buffer with a hard cap.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -47,6 +51,30 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     memcpy(k->buf + k->len, ptr, n);
     k->len += n;
     return n;
+}
+
+/* The CA file of --cacert (fki_net_set_cacert), NULL: FAIRKEY_CACERT or the
+ * system's store.  Set before any thread starts; read-only after. */
+static const char *cacert;
+static char cacert_path[PATH_MAX];
+
+const char *fki_net_set_cacert(const char *path)
+{
+    static char why[PATH_MAX + 128];
+    if (strlen(path) >= sizeof cacert_path) {
+        snprintf(why, sizeof why, "--cacert: path too long");
+        return why;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, sizeof why, "--cacert %s: %s; give the CA certificate file (PEM)", path,
+                 strerror(errno));
+        return why;
+    }
+    close(fd);
+    memcpy(cacert_path, path, strlen(path) + 1);
+    cacert = cacert_path;
+    return NULL;
 }
 
 /* Why this thread's last client call failed (fki_net_strerror). */
@@ -146,7 +174,7 @@ static fk_err request(CURL *reuse, const char *url, int post, const void *req_bo
     /* https: the server's certificate is verified (libcurl's default) against
      * the system's CA store, or the CA file FAIRKEY_CACERT names (a private
      * CA in front of a log, agent or witness: docs/operations.md 5). */
-    const char *ca = getenv(FKI_NET_CACERT_ENV);
+    const char *ca = cacert ? cacert : getenv(FKI_NET_CACERT_ENV);
     if (ca && ca[0])
         curl_easy_setopt(c, CURLOPT_CAINFO, ca);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);

@@ -130,6 +130,11 @@ fk_err fki_net_parse_listen(const char *s, char *host, size_t hostcap, uint16_t 
 /* The environment variable naming a CA file (PEM) that every https call
  * verifies servers against instead of the system's CA store. */
 #define FKI_NET_CACERT_ENV "FAIRKEY_CACERT"
+/* --cacert FILE: every https call of this process verifies servers against
+ * this CA file (it overrides FAIRKEY_CACERT).  Call before any client call
+ * or thread (the path is copied).  NULL if the file can be read, else
+ * one line "--cacert PATH: why; remedy" for the caller to print. */
+const char *fki_net_set_cacert(const char *path);
 /* Default response cap for the client, bytes. */
 #define FKI_NET_DEFAULT_MAX_RESPONSE (1u << 20)
 /* Default total timeout per client call, ms. */

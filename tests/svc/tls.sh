@@ -46,18 +46,35 @@ for ca in "" "$P/other.pem"; do
 done
 ok "without the CA, or with another, the certificate is refused in one line naming TLS"
 
+# --cacert does the same as FAIRKEY_CACERT, and wins over it.
+FAIRKEY_CACERT="$P/other.pem" "$FAIRKEY" log verify --log "$LOG_HTTPS" --vkey "$LOG_VKEY" \
+    --cacert "$P/ca.pem" >/dev/null 2>"$T/v.err" || fail "log verify --cacert: $(cat "$T/v.err")"
+"$FAIRKEY" log verify --log "$LOG_HTTPS" --vkey "$LOG_VKEY" --cacert "$P/missing.pem" \
+    >/dev/null 2>"$T/v.err"
+[ $? = 2 ] && [ "$(grep -c '' "$T/v.err")" = 1 ] &&
+    grep -q "^fairkey: --cacert $P/missing.pem: No such file or directory; give the CA certificate file (PEM)$" "$T/v.err" \
+    || fail "--cacert missing file: $(cat "$T/v.err")"
+ok "--cacert FILE verifies against FILE (over FAIRKEY_CACERT); a missing file is one line, exit 2"
+
 # ---- a whole recovery over https: the authority names the log's https URL ------------
-export FAIRKEY_CACERT="$P/ca.pem"
-setup_authority 1 1 --log "$LOG_HTTPS" --log-vkey "$LOG_VKEY"
+# The authority's own log check (authority create) through the environment;
+# request, the agent (its log checks) and recover through --cacert.
+FAIRKEY_CACERT="$P/ca.pem" setup_authority 1 1 --log "$LOG_HTTPS" --log-vkey "$LOG_VKEY"
 bind_log logA
 setup_file
-file_request
-start_agent 1
+file_request --cacert "$P/ca.pem"
+start_agent 1 --cacert "$P/ca.pem"
 start_proxy agentproxy "${AGENT_URL_1##*:}"
 AGENT_HTTPS="https://localhost:$PROXY_PORT"
-"$FAIRKEY" recover --authority "$AUTH" --request "$RECEIPT" --key "$T/req.key" \
+"$FAIRKEY" recover --authority "$AUTH" --request "$RECEIPT" --key "$T/req.key" --cacert "$P/ca.pem" \
     --agents "$AGENT_HTTPS" -o "$T/out" "$T/file.age" 2>"$T/recover.err" \
     || fail "recover over TLS: $(cat "$T/recover.err")"
 cmp -s "$T/out" "$T/plain" || fail "recovered file differs"
 ok "request and recover over https: the log, the agent, and the agent's own log check all behind TLS"
+# Without the CA the requester cannot even reach the agent.
+"$FAIRKEY" recover --authority "$AUTH" --request "$RECEIPT" --key "$T/req.key" \
+    --agents "$AGENT_HTTPS" -o "$T/out2" "$T/file.age" 2>"$T/recover.err" && fail "recover trusted an unknown CA"
+grep -q "did not answer (TLS with localhost:$PROXY_PORT failed" "$T/recover.err" \
+    || fail "recover without CA: $(cat "$T/recover.err")"
+ok "recover without the CA names the TLS failure"
 echo "svc_tls: ok"
