@@ -45,7 +45,10 @@ static void put(fki_metrics_out *m, const char *fmt, ...)
     int n = vsnprintf(m->buf + m->len, m->cap - m->len, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= m->cap - m->len) {
-        m->full = 1; /* drop the partial line: the answer ends at a whole one */
+        /* Full: drop the partial line, so the answer ends at a whole one. */
+        m->full = 1;
+        while (m->len && m->buf[m->len - 1] != '\n')
+            m->len--;
         return;
     }
     m->len += (size_t)n;
