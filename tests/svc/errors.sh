@@ -85,6 +85,15 @@ if mount -t tmpfs -o size=1m tmpfs "$D" 2>/dev/null; then
         || fail "agent, disk full: $(cat "$T/full.err")"
     ok "a full disk at start is named as such by the log, the witness and the agent"
     umount "$D"
+    # A read-only file system (a unit without its StateDirectory under
+    # ProtectSystem=strict looks like this to the daemon).
+    mount -t tmpfs -o ro,size=1m tmpfs "$D" || fail "read-only tmpfs"
+    timeout 20 "$FAIRKEY" log serve --dir "$D/log" --listen 127.0.0.1:0 --open >/dev/null 2>"$T/ro.err" \
+        && fail "log started on a read-only file system"
+    one_line "$T/ro.err" "^fairkey: $D/log is on a read-only file system; give the daemon a writable state directory (with systemd: StateDirectory=)$" \
+        || fail "log, read-only: $(cat "$T/ro.err")"
+    ok "a read-only state directory is named as such"
+    umount "$D"
 else
     echo "cannot mount a tmpfs here (not root?): the disk-full case is skipped"
 fi
