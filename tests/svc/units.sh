@@ -197,10 +197,8 @@ cp "$T/log.conf.good" "$ETC/log.conf"
 ok "a bad log.conf or authority file on reload is one line; the old admission stays"
 
 # ---- the agent --------------------------------------------------------------------
-conf agent <<'SED'
-s|^#manual$|#manual|
-SED
-cp "$T/auth/share-1.key" "$VAR/fairkey-agent-share.key"
+conf agent </dev/null
+# The operator's step: the share, the fairkey user's own file, mode 0600.
 sd=$(unit_line agent StateDirectory)
 mkdir -p -m 0700 "$VAR/$sd"
 install -m 0600 "$T/auth/share-1.key" "$(sed -n 's/^share //p' "$ETC/agent.conf")"
