@@ -73,8 +73,10 @@ for t in $targets; do
   echo "== fuzz_$t for ${secs}s ($(ls "$work/$t" | wc -l) seeds)"
   "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=74000 -print_final_stats=1 \
     -artifact_prefix="$work/" "$work/$t" 2>&1 | grep -E "stat::number_of_executed_units|Done|ERROR|SUMMARY" || true
-  if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* >/dev/null 2>&1; then
-    mkdir -p "$src/fuzz/artifacts" && cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$src/fuzz/artifacts/" 2>/dev/null || true
+  # (ls of three globs fails when any one matches nothing: find each kind instead)
+  found=$(find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \))
+  if [ -n "$found" ]; then
+    mkdir -p "$src/fuzz/artifacts" && printf '%s\n' "$found" | xargs -I{} cp {} "$src/fuzz/artifacts/"
     echo "fuzz_$t: found a failing input (copied to fuzz/artifacts/)"; exit 1
   fi
 done
