@@ -59,6 +59,8 @@ seed_tile_path() {
   printf 'tile/entries/x018/x446/x744/x073/x709/x551/615' > "$1/max"
 }
 seed_bundle() { local i=0 f; while IFS= read -r f; do i=$((i + 1)); cp "$f" "$1/b$i"; done < <(find "$m/tessera-posix-log/tile/entries" -type f); }
+# The example configuration files the units read.
+seed_config() { cp "$src"/dist/config/*.conf "$1/"; }
 seed_merkle() { printf '\x01\0\0\0\0\0\0\0\x07\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0\x05' > "$1/tree"; }
 
 # Sanitizer reports are failures: stop at the first so libFuzzer saves the input.
@@ -71,8 +73,10 @@ for t in $targets; do
   echo "== fuzz_$t for ${secs}s ($(ls "$work/$t" | wc -l) seeds)"
   "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=74000 -print_final_stats=1 \
     -artifact_prefix="$work/" "$work/$t" 2>&1 | grep -E "stat::number_of_executed_units|Done|ERROR|SUMMARY" || true
-  if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* >/dev/null 2>&1; then
-    mkdir -p "$src/fuzz/artifacts" && cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$src/fuzz/artifacts/" 2>/dev/null || true
+  # (ls of three globs fails when any one matches nothing: find each kind instead)
+  found=$(find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \))
+  if [ -n "$found" ]; then
+    mkdir -p "$src/fuzz/artifacts" && printf '%s\n' "$found" | xargs -I{} cp {} "$src/fuzz/artifacts/"
     echo "fuzz_$t: found a failing input (copied to fuzz/artifacts/)"; exit 1
   fi
 done

@@ -25,11 +25,15 @@
 #include "net/net.h"
 #include "recovery.h"
 #include "store.h"
+#include "svc/config.h"
+#include "svc/metrics.h"
+#include "svc/serve.h"
+#include "svc/storage.h"
 
 #define SERVE_USAGE                                                                        \
-    "agent serve --share FILE --authority FILE --listen HOST:PORT\n"                      \
+    "agent serve [--config FILE] --share FILE --authority FILE --listen HOST:PORT\n"                      \
     "             [--requesters FILE] [--manual] [--state DIR]\n"                         \
-    "             [--log URL] [--log-vkey VKEY] [--log-policy FILE]\n"                    \
+    "             [--log URL] [--log-vkey VKEY] [--log-policy FILE] [--cacert FILE]\n"                    \
     "       (the log and policy are the authority's; the --log options must match them)\n" \
     "       fairkey agent pending --state DIR [--all]\n"                                   \
     "       fairkey agent approve --state DIR ID\n"                                        \
@@ -58,9 +62,10 @@ struct agent {
     fk_tlog_policy policy;   /* what a receipt's checkpoint must meet; lists log.key */
     char *requesters;        /* allow-list text, NULL: any signed requester */
     size_t requesters_len;
-    const char *requesters_path;
+    size_t nrequesters;      /* its requester lines, for /metrics */
     pthread_rwlock_t req_lock; /* requesters: swapped whole on SIGHUP */
-    int manual;
+    _Atomic int manual;      /* reloaded on SIGHUP */
+    fki_net_server *srv;     /* for /metrics */
     const char *state;       /* --state, for the operator's lines */
     struct timespec started; /* monotonic, for /healthz */
     agent_store *store;
@@ -77,7 +82,24 @@ struct agent {
     int64_t un_minute;
     unsigned un_rows;
     uint64_t un_dropped;
+    /* /metrics: answers by outcome, refusals by kind (the audit table's). */
+    _Atomic uint64_t m_answered, m_pending, m_denied, m_refused[16];
 };
+
+/* The refusal kinds the audit table records, counted for /metrics. */
+static const char *const refusal_kinds[] = {
+    "bad-receipt", "bad-request", "requester-not-allowed", "other-authority", "log-policy",
+    "not-logged", "bad-target", "outside-window", "split-view", "consistency-unchecked",
+    "storage", NULL};
+
+static void count_refusal(struct agent *a, const char *kind)
+{
+    for (size_t i = 0; refusal_kinds[i]; i++)
+        if (!strcmp(refusal_kinds[i], kind)) {
+            atomic_fetch_add_explicit(&a->m_refused[i], 1, memory_order_relaxed);
+            return;
+        }
+}
 
 /* The summary row of a minute's unrecorded refusals; detail starts with the
  * count, so CAST(detail AS INTEGER) sums them. */
@@ -95,6 +117,7 @@ static void unauth_summary(struct agent *a, int64_t minute, uint64_t dropped)
  * AGENT_UNAUTH_ROWS_PER_MIN a minute, then counted. */
 static void refuse_unauth(struct agent *a, const char *kind, const char *detail)
 {
+    count_refusal(a, kind);
     int64_t minute = (int64_t)time(NULL) / 60, flush_minute = 0;
     uint64_t flush = 0;
     pthread_mutex_lock(&a->un_mu);
@@ -234,9 +257,57 @@ static fk_err verify_receipt(struct agent *a, const fk_tlog_proof *p, const uint
     return FK_OK;
 }
 
+/* GET /metrics: Prometheus text (docs/operations.md 4). */
+static void metrics(struct agent *a, struct fki_net_response *resp)
+{
+    fki_metrics_out m;
+    if (fki_metrics_begin(&m)) {
+        reply(resp, 503, "error", "out of memory", NULL);
+        return;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    fki_metrics_common(&m, a->srv, (double)(now.tv_sec - a->started.tv_sec));
+    fki_metrics_family(&m, "fairkey_agent_requests_total", "counter",
+                       "Recovery requests by outcome: answered, pending (manual approval), "
+                       "denied by the operator.");
+    fki_metrics_sample(&m, "fairkey_agent_requests_total", "outcome", "answered",
+                       (double)atomic_load(&a->m_answered));
+    fki_metrics_sample(&m, "fairkey_agent_requests_total", "outcome", "pending",
+                       (double)atomic_load(&a->m_pending));
+    fki_metrics_sample(&m, "fairkey_agent_requests_total", "outcome", "denied",
+                       (double)atomic_load(&a->m_denied));
+    fki_metrics_family(&m, "fairkey_agent_refused_total", "counter",
+                       "Recovery requests refused, by reason (the audit table's kinds).");
+    for (size_t i = 0; refusal_kinds[i]; i++)
+        fki_metrics_sample(&m, "fairkey_agent_refused_total", "reason", refusal_kinds[i],
+                           (double)atomic_load(&a->m_refused[i]));
+    fki_metrics_family(&m, "fairkey_agent_manual", "gauge",
+                       "1: requests wait for 'fairkey agent approve' (reloaded on SIGHUP).");
+    fki_metrics_sample(&m, "fairkey_agent_manual", NULL, NULL, atomic_load(&a->manual));
+    pthread_rwlock_rdlock(&a->req_lock);
+    double nreq = (double)a->nrequesters;
+    pthread_rwlock_unlock(&a->req_lock);
+    fki_metrics_family(&m, "fairkey_agent_requesters", "gauge",
+                       "Lines of the requesters allow-list; 0: any signed requester.");
+    fki_metrics_sample(&m, "fairkey_agent_requesters", NULL, NULL, nreq);
+    fki_metrics_family(&m, "fairkey_agent_share_index", "gauge", "This agent's share index.");
+    fki_metrics_sample(&m, "fairkey_agent_share_index", NULL, NULL, (double)a->share->index);
+    resp->status = 200;
+    resp->content_type = FKI_METRICS_CONTENT_TYPE;
+    resp->cache_control = "no-store";
+    resp->body = m.buf;
+    resp->body_len = m.len;
+    resp->body_free = m.buf;
+}
+
 static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_response *resp)
 {
     struct agent *a = ctx;
+    if (!strcmp(req->path, "/metrics") && !strcmp(req->method, "GET")) {
+        metrics(a, resp);
+        return;
+    }
     if (strcmp(req->path, "/recover")) {
         int health = !strcmp(req->path, "/healthz");
         if (!strcmp(req->method, "GET") && (health || !strcmp(req->path, "/"))) {
@@ -251,7 +322,8 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
             reply(resp, 200, "ok", NULL, o);
             return;
         }
-        reply(resp, 404, "error", "no such endpoint; POST /recover, GET /healthz", NULL);
+        reply(resp, 404, "error", "no such endpoint; POST /recover, GET /healthz, GET /metrics",
+              NULL);
         return;
     }
     if (strcmp(req->method, "POST")) {
@@ -271,6 +343,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         return;
     }
     if (!req->body || fk_request_receipt_parse(p, note, &note_len, (const char *)req->body, req->body_len)) {
+        count_refusal(a, "bad-receipt");
         reply(resp, 400, "refused", "body is not a receipt (tlog-proof with the request as extra)", NULL);
         goto out;
     }
@@ -304,6 +377,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         snprintf(detail, sizeof detail, "index %llu: %s", (unsigned long long)p->index,
                  fk_strerror(err));
         if (err == FK_ERR_POLICY) {
+            count_refusal(a, "log-policy");
             agent_store_refusal(a->store, "log-policy", detail);
             reply(resp, 403, "refused",
                   "the receipt's checkpoint lacks the witness cosignatures this agent's log "
@@ -327,6 +401,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         fk_b64_encode(e64, r.target, 32);
         snprintf(detail, sizeof detail, "requester %s target %s: %s", r.requester, e64,
                  err == FK_ERR_PROOF ? "validity proof does not verify" : fk_strerror(err));
+        count_refusal(a, "bad-target");
         agent_store_refusal(a->store, "bad-target", detail);
         reply(resp, 400, "refused",
               "the request's target is not an escrow stanza of this authority (its validity "
@@ -340,6 +415,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         fk_request_time_format(tm, r.time);
         snprintf(detail, sizeof detail, "index %llu: time %s, %s", (unsigned long long)p->index,
                  tm, r.time > now ? "in the future" : "too old");
+        count_refusal(a, "outside-window");
         agent_store_refusal(a->store, "outside-window", detail);
         reply(resp, 403, "refused",
               r.time > now ? "the request is dated in the future; check the requester's clock and "
@@ -351,6 +427,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     if ((err = check_checkpoint(a, &cp, p->checkpoint, p->checkpoint_len))) {
         snprintf(detail, sizeof detail, "receipt checkpoint size %llu: %s",
                  (unsigned long long)cp.size, fk_strerror(err));
+        count_refusal(a, err == FK_ERR_PROOF ? "split-view" : "consistency-unchecked");
         agent_store_refusal(a->store, err == FK_ERR_PROOF ? "split-view" : "consistency-unchecked",
                             detail);
         reply(resp, err == FK_ERR_PROOF ? 409 : 503, "refused",
@@ -366,6 +443,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
      * mode only what an operator approved is. */
     err = agent_store_get(a->store, eh, &status, &id, denial, sizeof denial);
     if (err && err != FK_ERR_NOT_FOUND) {
+        count_refusal(a, "storage");
         reply(resp, 500, "error", "agent storage failed; try again", NULL);
         goto out;
     }
@@ -375,13 +453,16 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
                  denial);
         json_t *o = json_object();
         json_object_set_new(o, "id", json_integer(id));
+        atomic_fetch_add_explicit(&a->m_denied, 1, memory_order_relaxed);
         reply(resp, 403, "denied", msg, o);
         goto out;
     }
-    if (a->manual && (err == FK_ERR_NOT_FOUND || status == AGENT_PENDING)) {
+    if (atomic_load(&a->manual) && (err == FK_ERR_NOT_FOUND || status == AGENT_PENDING)) {
+        atomic_fetch_add_explicit(&a->m_pending, 1, memory_order_relaxed);
         int fresh = err == FK_ERR_NOT_FOUND;
         if (agent_store_put(a->store, eh, p->index, &r, note, AGENT_PENDING, &id)) {
-            reply(resp, 500, "error", "agent storage failed; try again", NULL);
+            count_refusal(a, "storage");
+        reply(resp, 500, "error", "agent storage failed; try again", NULL);
             goto out;
         }
         if (fresh) {
@@ -406,6 +487,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
         fk_wipe(&part, sizeof part);
         snprintf(detail, sizeof detail, "index %llu: %s", (unsigned long long)p->index,
                  fk_strerror(err));
+        count_refusal(a, "bad-target");
         agent_store_refusal(a->store, "bad-target", detail);
         reply(resp, 400, "refused", "cannot compute the partial decryption for this target",
               NULL);
@@ -414,6 +496,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     /* The audit row is durable before anything leaves this process. */
     if (agent_store_put(a->store, eh, p->index, &r, note, AGENT_ANSWERED, &id)) {
         fk_wipe(&part, sizeof part);
+        count_refusal(a, "storage");
         reply(resp, 500, "error", "agent storage failed; not answering", NULL);
         goto out;
     }
@@ -432,6 +515,7 @@ static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_
     json_object_set_new(o, "id", json_integer(id));
     json_object_set_new(o, "answer", json_string(b));
     free(b);
+    atomic_fetch_add_explicit(&a->m_answered, 1, memory_order_relaxed);
     reply(resp, 200, "answered", NULL, o);
 out:
     free(p);
@@ -493,62 +577,150 @@ static int read_requesters(const char *path, char **text, size_t *len)
     return 0;
 }
 
-/* SIGHUP: read --requesters again and swap it in whole; a file that does
- * not read or parse leaves the old list in force.  Connections go on. */
-static void reload(struct agent *a)
+/* Lines of an allow-list that name a requester (not blank, not '#'). */
+static size_t count_requesters(const char *text, size_t len)
 {
-    char *text;
-    size_t len;
-    if (!a->requesters_path) {
-        fprintf(stderr, "fairkey agent: SIGHUP: no --requesters file to reload; still serving\n");
-        return;
+    size_t n = 0;
+    for (size_t i = 0; text && i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t l = nl ? (size_t)(nl - (text + i)) : len - i, k = 0;
+        while (k < l && (text[i + k] == ' ' || text[i + k] == '\t' || text[i + k] == '\r'))
+            k++;
+        if (k < l && text[i + k] != '#')
+            n++;
+        i += l + 1;
     }
-    if (read_requesters(a->requesters_path, &text, &len)) {
-        fprintf(stderr, "fairkey agent: SIGHUP: kept the previous requesters list\n");
+    return n;
+}
+
+static const struct option serve_opts[] = {
+    {"share", required_argument, 0, 's'},      {"authority", required_argument, 0, 'a'},
+    {"log", required_argument, 0, 'l'},        {"log-vkey", required_argument, 0, 'k'},
+    {"listen", required_argument, 0, 'L'},     {"requesters", required_argument, 0, 'r'},
+    {"manual", no_argument, 0, 'm'},           {"state", required_argument, 0, 'd'},
+    {"log-policy", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'},
+    {"config", required_argument, 0, 'c'},     {"cacert", required_argument, 0, 'A'},
+    {0, 0, 0, 0},
+};
+
+/* What `agent serve` reads from its command line and --config file. */
+struct serve_args {
+    struct fki_conf_argv av;   /* the strings below point into it */
+    const char *share, *authp, *listen, *reqp, *state, *vkey, *logurl, *policy;
+    int manual;
+};
+
+/* FK_EXIT_OK with *a filled (free a->av), or an exit code with a->share
+ * NULL (help printed: FK_EXIT_OK); reloading, no usage text (one cli_err
+ * line). */
+static int parse_serve(int argc, char **argv, int reloading, struct serve_args *a)
+{
+    char err[FKI_CONF_ERR_MAX];
+    int c;
+    memset(a, 0, sizeof *a);
+    if (fki_conf_argv_build(&a->av, fki_conf_path(argc, argv), "agent serve", serve_opts, argc,
+                            argv, err)) {
+        cli_err("%s", err);
+        return FK_EXIT_USAGE;
+    }
+    optind = 0;   /* GNU: start afresh on this vector */
+    opterr = !reloading;
+    while ((c = getopt_long(a->av.argc, a->av.argv, "h", serve_opts, NULL)) != -1) {
+        switch (c) {
+        case 'A':
+            /* At start only: the https calls of a running agent keep their CA. */
+            if (!reloading && rec_cacert(optarg)) {
+                fki_conf_argv_free(&a->av);
+                memset(a, 0, sizeof *a);
+                return FK_EXIT_USAGE;
+            }
+            break;
+        case 'c': break;   /* read above */
+        case 's': a->share = optarg; break;
+        case 'a': a->authp = optarg; break;
+        case 'l': a->logurl = optarg; break;
+        case 'k': a->vkey = optarg; break;
+        case 'P': a->policy = optarg; break;
+        case 'L': a->listen = optarg; break;
+        case 'r': a->reqp = optarg; break;
+        case 'm': a->manual = 1; break;
+        case 'd': a->state = optarg; break;
+        case 'h':
+            fki_conf_argv_free(&a->av);
+            memset(a, 0, sizeof *a);
+            printf("usage: fairkey %s\n", SERVE_USAGE);
+            return FK_EXIT_OK;
+        default:
+            fki_conf_argv_free(&a->av);
+            memset(a, 0, sizeof *a);
+            if (reloading) {
+                cli_err("bad option in the command line or configuration");
+                return FK_EXIT_USAGE;
+            }
+            return cli_usage(SERVE_USAGE);
+        }
+    }
+    if (!a->share || !a->authp || !a->listen || optind != a->av.argc) {
+        fki_conf_argv_free(&a->av);
+        memset(a, 0, sizeof *a);
+        if (reloading || fki_conf_path(argc, argv)) {
+            cli_err("give share, authority and listen (flags --share, --authority, --listen, "
+                    "or lines in --config)");
+            return FK_EXIT_USAGE;
+        }
+        return cli_usage(SERVE_USAGE);
+    }
+    return FK_EXIT_OK;
+}
+
+/* SIGHUP: read the --config file and the requesters file again; swap the
+ * requesters list in whole and apply manual, or keep everything as it was.
+ * One line on stderr either way.  Connections go on. */
+static void reload(struct agent *a, int argc, char **argv)
+{
+    struct serve_args n;
+    char *text = NULL;
+    size_t len = 0;
+    cli_err_quiet(1);
+    int rc = parse_serve(argc, argv, 1, &n);
+    if (!rc && n.reqp && read_requesters(n.reqp, &text, &len))
+        rc = FK_EXIT_FAIL;
+    cli_err_quiet(0);
+    if (rc) {
+        fprintf(stderr, "fairkey agent: SIGHUP: %s; kept the previous configuration\n",
+                cli_err_last()[0] ? cli_err_last() : "cannot reload");
+        fki_conf_argv_free(&n.av);
+        fki_metrics_reloaded(0);
         return;
     }
     pthread_rwlock_wrlock(&a->req_lock);
     char *old = a->requesters;
     a->requesters = text;
     a->requesters_len = len;
+    a->nrequesters = count_requesters(text, len);
     pthread_rwlock_unlock(&a->req_lock);
+    atomic_store(&a->manual, n.manual);
     free(old);
-    fprintf(stderr, "fairkey agent: SIGHUP: reloaded the requesters list from %s\n",
-            a->requesters_path);
+    fprintf(stderr, "fairkey agent: SIGHUP: reloaded; %s%s, %s approval\n",
+            n.reqp ? "requesters from " : "any signed requester", n.reqp ? n.reqp : "",
+            n.manual ? "manual" : "automatic");
+    fki_conf_argv_free(&n.av);
+    fki_metrics_reloaded(1);
 }
 
 static int serve_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"share", required_argument, 0, 's'},      {"authority", required_argument, 0, 'a'},
-        {"log", required_argument, 0, 'l'},        {"log-vkey", required_argument, 0, 'k'},
-        {"listen", required_argument, 0, 'L'},     {"requesters", required_argument, 0, 'r'},
-        {"manual", no_argument, 0, 'm'},           {"state", required_argument, 0, 'd'},
-        {"log-policy", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *share = NULL, *authp = NULL, *listen = NULL, *reqp = NULL, *state = NULL,
-               *vkey = NULL, *logurl = NULL, *policy = NULL;
     static struct agent a; /* large (checkpoint cache): not on the stack */
     static cli_authlog al;
-    int c, rc = FK_EXIT_FAIL, lock_fd = -1;
+    struct serve_args sa;
+    int rc = FK_EXIT_FAIL, lock_fd = -1;
     memset(&a, 0, sizeof a);
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': share = optarg; break;
-        case 'a': authp = optarg; break;
-        case 'l': logurl = optarg; break;
-        case 'k': vkey = optarg; break;
-        case 'P': policy = optarg; break;
-        case 'L': listen = optarg; break;
-        case 'r': reqp = optarg; break;
-        case 'm': a.manual = 1; break;
-        case 'd': state = optarg; break;
-        default: return cli_usage(SERVE_USAGE);
-        }
-    }
-    if (!share || !authp || !listen || optind != argc)
-        return cli_usage(SERVE_USAGE);
+    int prc = parse_serve(argc, argv, 0, &sa);
+    if (prc || !sa.share)
+        return prc;
+    const char *share = sa.share, *authp = sa.authp, *listen = sa.listen, *reqp = sa.reqp,
+               *state = sa.state, *vkey = sa.vkey, *logurl = sa.logurl, *policy = sa.policy;
+    a.manual = sa.manual;
     if (!(a.auth = rec_load_authority(authp)))
         goto out;
     /* The authority's log and policy: receipts from any other log fail the
@@ -562,7 +734,7 @@ static int serve_main(int argc, char **argv)
     fk_escrow_id_hex(a.idhex, a.auth->id);
     if (reqp && read_requesters(reqp, &a.requesters, &a.requesters_len))
         goto out;
-    a.requesters_path = reqp;
+    a.nrequesters = count_requesters(a.requesters, a.requesters_len);
     if (!a.requesters) {
         fprintf(stderr, "fairkey agent: no --requesters file: any requester with a logged, "
                         "signed request is answered\n");
@@ -574,8 +746,15 @@ static int serve_main(int argc, char **argv)
     }
     a.state = state;
     clock_gettime(CLOCK_MONOTONIC, &a.started);
-    if (!(a.store = agent_store_open(state, 1)))
+    cli_err_quiet(1);
+    a.store = agent_store_open(state, 1);
+    cli_err_quiet(0);
+    if (!a.store) {
+        char buf[512];
+        const char *full = fki_storage_problem(state, buf, sizeof buf);
+        cli_err("%s", full ? full : cli_err_last());
         goto out;
+    }
     /* One agent per state folder: two would answer from one audit table
      * and race on its checkpoint. */
     if ((lock_fd = fki_dir_lock(state)) < 0) {
@@ -592,11 +771,7 @@ static int serve_main(int argc, char **argv)
     pthread_rwlock_init(&a.req_lock, NULL);
 
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP); /* reload, not the default: death */
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* server threads inherit the mask */
+    fki_serve_signals(&set); /* SIGHUP reloads; server threads inherit the mask */
     struct fki_net_server_config cfg = {
         .listen = listen, .max_body = REC_RECEIPT_MAX, .handler = handle, .ctx = &a,
         .threads = 8, /* handlers block on SQLite commits: overlap them */
@@ -604,15 +779,16 @@ static int serve_main(int argc, char **argv)
     fki_net_server *srv;
     fk_err err = fki_net_server_start(&srv, &cfg);
     if (err) {
-        cli_err("cannot listen on %s (%s); pick another address or port", listen, fk_strerror(err));
+        cli_err("%s", fki_net_server_error());
         goto out_mu;
     }
+    a.srv = srv;
     printf("agent %u of %u (authority %.16s...) listening on port %u\n", a.share->index, a.auth->n,
            a.idhex, fki_net_server_port(srv));
     fflush(stdout);
     int sig;
     while (!sigwait(&set, &sig) && sig == SIGHUP)
-        reload(&a);
+        reload(&a, argc, argv);
     fki_net_server_stop(srv);
     if (a.un_dropped)
         unauth_summary(&a, a.un_minute, a.un_dropped);
@@ -631,6 +807,7 @@ out:
         fk_escrow_share_free(a.share, 1);
     free(a.auth);
     free(a.requesters);
+    fki_conf_argv_free(&sa.av);
     return rc;
 }
 

@@ -34,6 +34,14 @@ fk_escrow_authority *rec_load_authority(const char *path)
     return a;
 }
 
+int rec_cacert(const char *path)
+{
+    const char *why = fki_net_set_cacert(path);
+    if (why)
+        cli_err("%s", why);
+    return why ? -1 : 0;
+}
+
 int rec_log_open(struct fki_log_client *c, const char *url, const char *vkey)
 {
     char *text = NULL;

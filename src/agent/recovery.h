@@ -33,6 +33,9 @@ fk_escrow_authority *rec_load_authority(const char *path);
  * its HTTP connection alive); vkey is the vkey itself or a file holding it.
  * Prints its own error.  Close with fki_log_client_close. */
 int rec_log_open(struct fki_log_client *c, const char *url, const char *vkey);
+/* --cacert FILE of the commands and daemons that make https calls
+ * (fki_net_set_cacert): 0, or -1 after one line on stderr. */
+int rec_cacert(const char *path);
 
 /* The C2SP tlog-policy a receipt's or log's checkpoint must meet.
  * path NULL: the policy of the log `given` alone (quorum none).  Otherwise

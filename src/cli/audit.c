@@ -30,13 +30,15 @@
 
 #include "agent/recovery.h"
 #include "cli.h"
+#include "net/net.h"
 
 #define USAGE                                                                                   \
-    "audit --authority FILE... [--max-age S] [--state FILE] [--follow] [--interval S] FILE.age...\n" \
+    "audit --authority FILE... [--max-age S] [--state FILE] [--follow] [--interval S]\n" \
+    "             [--cacert FILE] FILE.age...\n" \
     "       audit --authority FILE... --vendor PUBLIC [--max-age S] [--state FILE] [--follow]\n" \
-    "             [--interval S] [FILE.age...]\n" \
+    "             [--interval S] [--cacert FILE] [FILE.age...]\n" \
     "       audit --log URL {--vkey VKEY | --policy FILE | --vkey VKEY --policy FILE} [--max-age S]\n" \
-    "             [--state FILE] [--follow] [--interval S] FILE.age...\n" \
+    "             [--state FILE] [--follow] [--interval S] [--cacert FILE] FILE.age...\n" \
     "       (with --authority, --log, --vkey and --policy may only repeat the authority's own)"
 
 /* Authorities one audit takes: a file names at most FK_ESCROW_MAX_STANZAS. */
@@ -491,7 +493,7 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
     fk_err err = fki_log_client_checkpoint(&a->log, &cp, note);
     if (err) {
         cli_err("cannot get a valid checkpoint from %s (%s); check --log and --vkey", a->log.url,
-                fk_strerror(err));
+                fki_net_strerror(err));
         return -1;
     }
     if (cp.size > MAX_AUDIT_SIZE) {
@@ -539,7 +541,7 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
     uint64_t from = a->have_fr ? a->fr.size : 0;
     if ((err = scan(a, &cp))) {
         if (err == FK_ERR_NET || err == FK_ERR_NOT_FOUND || err == FK_ERR_NOMEM)
-            cli_err("cannot read the log's entries (%s); try again", fk_strerror(err));
+            cli_err("cannot read the log's entries (%s); try again", fki_net_strerror(err));
         else
             cli_err("the log's entries do not match its signed checkpoint (%s): the log is "
                     "misbehaving%s; keep its checkpoint as evidence and tell its operator",
@@ -707,7 +709,8 @@ int cmd_audit_main(int argc, char **argv)
         {"policy", required_argument, 0, 'P'},   {"max-age", required_argument, 0, 'm'},
         {"state", required_argument, 0, 's'},    {"follow", no_argument, 0, 'f'},
         {"interval", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
-        {"vendor", required_argument, 0, 'V'},   {0, 0, 0, 0}};
+        {"vendor", required_argument, 0, 'V'},   {"cacert", required_argument, 0, 'A'},
+        {0, 0, 0, 0}};
     const char *vkey = NULL, *state = NULL, *logurl = NULL, *policy = NULL, *vendor = NULL;
     char *auths[MAX_AUDIT_AUTHORITIES];
     size_t nauth = 0, ng = 0;
@@ -719,6 +722,10 @@ int cmd_audit_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
         switch (c) {
+        case 'A':
+            if (rec_cacert(optarg))
+                return FK_EXIT_USAGE;
+            break;
         case 'a':
             if (nauth == MAX_AUDIT_AUTHORITIES) {
                 cli_err("at most %d --authority per audit (a file has at most %d escrow stanzas)",

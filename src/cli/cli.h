@@ -23,6 +23,9 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last message cli_err printed in this thread, without "fairkey: " (at
  * most 511 bytes): what a daemon also sends back to the client at fault. */
 const char *cli_err_last(void);
+/* cli_err_quiet(1): cli_err only records its message (cli_err_last) until
+ * cli_err_quiet(0); a daemon reloading on SIGHUP reports one line itself. */
+void cli_err_quiet(int on);
 /* Print a usage line "usage: fairkey <synopsis>" on stderr and return
  * FK_EXIT_USAGE; when the command line asked for help (-h, --help), on
  * stdout, returning FK_EXIT_OK. */
@@ -271,21 +274,5 @@ int cli_authority_publish(int argc, char **argv);
  * main's argv + 1. */
 int cli_exec_net(int argc, char **argv);
 #endif
-
-/* ---- the daemons' serve subcommands: src/cli/serve.c (fairkey-net only) -- */
-
-#include <signal.h>
-#include <stdint.h>
-
-/* Block SIGINT, SIGTERM and SIGHUP, for cli_serve_wait, in this thread and
- * the threads started after (call it before starting a daemon); ignore
- * SIGPIPE. */
-void cli_serve_signals(sigset_t *set);
-/* Print the daemon's vkey (line 1) and URL (line 2: http://HOST:PORT, HOST
- * from listen, PORT the one bound), then wait for SIGINT or SIGTERM.  On
- * SIGHUP call reload(ctx), which prints its own line, or (reload NULL) say
- * on stderr that "fairkey <daemon>" has nothing to reload; serving goes on. */
-void cli_serve_wait(const sigset_t *set, const char *vkey, const char *listen, uint16_t port,
-                    const char *daemon, int (*reload)(void *ctx), void *ctx);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "dkg.h"
 #include "net/net.h"
+#include "svc/serve.h"
 
 /* A signature envelope is about 250 bytes (magic, 128-hex context, base64
  * of 64 bytes); an abort line is one error message. */
@@ -393,7 +394,7 @@ int cli_dkg_serve(int argc, char **argv)
     C.round1_max = fk_b64_enc_len_padded(fk_dkg_msg1_len(C.S->t, C.S->n)) + DKG_HTTP_ROUND1_SLACK;
     pthread_mutex_init(&C.mu, NULL);
     sigset_t set;
-    cli_serve_signals(&set);
+    fki_serve_signals(&set);
     struct fki_net_server_config cfg = {
         .listen = listen, .max_body = C.round1_max, .handler = handle, .ctx = &C,
     };

@@ -81,6 +81,8 @@ static const struct command commands[] = {
 
 /* The last line cli_err printed in this thread (a daemon answers with it). */
 static __thread char last_err[512];
+/* Set while a daemon reloads: it prints one line of its own instead. */
+static __thread int err_quiet;
 
 void cli_err(const char *fmt, ...)
 {
@@ -88,7 +90,15 @@ void cli_err(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_err, sizeof last_err, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "fairkey: %s\n", last_err);
+    if (!err_quiet)
+        fprintf(stderr, "fairkey: %s\n", last_err);
+}
+
+void cli_err_quiet(int on)
+{
+    err_quiet = on;
+    if (on)
+        last_err[0] = 0;
 }
 
 const char *cli_err_last(void)

@@ -14,17 +14,22 @@
 
 #include "agent/recovery.h"
 #include "cli.h"
+#include "net/net.h"
 #include "log/log.h"
+#include "svc/config.h"
+#include "svc/metrics.h"
+#include "svc/serve.h"
+#include "svc/storage.h"
 #include "witness/witness.h"
 
 #define SERVE_USAGE \
-    "log serve --dir DIR [--key FILE] --listen HOST:PORT\n"                                 \
+    "log serve [--config FILE] --dir DIR [--key FILE] --listen HOST:PORT\n"                                 \
     "                 {--authority FILE... [--requesters FILE] [--rate N] | --open}\n"      \
     "                 [--origin NAME] [--batch-ms MS] [--batch-max N] [--witness VKEY=URL...]\n" \
-    "                 [--cosign-refresh S]"
+    "                 [--cosign-refresh S] [--cacert FILE]"
 #define VERIFY_USAGE \
     "log verify --log URL {--vkey VKEY | --policy FILE | --vkey VKEY --policy FILE}\n"      \
-    "                  [--since FILE] [--entry FILE | --index N] [--follow]\n"               \
+    "                  [--since FILE] [--entry FILE | --index N] [--follow] [--cacert FILE]\n"               \
     "       (with both, the policy must list the --vkey log)"
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -54,135 +59,262 @@ static int load_authority_id(const char *path, char out[FK_ESCROW_ID_HEX_LEN],
     return 0;
 }
 
-static int serve(int argc, char **argv)
+/* Everything `log serve` reads from its command line and --config file.
+ * cfg points into av and the arrays here, so one of these lives as long as
+ * the daemon uses its settings; a reload parses a new one beside it. */
+struct serve_args {
+    struct fki_logd_config cfg;
+    struct fki_conf_argv av;
+    const char *config;     /* --config FILE, NULL if none */
+    const char *requesters; /* --requesters FILE */
+    char *reqtext;
+    size_t reqlen;
+    const char *witnesses[FKI_WITNESS_MAX_WITNESSES];
+    char authorities[FKI_LOG_MAX_AUTHORITIES][FK_ESCROW_ID_HEX_LEN];
+    uint8_t authority_pks[FKI_LOG_MAX_AUTHORITIES][FK_ESCROW_POINT_LEN];
+    unsigned authority_ns[FKI_LOG_MAX_AUTHORITIES];
+};
+
+static const struct option serve_opts[] = {
+    {"dir", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
+    {"origin", required_argument, NULL, 'o'}, {"batch-ms", required_argument, NULL, 'b'},
+    {"batch-max", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+    {"witness", required_argument, NULL, 'w'}, {"key", required_argument, NULL, 'K'},
+    {"cosign-refresh", required_argument, NULL, 'C'},
+    {"authority", required_argument, NULL, 'a'}, {"requesters", required_argument, NULL, 'r'},
+    {"rate", required_argument, NULL, 'R'},   {"open", no_argument, NULL, 'O'},
+    {"config", required_argument, NULL, 'c'}, {"cacert", required_argument, NULL, 'A'},
+    {NULL, 0, NULL, 0}};
+
+static void serve_args_free(struct serve_args *a)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
-        {"origin", required_argument, NULL, 'o'}, {"batch-ms", required_argument, NULL, 'b'},
-        {"batch-max", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {"witness", required_argument, NULL, 'w'}, {"key", required_argument, NULL, 'K'},
-        {"cosign-refresh", required_argument, NULL, 'C'},
-        {"authority", required_argument, NULL, 'a'}, {"requesters", required_argument, NULL, 'r'},
-        {"rate", required_argument, NULL, 'R'},   {"open", no_argument, NULL, 'O'},
-        {NULL, 0, NULL, 0}};
-    struct fki_logd_config cfg = {0};
-    static const char *witnesses[FKI_WITNESS_MAX_WITNESSES];
-    static char authorities[FKI_LOG_MAX_AUTHORITIES][FK_ESCROW_ID_HEX_LEN];
-    static uint8_t authority_pks[FKI_LOG_MAX_AUTHORITIES][FK_ESCROW_POINT_LEN];
-    static unsigned authority_ns[FKI_LOG_MAX_AUTHORITIES];
-    const char *requesters = NULL;
+    if (!a)
+        return;
+    fki_conf_argv_free(&a->av);
+    free(a->reqtext);
+    free(a);
+}
+
+/* Parse the command line and the --config file into *out (NULL on help or
+ * failure).  Returns FK_EXIT_OK with *out set, or an exit code; reloading,
+ * no usage text is printed (cli_err lines only). */
+static int parse_serve(int argc, char **argv, int reloading, struct serve_args **out)
+{
+    *out = NULL;
+    struct serve_args *a = calloc(1, sizeof *a);
+    if (!a) {
+        cli_err("out of memory");
+        return FK_EXIT_FAIL;
+    }
+    struct fki_logd_config *cfg = &a->cfg;
+    char err[FKI_CONF_ERR_MAX];
     unsigned long v;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    int c, rc = FK_EXIT_USAGE;
+    a->config = fki_conf_path(argc, argv);
+    if (fki_conf_argv_build(&a->av, a->config, "log serve", serve_opts, argc, argv, err)) {
+        cli_err("%s", err);
+        goto fail;
+    }
+    optind = 0;   /* GNU: start afresh on this vector */
+    opterr = !reloading;
+    while ((c = getopt_long(a->av.argc, a->av.argv, "h", serve_opts, NULL)) != -1) {
         switch (c) {
-        case 'd': cfg.dir = optarg; break;
-        case 'K': cfg.key = optarg; break;
-        case 'l': cfg.listen = optarg; break;
-        case 'o': cfg.origin = optarg; break;
-        case 'O': cfg.admit.open = 1; break;
-        case 'r': requesters = optarg; break;
+        case 'A':
+            /* At start only: the https calls of a running log keep their CA. */
+            if (!reloading && rec_cacert(optarg))
+                goto fail;
+            break;
+        case 'c': break;   /* read above */
+        case 'd': cfg->dir = optarg; break;
+        case 'K': cfg->key = optarg; break;
+        case 'l': cfg->listen = optarg; break;
+        case 'o': cfg->origin = optarg; break;
+        case 'O': cfg->admit.open = 1; break;
+        case 'r': a->requesters = optarg; break;
         case 'b':
             if (!parse_uint(optarg, FKI_LOG_MAX_BATCH_MS, &v) || !v) {
                 cli_err("--batch-ms must be 1..%u milliseconds", FKI_LOG_MAX_BATCH_MS);
-                return FK_EXIT_USAGE;
+                goto fail;
             }
-            cfg.batch_ms = (unsigned)v;
+            cfg->batch_ms = (unsigned)v;
             break;
         case 'm':
             if (!parse_uint(optarg, FKI_LOG_MAX_BATCH_MAX, &v) || !v) {
                 cli_err("--batch-max must be 1..%u entries", FKI_LOG_MAX_BATCH_MAX);
-                return FK_EXIT_USAGE;
+                goto fail;
             }
-            cfg.batch_max = (unsigned)v;
+            cfg->batch_max = (unsigned)v;
             break;
         case 'R':
             if (!parse_uint(optarg, FKI_LOG_MAX_RATE, &v) || !v) {
                 cli_err("--rate must be 1..%u requests per requester per minute",
                         FKI_LOG_MAX_RATE);
-                return FK_EXIT_USAGE;
+                goto fail;
             }
-            cfg.admit.rate = (unsigned)v;
+            cfg->admit.rate = (unsigned)v;
             break;
         case 'a':
-            if (cfg.admit.nauthorities == FKI_LOG_MAX_AUTHORITIES) {
+            if (cfg->admit.nauthorities == FKI_LOG_MAX_AUTHORITIES) {
                 cli_err("too many --authority; a log serves at most %d authorities, run another "
                         "log for more",
                         FKI_LOG_MAX_AUTHORITIES);
-                return FK_EXIT_USAGE;
+                goto fail;
             }
-            if (load_authority_id(optarg, authorities[cfg.admit.nauthorities],
-                                  authority_pks[cfg.admit.nauthorities],
-                                  &authority_ns[cfg.admit.nauthorities]))
-                return FK_EXIT_USAGE;
-            cfg.admit.nauthorities++;
+            if (load_authority_id(optarg, a->authorities[cfg->admit.nauthorities],
+                                  a->authority_pks[cfg->admit.nauthorities],
+                                  &a->authority_ns[cfg->admit.nauthorities]))
+                goto fail;
+            cfg->admit.nauthorities++;
             break;
         case 'w':
-            if (cfg.nwitnesses == FKI_WITNESS_MAX_WITNESSES) {
+            if (cfg->nwitnesses == FKI_WITNESS_MAX_WITNESSES) {
                 cli_err("too many --witness; a log asks at most %d witnesses",
                         FKI_WITNESS_MAX_WITNESSES);
-                return FK_EXIT_USAGE;
+                goto fail;
             }
-            witnesses[cfg.nwitnesses++] = optarg;
-            cfg.witnesses = witnesses;
+            a->witnesses[cfg->nwitnesses++] = optarg;
+            cfg->witnesses = a->witnesses;
             break;
         case 'C':
             if (!parse_uint(optarg, FKI_LOG_COSIGN_REFRESH_MAX_S, &v) || !v) {
                 cli_err("--cosign-refresh must be 1..%u seconds", FKI_LOG_COSIGN_REFRESH_MAX_S);
-                return FK_EXIT_USAGE;
+                goto fail;
             }
-            cfg.cosign_refresh_s = (unsigned)v;
+            cfg->cosign_refresh_s = (unsigned)v;
             break;
         case 'h':
             printf("usage: fairkey %s\n", SERVE_USAGE);
-            return FK_EXIT_OK;
+            rc = FK_EXIT_OK;
+            goto fail;
         default:
-            return cli_usage(SERVE_USAGE);
+            if (reloading) {
+                cli_err("bad option in the command line or configuration");
+                goto fail;
+            }
+            rc = cli_usage(SERVE_USAGE);
+            goto fail;
         }
     }
-    if (optind != argc || !cfg.dir || !cfg.listen)
-        return cli_usage(SERVE_USAGE);
-    if (cfg.admit.open && (cfg.admit.nauthorities || requesters || cfg.admit.rate)) {
-        cli_err("--open takes any entry; it goes without --authority, --requesters and --rate");
-        return FK_EXIT_USAGE;
+    if (optind != a->av.argc || !cfg->dir || !cfg->listen) {
+        if (reloading || a->config) {
+            cli_err("%s", optind != a->av.argc ? "unexpected operand"
+                          : "give dir and listen (flags --dir, --listen, or lines in --config)");
+            goto fail;
+        }
+        rc = cli_usage(SERVE_USAGE);
+        goto fail;
     }
-    if (!cfg.admit.open && !cfg.admit.nauthorities) {
+    if (cfg->admit.open && (cfg->admit.nauthorities || a->requesters || cfg->admit.rate)) {
+        cli_err("--open takes any entry; it goes without --authority, --requesters and --rate");
+        goto fail;
+    }
+    if (!cfg->admit.open && !cfg->admit.nauthorities) {
         cli_err("give --authority FILE for each authority whose recovery requests this log "
                 "takes, or --open for a log that takes any entry");
-        return FK_EXIT_USAGE;
+        goto fail;
     }
-    cfg.admit.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])authorities;
-    cfg.admit.authority_pks = (const uint8_t(*)[FK_ESCROW_POINT_LEN])authority_pks;
-    cfg.admit.authority_ns = authority_ns;
-    char *reqtext = NULL;
-    size_t reqlen = 0;
-    if (requesters) {
+    cfg->admit.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])a->authorities;
+    cfg->admit.authority_pks = (const uint8_t(*)[FK_ESCROW_POINT_LEN])a->authority_pks;
+    cfg->admit.authority_ns = a->authority_ns;
+    if (a->requesters) {
         static const uint8_t zero[FK_REQUEST_KEY_LEN];
-        if (cli_read_file(requesters, CLI_KEYFILE_MAX, 0, &reqtext, &reqlen))
-            return FK_EXIT_USAGE;
-        if (fk_requesters_allowed(reqtext, reqlen, "x", zero) == FK_ERR_INVALID) {
-            cli_err("%s is not a requesters file (lines: NAME BASE64-ED25519-KEY)", requesters);
-            free(reqtext);
-            return FK_EXIT_USAGE;
+        if (cli_read_file(a->requesters, CLI_KEYFILE_MAX, 0, &a->reqtext, &a->reqlen))
+            goto fail;
+        if (fk_requesters_allowed(a->reqtext, a->reqlen, "x", zero) == FK_ERR_INVALID) {
+            cli_err("%s is not a requesters file (lines: NAME BASE64-ED25519-KEY)",
+                    a->requesters);
+            goto fail;
         }
-        cfg.admit.requesters = reqtext;
-        cfg.admit.requesters_len = reqlen;
+        cfg->admit.requesters = a->reqtext;
+        cfg->admit.requesters_len = a->reqlen;
     }
+    *out = a;
+    return FK_EXIT_OK;
+fail:
+    serve_args_free(a);
+    return rc;
+}
+
+/* What SIGHUP reloads in a running log. */
+struct serve_reload {
+    fki_logd *d;
+    int argc;
+    char **argv;
+    struct serve_args *cur;
+};
+
+/* SIGHUP: read the command line's --config file and the files it names
+ * again; apply the admission (authorities, requesters, rate) whole, or keep
+ * the old one.  One line on stderr either way. */
+static int serve_reload(void *ctx)
+{
+    struct serve_reload *r = ctx;
+    struct serve_args *n;
+    cli_err_quiet(1);
+    int rc = parse_serve(r->argc, r->argv, 1, &n);
+    cli_err_quiet(0);
+    fk_err e = rc ? FK_OK : fki_logd_set_admit(r->d, &n->cfg.admit);
+    if (rc || e) {
+        fprintf(stderr, "fairkey log: SIGHUP: %s; kept the previous configuration\n",
+                e ? "--authority or --rate out of range"
+                  : cli_err_last()[0] ? cli_err_last() : "cannot reload");
+        serve_args_free(n);
+        fki_metrics_reloaded(0);
+        return -1;
+    }
+    const struct fki_logd_config *o = &r->cur->cfg, *c = &n->cfg;
+    int restart = strcmp(o->dir, c->dir) || strcmp(o->listen, c->listen) ||
+                  o->batch_ms != c->batch_ms || o->batch_max != c->batch_max ||
+                  o->nwitnesses != c->nwitnesses || o->cosign_refresh_s != c->cosign_refresh_s;
+    for (size_t i = 0; !restart && i < c->nwitnesses; i++)
+        restart = strcmp(o->witnesses[i], c->witnesses[i]) != 0;
+    if (c->admit.open)
+        fprintf(stderr, "fairkey log: SIGHUP: reloaded; open log (takes any entry)%s\n",
+                restart ? "; dir, listen, batch and witness settings change at restart" : "");
+    else
+        fprintf(stderr,
+                "fairkey log: SIGHUP: reloaded; %zu authorities, %s%s, rate %u a minute%s\n",
+                c->admit.nauthorities, n->requesters ? "requesters from " : "any signed requester",
+                n->requesters ? n->requesters : "",
+                c->admit.rate ? c->admit.rate : FKI_LOG_DEFAULT_RATE,
+                restart ? "; dir, listen, batch and witness settings change at restart" : "");
+    fki_metrics_reloaded(1);
+    serve_args_free(r->cur);
+    r->cur = n;
+    return 0;
+}
+
+static int serve(int argc, char **argv)
+{
+    struct serve_args *a;
+    int rc = parse_serve(argc, argv, 0, &a);
+    if (!a)
+        return rc;
+    struct fki_logd_config *cfg = &a->cfg;
 
     sigset_t set;
-    cli_serve_signals(&set);
+    fki_serve_signals(&set);
 
     char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     fki_logd *d;
     const char *why;
-    fk_err e = fki_logd_start(&d, &cfg, vkey, sizeof vkey, &why);
-    free(reqtext);   /* the daemon keeps its own copy */
+    fk_err e = fki_logd_start(&d, cfg, vkey, sizeof vkey, &why);
     if (e) {
-        cli_err("%s: %s (%s)", cfg.dir, why, fk_strerror(e));
+        char buf[512];
+        const char *full = e == FK_ERR_STORAGE || e == FK_ERR_IO
+                               ? fki_storage_problem(cfg->dir, buf, sizeof buf)
+                               : NULL;
+        if (full)
+            cli_err("%s", full);
+        else
+            cli_err("%s: %s (%s)", cfg->dir, why, fk_strerror(e));
+        serve_args_free(a);
         return FK_EXIT_FAIL;
     }
-    cli_serve_wait(&set, vkey, cfg.listen, fki_logd_port(d), "log", NULL, NULL);
+    struct serve_reload r = {.d = d, .argc = argc, .argv = argv, .cur = a};
+    fki_serve_wait(&set, vkey, cfg->listen, fki_logd_port(d), "log", serve_reload, &r);
     fki_logd_stop(d);
+    serve_args_free(r.cur);
     return FK_EXIT_OK;
 }
 
@@ -239,7 +371,7 @@ static int verify(int argc, char **argv)
         {"since", required_argument, NULL, 's'}, {"entry", required_argument, NULL, 'e'},
         {"index", required_argument, NULL, 'i'}, {"follow", no_argument, NULL, 'f'},
         {"policy", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"cacert", required_argument, NULL, 'A'}, {NULL, 0, NULL, 0}};
     const char *url = NULL, *vkey = NULL, *since = NULL, *entry_file = NULL, *policy = NULL;
     char policy_vkey[FK_NOTE_KEY_TEXT_MAX + 1];
     static fk_tlog_policy pol; /* large: not on the stack */
@@ -248,6 +380,10 @@ static int verify(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
+        case 'A':
+            if (rec_cacert(optarg))
+                return FK_EXIT_USAGE;
+            break;
         case 'L': url = optarg; break;
         case 'k': vkey = optarg; break;
         case 'P': policy = optarg; break;
@@ -290,7 +426,11 @@ static int verify(int argc, char **argv)
     fk_checkpoint cur;
     char note[FKI_LOG_MAX_CHECKPOINT + 1];
     if ((e = fki_log_client_checkpoint(&cl, &cur, note))) {
-        cli_err("the log's checkpoint did not verify (%s); check --log and --vkey", fk_strerror(e));
+        if (e == FK_ERR_NET)
+            cli_err("cannot reach the log at %s: %s", url, fki_net_strerror(e));
+        else
+            cli_err("the log's checkpoint did not verify (%s); check --log and --vkey",
+                    fk_strerror(e));
         return FK_EXIT_FAIL;
     }
     uint64_t witnessed = 0;

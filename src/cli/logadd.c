@@ -39,7 +39,7 @@ int cli_log_add(const cli_authlog *al, const char *what, const char *entry, size
     if (rec_url(url, sizeof url, al->url, "add") ||
         (err = fki_net_post(url, entry, len, &no, &status, &body, &blen))) {
         cli_err("cannot reach the log at %s (%s); is the authority's log running?", al->url,
-                fk_strerror(err));
+                fki_net_strerror(err));
         goto out;
     }
     /* The log answers with a C2SP tlog-proof: index, inclusion proof and

@@ -28,7 +28,7 @@
 
 #define USAGE                                                                              \
     "recover --authority FILE --request RECEIPT|INDEX --key KEYFILE\n"                     \
-    "                --agents URL,URL,... -o OUT FILE.age"
+    "                --agents URL,URL,... [--cacert FILE] -o OUT FILE.age"
 
 /* More agents than shares is a mistake in --agents. */
 #define MAX_AGENTS FK_ESCROW_MAX_SHARES
@@ -150,7 +150,7 @@ static int check_answer(struct shared *sh, struct job *j, size_t num, fk_err err
 {
     if (err) {
         snprintf(j->msg, sizeof j->msg, "--agents entry %zu (%s) did not answer (%s); skipped", num, j->url,
-                 fk_strerror(err));
+                 fki_net_strerror(err));
         return JOB_BAD;
     }
     char why[256] = "";
@@ -269,11 +269,16 @@ int cmd_recover_main(int argc, char **argv)
         {"authority", required_argument, 0, 'a'}, {"request", required_argument, 0, 'q'},
         {"key", required_argument, 0, 'k'},       {"agents", required_argument, 0, 'g'},
         {"output", required_argument, 0, 'o'},    {"help", no_argument, 0, 'h'},
+        {"cacert", required_argument, 0, 'A'},
         {0, 0, 0, 0}};
     const char *authp = NULL, *reqp = NULL, *keyp = NULL, *agents = NULL, *out = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'A':
+            if (rec_cacert(optarg))
+                return FK_EXIT_USAGE;
+            break;
         case 'a': authp = optarg; break;
         case 'q': reqp = optarg; break;
         case 'k': keyp = optarg; break;

@@ -27,7 +27,7 @@
 
 #define USAGE                                                                              \
     "request --authority FILE --key KEYFILE --warrant DOC --reason TEXT\n"                \
-    "                [--log URL] [--log-vkey VKEY] [-o RECEIPT] FILE.age\n"                 \
+    "                [--log URL] [--log-vkey VKEY] [--cacert FILE] [-o RECEIPT] FILE.age\n"                 \
     "       fairkey request keygen --name NAME -o KEYFILE\n"                                \
     "       fairkey request public --key KEYFILE"
 
@@ -114,12 +114,17 @@ static int file_main(int argc, char **argv)
         {"authority", required_argument, 0, 'a'}, {"log", required_argument, 0, 'l'},
         {"key", required_argument, 0, 'k'},       {"warrant", required_argument, 0, 'w'},
         {"reason", required_argument, 0, 'r'},    {"log-vkey", required_argument, 0, 'v'},
-        {"output", required_argument, 0, 'o'},    {0, 0, 0, 0}};
+        {"output", required_argument, 0, 'o'},    {"cacert", required_argument, 0, 'A'},
+        {0, 0, 0, 0}};
     const char *authp = NULL, *log = NULL, *keyp = NULL, *warrant = NULL, *reason = NULL,
                *vkeyp = NULL, *out = NULL;
     int c, rc = FK_EXIT_FAIL;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
+        case 'A':
+            if (rec_cacert(optarg))
+                return FK_EXIT_USAGE;
+            break;
         case 'a': authp = optarg; break;
         case 'l': log = optarg; break;
         case 'k': keyp = optarg; break;

@@ -29,6 +29,7 @@
 #include "log/keyfile.h"
 #include "log/web.h"
 #include "net/net.h"
+#include "svc/metrics.h"
 #include "witness/witness.h"
 
 /* 256^8 = 2^64 leaves: eight tile levels hold any tree we accept. */
@@ -159,13 +160,43 @@ struct fki_logd {
     fki_witness_set *witnesses;   /* NULL: no witness configured */
     unsigned cosign_refresh_s;    /* re-cosign a quiet log's checkpoint after this */
     struct timespec cosigned_at;  /* monotonic: the last batch or re-cosigning */
-    fki_log_admit *admit;         /* what POST /add takes */
+    fki_log_admit *admit;         /* what POST /add takes; swapped whole on reload */
+    pthread_rwlock_t admit_lock;  /* admit and the admission gauges below */
+    size_t nauthorities;          /* the admission settings, for /metrics */
+    unsigned rate;
+    int open;
+    size_t nrequesters;           /* lines of the requesters list; 0: none (any) */
     struct timespec started;      /* monotonic, for /healthz */
     char vkey[FKI_LOG_VKEY_MAX];  /* "<vkey>\n", served at /vkey */
     size_t vkey_len;
     char *policy;                 /* DIR/policy as read at start, served at /policy; or NULL */
     size_t policy_len;
+
+    /* /metrics (svc/metrics.h): updated with atomic adds. */
+    _Atomic uint64_t m_sequenced;     /* new entries made durable */
+    _Atomic uint64_t m_duplicates;    /* adds answered with an existing entry */
+    _Atomic uint64_t m_refused[8];    /* by enum refusal */
+    _Atomic uint64_t m_batch_failed;  /* batches storage could not make durable */
+    _Atomic uint64_t m_cosignatures;  /* witness cosignatures added to checkpoints */
+    _Atomic uint64_t m_last_cosigs;   /* on the newest checkpoint */
+    struct fki_metrics_hist m_batch_s;      /* time to make a batch durable and answer it */
+    struct fki_metrics_hist m_batch_size;   /* entries per batch */
 };
+
+/* Why POST /add was refused, for fairkey_log_add_refused_total. */
+enum refusal { R_MALFORMED, R_NOT_ALLOWED, R_TOO_LARGE, R_RATE, R_QUEUE_FULL, R_SHUTDOWN,
+               R_STORAGE, R_OTHER, R_COUNT };
+static const char *const refusal_names[R_COUNT] = {
+    "malformed", "not_allowed", "too_large", "rate_limited", "queue_full", "shutting_down",
+    "storage_failed", "other"};
+static const double batch_s_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                        0.25,  0.5,   1,    2.5,   5,    10};
+static const double batch_size_bounds[] = {1, 2, 4, 8, 16, 64, 256, 1024, 4096, 16384, 65536};
+
+static void count_refusal(struct fki_logd *d, enum refusal r)
+{
+    atomic_fetch_add_explicit(&d->m_refused[r], 1, memory_order_relaxed);
+}
 
 /* ---- time ----------------------------------------------------------------- */
 
@@ -530,8 +561,10 @@ static void process_batch(struct fki_logd *d, struct item *items)
             if (wrd) {
                 fk_tile_reader_init(wrd, old_size, storage_fetch, d);
                 struct batch_nodes bn = {.ts = &ts, .rd = wrd};
-                fki_witness_set_cosign(d->witnesses, cp, &cp_len, sizeof cp, new_size, batch_node,
-                                       &bn);
+                size_t got = fki_witness_set_cosign(d->witnesses, cp, &cp_len, sizeof cp,
+                                                    new_size, batch_node, &bn);
+                atomic_fetch_add_explicit(&d->m_cosignatures, got, memory_order_relaxed);
+                atomic_store_explicit(&d->m_last_cosigs, got, memory_order_relaxed);
                 free(wrd);
             }
         }
@@ -550,8 +583,11 @@ static void process_batch(struct fki_logd *d, struct item *items)
             d->st.discard_beyond(d->st.self, old_size);
             fprintf(stderr, "fairkey log: batch of %zu entries failed (%s); tree stays at %llu\n",
                     nf, fk_strerror(e), (unsigned long long)old_size);
-            for (struct item *it = items; it; it = it->next)
+            atomic_fetch_add_explicit(&d->m_batch_failed, 1, memory_order_relaxed);
+            for (struct item *it = items; it; it = it->next) {
+                count_refusal(d, R_STORAGE);
                 answer_text(it->d, 503, "log storage failed; the entry was not logged, retry\n");
+            }
             goto out_batch;
         }
 
@@ -589,6 +625,8 @@ static void process_batch(struct fki_logd *d, struct item *items)
         }
     }
 
+    atomic_fetch_add_explicit(&d->m_sequenced, nf, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->m_duplicates, n - nf, memory_order_relaxed);
     /* 7. Answer every waiter: stage all answers, then release them together
      * (each release wakes a server thread; most wake-ups then serve many). */
     {
@@ -674,6 +712,8 @@ static void cosign_again(struct fki_logd *d, int refresh)
     free(rd);
     if (!added || added < had || fk_tlog_frontier_root(&d->frontier, root))
         return;
+    atomic_fetch_add_explicit(&d->m_cosignatures, added, memory_order_relaxed);
+    atomic_store_explicit(&d->m_last_cosigs, refresh ? added : had + added, memory_order_relaxed);
     struct fki_log_batch b = {.old_size = d->size, .new_size = d->size, .root = root,
                               .checkpoint = cp, .checkpoint_len = len};
     if (d->st.store_batch(d->st.self, &b)) {
@@ -745,6 +785,8 @@ static void *sequencer(void *arg)
         now_mono(&t1);
         d->cosigned_at = t1;
         double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        fki_metrics_hist_observe(&d->m_batch_s, ms / 1e3);
+        fki_metrics_hist_observe(&d->m_batch_size, (double)taken);
         d->write_ms = ms > 0.9 * d->write_ms ? ms : 0.9 * d->write_ms;
         pthread_mutex_lock(&d->mu);
     }
@@ -764,18 +806,29 @@ static void respond(struct fki_net_response *r, int status, const char *msg)
 static void handle_add(struct fki_logd *d, const struct fki_net_request *req,
                        struct fki_net_response *resp)
 {
-    if (!req->body_len)
+    if (!req->body_len) {
+        count_refusal(d, R_MALFORMED);
         return respond(resp, 400, "empty entry; POST the entry bytes as the body\n");
-    if (req->body_len > FKI_LOG_MAX_ENTRY)
+    }
+    if (req->body_len > FKI_LOG_MAX_ENTRY) {
+        count_refusal(d, R_TOO_LARGE);
         return respond(resp, 413, "entry over 65535 bytes\n");
+    }
     struct timespec now;
     now_mono(&now);
     const char *why;
+    pthread_rwlock_rdlock(&d->admit_lock);
     int refused = fki_log_admit_check(d->admit, req->body, req->body_len,
                                       (uint64_t)now.tv_sec * 1000u +
                                           (uint64_t)now.tv_nsec / 1000000u,
                                       &why);
+    pthread_rwlock_unlock(&d->admit_lock);
     if (refused) {
+        count_refusal(d, refused == 400   ? R_MALFORMED
+                         : refused == 403 ? R_NOT_ALLOWED
+                         : refused == 413 ? R_TOO_LARGE
+                         : refused == 429 ? R_RATE
+                                          : R_OTHER);
         if (refused == 429) {
             resp->extra_name[0] = "Retry-After";
             resp->extra_value[0] = "60";
@@ -805,6 +858,7 @@ static void handle_add(struct fki_logd *d, const struct fki_net_request *req,
         d->bytes + it->len > FKI_LOG_QUEUE_BYTES_MAX) {
         int stopping = d->stopping;
         pthread_mutex_unlock(&d->mu);
+        count_refusal(d, stopping ? R_SHUTDOWN : R_QUEUE_FULL);
         answer_text(it->d, 503, stopping ? "log is shutting down; retry later\n"
                                          : "log queue is full; retry in a second\n");
         free(it);
@@ -821,6 +875,82 @@ static void handle_add(struct fki_logd *d, const struct fki_net_request *req,
     pthread_mutex_unlock(&d->mu);
     if (wake)
         pthread_cond_signal(&d->cv);
+}
+
+/* GET /metrics: Prometheus text (docs/operations.md 4). */
+static void metrics(struct fki_logd *d, struct fki_net_response *resp)
+{
+    fki_metrics_out m;
+    if (fki_metrics_begin(&m))
+        return respond(resp, 503, "out of memory\n");
+    struct timespec now;
+    now_mono(&now);
+    fki_metrics_common(&m, d->srv, (double)(now.tv_sec - d->started.tv_sec));
+    pthread_rwlock_rdlock(&d->pub);
+    uint64_t size = d->size;
+    pthread_rwlock_unlock(&d->pub);
+    pthread_mutex_lock(&d->mu);
+    size_t pending = d->count;
+    pthread_mutex_unlock(&d->mu);
+    fki_metrics_family(&m, "fairkey_log_tree_size", "gauge", "Entries in the published tree.");
+    fki_metrics_sample(&m, "fairkey_log_tree_size", NULL, NULL, (double)size);
+    fki_metrics_family(&m, "fairkey_log_pending_entries", "gauge",
+                       "Adds waiting for the next batch.");
+    fki_metrics_sample(&m, "fairkey_log_pending_entries", NULL, NULL, (double)pending);
+    fki_metrics_family(&m, "fairkey_log_entries_sequenced_total", "counter",
+                       "New entries made durable and answered.");
+    fki_metrics_sample(&m, "fairkey_log_entries_sequenced_total", NULL, NULL,
+                       (double)atomic_load(&d->m_sequenced));
+    fki_metrics_family(&m, "fairkey_log_duplicates_total", "counter",
+                       "Adds answered with the entry already in the tree.");
+    fki_metrics_sample(&m, "fairkey_log_duplicates_total", NULL, NULL,
+                       (double)atomic_load(&d->m_duplicates));
+    fki_metrics_family(&m, "fairkey_log_add_refused_total", "counter",
+                       "Adds refused, by reason.");
+    for (int r = 0; r < R_COUNT; r++)
+        fki_metrics_sample(&m, "fairkey_log_add_refused_total", "reason", refusal_names[r],
+                           (double)atomic_load(&d->m_refused[r]));
+    fki_metrics_family(&m, "fairkey_log_batches_failed_total", "counter",
+                       "Batches storage could not make durable (their adds got 503).");
+    fki_metrics_sample(&m, "fairkey_log_batches_failed_total", NULL, NULL,
+                       (double)atomic_load(&d->m_batch_failed));
+    fki_metrics_histogram(&m, "fairkey_log_batch_seconds",
+                          "Time to sequence a batch: tiles, checkpoint, cosignatures, fsync, "
+                          "answers.",
+                          &d->m_batch_s);
+    fki_metrics_histogram(&m, "fairkey_log_batch_entries", "Adds per batch.", &d->m_batch_size);
+    fki_metrics_family(&m, "fairkey_log_witnesses", "gauge", "Witnesses asked to cosign.");
+    fki_metrics_sample(&m, "fairkey_log_witnesses", NULL, NULL,
+                       (double)(d->witnesses ? fki_witness_set_n(d->witnesses) : 0));
+    fki_metrics_family(&m, "fairkey_log_checkpoint_cosignatures", "gauge",
+                       "Witness cosignatures on the newest checkpoint.");
+    fki_metrics_sample(&m, "fairkey_log_checkpoint_cosignatures", NULL, NULL,
+                       (double)atomic_load(&d->m_last_cosigs));
+    fki_metrics_family(&m, "fairkey_log_cosignatures_total", "counter",
+                       "Witness cosignatures received.");
+    fki_metrics_sample(&m, "fairkey_log_cosignatures_total", NULL, NULL,
+                       (double)atomic_load(&d->m_cosignatures));
+    pthread_rwlock_rdlock(&d->admit_lock);
+    double nauth = (double)d->nauthorities, rate = d->rate, nreq = (double)d->nrequesters;
+    int open = d->open;
+    pthread_rwlock_unlock(&d->admit_lock);
+    fki_metrics_family(&m, "fairkey_log_open", "gauge", "1: the log takes any entry (--open).");
+    fki_metrics_sample(&m, "fairkey_log_open", NULL, NULL, open);
+    fki_metrics_family(&m, "fairkey_log_authorities", "gauge",
+                       "Authorities whose requests the log takes (reloaded on SIGHUP).");
+    fki_metrics_sample(&m, "fairkey_log_authorities", NULL, NULL, nauth);
+    fki_metrics_family(&m, "fairkey_log_requesters", "gauge",
+                       "Lines of the requesters allow-list; 0: any signed requester.");
+    fki_metrics_sample(&m, "fairkey_log_requesters", NULL, NULL, nreq);
+    fki_metrics_family(&m, "fairkey_log_rate_per_minute", "gauge",
+                       "Requests one requester may add per minute.");
+    fki_metrics_sample(&m, "fairkey_log_rate_per_minute", NULL, NULL, rate);
+    resp->status = 200;
+    resp->content_type = FKI_METRICS_CONTENT_TYPE;
+    resp->cache_control = "no-store";
+    resp->body = m.buf;
+    resp->body_len = m.len;
+    resp->body_free = m.buf;
 }
 
 static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
@@ -879,6 +1009,8 @@ static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
         resp->extra_value[1] = "nosniff";
         return;
     }
+    if (!strcmp(req->path, "/metrics"))
+        return metrics(d, resp);
     if (!strcmp(req->path, "/checkpoint")) {
         pthread_rwlock_rdlock(&d->pub);
         memcpy(cpbuf, d->cp, d->cp_len);
@@ -1111,6 +1243,46 @@ static fk_err load_policy(struct fki_logd *d, const char *dir, const char **why)
     return FK_OK;
 }
 
+/* Count the lines of an allow-list that name a requester. */
+static size_t count_lines(const char *text, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t l = nl ? (size_t)(nl - (text + i)) : len - i;
+        size_t k = 0;
+        while (k < l && (text[i + k] == ' ' || text[i + k] == '\t' || text[i + k] == '\r'))
+            k++;
+        if (k < l && text[i + k] != '#')
+            n++;
+        i += l + 1;
+    }
+    return n;
+}
+
+static void admit_gauges(struct fki_logd *d, const struct fki_log_admit_config *c)
+{
+    d->open = c->open;
+    d->nauthorities = c->nauthorities;
+    d->rate = c->open ? 0 : c->rate ? c->rate : FKI_LOG_DEFAULT_RATE;
+    d->nrequesters = c->requesters ? count_lines(c->requesters, c->requesters_len) : 0;
+}
+
+fk_err fki_logd_set_admit(fki_logd *d, const struct fki_log_admit_config *cfg)
+{
+    fki_log_admit *n;
+    fk_err e = fki_log_admit_new(&n, cfg);
+    if (e)
+        return e;
+    pthread_rwlock_wrlock(&d->admit_lock);
+    fki_log_admit *old = d->admit;
+    d->admit = n;
+    admit_gauges(d, cfg);
+    pthread_rwlock_unlock(&d->admit_lock);
+    fki_log_admit_free(old);
+    return FK_OK;
+}
+
 fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap,
                       const char **why)
 {
@@ -1152,6 +1324,11 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     pthread_cond_init(&d->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_rwlock_init(&d->pub, NULL);
+    pthread_rwlock_init(&d->admit_lock, NULL);
+    fki_metrics_hist_init(&d->m_batch_s, batch_s_bounds,
+                          sizeof batch_s_bounds / sizeof batch_s_bounds[0]);
+    fki_metrics_hist_init(&d->m_batch_size, batch_size_bounds,
+                          sizeof batch_size_bounds / sizeof batch_size_bounds[0]);
     fk_tlog_frontier_init(&d->frontier);
 
     /* One writer per log: a second sequencer on the same directory would
@@ -1179,6 +1356,7 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         *why = "--authority or --rate out of range";
         goto fail;
     }
+    admit_gauges(d, &cfg->admit);
     fk_note_signer_verifier(&d->signer, &d->verifier);
     size_t vlen;
     if ((e = fk_note_verifier_encode(&d->verifier, vkey, cap, &vlen)))
@@ -1264,8 +1442,8 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         .listen = cfg->listen, .max_body = FKI_LOG_MAX_ENTRY,
         .handler = handler, .ctx = d};
     if ((e = fki_net_server_start(&d->srv, &sc))) {
-        *why = e == FK_ERR_INVALID ? "bad --listen; use HOST:PORT such as 127.0.0.1:8080"
-                                   : "cannot listen there (address in use?); pick another --listen";
+        snprintf(start_why, sizeof start_why, "%s", fki_net_server_error());
+        *why = start_why;
         goto fail;
     }
     *out = d;
@@ -1303,6 +1481,7 @@ void fki_logd_stop(fki_logd *d)
     if (d->lock_fd >= 0)
         close(d->lock_fd);   /* releases the flock */
     pthread_rwlock_destroy(&d->pub);
+    pthread_rwlock_destroy(&d->admit_lock);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     free(d);

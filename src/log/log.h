@@ -82,6 +82,11 @@ int fki_logd_default_key(char *out, size_t cap, const char *dir);
 fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *vkey, size_t cap,
                       const char **why);
 uint16_t fki_logd_port(const fki_logd *d);
+/* Replace what POST /add takes (SIGHUP): the new admission is built first
+ * and swapped in whole, so a failure (FK_ERR_LIMIT: out of range) leaves the
+ * old one in force; adds in flight finish under the old one.  The
+ * requesters' rate buckets start afresh. */
+fk_err fki_logd_set_admit(fki_logd *d, const struct fki_log_admit_config *cfg);
 /* Stop: refuse new adds, finish the pending batch, stop serving, free. */
 void fki_logd_stop(fki_logd *d);
 

@@ -3,10 +3,14 @@
  * total timeout, no redirects, http/https only, and the response body in a
  * buffer with a hard cap.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -49,6 +53,87 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* The CA file of --cacert (fki_net_set_cacert), NULL: FAIRKEY_CACERT or the
+ * system's store.  Set before any thread starts; read-only after. */
+static const char *cacert;
+static char cacert_path[PATH_MAX];
+
+const char *fki_net_set_cacert(const char *path)
+{
+    static char why[PATH_MAX + 128];
+    if (strlen(path) >= sizeof cacert_path) {
+        snprintf(why, sizeof why, "--cacert: path too long");
+        return why;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, sizeof why, "--cacert %s: %s; give the CA certificate file (PEM)", path,
+                 strerror(errno));
+        return why;
+    }
+    close(fd);
+    memcpy(cacert_path, path, strlen(path) + 1);
+    cacert = cacert_path;
+    return NULL;
+}
+
+/* Why this thread's last client call failed (fki_net_strerror). */
+static __thread char last_error[384];
+
+const char *fki_net_strerror(fk_err e)
+{
+    return e == FK_ERR_NET && last_error[0] ? last_error : fk_strerror(e);
+}
+
+/* The host part of url, for messages. */
+static void url_host(const char *url, char *out, size_t cap)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    size_t n = strcspn(h, "/?#");
+    snprintf(out, cap, "%.*s", (int)(n < 200 ? n : 200), h);
+}
+
+static void set_error(const char *url, CURLcode rc)
+{
+    char host[256];
+    url_host(url, host, sizeof host);
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        snprintf(last_error, sizeof last_error,
+                 "host not found: %s (DNS lookup failed); check the URL's host name and the "
+                 "resolver",
+                 host);
+        break;
+    case CURLE_COULDNT_CONNECT:
+        snprintf(last_error, sizeof last_error,
+                 "cannot connect to %s (connection refused or unreachable); is the server "
+                 "running there?",
+                 host);
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        snprintf(last_error, sizeof last_error,
+                 "%s did not answer in time; check that it is up, then retry", host);
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CONNECT_ERROR:
+        snprintf(last_error, sizeof last_error,
+                 "TLS with %s failed (%s); check its certificate and the CA file", host,
+                 curl_easy_strerror(rc));
+        break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        snprintf(last_error, sizeof last_error,
+                 "bad URL for %s (%s); use http://HOST:PORT or https://HOST", host,
+                 curl_easy_strerror(rc));
+        break;
+    default:
+        snprintf(last_error, sizeof last_error, "network failure talking to %s: %s", host,
+                 curl_easy_strerror(rc));
+    }
+}
+
 struct fki_net_client {
     CURL *h;
 };
@@ -62,6 +147,7 @@ static fk_err request(CURL *reuse, const char *url, int post, const void *req_bo
     pthread_once(&curl_once, curl_init_once);
     if (!curl_ok)
         return FK_ERR_NET;
+    last_error[0] = 0;
     CURL *c = reuse;
     if (c)
         curl_easy_reset(c);
@@ -85,6 +171,12 @@ static fk_err request(CURL *reuse, const char *url, int post, const void *req_bo
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* https: the server's certificate is verified (libcurl's default) against
+     * the system's CA store, or the CA file FAIRKEY_CACERT names (a private
+     * CA in front of a log, agent or witness: docs/operations.md 5). */
+    const char *ca = cacert ? cacert : getenv(FKI_NET_CACERT_ENV);
+    if (ca && ca[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
     /* Entry bundles may be served gzip-compressed (C2SP tlog-tiles). */
@@ -107,6 +199,8 @@ static fk_err request(CURL *reuse, const char *url, int post, const void *req_bo
         curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK || code == 0) {
+        if (!k.over)
+            set_error(url, rc);
         free(k.buf);
         return k.over ? FK_ERR_LIMIT : FK_ERR_NET;
     }

@@ -104,6 +104,17 @@ typedef struct fki_net_server fki_net_server;
 /* Bind and start serving in background threads.  FK_ERR_INVALID for a bad
  * listen string, FK_ERR_NET if binding fails (port in use). */
 fk_err fki_net_server_start(fki_net_server **out, const struct fki_net_server_config *cfg);
+/* Why the last fki_net_server_start of this thread failed: one line naming
+ * the cause (address in use, host not found, not an address of this
+ * machine, privileged port) and the remedy; "" if it did not fail. */
+const char *fki_net_server_error(void);
+/* What the server has done so far, for /metrics. */
+struct fki_net_server_stats {
+    uint64_t responses[5];   /* answers by status class: 1xx .. 5xx */
+    uint64_t connections;    /* open now */
+    uint64_t accepted;       /* accepted since start */
+};
+void fki_net_server_stats(const fki_net_server *s, struct fki_net_server_stats *st);
 /* The TCP port actually bound (useful with port 0). */
 uint16_t fki_net_server_port(const fki_net_server *s);
 /* Stop accepting, close connections, join threads, free.  NULL is a no-op.
@@ -116,6 +127,14 @@ fk_err fki_net_parse_listen(const char *s, char *host, size_t hostcap, uint16_t 
 
 /* ---- client --------------------------------------------------------------- */
 
+/* The environment variable naming a CA file (PEM) that every https call
+ * verifies servers against instead of the system's CA store. */
+#define FKI_NET_CACERT_ENV "FAIRKEY_CACERT"
+/* --cacert FILE: every https call of this process verifies servers against
+ * this CA file (it overrides FAIRKEY_CACERT).  Call before any client call
+ * or thread (the path is copied).  NULL if the file can be read, else
+ * one line "--cacert PATH: why; remedy" for the caller to print. */
+const char *fki_net_set_cacert(const char *path);
 /* Default response cap for the client, bytes. */
 #define FKI_NET_DEFAULT_MAX_RESPONSE (1u << 20)
 /* Default total timeout per client call, ms. */
@@ -133,6 +152,11 @@ struct fki_net_client_opts {
  * NULL. */
 fk_err fki_net_get(const char *url, const struct fki_net_client_opts *opts,
                    long *status, uint8_t **body, size_t *body_len);
+/* Why the last client call of this thread that returned FK_ERR_NET failed:
+ * one line naming the cause (host not found, connection refused, timed
+ * out, TLS certificate not verified...) and the URL's host; else
+ * fk_strerror(e).  For the programs' error lines. */
+const char *fki_net_strerror(fk_err e);
 /* POST body to url; as fki_net_get. */
 fk_err fki_net_post(const char *url, const void *req_body, size_t req_len,
                     const struct fki_net_client_opts *opts,

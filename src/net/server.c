@@ -116,6 +116,8 @@ struct fki_net_server {
     struct worker *w;
     unsigned nconn;               /* atomic */
     int stopping;                 /* atomic */
+    uint64_t accepted;            /* atomic: connections accepted */
+    uint64_t responses[5];        /* atomic: answers by status class 1xx..5xx */
     uint16_t port;
 };
 
@@ -191,6 +193,7 @@ static int build_answer(conn *c, const struct fki_net_response *r, const char *d
         values[n] = r->extra_value[n] ? r->extra_value[n] : "";
     }
     int status = (r->status >= 100 && r->status <= 599) ? r->status : 500;
+    __atomic_fetch_add(&c->w->s->responses[status / 100 - 1], 1, __ATOMIC_RELAXED);
     size_t blen = r->body_len, send_body = c->head_only ? 0 : blen;
     char *out = malloc(HEAD_OUT_MAX + send_body);
     if (!out)
@@ -463,6 +466,7 @@ static void accept_some(struct worker *w)
             close(fd);
             continue;
         }
+        __atomic_fetch_add(&s->accepted, 1, __ATOMIC_RELAXED);
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         conn *c = calloc(1, sizeof *c);
@@ -713,6 +717,47 @@ fk_err fki_net_parse_listen(const char *s, char *host, size_t hostcap, uint16_t 
     return FK_OK;
 }
 
+/* Why the last fki_net_server_start in this thread failed (one line). */
+static __thread char start_error[512];
+
+const char *fki_net_server_error(void)
+{
+    return start_error;
+}
+
+/* Say why binding listen failed, and what to do. */
+static void bind_error(const char *host, uint16_t port, int err)
+{
+    int v6 = strchr(host, ':') != NULL;
+    char where[280];
+    snprintf(where, sizeof where, "%s%.256s%s:%u", v6 ? "[" : "", host[0] ? host : "0.0.0.0",
+             v6 ? "]" : "", (unsigned)port);
+    switch (err) {
+    case EADDRINUSE:
+        snprintf(start_error, sizeof start_error,
+                 "address %s is already in use (another process listens there); stop it or "
+                 "pick another port",
+                 where);
+        break;
+    case EADDRNOTAVAIL:
+        snprintf(start_error, sizeof start_error,
+                 "address %s is not an address of this machine; listen on one of its addresses "
+                 "(or 0.0.0.0)",
+                 where);
+        break;
+    case EACCES:
+    case EPERM:
+        snprintf(start_error, sizeof start_error,
+                 "not allowed to listen on %s (ports below 1024 need privilege); use a port "
+                 "above 1023",
+                 where);
+        break;
+    default:
+        snprintf(start_error, sizeof start_error, "cannot listen on %s: %s", where,
+                 strerror(err));
+    }
+}
+
 static int listen_socket(const char *host, uint16_t port, uint16_t *bound)
 {
     struct sockaddr_storage ss;
@@ -721,8 +766,13 @@ static int listen_socket(const char *host, uint16_t port, uint16_t *bound)
     if (host[0]) {
         struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                                  .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
-        if (getaddrinfo(host, NULL, &hints, &ai) || !ai)
+        int gai = getaddrinfo(host, NULL, &hints, &ai);
+        if (gai || !ai) {
+            snprintf(start_error, sizeof start_error,
+                     "host '%.200s' not found (%s); listen on an IP address such as 127.0.0.1",
+                     host, gai ? gai_strerror(gai) : "no address");
             return -2;
+        }
         memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
         sl = ai->ai_addrlen;
         freeaddrinfo(ai);
@@ -735,11 +785,14 @@ static int listen_socket(const char *host, uint16_t port, uint16_t *bound)
     else
         ((struct sockaddr_in *)&ss)->sin_port = htons(port);
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        snprintf(start_error, sizeof start_error, "cannot open a socket: %s", strerror(errno));
         return -1;
+    }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 4096)) {
+        bind_error(host, port, errno);
         close(fd);
         return -1;
     }
@@ -758,8 +811,13 @@ fk_err fki_net_server_start(fki_net_server **out, const struct fki_net_server_co
 {
     char host[256];
     uint16_t port;
-    if (!cfg->handler || fki_net_parse_listen(cfg->listen, host, sizeof host, &port))
+    start_error[0] = 0;
+    if (!cfg->handler || fki_net_parse_listen(cfg->listen, host, sizeof host, &port)) {
+        snprintf(start_error, sizeof start_error,
+                 "bad listen address '%.200s'; use HOST:PORT such as 127.0.0.1:8080",
+                 cfg->listen ? cfg->listen : "");
         return FK_ERR_INVALID;
+    }
     if (cfg->max_body > FKI_NET_MAX_BODY_CEILING)
         return FK_ERR_INVALID;
     fki_net_server *s = calloc(1, sizeof *s);
@@ -824,6 +882,14 @@ fk_err fki_net_server_start(fki_net_server **out, const struct fki_net_server_co
     }
     *out = s;
     return FK_OK;
+}
+
+void fki_net_server_stats(const fki_net_server *s, struct fki_net_server_stats *st)
+{
+    for (int i = 0; i < 5; i++)
+        st->responses[i] = __atomic_load_n(&s->responses[i], __ATOMIC_RELAXED);
+    st->connections = __atomic_load_n(&s->nconn, __ATOMIC_RELAXED);
+    st->accepted = __atomic_load_n(&s->accepted, __ATOMIC_RELAXED);
 }
 
 uint16_t fki_net_server_port(const fki_net_server *s)

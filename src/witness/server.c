@@ -23,6 +23,7 @@
 
 #include "log/keyfile.h"
 #include "net/net.h"
+#include "svc/metrics.h"
 #include "witness/witness.h"
 
 #define HL FK_TLOG_HASH_LEN
@@ -40,11 +41,34 @@ struct fki_witnessd {
     fk_note_verifier vkey;
     struct wlog logs[FKI_WITNESS_MAX_LOGS];
     size_t nlogs;
+    pthread_rwlock_t logs_lock; /* logs and nlogs: replaced on SIGHUP */
     sqlite3 *db;
     pthread_mutex_t mu; /* the db, and check-then-store */
     fki_net_server *srv;
     struct timespec started; /* monotonic, for /healthz */
+    _Atomic uint64_t m_cosigned;
+    _Atomic uint64_t m_refused[7];   /* by enum refusal */
 };
+
+/* Why add-checkpoint was refused, for fairkey_witness_refused_total. */
+enum refusal { R_MALFORMED, R_UNKNOWN_LOG, R_SIGNATURE, R_CONFLICT, R_PROOF, R_STORAGE,
+               R_OTHER, R_COUNT };
+static const char *const refusal_names[R_COUNT] = {
+    "malformed", "unknown_log", "bad_signature", "size_conflict", "bad_proof", "storage",
+    "other"};
+
+/* Count the refusal that status means (400, 404, 403, 409, 422, 500). */
+static void count_refusal(struct fki_witnessd *w, int status)
+{
+    enum refusal r = status == 400   ? R_MALFORMED
+                     : status == 404 ? R_UNKNOWN_LOG
+                     : status == 403 ? R_SIGNATURE
+                     : status == 409 ? R_CONFLICT
+                     : status == 422 ? R_PROOF
+                     : status == 500 ? R_STORAGE
+                                     : R_OTHER;
+    atomic_fetch_add_explicit(&w->m_refused[r], 1, memory_order_relaxed);
+}
 
 /* ---- state ----------------------------------------------------------------- */
 
@@ -235,10 +259,12 @@ static void handle_add(struct fki_witnessd *w, const struct fki_net_request *req
             "malformed body; send \"old N\", proof lines, an empty line, the checkpoint\n");
     if (fk_note_parse(&n, r.note, r.note_len) || fk_checkpoint_parse(&c, n.text, n.text_len))
         return respond(resp, 400, "malformed checkpoint note\n");
+    pthread_rwlock_rdlock(&w->logs_lock);
     for (size_t i = 0; i < w->nlogs; i++)
         if (w->logs[i].key.name_len == c.origin_len &&
             !memcmp(w->logs[i].key.name, c.origin, c.origin_len))
             keys[nkeys++] = w->logs[i].key;
+    pthread_rwlock_unlock(&w->logs_lock);
     if (!nkeys)
         return respond(resp, 404, "unknown log origin\n");
     if (fk_note_verify(&n, keys, nkeys, &ok))
@@ -284,10 +310,61 @@ static void handle_add(struct fki_witnessd *w, const struct fki_net_request *req
     pthread_mutex_unlock(&w->mu);
     if (e)
         return respond(resp, 500, "witness could not cosign or store the checkpoint\n");
+    atomic_fetch_add_explicit(&w->m_cosigned, 1, memory_order_relaxed);
     resp->status = 200;
     resp->body = line;
     resp->body_len = ll;
     resp->cache_control = "no-store";
+}
+
+/* GET /metrics: Prometheus text (docs/operations.md 4). */
+static void metrics(struct fki_witnessd *w, struct fki_net_response *resp)
+{
+    fki_metrics_out m;
+    if (fki_metrics_begin(&m))
+        return respond(resp, 503, "out of memory\n");
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    fki_metrics_common(&m, w->srv, (double)(now.tv_sec - w->started.tv_sec));
+    fki_metrics_family(&m, "fairkey_witness_cosigned_total", "counter",
+                       "Checkpoints cosigned (add-checkpoint answered 200).");
+    fki_metrics_sample(&m, "fairkey_witness_cosigned_total", NULL, NULL,
+                       (double)atomic_load(&w->m_cosigned));
+    fki_metrics_family(&m, "fairkey_witness_refused_total", "counter",
+                       "add-checkpoint requests refused, by reason.");
+    for (int r = 0; r < R_COUNT; r++)
+        fki_metrics_sample(&m, "fairkey_witness_refused_total", "reason", refusal_names[r],
+                           (double)atomic_load(&w->m_refused[r]));
+    static char origins[FKI_WITNESS_MAX_LOGS][FK_NOTE_NAME_MAX + 1];
+    static pthread_mutex_t origins_mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&origins_mu);
+    pthread_rwlock_rdlock(&w->logs_lock);
+    size_t n = w->nlogs;
+    for (size_t i = 0; i < n; i++)
+        memcpy(origins[i], w->logs[i].key.name, w->logs[i].key.name_len + 1);
+    pthread_rwlock_unlock(&w->logs_lock);
+    fki_metrics_family(&m, "fairkey_witness_logs", "gauge",
+                       "Logs this witness follows (reloaded on SIGHUP).");
+    fki_metrics_sample(&m, "fairkey_witness_logs", NULL, NULL, (double)n);
+    fki_metrics_family(&m, "fairkey_witness_log_size", "gauge",
+                       "Tree size of the latest checkpoint cosigned, per log origin.");
+    for (size_t i = 0; i < n; i++) {
+        uint64_t size = 0;
+        uint8_t root[HL];
+        pthread_mutex_lock(&w->mu);
+        fk_err e = db_get(w, origins[i], &size, root, NULL);
+        pthread_mutex_unlock(&w->mu);
+        if (!e)
+            fki_metrics_sample(&m, "fairkey_witness_log_size", "origin", origins[i],
+                               (double)size);
+    }
+    pthread_mutex_unlock(&origins_mu);
+    resp->status = 200;
+    resp->content_type = FKI_METRICS_CONTENT_TYPE;
+    resp->cache_control = "no-store";
+    resp->body = m.buf;
+    resp->body_len = m.len;
+    resp->body_free = m.buf;
 }
 
 static void handle_get(struct fki_witnessd *w, const struct fki_net_request *req,
@@ -300,8 +377,11 @@ static void handle_get(struct fki_witnessd *w, const struct fki_net_request *req
         static __thread char buf[128];
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
+        pthread_rwlock_rdlock(&w->logs_lock);
+        size_t nlogs = w->nlogs;
+        pthread_rwlock_unlock(&w->logs_lock);
         int n = snprintf(buf, sizeof buf, "{\"status\":\"ok\",\"logs\":%zu,\"uptime_s\":%lld}\n",
-                         w->nlogs, (long long)(now.tv_sec - w->started.tv_sec));
+                         nlogs, (long long)(now.tv_sec - w->started.tv_sec));
         resp->status = 200;
         resp->content_type = "application/json";
         resp->body = buf;
@@ -309,16 +389,22 @@ static void handle_get(struct fki_witnessd *w, const struct fki_net_request *req
         resp->cache_control = "no-store";
         return;
     }
+    if (!strcmp(p, "/metrics"))
+        return metrics(w, resp);
     if (len != 1 + 2 * HL + 11 || p[0] != '/' || strcmp(p + 1 + 2 * HL, "/checkpoint"))
         return respond(resp, 404, "not found\n");
+    pthread_rwlock_rdlock(&w->logs_lock);
     for (size_t i = 0; i < w->nlogs; i++) {
         if (memcmp(p + 1, w->logs[i].origin_hash, 2 * HL))
             continue;
         uint64_t size;
         uint8_t root[HL];
         char *cp = NULL;
+        char origin[FK_NOTE_NAME_MAX + 1];
+        memcpy(origin, w->logs[i].key.name, w->logs[i].key.name_len + 1);
+        pthread_rwlock_unlock(&w->logs_lock);
         pthread_mutex_lock(&w->mu);
-        fk_err e = db_get(w, w->logs[i].key.name, &size, root, &cp);
+        fk_err e = db_get(w, origin, &size, root, &cp);
         pthread_mutex_unlock(&w->mu);
         if (e)
             return respond(resp, 500, "witness storage failed\n");
@@ -331,6 +417,7 @@ static void handle_get(struct fki_witnessd *w, const struct fki_net_request *req
         resp->cache_control = "no-cache";
         return;
     }
+    pthread_rwlock_unlock(&w->logs_lock);
     respond(resp, 404, "unknown log\n");
 }
 
@@ -343,7 +430,10 @@ static void handler(void *ctx, const struct fki_net_request *req, struct fki_net
             resp->extra_value[0] = "POST";
             return respond(resp, 405, "use POST for /add-checkpoint\n");
         }
-        return handle_add(w, req, resp);
+        handle_add(w, req, resp);
+        if (resp->status != 200)
+            count_refusal(w, resp->status);
+        return;
     }
     if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
         return handle_get(w, req, resp);
@@ -353,6 +443,36 @@ static void handler(void *ctx, const struct fki_net_request *req, struct fki_net
 }
 
 /* ---- start and stop -------------------------------------------------------- */
+
+fk_err fki_witnessd_set_logs(fki_witnessd *w, const fk_note_verifier *logs, size_t n,
+                             const char **why)
+{
+    static struct wlog nl[FKI_WITNESS_MAX_LOGS];   /* large; start and reload run on one thread */
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    if (n == 0 || n > FKI_WITNESS_MAX_LOGS) {
+        *why = "give 1 to 64 --log keys";
+        return FK_ERR_LIMIT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t h[HL];
+        unsigned hl = HL;
+        if (logs[i].alg != FK_NOTE_ALG_ED25519) {
+            *why = "a --log key must be a log's signed-note key (type 0x01)";
+            return FK_ERR_INVALID;
+        }
+        nl[i].key = logs[i];
+        if (EVP_Digest(logs[i].name, logs[i].name_len, h, &hl, EVP_sha256(), NULL) != 1)
+            return FK_ERR_CRYPTO;
+        fk_hex_encode(nl[i].origin_hash, h, HL);
+    }
+    pthread_rwlock_wrlock(&w->logs_lock);
+    memcpy(w->logs, nl, n * sizeof nl[0]);
+    w->nlogs = n;
+    pthread_rwlock_unlock(&w->logs_lock);
+    return FK_OK;
+}
 
 fk_err fki_witnessd_start(fki_witnessd **out, const struct fki_witnessd_config *cfg, char *vkey,
                           size_t cap, const char **why)
@@ -373,23 +493,10 @@ fk_err fki_witnessd_start(fki_witnessd **out, const struct fki_witnessd_config *
     if (!w)
         return FK_ERR_NOMEM;
     pthread_mutex_init(&w->mu, NULL);
-    fk_err e = FK_OK;
-    for (size_t i = 0; i < cfg->nlogs; i++) {
-        uint8_t h[HL];
-        unsigned hl = HL;
-        if (cfg->logs[i].alg != FK_NOTE_ALG_ED25519) {
-            *why = "a --log key must be a log's signed-note key (type 0x01)";
-            e = FK_ERR_INVALID;
-            goto fail;
-        }
-        w->logs[i].key = cfg->logs[i];
-        if (EVP_Digest(cfg->logs[i].name, cfg->logs[i].name_len, h, &hl, EVP_sha256(), NULL) != 1) {
-            e = FK_ERR_CRYPTO;
-            goto fail;
-        }
-        fk_hex_encode(w->logs[i].origin_hash, h, HL);
-    }
-    w->nlogs = cfg->nlogs;
+    pthread_rwlock_init(&w->logs_lock, NULL);
+    fk_err e = fki_witnessd_set_logs(w, cfg->logs, cfg->nlogs, why);
+    if (e)
+        goto fail;
     clock_gettime(CLOCK_MONOTONIC, &w->started);
     /* DIR/witness.key, created on first start.  A witness publishes no
      * directory (it answers only through its daemon), so its key may live
@@ -414,8 +521,7 @@ fk_err fki_witnessd_start(fki_witnessd **out, const struct fki_witnessd_config *
     struct fki_net_server_config sc = {
         .listen = cfg->listen, .max_body = FKI_WITNESS_MAX_BODY, .handler = handler, .ctx = w};
     if ((e = fki_net_server_start(&w->srv, &sc))) {
-        *why = e == FK_ERR_INVALID ? "bad --listen; use HOST:PORT such as 127.0.0.1:8080"
-                                   : "cannot listen there (address in use?); pick another --listen";
+        *why = fki_net_server_error();
         goto fail;
     }
     *out = w;
@@ -439,5 +545,6 @@ void fki_witnessd_stop(fki_witnessd *w)
         sqlite3_close(w->db);
     fk_cosigner_wipe(&w->key);
     pthread_mutex_destroy(&w->mu);
+    pthread_rwlock_destroy(&w->logs_lock);
     free(w);
 }

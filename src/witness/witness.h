@@ -38,6 +38,11 @@ typedef struct fki_witnessd fki_witnessd;
 fk_err fki_witnessd_start(fki_witnessd **out, const struct fki_witnessd_config *cfg, char *vkey,
                           size_t cap, const char **why);
 uint16_t fki_witnessd_port(const fki_witnessd *w);
+/* Replace the logs the witness follows (SIGHUP): checked first, then swapped
+ * in whole, so a failure leaves the old list; a log dropped keeps its
+ * stored state, and its cosigned size still binds it if it comes back. */
+fk_err fki_witnessd_set_logs(fki_witnessd *w, const fk_note_verifier *logs, size_t n,
+                             const char **why);
 void fki_witnessd_stop(fki_witnessd *w);
 
 /* ---- the log's side -------------------------------------------------------- */

@@ -137,16 +137,16 @@ ask1 hup0.err
 grep -q "refused: requester not allowed" "$T/hup0.err" || fail "before reload: $(cat "$T/hup0.err")"
 cat "$T/req2.pub" >>"$T/req.pub"
 kill -HUP "$AGENT_PID_1"
-for _ in $(seq 1 100); do grep -q "reloaded the requesters list" "$T/agent1.err" && break; sleep 0.05; done
-grep -q "^fairkey agent: SIGHUP: reloaded the requesters list from $T/req.pub$" "$T/agent1.err" \
+for _ in $(seq 1 100); do grep -q "SIGHUP: reloaded" "$T/agent1.err" && break; sleep 0.05; done
+grep -q "^fairkey agent: SIGHUP: reloaded; requesters from $T/req.pub, automatic approval$" "$T/agent1.err" \
     || fail "no reload line: $(cat "$T/agent1.err")"
 ask1 hup1.err
 grep -q "^agent 1 ($AGENT_URL_1) answered with share 1" "$T/hup1.err" || fail "after reload: $(cat "$T/hup1.err")"
 echo "not a requesters file" >"$T/req.pub"
 kill -HUP "$AGENT_PID_1"
 for _ in $(seq 1 100); do grep -q "kept the previous" "$T/agent1.err" && break; sleep 0.05; done
-grep -q "^fairkey: $T/req.pub is not a requesters file" "$T/agent1.err" \
-    && grep -q "^fairkey agent: SIGHUP: kept the previous requesters list$" "$T/agent1.err" \
+grep -q "^fairkey agent: SIGHUP: $T/req.pub is not a requesters file .*; kept the previous configuration$" "$T/agent1.err" \
+    && ! grep -q "^fairkey: $T/req.pub" "$T/agent1.err" \
     || fail "bad reload: $(cat "$T/agent1.err")"
 ask1 hup2.err
 grep -q "^agent 1 ($AGENT_URL_1) answered with share 1" "$T/hup2.err" || fail "after bad reload: $(cat "$T/hup2.err")"
@@ -157,5 +157,5 @@ sleep 0.3
 for u in "$LOG_URL" "http://127.0.0.1:$WIT_PORT"; do
     curl -s -o /dev/null -w '%{http_code}' "$u/healthz" | grep -qx 200 || fail "$u died on SIGHUP"
 done
-grep -q "^fairkey witness: SIGHUP: nothing to reload" "$T/wit.err" || fail "witness: $(cat "$T/wit.err")"
+grep -q "^fairkey witness: SIGHUP: reloaded; following 1 logs" "$T/wit.err" || fail "witness: $(cat "$T/wit.err")"
 ok "SIGHUP does not stop the log or the witness"

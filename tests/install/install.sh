@@ -26,6 +26,12 @@ for f in "$FK" "$NET" "$PLUGIN"; do
     [ -f "$f" ] && [ -x "$f" ] && ok "installed executable ${f#$P/}" || bad "installed ${f#$P/}" "missing or not executable"
 done
 absent "fairkey-net is not on the bin folder" "$P/$BINDIR/fairkey-net"
+for u in lib/systemd/system/fairkey-log.service lib/systemd/system/fairkey-agent.service \
+    lib/systemd/system/fairkey-witness.service lib/sysusers.d/fairkey.conf \
+    share/doc/fairkey/examples/log.conf share/doc/fairkey/examples/agent.conf \
+    share/doc/fairkey/examples/witness.conf; do
+    [ -f "$P/$u" ] && ok "installed $u" || bad "service file $u" "missing"
+done
 for m in fairkey age-plugin-fairkey; do
     [ -f "$P/$MANDIR/man1/$m.1" ] && ok "installed ${MANDIR}/man1/$m.1" || bad "man page $m.1" "missing"
 done

@@ -1,29 +1,28 @@
 /*
- * serve.c - what the daemons' `serve` subcommands (log serve, witness serve)
- * share: the signal set they wait on and the two lines they print once
- * serving.  Compiled into fairkey-net only (it uses src/net).
+ * serve.c - the signals a daemon waits on and the lines it prints once
+ * serving (serve.h).
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "net/net.h"
+#include "svc/serve.h"
 
-void cli_serve_signals(sigset_t *set)
+void fki_serve_signals(sigset_t *set)
 {
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
-    sigaddset(set, SIGHUP); /* reload (cli_serve_wait), never the default: death */
-    /* Signals go to sigwait() in cli_serve_wait, not to the server's threads
+    sigaddset(set, SIGHUP); /* reload (fki_serve_wait), never the default: death */
+    /* Signals go to sigwait() in fki_serve_wait, not to the server's threads
      * (they inherit this mask). */
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
-void cli_serve_wait(const sigset_t *set, const char *vkey, const char *listen, uint16_t port,
+void fki_serve_wait(const sigset_t *set, const char *vkey, const char *listen, uint16_t port,
                     const char *daemon, int (*reload)(void *ctx), void *ctx)
 {
     /* stdout: line 1 the verifier key, line 2 the URL (scripts read both). */
