@@ -25,7 +25,7 @@ for f in "$FAIRKEY" "$LOG_BENCH" "$REQUEST_TOOL" "$TIME_SHIFT"; do
 done
 if [ ! -f "$PLAYWRIGHT_DIR/node_modules/playwright-core/package.json" ]; then
     mkdir -p "$PLAYWRIGHT_DIR"
-    (cd "$PLAYWRIGHT_DIR" && npm install --no-audit --no-fund --silent playwright-core@1.65.1)
+    (cd "$PLAYWRIGHT_DIR" && npm install --no-audit --no-fund --silent playwright-core@1.61.1)
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fkpagebench.XXXXXX")
 DIR=${KEEP:-$WORK/log}

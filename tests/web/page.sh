@@ -15,7 +15,7 @@
 # printed.  Skipped (77) without node, npm, Chromium or the npm package.
 . "$(dirname "$0")/../e2e/lib.sh"
 : "${TIME_SHIFT_LIB:?}"
-PLAYWRIGHT_VERSION=1.65.1
+PLAYWRIGHT_VERSION=1.61.1
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 HERE=$(cd "$(dirname "$0")" && pwd)
 for c in node npm python3; do
