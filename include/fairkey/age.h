@@ -127,6 +127,32 @@ fk_err fk_x25519_identity_parse(fk_identity **out, const char *s);
 fk_err fk_scrypt_recipient_new(fk_recipient **out, const char *pass, size_t passlen, int logn);
 fk_err fk_scrypt_identity_new(fk_identity **out, const char *pass, size_t passlen);
 
+/* SSH keys (age's ssh-ed25519 and ssh-rsa recipient types, docs/age.md
+ * "SSH keys").  *why (may be NULL) gets a static one-line reason on failure,
+ * NULL on success. */
+#define FK_SSH_RSA_MIN_BITS 2048   /* age refuses smaller RSA keys */
+#define FK_SSH_RSA_MAX_BITS 16384  /* OpenSSL's own cap; bounds one key's work */
+/* The base64 of a public key on one line: an RSA key at the largest size is
+ * about 2.8 KB; a line (CLI_LINE_MAX) is at most 8 KiB anyway. */
+#define FK_SSH_PUBLIC_B64_MAX 8192
+/* A private key file: an RSA key at the largest size is about 13 KB of PEM. */
+#define FK_SSH_PRIVATE_MAX (64u << 10)
+/* An authorized_keys-style line, "ssh-ed25519 AAAA... [comment]" or
+ * "ssh-rsa AAAA... [comment]" (GitHub's .keys lists, ~/.ssh/id_*.pub).
+ * FK_ERR_UNSUPPORTED for a well-formed line of another SSH key type (ecdsa,
+ * sk-, dss), FK_ERR_LIMIT for an RSA key outside the bounds above,
+ * FK_ERR_INVALID for anything else. */
+fk_err fk_ssh_recipient_parse(fk_recipient **out, const char *s, const char **why);
+/* A PEM private key: "OPENSSH PRIVATE KEY" (openssh-key-v1, ed25519 or RSA,
+ * unencrypted), "RSA PRIVATE KEY" (PKCS#1) or "PRIVATE KEY" (PKCS#8, RSA or
+ * Ed25519), as age reads them.  FK_ERR_UNSUPPORTED for a passphrase-protected
+ * key or another key type; FK_ERR_INVALID when malformed or inconsistent. */
+fk_err fk_ssh_identity_parse(fk_identity **out, const char *pem, size_t len, const char **why);
+/* The recipient of an SSH identity (encrypt -i); FK_ERR_INVALID if id is not
+ * an SSH identity. */
+fk_err fk_ssh_identity_recipient(fk_recipient **out, const fk_identity *id);
+int fk_ssh_is_identity(const fk_identity *id);
+
 /* An identity that already knows the file key (escrow recovery): matches any
  * header whose MAC verifies under it. */
 fk_err fk_filekey_identity_new(fk_identity **out, const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);

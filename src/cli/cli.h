@@ -153,9 +153,16 @@ typedef struct cli_identities {
     fk_identity **v;
     size_t n;
 } cli_identities;
-/* decrypt -i FILE: an identity file (read with O_NOFOLLOW). */
+/* decrypt -i FILE: an identity file (read with O_NOFOLLOW), of the kind
+ * its first bytes show, as age: lines of AGE-SECRET-KEY-1..., an SSH private
+ * key (PEM), or an age file encrypted with a passphrase whose plaintext is
+ * an identity file (the passphrase is asked for when a file is decrypted). */
 int cli_identities_add_file(cli_identities *l, const char *path);
 void cli_identities_free(cli_identities *l);
+
+/* Set when an identity said itself why it failed while a file was being
+ * decrypted (a passphrase-encrypted identity file): nothing more to say. */
+extern int cli_reported;
 
 /* What to do about a failed system call with this errno (no final period). */
 const char *cli_io_hint(int err);

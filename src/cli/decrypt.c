@@ -13,8 +13,10 @@ static const char synopsis[] =
     "[--escrow-warn-only] [-o OUTPUT] [INPUT]";
 /* -h: the synopsis, then this. */
 static const char help[] =
-    "  -i, --identity PATH          an identity file (AGE-SECRET-KEY-1... lines);\n"
-    "                               repeatable; without -i, a passphrase is asked for\n"
+    "  -i, --identity PATH          an identity file: AGE-SECRET-KEY-1... lines, an SSH\n"
+    "                               private key, or an identity file encrypted with a\n"
+    "                               passphrase (age -p); repeatable; without -i, a\n"
+    "                               passphrase is asked for\n"
     "      --passphrase-fd N        read the passphrase from file descriptor N\n"
     "      --require-escrow RECIPIENT\n"
     "                               refuse a file without a valid escrow stanza for\n"
@@ -123,6 +125,8 @@ static const fk_identity_ops lazy_ops = {"passphrase", lazy_unwrap, noop_destroy
 static void report(fk_err e, const struct probe *probe, const struct lazy_pass *lp, int have_ids,
                    const fk_decrypt_info *info, const cli_out *out)
 {
+    if (cli_reported)
+        return; /* an identity file said why already */
     switch (e) {
     case FK_ERR_NO_MATCH:
         if (lp->failed)
