@@ -130,7 +130,7 @@ fk_err fk_scrypt_identity_new(fk_identity **out, const char *pass, size_t passle
 /* SSH keys (age's ssh-ed25519 and ssh-rsa recipient types, docs/age.md
  * "SSH keys").  *why (may be NULL) gets a static one-line reason on failure,
  * NULL on success. */
-#define FK_SSH_RSA_MIN_BITS 2048   /* age refuses smaller RSA keys */
+#define FK_SSH_RSA_MIN_BITS 2048   /* age refuses smaller RSA moduli (counted in whole bytes) */
 #define FK_SSH_RSA_MAX_BITS 16384  /* OpenSSL's own cap; bounds one key's work */
 /* The base64 of a public key on one line: an RSA key at the largest size is
  * about 2.8 KB; a line (CLI_LINE_MAX) is at most 8 KiB anyway. */
