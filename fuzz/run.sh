@@ -59,6 +59,19 @@ seed_tile_path() {
   printf 'tile/entries/x018/x446/x744/x073/x709/x551/615' > "$1/max"
 }
 seed_bundle() { local i=0 f; while IFS= read -r f; do i=$((i + 1)); cp "$f" "$1/b$i"; done < <(find "$m/tessera-posix-log/tile/entries" -type f); }
+# SSH keys made by ssh-keygen (tests/age/ssh), also as bare openssh-key-v1
+# containers (first byte 0, as fuzz_ssh_key reads it).
+seed_ssh_key() {
+  local k
+  for k in ed25519 rsa rsa.pem; do cp "$src/tests/age/ssh/$k" "$1/$k"; done
+  for k in ed25519 rsa; do
+    { printf '\0'; sed '1d;$d' "$src/tests/age/ssh/$k" | base64 -d; } > "$1/bin-$k"
+  done
+}
+seed_ssh_recipient() {
+  local k
+  for k in ed25519 rsa rsa2047; do cp "$src/tests/age/ssh/$k.pub" "$1/$k"; done
+}
 seed_merkle() { printf '\x01\0\0\0\0\0\0\0\x07\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0\x05' > "$1/tree"; }
 
 # Sanitizer reports are failures: stop at the first so libFuzzer saves the input.

@@ -13,12 +13,13 @@ static const char synopsis[] =
     "       fairkey encrypt -p [--passphrase-fd N] [-a] [-o OUTPUT] [INPUT]";
 /* -h: the synopsis, then this. */
 static const char help[] =
-    "  -r, --recipient RECIPIENT   encrypt to an age1... recipient or an age1fairkey1...\n"
-    "                              escrow authority; repeatable\n"
-    "  -R, --recipients-file PATH  encrypt to the recipients listed in PATH, one per line;\n"
-    "                              repeatable\n"
-    "  -i, --identity PATH         encrypt to the recipients of the identities in PATH;\n"
-    "                              repeatable\n"
+    "  -r, --recipient RECIPIENT   encrypt to an age1... recipient, an age1fairkey1...\n"
+    "                              escrow authority or an SSH public key (\"ssh-ed25519\n"
+    "                              AAAA...\", \"ssh-rsa AAAA...\"); repeatable\n"
+    "  -R, --recipients-file PATH  encrypt to the recipients listed in PATH, one per line\n"
+    "                              (a .pub file, GitHub's USER.keys); repeatable\n"
+    "  -i, --identity PATH         encrypt to the recipients of the identities in PATH\n"
+    "                              (an identity file or SSH private key); repeatable\n"
     "  -p, --passphrase            encrypt with a passphrase (scrypt), and to nothing else\n"
     "      --passphrase-fd N       read the passphrase from file descriptor N\n"
     "  -a, --armor                 write ASCII armor (PEM)\n"
