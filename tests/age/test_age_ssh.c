@@ -161,7 +161,7 @@ static fk_err unwrap_edited(const char *file, fk_identity *id, void (*edit)(fk_s
 
 static void no_edit(fk_stanza *s) { (void)s; }
 static void other_tag(fk_stanza *s) { s->args[1][0] = s->args[1][0] == 'A' ? 'B' : 'A'; }
-static void drop_arg(fk_stanza *s) { s->nargs--; }
+static void drop_arg(fk_stanza *s) { free(s->args[--s->nargs]); }
 /* The last character carries 4 bits and 2 that must be zero: 'B' or 'C'
  * sets one of those. */
 static void bad_share(fk_stanza *s) { s->args[2][42] = s->args[2][42] == 'B' ? 'C' : 'B'; }
