@@ -9,7 +9,7 @@
 #include "cli.h"
 
 static const char synopsis[] =
-    "decrypt [-i PATH]... [--passphrase-fd N] [--require-escrow RECIPIENT]... "
+    "decrypt [-i PATH]... [-j PLUGIN]... [--passphrase-fd N] [--require-escrow RECIPIENT]... "
     "[--escrow-warn-only] [-o OUTPUT] [INPUT]";
 /* -h: the synopsis, then this. */
 static const char help[] =
@@ -17,6 +17,7 @@ static const char help[] =
     "                               private key, or an identity file encrypted with a\n"
     "                               passphrase (age -p); repeatable; without -i, a\n"
     "                               passphrase is asked for\n"
+    "  -j PLUGIN                    decrypt with the data-less plugin age-plugin-PLUGIN\n"
     "      --passphrase-fd N        read the passphrase from file descriptor N\n"
     "      --require-escrow RECIPIENT\n"
     "                               refuse a file without a valid escrow stanza for\n"
@@ -177,6 +178,7 @@ int cmd_decrypt_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"identity", required_argument, NULL, 'i'},
+        {"plugin", required_argument, NULL, 'j'},
         {"output", required_argument, NULL, 'o'},
         {"decrypt", no_argument, NULL, 'd'},
         {"passphrase-fd", required_argument, NULL, OPT_PASSPHRASE_FD},
@@ -186,6 +188,7 @@ int cmd_decrypt_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char **idfiles = calloc((size_t)argc, sizeof(*idfiles));
+    char *idkinds = calloc((size_t)argc, 1);
     const char **require = calloc((size_t)argc, sizeof(*require));
     size_t nidfiles = 0;
     cli_escrow_args ea = {require, 0, 0};
@@ -196,7 +199,8 @@ int cmd_decrypt_main(int argc, char **argv)
     cli_out out = {.fd = -1, .is_stdout = 1};
     void *escrow_state = NULL;
 
-    if (!idfiles || !require) {
+    if (!idfiles || !require || !idkinds) {
+        free(idkinds);
         free(idfiles);
         free(require);
         cli_err("out of memory");
@@ -204,9 +208,12 @@ int cmd_decrypt_main(int argc, char **argv)
     }
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:i:o:dh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:i:j:o:dh", longopts, NULL)) != -1) {
         switch (c) {
         case 'i':
+        case 'j':
+            /* Kept in order: identities are tried as given. */
+            idkinds[nidfiles] = (char)c;
             idfiles[nidfiles++] = optarg;
             break;
         case 'o':
@@ -247,7 +254,8 @@ int cmd_decrypt_main(int argc, char **argv)
     }
 
     for (size_t i = 0; i < nidfiles; i++)
-        if (cli_identities_add_file(&ids, idfiles[i]) < 0)
+        if ((idkinds[i] == 'j' ? cli_identities_add_plugin_default(&ids, idfiles[i])
+                               : cli_identities_add_file(&ids, idfiles[i])) < 0)
             goto done;
 
     struct probe probe = {0};
@@ -305,6 +313,7 @@ done:
         cli_close_in(in_fd);
     free(all);
     cli_identities_free(&ids);
+    free(idkinds);
     free(idfiles);
     free(require);
     return rc;

@@ -610,6 +610,22 @@ static int tty_prompt(int tty, const char *prompt, char **out, size_t *outlen)
     return r;
 }
 
+int cli_tty_ask(const char *prompt, int secret, char **out, size_t *len)
+{
+    int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY), r;
+    if (tty < 0)
+        return -1;
+    if (secret) {
+        r = tty_prompt(tty, prompt, out, len);
+    } else {
+        r = cli_write_all(tty, prompt, strlen(prompt)) < 0 || cli_write_all(tty, ": ", 2) < 0
+                ? -1
+                : read_line_fd(tty, out, len);
+    }
+    close(tty);
+    return r;
+}
+
 int cli_read_passphrase(const char *prompt, int confirm, char **pass, size_t *len)
 {
     char *p = NULL;
@@ -695,6 +711,23 @@ int cli_looks_secret(const char *s)
     return !strncasecmp(s, "AGE-SECRET-KEY-", 15) || !strncasecmp(s, "AGE-PLUGIN-", 11);
 }
 
+/* age's own recipient types that OpenSSL 3.0 cannot serve: ML-KEM hybrids
+ * (age1pq1...) and the tagged types (age1tag1..., age1tagpq1...). */
+static int is_native_unsupported(const char *s)
+{
+    return has_prefix(s, "age1pq1") || has_prefix(s, "age1tag1") || has_prefix(s, "age1tagpq1");
+}
+
+static void native_unsupported_err(const char *where, const char *s)
+{
+    if (has_prefix(s, "age1pq1") || has_prefix(s, "age1tagpq1"))
+        cli_err("%spost-quantum recipients need ML-KEM, which this build's OpenSSL lacks; "
+                "use an age1... X25519 recipient", where);
+    else
+        cli_err("%stagged (age1tag1...) recipients are not supported by this build; use an "
+                "age1... X25519 recipient", where);
+}
+
 /* An SSH public key line (authorized_keys style), as age recognises one. */
 static int is_ssh_key(const char *s)
 {
@@ -709,8 +742,14 @@ fk_err cli_parse_recipient(const char *s, fk_recipient **out)
      * every other "age1..." goes through the age library's dispatcher. */
     if (has_prefix(s, FK_ESCROW_RECIPIENT_HRP "1"))
         return fk_escrow_recipient_parse(out, s);
-    if (has_prefix(s, "age1"))
-        return fk_recipient_parse(out, s);
+    if (has_prefix(s, "age1")) {
+        fk_err e = fk_recipient_parse(out, s);
+        /* age1NAME1...: a plugin's, unless NAME is one of age's own types
+         * this build lacks (post-quantum, tagged). */
+        if (e == FK_ERR_UNSUPPORTED && !is_native_unsupported(s))
+            e = cli_plugin_recipient(out, s, 0);
+        return e;
+    }
     return FK_ERR_INVALID;
 }
 
@@ -760,8 +799,11 @@ int cli_recipients_add_string(cli_recipients *l, const char *s)
     }
     fk_err e = cli_parse_recipient(s, &r);
     if (e == FK_ERR_UNSUPPORTED) {
-        cli_err("recipient '%.40s' is of a kind this build does not support; use an age1... recipient",
-                s);
+        if (is_native_unsupported(s))
+            native_unsupported_err("", s);
+        else
+            cli_err("recipient '%.40s' is of a kind this build does not support; use an age1... recipient",
+                    s);
         return -1;
     }
     if (e != FK_OK) {
@@ -828,6 +870,12 @@ static int rfile_line(void *vctx, const char *line, size_t len, size_t lineno)
     }
     fk_err e = memchr(line, '\0', len) ? FK_ERR_INVALID : cli_parse_recipient(s, &r);
     free(s);
+    if (e == FK_ERR_UNSUPPORTED && is_native_unsupported(line)) {
+        char where[300];
+        snprintf(where, sizeof where, "%s: line %zu: ", c->name, lineno);
+        native_unsupported_err(where, line);
+        return -1;
+    }
     if (e == FK_ERR_UNSUPPORTED) {
         /* As age: a recipient the user named and fairkey cannot use fails the
          * whole command; skipping it would encrypt to fewer people. */
@@ -885,6 +933,23 @@ static int ifile_line(void *vctx, const char *line, size_t len, size_t lineno)
     struct ifile_ctx *c = vctx;
     if (len == 0 || line[0] == '#')
         return 0;
+    if (len > 11 && len <= CLI_LINE_MAX && !memchr(line, '\0', len) &&
+        !strncmp(line, "AGE-PLUGIN-", 11)) {
+        char *s = strndup(line, len);
+        fk_recipient *pr = NULL;
+        fk_err pe = s ? cli_plugin_recipient(&pr, s, 1) : FK_ERR_NOMEM;
+        if (s)
+            cli_free_secret(s, len);
+        if (pe != FK_OK) {
+            cli_err("%s: line %zu is not a valid plugin identity (AGE-PLUGIN-NAME-1...)", c->name,
+                    lineno);
+            return -1;
+        }
+        if (cli_recipients_add(c->l, pr) < 0)
+            return -1;
+        c->added++;
+        return 0;
+    }
     char sk[FK_AGE_IDENTITY_STR_MAX];
     char pk[FK_AGE_RECIPIENT_STR_MAX];
     if (len >= sizeof(sk) || memchr(line, '\0', len)) {
@@ -1174,6 +1239,43 @@ static size_t trailing_blank_line(const char *text, size_t len)
     return 0;
 }
 
+/* An identity file that holds plugin identities: line by line, each
+ * AGE-PLUGIN-NAME-1... line a plugin identity, the others as
+ * fk_identity_parse reads them. */
+struct pid_ctx {
+    cli_identities *l;
+    const char *name;
+};
+
+static int plugin_id_line(void *vctx, const char *line, size_t len, size_t lineno)
+{
+    struct pid_ctx *c = vctx;
+    fk_identity *id = NULL, **nv;
+    fk_err e;
+    if (len == 0 || line[0] == '#')
+        return 0;
+    char *s = len <= CLI_LINE_MAX && !memchr(line, '\0', len) ? strndup(line, len) : NULL;
+    if (!s) {
+        cli_err("%s: malformed identity at line %zu", c->name, lineno);
+        return -1;
+    }
+    e = has_prefix(s, "AGE-PLUGIN-") ? cli_plugin_identity(&id, s) : fk_identity_parse(&id, s);
+    cli_free_secret(s, len);
+    if (e != FK_OK) {
+        cli_err("%s: malformed identity at line %zu; identity files hold AGE-SECRET-KEY-1... and "
+                "AGE-PLUGIN-NAME-1... lines", c->name, lineno);
+        return -1;
+    }
+    if (!(nv = realloc(c->l->v, (c->l->n + 1) * sizeof *nv))) {
+        fk_identity_free(id);
+        cli_err("out of memory");
+        return -1;
+    }
+    c->l->v = nv;
+    c->l->v[c->l->n++] = id;
+    return 0;
+}
+
 int cli_identities_add_file(cli_identities *l, const char *path)
 {
     char *text;
@@ -1197,6 +1299,18 @@ int cli_identities_add_file(cli_identities *l, const char *path)
         }
         l->v = nv;
         l->v[l->n++] = id;
+        return 0;
+    }
+    if (memmem(text, len, "AGE-PLUGIN-", 11)) {
+        struct pid_ctx pc = {l, name};
+        int r = cli_for_each_line(text, len, plugin_id_line, &pc);
+        cli_free_secret(text, len);
+        if (r)
+            return -1;
+        if (l->n == before) {
+            cli_err("%s: no identities found; check the file", name);
+            return -1;
+        }
         return 0;
     }
     fk_err e = fk_identity_file_parse(&l->v, &l->n, text, len);
