@@ -126,8 +126,11 @@ static const fk_identity_ops lazy_ops = {"passphrase", lazy_unwrap, noop_destroy
 static void report(fk_err e, const struct probe *probe, const struct lazy_pass *lp, int have_ids,
                    const fk_decrypt_info *info, const cli_out *out)
 {
-    if (cli_reported)
-        return; /* an identity file said why already */
+    /* An identity file or plugin said why already (a payload or I/O failure
+     * after that is still reported). */
+    if (cli_reported && (e == FK_ERR_NO_MATCH || e == FK_ERR_HEADER || e == FK_ERR_INVALID ||
+                         e == FK_ERR_UNSUPPORTED))
+        return;
     switch (e) {
     case FK_ERR_NO_MATCH:
         if (lp->failed)

@@ -303,9 +303,12 @@ static int phase2(plugin_proc *p, int (*fn)(void *ctx, plugin_proc *p, const ipc
 static int plugin_error(plugin_proc *p, const ipc_stanza *s, int *failed)
 {
     char what[96] = "";
-    if (s->nargs >= 2)
-        snprintf(what, sizeof what, " (%s%s%.40s)", s->args[1], s->nargs >= 3 ? " " : "",
-                 s->nargs >= 3 ? s->args[2] : "");
+    size_t w = 0;
+    /* " (identity 0)", " (stanza FILE STANZA)", " (internal)" */
+    for (size_t i = 1; i < s->nargs && w + 2 < sizeof what; i++)
+        w += (size_t)snprintf(what + w, sizeof what - w, "%s%.24s", i == 1 ? " (" : " ", s->args[i]);
+    if (w && w + 1 < sizeof what)
+        snprintf(what + w, sizeof what - w, ")");
     print_plugin_text(what, p, s->body, s->body_len);
     *failed = 1;
     return send_cmd(p, "ok") < 0 ? -1 : 1;
