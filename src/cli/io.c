@@ -1010,6 +1010,43 @@ static fk_identity *load_ssh_identity(const char *name, const char *text, size_t
     return id;
 }
 
+/* An identity file that holds plugin identities: line by line, each
+ * AGE-PLUGIN-NAME-1... line a plugin identity, the others as
+ * fk_identity_parse reads them. */
+struct pid_ctx {
+    cli_identities *l;
+    const char *name;
+};
+
+static int plugin_id_line(void *vctx, const char *line, size_t len, size_t lineno)
+{
+    struct pid_ctx *c = vctx;
+    fk_identity *id = NULL, **nv;
+    fk_err e;
+    if (len == 0 || line[0] == '#')
+        return 0;
+    char *s = len <= CLI_LINE_MAX && !memchr(line, '\0', len) ? strndup(line, len) : NULL;
+    if (!s) {
+        cli_err("%s: malformed identity at line %zu", c->name, lineno);
+        return -1;
+    }
+    e = has_prefix(s, "AGE-PLUGIN-") ? cli_plugin_identity(&id, s) : fk_identity_parse(&id, s);
+    cli_free_secret(s, len);
+    if (e != FK_OK) {
+        cli_err("%s: malformed identity at line %zu; identity files hold AGE-SECRET-KEY-1... and "
+                "AGE-PLUGIN-NAME-1... lines", c->name, lineno);
+        return -1;
+    }
+    if (!(nv = realloc(c->l->v, (c->l->n + 1) * sizeof *nv))) {
+        fk_identity_free(id);
+        cli_err("out of memory");
+        return -1;
+    }
+    c->l->v = nv;
+    c->l->v[c->l->n++] = id;
+    return 0;
+}
+
 int cli_reported;
 
 /* Decrypt a passphrase-encrypted identity file (ct, an age file) into *text
@@ -1123,11 +1160,13 @@ static fk_err enc_unwrap(const fk_identity *id, const fk_header *h,
             cli_reported = 1;
             return FK_ERR_INVALID;
         }
-        fk_err e = fk_identity_file_parse(&st->inner.v, &st->inner.n, text, tlen);
+        /* age-keygen lines or plugin identities, as in a plain file. */
+        struct pid_ctx pc = {&st->inner, st->name};
+        int r = cli_for_each_line(text, tlen, plugin_id_line, &pc);
         cli_free_secret(text, tlen);
-        if (e != FK_OK) {
-            cli_err("identity file %s decrypts, but what it holds is not a valid identity file "
-                    "(%s)", st->name, fk_strerror(e));
+        if (r == 0 && st->inner.n == 0)
+            cli_err("identity file %s decrypts, but holds no identity", st->name);
+        if (r != 0 || st->inner.n == 0) {
             cli_reported = 1;
             return FK_ERR_INVALID;
         }
@@ -1236,43 +1275,6 @@ static size_t trailing_blank_line(const char *text, size_t len)
     }
     if (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
         return lineno;
-    return 0;
-}
-
-/* An identity file that holds plugin identities: line by line, each
- * AGE-PLUGIN-NAME-1... line a plugin identity, the others as
- * fk_identity_parse reads them. */
-struct pid_ctx {
-    cli_identities *l;
-    const char *name;
-};
-
-static int plugin_id_line(void *vctx, const char *line, size_t len, size_t lineno)
-{
-    struct pid_ctx *c = vctx;
-    fk_identity *id = NULL, **nv;
-    fk_err e;
-    if (len == 0 || line[0] == '#')
-        return 0;
-    char *s = len <= CLI_LINE_MAX && !memchr(line, '\0', len) ? strndup(line, len) : NULL;
-    if (!s) {
-        cli_err("%s: malformed identity at line %zu", c->name, lineno);
-        return -1;
-    }
-    e = has_prefix(s, "AGE-PLUGIN-") ? cli_plugin_identity(&id, s) : fk_identity_parse(&id, s);
-    cli_free_secret(s, len);
-    if (e != FK_OK) {
-        cli_err("%s: malformed identity at line %zu; identity files hold AGE-SECRET-KEY-1... and "
-                "AGE-PLUGIN-NAME-1... lines", c->name, lineno);
-        return -1;
-    }
-    if (!(nv = realloc(c->l->v, (c->l->n + 1) * sizeof *nv))) {
-        fk_identity_free(id);
-        cli_err("out of memory");
-        return -1;
-    }
-    c->l->v = nv;
-    c->l->v[c->l->n++] = id;
     return 0;
 }
 
