@@ -197,9 +197,17 @@ fk_err fk_identity_file_parse(fk_identity ***ids, size_t *nids, const char *text
 typedef fk_err (*fk_header_check_fn)(void *ctx, const fk_header *h,
                                       const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
 
+/* writeback (both options): when out_fd is a regular file, ask the kernel to
+ * start writing each FK_AGE_WRITEBACK_STEP bytes to disk as soon as they are
+ * written (sync_file_range, SYNC_FILE_RANGE_WRITE: it does not wait), so a
+ * caller that fsyncs at the end finds little left to write.  Ignored for
+ * armored output and anything that is not a regular file. */
+#define FK_AGE_WRITEBACK_STEP (8u << 20)
+
 typedef struct fk_encrypt_opts {
     int armor;          /* 1: ASCII armor (PEM-like "AGE ENCRYPTED FILE") */
     unsigned threads;   /* threads in all, the caller's included; 0: one per online CPU */
+    int writeback;      /* see above */
 } fk_encrypt_opts;
 
 typedef struct fk_decrypt_opts {
@@ -210,6 +218,7 @@ typedef struct fk_decrypt_opts {
      * with "-----BEGIN"; a wrong label is then an armor failure);
      * 1: the input must be armored; -1: the input must be binary. */
     int armor;
+    int writeback;      /* see fk_encrypt_opts */
 } fk_decrypt_opts;
 
 typedef struct fk_decrypt_info {

@@ -283,7 +283,8 @@ int cmd_decrypt_main(int argc, char **argv)
     if (cli_out_open(&out, outpath, 0) < 0)
         goto done;
 
-    fk_decrypt_opts opts = {.threads = 0};
+    /* As encrypt: a named output's writeback starts as it is written. */
+    fk_decrypt_opts opts = {.threads = 0, .writeback = !out.is_stdout};
     /* Escrow verification: the check runs after the header MAC verifies and
      * before any plaintext is released. */
     if (cli_escrow_setup(&ea, &opts, &escrow_state) < 0) {

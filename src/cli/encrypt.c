@@ -160,7 +160,9 @@ int cmd_encrypt_main(int argc, char **argv)
         goto done;
     if (cli_out_open(&out, outpath, 0) < 0)
         goto done;
-    fk_encrypt_opts opts = {.armor = armor, .threads = 0};
+    /* A named output is fsynced before its rename: start its writeback as
+     * it is written, so the fsync has little left to wait for. */
+    fk_encrypt_opts opts = {.armor = armor, .threads = 0, .writeback = !out.is_stdout};
     errno = 0;
     fk_err e = fk_age_encrypt_fd(in_fd, out.fd, rcpts.v, rcpts.n, &opts);
     if (e != FK_OK) {
