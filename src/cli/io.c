@@ -254,8 +254,9 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags)
         goto fail;
     }
     snprintf(o->tmp, tmplen, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
-    /* mkstemp creates the file 0600 with O_EXCL. */
-    o->fd = mkstemp(o->tmp);
+    /* mkostemp creates the file 0600 with O_EXCL; close-on-exec, so a
+     * plugin started while it is open does not hold it. */
+    o->fd = mkostemp(o->tmp, O_CLOEXEC);
     if (o->fd < 0) {
         cli_err("cannot create a file next to %s: %s; %s", path, strerror(errno),
                 cli_io_hint(errno));
@@ -1152,6 +1153,11 @@ static fk_err enc_unwrap(const fk_identity *id, const fk_header *h,
                          uint8_t file_key[FK_AGE_FILE_KEY_LEN])
 {
     struct enc_id *st = id->state;
+    /* A passphrase-encrypted file is for no identity file: do not ask for
+     * this one's passphrase (decrypt explains what to do). */
+    for (size_t i = 0; i < h->nstanzas; i++)
+        if (!strcmp(h->stanzas[i].args[0], "scrypt"))
+            return FK_ERR_NO_MATCH;
     if (!st->tried) {
         char *text = NULL;
         size_t tlen = 0;

@@ -114,6 +114,9 @@ check "fairkey -e -i x.age encrypts to the identity inside" \
     sh -c 'FAIRKEY_PASSPHRASE="id pass" "$1" encrypt -i x.age -o cx2 p && "$1" decrypt -i x -o pt cx2 && cmp -s p pt' _ "$FAIRKEY"
 expect_fail "wrong passphrase for the identity file" 1 'passphrase for identity file x.age is wrong' \
     env FAIRKEY_PASSPHRASE=nope "$FAIRKEY" decrypt -i x.age -o pt cx
+FAIRKEY_PASSPHRASE='file pass' "$FAIRKEY" encrypt -p -o cpass p
+expect_fail "a passphrase file and -i x.age: the identity file's passphrase is not asked for" 1 \
+    'passphrase-encrypted; run without -i' setsid "$FAIRKEY" decrypt -i x.age -o pt cpass
 "$FAIRKEY" encrypt -r "$xr" -o x.tox x
 expect_fail "identity file encrypted to a key, not a passphrase" 1 'encrypted with age but not with a passphrase' \
     "$FAIRKEY" decrypt -i x.tox -o pt cx
