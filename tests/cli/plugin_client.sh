@@ -90,6 +90,18 @@ if command -v script >/dev/null 2>&1; then
     check "confirm: no decrypts nothing" test ! -e pt
 fi
 
+# fairkey's own plugin, driven by fairkey's client: it has no identities, and
+# says so in both state machines; fairkey shows its message.
+if [ -x "${AGE_PLUGIN_FAIRKEY_DIR:-}/age-plugin-fairkey" ]; then
+    mkdir fkbin && ln -s "$AGE_PLUGIN_FAIRKEY_DIR/age-plugin-fairkey" fkbin/
+    expect_fail "age-plugin-fairkey, recipient-v1 (-j fairkey): its error shown" 1 \
+        'age-plugin-fairkey \(identity 0\): age-plugin-fairkey has no identities' \
+        env PATH="$T/fkbin:$PATH" "$FAIRKEY" encrypt -j fairkey -o ct2 p
+    expect_fail "age-plugin-fairkey, identity-v1 (-j fairkey): its error shown" 1 \
+        'age-plugin-fairkey \(identity 0\): age-plugin-fairkey has no identities' \
+        env PATH="$T/fkbin:$PATH" "$FAIRKEY" decrypt -j fairkey -o pt ct
+fi
+
 # Failures, one line each.
 expect_fail "plugin error on encrypt: its message, no output" 1 'age-plugin-fktest \(internal\): the token is unplugged' \
     env FKTEST_FAIL='the token is unplugged' "$FAIRKEY" encrypt -r "$R" -o ct2 p
