@@ -125,7 +125,8 @@ static int plugin_start(plugin_proc *p, const char *name, const char *machine)
     snprintf(p->name, sizeof p->name, "%s", name);
     if (!find_plugin(name, path, sizeof path)) {
         cli_err("age-plugin-%s is not on PATH; install the plugin for these recipients or "
-                "identities", name);
+                "identities",
+                name);
         return -1;
     }
     snprintf(flag, sizeof flag, "--age-plugin=%s", machine);
@@ -186,11 +187,12 @@ static int plugin_finish(plugin_proc *p)
 }
 
 static int plugin_send(plugin_proc *p, const char *const *args, size_t nargs, const uint8_t *body,
-                size_t len)
+                       size_t len)
 {
     if (ipc_write(p->to, args, nargs, body, len) != IPC_OK) {
         cli_err("age-plugin-%s stopped reading its input (it exited early); see its messages "
-                "above", p->name);
+                "above",
+                p->name);
         return -1;
     }
     return 0;
@@ -202,7 +204,8 @@ static int send_cmd(plugin_proc *p, const char *cmd)
 }
 
 /* A message from the plugin, printable characters only. */
-static void print_plugin_text(const char *what, const plugin_proc *p, const uint8_t *msg, size_t len)
+static void print_plugin_text(const char *what, const plugin_proc *p, const uint8_t *msg,
+                              size_t len)
 {
     fprintf(stderr, "fairkey: age-plugin-%s%s: ", p->name, what);
     for (size_t i = 0; i < len; i++)
@@ -253,7 +256,8 @@ static int common_request(plugin_proc *p, const ipc_stanza *s)
         if (cli_tty_ask(prompt, 0, &answer, &alen) < 0)
             return send_cmd(p, fail) < 0 ? -1 : 1;
         const char *choice = NULL;
-        if (!strcasecmp(answer, (char *)yes) || !strcasecmp(answer, "y") || !strcasecmp(answer, "yes"))
+        if (!strcasecmp(answer, (char *)yes) || !strcasecmp(answer, "y") ||
+            !strcasecmp(answer, "yes"))
             choice = "yes";
         else if (nlen && (!strcasecmp(answer, (char *)no) || !strcasecmp(answer, "n") ||
                           !strcasecmp(answer, "no")))
@@ -306,7 +310,8 @@ static int plugin_error(plugin_proc *p, const ipc_stanza *s, int *failed)
     size_t w = 0;
     /* " (identity 0)", " (stanza FILE STANZA)", " (internal)" */
     for (size_t i = 1; i < s->nargs && w + 2 < sizeof what; i++)
-        w += (size_t)snprintf(what + w, sizeof what - w, "%s%.24s", i == 1 ? " (" : " ", s->args[i]);
+        w +=
+            (size_t)snprintf(what + w, sizeof what - w, "%s%.24s", i == 1 ? " (" : " ", s->args[i]);
     if (w && w + 1 < sizeof what)
         snprintf(what + w, sizeof what - w, ")");
     print_plugin_text(what, p, s->body, s->body_len);
@@ -318,7 +323,7 @@ static int plugin_error(plugin_proc *p, const ipc_stanza *s, int *failed)
 
 typedef struct plugin_target {
     char name[PLUGIN_NAME_MAX + 1];
-    int identity;  /* add-identity instead of add-recipient (-j, -i) */
+    int identity; /* add-identity instead of add-recipient (-j, -i) */
     char *str;
 } plugin_target;
 
@@ -362,12 +367,13 @@ static fk_err plugin_wrap(const fk_recipient *r, const uint8_t file_key[FK_AGE_F
     if (plugin_start(&p, t->name, "recipient-v1") < 0)
         return FK_ERR_UNSUPPORTED;
     ok = plugin_send(&p, add, 2, NULL, 0) == 0 &&
-         plugin_send(&p, &wrap, 1, file_key, FK_AGE_FILE_KEY_LEN) == 0 && send_cmd(&p, "done") == 0 &&
-         phase2(&p, wrap_cmd, &c) == 0;
+         plugin_send(&p, &wrap, 1, file_key, FK_AGE_FILE_KEY_LEN) == 0 &&
+         send_cmd(&p, "done") == 0 && phase2(&p, wrap_cmd, &c) == 0;
     int status = plugin_finish(&p);
     if (ok && c.several)
         cli_err("age-plugin-%s returned more than one stanza for one recipient, which fairkey "
-                "cannot write", t->name);
+                "cannot write",
+                t->name);
     else if (ok && !c.failed && !c.have)
         cli_err("age-plugin-%s returned no stanza for its recipient", t->name);
     else if (ok && !c.failed && status != 0)
@@ -544,7 +550,6 @@ fk_err cli_plugin_identity(fk_identity **out, const char *s)
     *out = id;
     return FK_OK;
 }
-
 
 int cli_recipients_add_plugin_default(cli_recipients *l, const char *name)
 {

@@ -80,7 +80,7 @@ static fk_err decrypt_mem(const uint8_t *ct, size_t len, fk_identity *id, uint8_
 static void test_age_files(void **state)
 {
     static const char *const cases[][2] = {
-        {"ed25519", "ed25519.age"}, {"rsa", "rsa.age"},         {"rsa.pem", "rsa.age"},
+        {"ed25519", "ed25519.age"},  {"rsa", "rsa.age"},      {"rsa.pem", "rsa.age"},
         {"ed25519", "both.age.asc"}, {"rsa", "both.age.asc"}, {"rsa.pem", "both.age.asc"},
     };
     size_t plen, clen, got;
@@ -124,9 +124,9 @@ static void roundtrip(fk_recipient *r, fk_identity *id, const char *type, size_t
 
 static void test_roundtrip(void **state)
 {
-    static const char *const keys[][3] = {
-        {"ed25519", "ed25519.pub", "ssh-ed25519"}, {"rsa", "rsa.pub", "ssh-rsa"},
-        {"rsa.pem", "rsa.pub", "ssh-rsa"}};
+    static const char *const keys[][3] = {{"ed25519", "ed25519.pub", "ssh-ed25519"},
+                                          {"rsa", "rsa.pub", "ssh-rsa"},
+                                          {"rsa.pem", "rsa.pub", "ssh-rsa"}};
     (void)state;
     for (size_t i = 0; i < 3; i++) {
         fk_identity *id = identity(keys[i][0]);
@@ -159,19 +159,37 @@ static fk_err unwrap_edited(const char *file, fk_identity *id, void (*edit)(fk_s
     return e;
 }
 
-static void no_edit(fk_stanza *s) { (void)s; }
-static void other_tag(fk_stanza *s) { s->args[1][0] = s->args[1][0] == 'A' ? 'B' : 'A'; }
-static void drop_arg(fk_stanza *s) { free(s->args[--s->nargs]); }
+static void no_edit(fk_stanza *s)
+{
+    (void)s;
+}
+static void other_tag(fk_stanza *s)
+{
+    s->args[1][0] = s->args[1][0] == 'A' ? 'B' : 'A';
+}
+static void drop_arg(fk_stanza *s)
+{
+    free(s->args[--s->nargs]);
+}
 /* The last character carries 4 bits and 2 that must be zero: 'B' or 'C'
  * sets one of those. */
-static void bad_share(fk_stanza *s) { s->args[2][42] = s->args[2][42] == 'B' ? 'C' : 'B'; }
+static void bad_share(fk_stanza *s)
+{
+    s->args[2][42] = s->args[2][42] == 'B' ? 'C' : 'B';
+}
 static void other_tag_bad_share(fk_stanza *s)
 {
     other_tag(s);
     bad_share(s);
 }
-static void flip_body(fk_stanza *s) { s->body[0] ^= 1; }
-static void short_body(fk_stanza *s) { s->body_len--; }
+static void flip_body(fk_stanza *s)
+{
+    s->body[0] ^= 1;
+}
+static void short_body(fk_stanza *s)
+{
+    s->body_len--;
+}
 static void extra_arg(fk_stanza *s)
 {
     s->args = realloc(s->args, (s->nargs + 1) * sizeof *s->args);
@@ -255,7 +273,8 @@ static void test_public_lines(void **state)
     static const uint8_t ebig[] = {1, 0, 0, 1};
     const char *why = NULL;
     size_t len;
-    char *ed = slurp("ed25519.pub", &len), *rsa = slurp("rsa.pub", &len), *l2047 = slurp("rsa2047.pub", &len);
+    char *ed = slurp("ed25519.pub", &len), *rsa = slurp("rsa.pub", &len),
+         *l2047 = slurp("rsa2047.pub", &len);
     char buf[1024];
     (void)state;
     ed[strcspn(ed, "\n")] = rsa[strcspn(rsa, "\n")] = l2047[strcspn(l2047, "\n")] = '\0';
@@ -269,9 +288,9 @@ static void test_public_lines(void **state)
     assert_int_equal(parse_line(l2047), FK_OK);
     assert_int_equal(rsa_line(e65537, 3, 255, 0xff, &why), FK_ERR_LIMIT); /* 2040 bits */
     assert_non_null(strstr(why, "2048"));
-    assert_int_equal(rsa_line(e65537, 3, 256, 0x80, NULL), FK_OK);       /* 2048 bits */
-    assert_int_equal(rsa_line(e3, 1, 2048, 0x80, NULL), FK_OK);           /* 16384 bits */
-    assert_int_equal(rsa_line(e3, 1, 2049, 0x01, NULL), FK_ERR_LIMIT);    /* 16385 bits */
+    assert_int_equal(rsa_line(e65537, 3, 256, 0x80, NULL), FK_OK);     /* 2048 bits */
+    assert_int_equal(rsa_line(e3, 1, 2048, 0x80, NULL), FK_OK);        /* 16384 bits */
+    assert_int_equal(rsa_line(e3, 1, 2049, 0x01, NULL), FK_ERR_LIMIT); /* 16385 bits */
     assert_int_equal(rsa_line(e1, 1, 256, 0x80, NULL), FK_ERR_INVALID);
     assert_int_equal(rsa_line(e4, 1, 256, 0x80, NULL), FK_ERR_INVALID);
     assert_int_equal(rsa_line(ebig, 4, 256, 0x80, NULL), FK_ERR_INVALID);
@@ -340,11 +359,30 @@ static fk_err edited_openssh(const char *file, void (*edit)(uint8_t *, long *), 
  * x2 (8 + 8), kdfoptions (4), nkeys (4), public key (4 + 51), private
  * section length (4): the section starts at 98. */
 #define ED_PRIV 98
-static void ed_cipher(uint8_t *d, long *n) { (void)n; memcpy(d + 19, "aes2", 4); }
-static void ed_check(uint8_t *d, long *n) { (void)n; d[ED_PRIV] ^= 1; }
-static void ed_pad(uint8_t *d, long *n) { d[*n - 1] ^= 0x40; }
-static void ed_seed(uint8_t *d, long *n) { (void)n; d[ED_PRIV + 8 + 15 + 36 + 4] ^= 1; }
-static void cut(uint8_t *d, long *n) { (void)d; *n -= 9; }
+static void ed_cipher(uint8_t *d, long *n)
+{
+    (void)n;
+    memcpy(d + 19, "aes2", 4);
+}
+static void ed_check(uint8_t *d, long *n)
+{
+    (void)n;
+    d[ED_PRIV] ^= 1;
+}
+static void ed_pad(uint8_t *d, long *n)
+{
+    d[*n - 1] ^= 0x40;
+}
+static void ed_seed(uint8_t *d, long *n)
+{
+    (void)n;
+    d[ED_PRIV + 8 + 15 + 36 + 4] ^= 1;
+}
+static void cut(uint8_t *d, long *n)
+{
+    (void)d;
+    *n -= 9;
+}
 
 static void test_private_keys(void **state)
 {
@@ -361,7 +399,8 @@ static void test_private_keys(void **state)
 
     static const char ec[] = "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n";
     assert_int_equal(parse_pem(ec, strlen(ec), NULL), FK_ERR_UNSUPPORTED);
-    static const char enc[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    static const char enc[] =
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
     assert_int_equal(parse_pem(enc, strlen(enc), &why), FK_ERR_UNSUPPORTED);
     assert_non_null(strstr(why, "passphrase-protected"));
     static const char junk[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
@@ -378,8 +417,8 @@ static void test_private_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_age_files),     cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_stanzas),       cmocka_unit_test(test_public_lines),
+        cmocka_unit_test(test_age_files),    cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_stanzas),      cmocka_unit_test(test_public_lines),
         cmocka_unit_test(test_private_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

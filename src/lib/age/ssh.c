@@ -31,29 +31,29 @@
 
 #include "age/internal.h"
 
-#define ED_TYPE "ssh-ed25519"
-#define RSA_TYPE "ssh-rsa"
-#define ED_LABEL "age-encryption.org/v1/ssh-ed25519"
-#define RSA_LABEL "age-encryption.org/v1/ssh-rsa"
-#define TAG_LEN 4
-#define TAG_B64_LEN 6
+#define ED_TYPE        "ssh-ed25519"
+#define RSA_TYPE       "ssh-rsa"
+#define ED_LABEL       "age-encryption.org/v1/ssh-ed25519"
+#define RSA_LABEL      "age-encryption.org/v1/ssh-rsa"
+#define TAG_LEN        4
+#define TAG_B64_LEN    6
 #define ED_WRAPPED_LEN (FK_AGE_FILE_KEY_LEN + FK_AGE_TAG_LEN)
 /* SSH wire ed25519 public key: string "ssh-ed25519", string pk[32]. */
 #define ED_WIRE_LEN (4 + 11 + 4 + 32)
 /* An RSA public key's wire form at the largest modulus: two length
  * prefixes, the type, e (at most 3 bytes + sign) and n. */
-#define RSA_WIRE_MAX (4 + 7 + 4 + 4 + 4 + 1 + FK_SSH_RSA_MAX_BITS / 8)
+#define RSA_WIRE_MAX  (4 + 7 + 4 + 4 + 4 + 1 + FK_SSH_RSA_MAX_BITS / 8)
 #define OPENSSH_MAGIC "openssh-key-v1"
 
 typedef struct ssh_key {
-    int rsa;                      /* 0: ssh-ed25519 */
-    char tag[TAG_B64_LEN + 1];    /* the stanza's first argument */
-    uint8_t *wire;                /* the public key, SSH wire form */
+    int rsa;                   /* 0: ssh-ed25519 */
+    char tag[TAG_B64_LEN + 1]; /* the stanza's first argument */
+    uint8_t *wire;             /* the public key, SSH wire form */
     size_t wire_len;
-    uint8_t xpk[32];              /* ed25519: Montgomery form of the public key */
-    uint8_t xsk[32];              /* ed25519 identity: the X25519 scalar */
+    uint8_t xpk[32]; /* ed25519: Montgomery form of the public key */
+    uint8_t xsk[32]; /* ed25519 identity: the X25519 scalar */
     int has_secret;
-    EVP_PKEY *pkey;               /* rsa: the public (recipient) or private key */
+    EVP_PKEY *pkey; /* rsa: the public (recipient) or private key */
 } ssh_key;
 
 static void why_set(const char **why, const char *msg)
@@ -236,8 +236,9 @@ static fk_err rsa_wire(ssh_key *k, const uint8_t *e, size_t elen, const uint8_t 
 static fk_err rsa_pkey(EVP_PKEY **out, BIGNUM *const *bn, int priv)
 {
     static const char *const names[] = {
-        OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,         OSSL_PKEY_PARAM_RSA_D,
-        OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+        OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+        OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+        OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
         OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     OSSL_PARAM *params = NULL;
@@ -279,8 +280,10 @@ static fk_err rsa_public(ssh_key *k, const uint8_t *e, size_t elen, const uint8_
 
 /* ---- recipients -------------------------------------------------------- */
 
-static fk_err ed_wrap(const ssh_key *k, const uint8_t file_key[FK_AGE_FILE_KEY_LEN], fk_stanza *out);
-static fk_err rsa_wrap(const ssh_key *k, const uint8_t file_key[FK_AGE_FILE_KEY_LEN], fk_stanza *out);
+static fk_err ed_wrap(const ssh_key *k, const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
+                      fk_stanza *out);
+static fk_err rsa_wrap(const ssh_key *k, const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
+                       fk_stanza *out);
 
 static fk_err ssh_wrap(const fk_recipient *r, const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
                        fk_stanza *out)
@@ -335,7 +338,8 @@ static fk_err parse_wire_public(ssh_key *k, const uint8_t *blob, size_t len, con
         }
         return rsa_public(k, a, al, b, bl, why);
     }
-    why_set(why, "SSH keys of this type cannot be age recipients (age uses ssh-ed25519 and ssh-rsa)");
+    why_set(why,
+            "SSH keys of this type cannot be age recipients (age uses ssh-ed25519 and ssh-rsa)");
     return FK_ERR_UNSUPPORTED;
 }
 
@@ -383,7 +387,8 @@ fk_err fk_ssh_recipient_parse(fk_recipient **out, const char *s, const char **wh
     if (!(tlen == strlen(ED_TYPE) && !memcmp(type, ED_TYPE, tlen)) &&
         !(tlen == strlen(RSA_TYPE) && !memcmp(type, RSA_TYPE, tlen))) {
         if (other_ssh_type(type, tlen)) {
-            why_set(why, "SSH keys of this type cannot be age recipients (age uses ssh-ed25519 and ssh-rsa)");
+            why_set(why, "SSH keys of this type cannot be age recipients (age uses ssh-ed25519 and "
+                         "ssh-rsa)");
             return FK_ERR_UNSUPPORTED;
         }
         why_set(why, "not an SSH public key type");
@@ -451,7 +456,8 @@ static fk_err ed_wrap(const ssh_key *k, const uint8_t file_key[FK_AGE_FILE_KEY_L
     const char *args[3] = {ED_TYPE, k->tag, share_b64};
     fk_err err;
 
-    if ((err = fk_random(eph, sizeof eph)) == FK_OK && (err = fki_x25519_base(share, eph)) == FK_OK &&
+    if ((err = fk_random(eph, sizeof eph)) == FK_OK &&
+        (err = fki_x25519_base(share, eph)) == FK_OK &&
         (err = ed_wrap_key(key, k, eph, k->xpk, share)) == FK_OK &&
         (err = fki_aead_seal0(body, key, file_key, FK_AGE_FILE_KEY_LEN)) == FK_OK) {
         fk_b64_encode(share_b64, share, sizeof share);
@@ -505,7 +511,8 @@ static EVP_PKEY_CTX *oaep_ctx(EVP_PKEY *pkey, int enc)
     return NULL;
 }
 
-static fk_err rsa_wrap(const ssh_key *k, const uint8_t file_key[FK_AGE_FILE_KEY_LEN], fk_stanza *out)
+static fk_err rsa_wrap(const ssh_key *k, const uint8_t file_key[FK_AGE_FILE_KEY_LEN],
+                       fk_stanza *out)
 {
     EVP_PKEY_CTX *ctx = oaep_ctx(k->pkey, 1);
     size_t len = (size_t)EVP_PKEY_get_size(k->pkey);
@@ -521,7 +528,8 @@ static fk_err rsa_wrap(const ssh_key *k, const uint8_t file_key[FK_AGE_FILE_KEY_
     return err;
 }
 
-static fk_err rsa_unwrap(const ssh_key *k, const fk_header *h, uint8_t file_key[FK_AGE_FILE_KEY_LEN])
+static fk_err rsa_unwrap(const ssh_key *k, const fk_header *h,
+                         uint8_t file_key[FK_AGE_FILE_KEY_LEN])
 {
     for (size_t i = 0; i < h->nstanzas; i++) {
         const fk_stanza *s = &h->stanzas[i];
@@ -606,7 +614,8 @@ static fk_err rsa_private_done(ssh_key *k, const char **why)
     nl = BN_num_bytes(n);
     el = BN_num_bytes(e);
     if (el > (int)sizeof eb || nl > FK_SSH_RSA_MAX_BITS / 8 + 1) {
-        why_set(why, el > (int)sizeof eb ? "the RSA exponent is too large" : "the RSA key is longer than 16384 bits");
+        why_set(why, el > (int)sizeof eb ? "the RSA exponent is too large"
+                                         : "the RSA key is longer than 16384 bits");
         err = el > (int)sizeof eb ? FK_ERR_INVALID : FK_ERR_LIMIT;
         goto out;
     }
@@ -825,7 +834,8 @@ fk_err fk_ssh_identity_parse(fk_identity **out, const char *pem, size_t len, con
         return FK_ERR_NOMEM;
     /* PEM_FLAG_SECURE: the decoded key lives in OpenSSL's secure heap when
      * one is set up, and is cleared when freed in any case. */
-    if (PEM_read_bio_ex(bio, &name, &hdr, &data, &dlen, PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE) != 1) {
+    if (PEM_read_bio_ex(bio, &name, &hdr, &data, &dlen,
+                        PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE) != 1) {
         BIO_free(bio);
         return FK_ERR_INVALID;
     }
@@ -849,11 +859,10 @@ fk_err fk_ssh_identity_parse(fk_identity **out, const char *pem, size_t len, con
     OPENSSL_secure_clear_free(data, (size_t)dlen);
     OPENSSL_secure_free(name);
     OPENSSL_secure_free(hdr);
-    if (err == FK_OK && !(id = malloc(sizeof *id)))
-        err = FK_ERR_NOMEM;
-    if (err != FK_OK) {
+    id = err == FK_OK ? malloc(sizeof *id) : NULL;
+    if (!id) {
         key_free(k);
-        return err;
+        return err == FK_OK ? FK_ERR_NOMEM : err;
     }
     why_set(why, NULL);
     id->ops = k->rsa ? &rsa_id_ops : &ed_id_ops;
