@@ -122,12 +122,12 @@ expect_fail "identity file encrypted to a key, not a passphrase" 1 'encrypted wi
     "$FAIRKEY" decrypt -i x.tox -o pt cx
 if command -v script >/dev/null 2>&1; then
     rm -f xa.age
-    (sleep 1; printf 'id pass\n'; sleep 1; printf 'id pass\n') |
+    (sleep 1; printf 'id pass\n'; sleep 1; printf 'id pass\n'; sleep 4) |
         timeout 60 script -qec "\"$AGE\" -p -o xa.age x" /dev/null >/dev/null 2>&1
     check "age -p identity file -> fairkey -d -i" \
         sh -c 'FAIRKEY_PASSPHRASE="id pass" "$1" decrypt -i xa.age -o pt cx && cmp -s p pt' _ "$FAIRKEY"
     rm -f pt
-    (sleep 1; printf 'id pass\n') | timeout 60 script -qec "\"$AGE\" -d -i x.age -o pt cx" /dev/null >/dev/null 2>&1
+    (sleep 1; printf 'id pass\n'; sleep 4) | timeout 60 script -qec "\"$AGE\" -d -i x.age -o pt cx" /dev/null >/dev/null 2>&1
     check "fairkey -p identity file -> age -d -i" cmp -s p pt
 fi
 finish

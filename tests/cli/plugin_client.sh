@@ -71,21 +71,21 @@ expect_fail "request-secret without a terminal: the plugin gives up" 1 'no ident
     env FKTEST_PIN=1234 setsid "$FAIRKEY" decrypt -i ident -o pt ct
 if command -v script >/dev/null 2>&1; then
     rm -f pt
-    (sleep 1; printf '1234\n') | FKTEST_PIN=1234 timeout 60 script -qec \
+    (sleep 1; printf '1234\n'; sleep 4) | FKTEST_PIN=1234 timeout 60 script -qec \
         "\"$FAIRKEY\" decrypt -i ident -o pt ct" /dev/null >tty.out 2>&1
     check "request-secret: the PIN typed on the terminal" cmp -s p pt
     check "  with the plugin's prompt" grep -q 'age-plugin-fktest: PIN for fktest' tty.out
     rm -f pt
-    (sleep 1; printf '4321\n') | FKTEST_PIN=1234 timeout 60 script -qec \
+    (sleep 1; printf '4321\n'; sleep 4) | FKTEST_PIN=1234 timeout 60 script -qec \
         "\"$FAIRKEY\" decrypt -i ident -o pt ct" /dev/null >/dev/null 2>&1
     check "request-secret: a wrong PIN decrypts nothing" test ! -e pt
     rm -f pt
-    (sleep 1; printf 'yes\n') | FKTEST_CONFIRM=1 timeout 60 script -qec \
+    (sleep 1; printf 'yes\n'; sleep 4) | FKTEST_CONFIRM=1 timeout 60 script -qec \
         "\"$FAIRKEY\" decrypt -i ident -o pt ct" /dev/null >tty.out 2>&1
     check "confirm: yes" cmp -s p pt
     check "  the question shows both choices" grep -q 'Use the fktest key? \[yes/no\]' tty.out
     rm -f pt
-    (sleep 1; printf 'no\n') | FKTEST_CONFIRM=1 timeout 60 script -qec \
+    (sleep 1; printf 'no\n'; sleep 4) | FKTEST_CONFIRM=1 timeout 60 script -qec \
         "\"$FAIRKEY\" decrypt -i ident -o pt ct" /dev/null >/dev/null 2>&1
     check "confirm: no decrypts nothing" test ! -e pt
 fi
