@@ -61,6 +61,19 @@ seed_tile_path() {
 seed_bundle() { local i=0 f; while IFS= read -r f; do i=$((i + 1)); cp "$f" "$1/b$i"; done < <(find "$m/tessera-posix-log/tile/entries" -type f); }
 # The example configuration files the units read.
 seed_config() { cp "$src"/dist/config/*.conf "$1/"; }
+# SSH keys made by ssh-keygen (tests/age/ssh), also as bare openssh-key-v1
+# containers (first byte 0, as fuzz_ssh_key reads it).
+seed_ssh_key() {
+  local k
+  for k in ed25519 rsa rsa.pem; do cp "$src/tests/age/ssh/$k" "$1/$k"; done
+  for k in ed25519 rsa; do
+    { printf '\0'; sed '1d;$d' "$src/tests/age/ssh/$k" | base64 -d; } > "$1/bin-$k"
+  done
+}
+seed_ssh_recipient() {
+  local k
+  for k in ed25519 rsa rsa2047; do cp "$src/tests/age/ssh/$k.pub" "$1/$k"; done
+}
 seed_merkle() { printf '\x01\0\0\0\0\0\0\0\x07\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0\x05' > "$1/tree"; }
 
 # Sanitizer reports are failures: stop at the first so libFuzzer saves the input.

@@ -8,7 +8,7 @@ apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config clang libclang-rt-14-dev \
     libssl-dev libsodium-dev libsqlite3-dev \
     libcurl4-openssl-dev libjansson-dev libcmocka-dev \
-    zlib1g-dev age time ca-certificates curl sqlite3 util-linux python3 python3-cryptography man-db
+    zlib1g-dev age openssh-client time ca-certificates curl sqlite3 util-linux python3 python3-cryptography man-db
 # Chromium: the transparency page test (web_page) runs the page in Debian's
 # headless Chromium (docs/dependencies.md).
 apt-get install -y --no-install-recommends chromium

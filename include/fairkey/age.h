@@ -127,6 +127,32 @@ fk_err fk_x25519_identity_parse(fk_identity **out, const char *s);
 fk_err fk_scrypt_recipient_new(fk_recipient **out, const char *pass, size_t passlen, int logn);
 fk_err fk_scrypt_identity_new(fk_identity **out, const char *pass, size_t passlen);
 
+/* SSH keys (age's ssh-ed25519 and ssh-rsa recipient types, docs/age.md
+ * "SSH keys").  *why (may be NULL) gets a static one-line reason on failure,
+ * NULL on success. */
+#define FK_SSH_RSA_MIN_BITS 2048   /* age refuses smaller RSA moduli (counted in whole bytes) */
+#define FK_SSH_RSA_MAX_BITS 16384  /* OpenSSL's own cap; bounds one key's work */
+/* The base64 of a public key on one line: an RSA key at the largest size is
+ * about 2.8 KB; a line (CLI_LINE_MAX) is at most 8 KiB anyway. */
+#define FK_SSH_PUBLIC_B64_MAX 8192
+/* A private key file: an RSA key at the largest size is about 13 KB of PEM. */
+#define FK_SSH_PRIVATE_MAX (64u << 10)
+/* An authorized_keys-style line, "ssh-ed25519 AAAA... [comment]" or
+ * "ssh-rsa AAAA... [comment]" (GitHub's .keys lists, ~/.ssh/id_*.pub).
+ * FK_ERR_UNSUPPORTED for a well-formed line of another SSH key type (ecdsa,
+ * sk-, dss), FK_ERR_LIMIT for an RSA key outside the bounds above,
+ * FK_ERR_INVALID for anything else. */
+fk_err fk_ssh_recipient_parse(fk_recipient **out, const char *s, const char **why);
+/* A PEM private key: "OPENSSH PRIVATE KEY" (openssh-key-v1, ed25519 or RSA,
+ * unencrypted), "RSA PRIVATE KEY" (PKCS#1) or "PRIVATE KEY" (PKCS#8, RSA or
+ * Ed25519), as age reads them.  FK_ERR_UNSUPPORTED for a passphrase-protected
+ * key or another key type; FK_ERR_INVALID when malformed or inconsistent. */
+fk_err fk_ssh_identity_parse(fk_identity **out, const char *pem, size_t len, const char **why);
+/* The recipient of an SSH identity (encrypt -i); FK_ERR_INVALID if id is not
+ * an SSH identity. */
+fk_err fk_ssh_identity_recipient(fk_recipient **out, const fk_identity *id);
+int fk_ssh_is_identity(const fk_identity *id);
+
 /* An identity that already knows the file key (escrow recovery): matches any
  * header whose MAC verifies under it. */
 fk_err fk_filekey_identity_new(fk_identity **out, const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
@@ -171,9 +197,17 @@ fk_err fk_identity_file_parse(fk_identity ***ids, size_t *nids, const char *text
 typedef fk_err (*fk_header_check_fn)(void *ctx, const fk_header *h,
                                       const uint8_t file_key[FK_AGE_FILE_KEY_LEN]);
 
+/* writeback (both options): when out_fd is a regular file, ask the kernel to
+ * start writing each FK_AGE_WRITEBACK_STEP bytes to disk as soon as they are
+ * written (sync_file_range, SYNC_FILE_RANGE_WRITE: it does not wait), so a
+ * caller that fsyncs at the end finds little left to write.  Ignored for
+ * armored output and anything that is not a regular file. */
+#define FK_AGE_WRITEBACK_STEP (8u << 20)
+
 typedef struct fk_encrypt_opts {
     int armor;          /* 1: ASCII armor (PEM-like "AGE ENCRYPTED FILE") */
     unsigned threads;   /* threads in all, the caller's included; 0: one per online CPU */
+    int writeback;      /* see above */
 } fk_encrypt_opts;
 
 typedef struct fk_decrypt_opts {
@@ -184,6 +218,7 @@ typedef struct fk_decrypt_opts {
      * with "-----BEGIN"; a wrong label is then an armor failure);
      * 1: the input must be armored; -1: the input must be binary. */
     int armor;
+    int writeback;      /* see fk_encrypt_opts */
 } fk_decrypt_opts;
 
 typedef struct fk_decrypt_info {

@@ -166,9 +166,35 @@ typedef struct cli_identities {
     fk_identity **v;
     size_t n;
 } cli_identities;
-/* decrypt -i FILE: an identity file (read with O_NOFOLLOW). */
+/* decrypt -i FILE: an identity file (read with O_NOFOLLOW), of the kind
+ * its first bytes show, as age: lines of AGE-SECRET-KEY-1..., an SSH private
+ * key (PEM), or an age file encrypted with a passphrase whose plaintext is
+ * an identity file (the passphrase is asked for when a file is decrypted). */
 int cli_identities_add_file(cli_identities *l, const char *path);
 void cli_identities_free(cli_identities *l);
+
+/* Set when an identity said itself why it failed while a file was being
+ * decrypted (a passphrase-encrypted identity file): nothing more to say. */
+extern int cli_reported;
+
+/* ---- age plugins, the client side: src/cli/plugin.c ----------------------
+ * "age1NAME1..." recipients, "AGE-PLUGIN-NAME-1..." identities and -j NAME
+ * run age-plugin-NAME from PATH (recipient-v1, identity-v1).  Messages are
+ * printed by the plugin code (cli_reported is set). */
+/* The plugin NAME of a plugin recipient or identity string (lowercase,
+ * checksum checked); -1 if s is not one. */
+int cli_plugin_name(const char *s, char name[65]);
+/* identity: s is an identity whose recipient is wanted (add-identity). */
+fk_err cli_plugin_recipient(fk_recipient **out, const char *s, int identity);
+fk_err cli_plugin_identity(fk_identity **out, const char *s);
+/* "AGE-PLUGIN-NAME-1..." with no data: what -j NAME stands for. */
+int cli_plugin_default_identity(const char *name, char *out, size_t cap);
+/* -j NAME for encrypt and for decrypt. */
+int cli_recipients_add_plugin_default(cli_recipients *l, const char *name);
+int cli_identities_add_plugin_default(cli_identities *l, const char *name);
+/* Ask on the terminal (/dev/tty; echo off when secret).  -1 without a
+ * terminal (nothing printed). */
+int cli_tty_ask(const char *prompt, int secret, char **out, size_t *len);
 
 /* What to do about a failed system call with this errno (no final period). */
 const char *cli_io_hint(int err);

@@ -9,12 +9,15 @@
 #include "cli.h"
 
 static const char synopsis[] =
-    "decrypt [-i PATH]... [--passphrase-fd N] [--require-escrow RECIPIENT]... "
+    "decrypt [-i PATH]... [-j PLUGIN]... [--passphrase-fd N] [--require-escrow RECIPIENT]... "
     "[--escrow-warn-only] [-o OUTPUT] [INPUT]";
 /* -h: the synopsis, then this. */
 static const char help[] =
-    "  -i, --identity PATH          an identity file (AGE-SECRET-KEY-1... lines);\n"
-    "                               repeatable; without -i, a passphrase is asked for\n"
+    "  -i, --identity PATH          an identity file: AGE-SECRET-KEY-1... lines, an SSH\n"
+    "                               private key, or an identity file encrypted with a\n"
+    "                               passphrase (age -p); repeatable; without -i, a\n"
+    "                               passphrase is asked for\n"
+    "  -j PLUGIN                    decrypt with the data-less plugin age-plugin-PLUGIN\n"
     "      --passphrase-fd N        read the passphrase from file descriptor N\n"
     "      --require-escrow RECIPIENT\n"
     "                               refuse a file without a valid escrow stanza for\n"
@@ -123,6 +126,11 @@ static const fk_identity_ops lazy_ops = {"passphrase", lazy_unwrap, noop_destroy
 static void report(fk_err e, const struct probe *probe, const struct lazy_pass *lp, int have_ids,
                    const fk_decrypt_info *info, const cli_out *out)
 {
+    /* An identity file or plugin said why already (a payload or I/O failure
+     * after that is still reported). */
+    if (cli_reported && (e == FK_ERR_NO_MATCH || e == FK_ERR_HEADER || e == FK_ERR_INVALID ||
+                         e == FK_ERR_UNSUPPORTED))
+        return;
     switch (e) {
     case FK_ERR_NO_MATCH:
         if (lp->failed)
@@ -173,6 +181,7 @@ int cmd_decrypt_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"identity", required_argument, NULL, 'i'},
+        {"plugin", required_argument, NULL, 'j'},
         {"output", required_argument, NULL, 'o'},
         {"decrypt", no_argument, NULL, 'd'},
         {"passphrase-fd", required_argument, NULL, OPT_PASSPHRASE_FD},
@@ -182,6 +191,7 @@ int cmd_decrypt_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char **idfiles = calloc((size_t)argc, sizeof(*idfiles));
+    char *idkinds = calloc((size_t)argc, 1);
     const char **require = calloc((size_t)argc, sizeof(*require));
     size_t nidfiles = 0;
     cli_escrow_args ea = {require, 0, 0};
@@ -192,7 +202,8 @@ int cmd_decrypt_main(int argc, char **argv)
     cli_out out = {.fd = -1, .is_stdout = 1};
     void *escrow_state = NULL;
 
-    if (!idfiles || !require) {
+    if (!idfiles || !require || !idkinds) {
+        free(idkinds);
         free(idfiles);
         free(require);
         cli_err("out of memory");
@@ -200,9 +211,12 @@ int cmd_decrypt_main(int argc, char **argv)
     }
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:i:o:dh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:i:j:o:dh", longopts, NULL)) != -1) {
         switch (c) {
         case 'i':
+        case 'j':
+            /* Kept in order: identities are tried as given. */
+            idkinds[nidfiles] = (char)c;
             idfiles[nidfiles++] = optarg;
             break;
         case 'o':
@@ -243,7 +257,8 @@ int cmd_decrypt_main(int argc, char **argv)
     }
 
     for (size_t i = 0; i < nidfiles; i++)
-        if (cli_identities_add_file(&ids, idfiles[i]) < 0)
+        if ((idkinds[i] == 'j' ? cli_identities_add_plugin_default(&ids, idfiles[i])
+                               : cli_identities_add_file(&ids, idfiles[i])) < 0)
             goto done;
 
     struct probe probe = {0};
@@ -268,7 +283,8 @@ int cmd_decrypt_main(int argc, char **argv)
     if (cli_out_open(&out, outpath, 0) < 0)
         goto done;
 
-    fk_decrypt_opts opts = {.threads = 0};
+    /* As encrypt: a named output's writeback starts as it is written. */
+    fk_decrypt_opts opts = {.threads = 0, .writeback = !out.is_stdout};
     /* Escrow verification: the check runs after the header MAC verifies and
      * before any plaintext is released. */
     if (cli_escrow_setup(&ea, &opts, &escrow_state) < 0) {
@@ -301,6 +317,7 @@ done:
         cli_close_in(in_fd);
     free(all);
     cli_identities_free(&ids);
+    free(idkinds);
     free(idfiles);
     free(require);
     return rc;

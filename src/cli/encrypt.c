@@ -9,16 +9,18 @@
 #include "cli.h"
 
 static const char synopsis[] =
-    "encrypt [-a] [-o OUTPUT] (-r RECIPIENT | -R PATH | -i PATH)... [INPUT]\n"
+    "encrypt [-a] [-o OUTPUT] (-r RECIPIENT | -R PATH | -i PATH | -j PLUGIN)... [INPUT]\n"
     "       fairkey encrypt -p [--passphrase-fd N] [-a] [-o OUTPUT] [INPUT]";
 /* -h: the synopsis, then this. */
 static const char help[] =
-    "  -r, --recipient RECIPIENT   encrypt to an age1... recipient or an age1fairkey1...\n"
-    "                              escrow authority; repeatable\n"
-    "  -R, --recipients-file PATH  encrypt to the recipients listed in PATH, one per line;\n"
-    "                              repeatable\n"
-    "  -i, --identity PATH         encrypt to the recipients of the identities in PATH;\n"
-    "                              repeatable\n"
+    "  -r, --recipient RECIPIENT   encrypt to an age1... recipient, an age1fairkey1...\n"
+    "                              escrow authority or an SSH public key (\"ssh-ed25519\n"
+    "                              AAAA...\", \"ssh-rsa AAAA...\"); repeatable\n"
+    "  -R, --recipients-file PATH  encrypt to the recipients listed in PATH, one per line\n"
+    "                              (a .pub file, GitHub's USER.keys); repeatable\n"
+    "  -i, --identity PATH         encrypt to the recipients of the identities in PATH\n"
+    "                              (an identity file or SSH private key); repeatable\n"
+    "  -j PLUGIN                   encrypt with the data-less plugin age-plugin-PLUGIN\n"
     "  -p, --passphrase            encrypt with a passphrase (scrypt), and to nothing else\n"
     "      --passphrase-fd N       read the passphrase from file descriptor N\n"
     "  -a, --armor                 write ASCII armor (PEM)\n"
@@ -33,7 +35,7 @@ enum { OPT_PASSPHRASE_FD = 256 };
 
 /* A recipient source, kept in command-line order so stanzas follow it. */
 struct source {
-    int kind; /* 'r', 'R' or 'i' */
+    int kind; /* 'r', 'R', 'i' or 'j' */
     const char *arg;
 };
 
@@ -43,6 +45,7 @@ int cmd_encrypt_main(int argc, char **argv)
         {"recipient", required_argument, NULL, 'r'},
         {"recipients-file", required_argument, NULL, 'R'},
         {"identity", required_argument, NULL, 'i'},
+        {"plugin", required_argument, NULL, 'j'},
         {"passphrase", no_argument, NULL, 'p'},
         {"passphrase-fd", required_argument, NULL, OPT_PASSPHRASE_FD},
         {"armor", no_argument, NULL, 'a'},
@@ -67,11 +70,12 @@ int cmd_encrypt_main(int argc, char **argv)
     }
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:r:R:i:pao:eh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:R:i:j:pao:eh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
         case 'R':
         case 'i':
+        case 'j':
             src[nsrc].kind = c;
             src[nsrc++].arg = optarg;
             break;
@@ -107,12 +111,12 @@ int cmd_encrypt_main(int argc, char **argv)
     }
     const char *inpath = optind < argc ? argv[optind] : NULL;
     if (passphrase && nsrc) {
-        cli_err("-p cannot be combined with -r, -R or -i; a passphrase-encrypted file has no other recipients");
+        cli_err("-p cannot be combined with -r, -R, -i or -j; a passphrase-encrypted file has no other recipients");
         free(src);
         return FK_EXIT_USAGE;
     }
     if (!passphrase && !nsrc) {
-        cli_err("no recipients; give -r RECIPIENT, -R FILE, -i FILE or -p");
+        cli_err("no recipients; give -r RECIPIENT, -R FILE, -i FILE, -j PLUGIN or -p");
         free(src);
         return cli_usage(synopsis);
     }
@@ -129,6 +133,8 @@ int cmd_encrypt_main(int argc, char **argv)
             r = cli_recipients_add_string(&rcpts, src[i].arg);
         else if (src[i].kind == 'R')
             r = cli_recipients_add_file(&rcpts, src[i].arg);
+        else if (src[i].kind == 'j')
+            r = cli_recipients_add_plugin_default(&rcpts, src[i].arg);
         else
             r = cli_recipients_add_identity_file(&rcpts, src[i].arg);
         if (r < 0)
@@ -154,11 +160,15 @@ int cmd_encrypt_main(int argc, char **argv)
         goto done;
     if (cli_out_open(&out, outpath, 0) < 0)
         goto done;
-    fk_encrypt_opts opts = {.armor = armor, .threads = 0};
+    /* A named output is fsynced before its rename: start its writeback as
+     * it is written, so the fsync has little left to wait for. */
+    fk_encrypt_opts opts = {.armor = armor, .threads = 0, .writeback = !out.is_stdout};
     errno = 0;
     fk_err e = fk_age_encrypt_fd(in_fd, out.fd, rcpts.v, rcpts.n, &opts);
     if (e != FK_OK) {
-        if (e == FK_ERR_IO)
+        if (cli_reported)
+            ; /* a plugin's failure, already explained */
+        else if (e == FK_ERR_IO)
             cli_err("cannot encrypt: read or write failed: %s; %s",
                     errno ? strerror(errno) : "I/O error", cli_io_hint(errno));
         else if (e == FK_ERR_INVALID)

@@ -186,6 +186,8 @@ fk_err fk_age_decrypt_fd(int in_fd, int out_fd, fk_identity *const *ids, size_t 
         fki_src_positional(&in->src, (int64_t)in->start + (int64_t)in->consumed + FK_AGE_NONCE_LEN);
     if ((err = fki_payload_key(key, fk, nonce)) == FK_OK) {
         fki_sink sink = {.fd = out_fd};
+        if (opts->writeback)
+            fki_sink_writeback(&sink);
         err = fki_stream_decrypt(&in->src, &sink, key, opts->threads, &inf.plaintext_len);
     }
 out:
@@ -239,6 +241,8 @@ fk_err fk_age_encrypt_fd(int in_fd, int out_fd, fk_recipient *const *rcpts, size
         goto out;
     if (opts->armor && (err = fki_armor_wr_new(&sink.armor, out_fd)) != FK_OK)
         goto out;
+    if (opts->writeback)
+        fki_sink_writeback(&sink);
     if ((err = fki_sink_write(&sink, henc, hlen)) != FK_OK ||
         (err = fki_sink_write(&sink, nonce, sizeof nonce)) != FK_OK ||
         (err = fki_stream_encrypt(&src, &sink, key, opts->threads)) != FK_OK)

@@ -81,7 +81,14 @@ typedef struct fki_armor_wr fki_armor_wr; /* armor.c */
 typedef struct fki_sink {
     int fd;
     fki_armor_wr *armor;   /* NULL for binary output */
+    /* Writeback (fk_encrypt_opts.writeback): the file offset written up to
+     * and the one writeback was last started from; wb_on 0 when off. */
+    int wb_on;
+    uint64_t wb_pos, wb_started;
 } fki_sink;
+
+/* Turn on writeback for s when out is a regular file (and s unarmored). */
+void fki_sink_writeback(fki_sink *s);
 
 fk_err fki_sink_write(fki_sink *s, const uint8_t *buf, size_t n);
 /* Write everything (an fd without retrying would lose data on EINTR). */

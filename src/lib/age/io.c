@@ -3,7 +3,9 @@
  * decoded/encoded on the fly.  No buffering of their own on the binary path,
  * so payload batches go straight between the kernel and the batch buffers.
  */
+#define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,11 +72,34 @@ fk_err fki_src_read_some(fki_src *s, uint8_t *buf, size_t n, size_t *got)
     }
 }
 
+void fki_sink_writeback(fki_sink *s)
+{
+    struct stat st;
+    off_t pos;
+    if (s->armor || fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        (pos = lseek(s->fd, 0, SEEK_CUR)) < 0)
+        return;
+    s->wb_on = 1;
+    s->wb_pos = s->wb_started = (uint64_t)pos;
+}
+
 fk_err fki_sink_write(fki_sink *s, const uint8_t *buf, size_t n)
 {
+    fk_err err;
     if (s->armor)
         return fki_armor_write(s->armor, buf, n);
-    return fki_write_all(s->fd, buf, n);
+    err = fki_write_all(s->fd, buf, n);
+    if (err == FK_OK && s->wb_on) {
+        s->wb_pos += n;
+        /* Start writeback of what this step wrote; the kernel does not wait
+         * for it, and a failure only means the final fsync has more to do. */
+        if (s->wb_pos - s->wb_started >= FK_AGE_WRITEBACK_STEP) {
+            (void)sync_file_range(s->fd, (off64_t)s->wb_started,
+                                  (off64_t)(s->wb_pos - s->wb_started), SYNC_FILE_RANGE_WRITE);
+            s->wb_started = s->wb_pos;
+        }
+    }
+    return err;
 }
 
 void fki_src_positional(fki_src *s, int64_t pos)
