@@ -282,17 +282,18 @@ static void metrics(struct agent *a, struct fki_net_response *resp)
     for (size_t i = 0; refusal_kinds[i]; i++)
         fki_metrics_sample(&m, "fairkey_agent_refused_total", "reason", refusal_kinds[i],
                            (double)atomic_load(&a->m_refused[i]));
-    fki_metrics_family(&m, "fairkey_agent_manual", "gauge",
-                       "1: requests wait for 'fairkey agent approve' (reloaded on SIGHUP).");
-    fki_metrics_sample(&m, "fairkey_agent_manual", NULL, NULL, atomic_load(&a->manual));
+    fki_metrics_one(&m, "fairkey_agent_manual", "gauge",
+                    "1: requests wait for 'fairkey agent approve' (reloaded on SIGHUP).",
+                    atomic_load(&a->manual));
     pthread_rwlock_rdlock(&a->req_lock);
     double nreq = (double)a->nrequesters;
     pthread_rwlock_unlock(&a->req_lock);
-    fki_metrics_family(&m, "fairkey_agent_requesters", "gauge",
-                       "Lines of the requesters allow-list; 0: any signed requester.");
-    fki_metrics_sample(&m, "fairkey_agent_requesters", NULL, NULL, nreq);
-    fki_metrics_family(&m, "fairkey_agent_share_index", "gauge", "This agent's share index.");
-    fki_metrics_sample(&m, "fairkey_agent_share_index", NULL, NULL, (double)a->share->index);
+    fki_metrics_one(&m, "fairkey_agent_requesters", "gauge",
+                    "Lines of the requesters allow-list; 0: any signed requester.",
+                    nreq);
+    fki_metrics_one(&m, "fairkey_agent_share_index", "gauge",
+                    "This agent's share index.",
+                    (double)a->share->index);
     resp->status = 200;
     resp->content_type = FKI_METRICS_CONTENT_TYPE;
     resp->cache_control = "no-store";

@@ -892,59 +892,56 @@ static void metrics(struct fki_logd *d, struct fki_net_response *resp)
     pthread_mutex_lock(&d->mu);
     size_t pending = d->count;
     pthread_mutex_unlock(&d->mu);
-    fki_metrics_family(&m, "fairkey_log_tree_size", "gauge", "Entries in the published tree.");
-    fki_metrics_sample(&m, "fairkey_log_tree_size", NULL, NULL, (double)size);
-    fki_metrics_family(&m, "fairkey_log_pending_entries", "gauge",
-                       "Adds waiting for the next batch.");
-    fki_metrics_sample(&m, "fairkey_log_pending_entries", NULL, NULL, (double)pending);
-    fki_metrics_family(&m, "fairkey_log_entries_sequenced_total", "counter",
-                       "New entries made durable and answered.");
-    fki_metrics_sample(&m, "fairkey_log_entries_sequenced_total", NULL, NULL,
-                       (double)atomic_load(&d->m_sequenced));
-    fki_metrics_family(&m, "fairkey_log_duplicates_total", "counter",
-                       "Adds answered with the entry already in the tree.");
-    fki_metrics_sample(&m, "fairkey_log_duplicates_total", NULL, NULL,
-                       (double)atomic_load(&d->m_duplicates));
+    fki_metrics_one(&m, "fairkey_log_tree_size", "gauge",
+                    "Entries in the published tree.",
+                    (double)size);
+    fki_metrics_one(&m, "fairkey_log_pending_entries", "gauge",
+                    "Adds waiting for the next batch.",
+                    (double)pending);
+    fki_metrics_one(&m, "fairkey_log_entries_sequenced_total", "counter",
+                    "New entries made durable and answered.",
+                    (double)atomic_load(&d->m_sequenced));
+    fki_metrics_one(&m, "fairkey_log_duplicates_total", "counter",
+                    "Adds answered with the entry already in the tree.",
+                    (double)atomic_load(&d->m_duplicates));
     fki_metrics_family(&m, "fairkey_log_add_refused_total", "counter",
                        "Adds refused, by reason.");
     for (int r = 0; r < R_COUNT; r++)
         fki_metrics_sample(&m, "fairkey_log_add_refused_total", "reason", refusal_names[r],
                            (double)atomic_load(&d->m_refused[r]));
-    fki_metrics_family(&m, "fairkey_log_batches_failed_total", "counter",
-                       "Batches storage could not make durable (their adds got 503).");
-    fki_metrics_sample(&m, "fairkey_log_batches_failed_total", NULL, NULL,
-                       (double)atomic_load(&d->m_batch_failed));
+    fki_metrics_one(&m, "fairkey_log_batches_failed_total", "counter",
+                    "Batches storage could not make durable (their adds got 503).",
+                    (double)atomic_load(&d->m_batch_failed));
     fki_metrics_histogram(&m, "fairkey_log_batch_seconds",
                           "Time to sequence a batch: tiles, checkpoint, cosignatures, fsync, "
                           "answers.",
                           &d->m_batch_s);
     fki_metrics_histogram(&m, "fairkey_log_batch_entries", "Adds per batch.", &d->m_batch_size);
-    fki_metrics_family(&m, "fairkey_log_witnesses", "gauge", "Witnesses asked to cosign.");
-    fki_metrics_sample(&m, "fairkey_log_witnesses", NULL, NULL,
-                       (double)(d->witnesses ? fki_witness_set_n(d->witnesses) : 0));
-    fki_metrics_family(&m, "fairkey_log_checkpoint_cosignatures", "gauge",
-                       "Witness cosignatures on the newest checkpoint.");
-    fki_metrics_sample(&m, "fairkey_log_checkpoint_cosignatures", NULL, NULL,
-                       (double)atomic_load(&d->m_last_cosigs));
-    fki_metrics_family(&m, "fairkey_log_cosignatures_total", "counter",
-                       "Witness cosignatures received.");
-    fki_metrics_sample(&m, "fairkey_log_cosignatures_total", NULL, NULL,
-                       (double)atomic_load(&d->m_cosignatures));
+    fki_metrics_one(&m, "fairkey_log_witnesses", "gauge",
+                    "Witnesses asked to cosign.",
+                    (double)(d->witnesses ? fki_witness_set_n(d->witnesses) : 0));
+    fki_metrics_one(&m, "fairkey_log_checkpoint_cosignatures", "gauge",
+                    "Witness cosignatures on the newest checkpoint.",
+                    (double)atomic_load(&d->m_last_cosigs));
+    fki_metrics_one(&m, "fairkey_log_cosignatures_total", "counter",
+                    "Witness cosignatures received.",
+                    (double)atomic_load(&d->m_cosignatures));
     pthread_rwlock_rdlock(&d->admit_lock);
     double nauth = (double)d->nauthorities, rate = d->rate, nreq = (double)d->nrequesters;
     int open = d->open;
     pthread_rwlock_unlock(&d->admit_lock);
-    fki_metrics_family(&m, "fairkey_log_open", "gauge", "1: the log takes any entry (--open).");
-    fki_metrics_sample(&m, "fairkey_log_open", NULL, NULL, open);
-    fki_metrics_family(&m, "fairkey_log_authorities", "gauge",
-                       "Authorities whose requests the log takes (reloaded on SIGHUP).");
-    fki_metrics_sample(&m, "fairkey_log_authorities", NULL, NULL, nauth);
-    fki_metrics_family(&m, "fairkey_log_requesters", "gauge",
-                       "Lines of the requesters allow-list; 0: any signed requester.");
-    fki_metrics_sample(&m, "fairkey_log_requesters", NULL, NULL, nreq);
-    fki_metrics_family(&m, "fairkey_log_rate_per_minute", "gauge",
-                       "Requests one requester may add per minute.");
-    fki_metrics_sample(&m, "fairkey_log_rate_per_minute", NULL, NULL, rate);
+    fki_metrics_one(&m, "fairkey_log_open", "gauge",
+                    "1: the log takes any entry (--open).",
+                    open);
+    fki_metrics_one(&m, "fairkey_log_authorities", "gauge",
+                    "Authorities whose requests the log takes (reloaded on SIGHUP).",
+                    nauth);
+    fki_metrics_one(&m, "fairkey_log_requesters", "gauge",
+                    "Lines of the requesters allow-list; 0: any signed requester.",
+                    nreq);
+    fki_metrics_one(&m, "fairkey_log_rate_per_minute", "gauge",
+                    "Requests one requester may add per minute.",
+                    rate);
     resp->status = 200;
     resp->content_type = FKI_METRICS_CONTENT_TYPE;
     resp->cache_control = "no-store";

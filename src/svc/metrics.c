@@ -123,8 +123,9 @@ void fki_metrics_reloaded(int ok)
 void fki_metrics_common(fki_metrics_out *m, const struct fki_net_server *srv, double uptime_s)
 {
     uint64_t reloads_ok = atomic_load(&reloads[0]), reloads_failed = atomic_load(&reloads[1]);
-    fki_metrics_family(m, "fairkey_uptime_seconds", "gauge", "Seconds since the daemon started.");
-    fki_metrics_sample(m, "fairkey_uptime_seconds", NULL, NULL, (double)(uint64_t)uptime_s);
+    fki_metrics_one(m, "fairkey_uptime_seconds", "gauge",
+                    "Seconds since the daemon started.",
+                    (double)(uint64_t)uptime_s);
     fki_metrics_family(m, "fairkey_reloads_total", "counter",
                        "SIGHUP reloads, by result (failed: the previous configuration stayed).");
     fki_metrics_sample(m, "fairkey_reloads_total", "result", "ok", (double)reloads_ok);
@@ -139,9 +140,17 @@ void fki_metrics_common(fki_metrics_out *m, const struct fki_net_server *srv, do
     for (int i = 0; i < 5; i++)
         fki_metrics_sample(m, "fairkey_http_responses_total", "code", cls[i],
                            (double)st.responses[i]);
-    fki_metrics_family(m, "fairkey_http_connections", "gauge", "Open HTTP connections.");
-    fki_metrics_sample(m, "fairkey_http_connections", NULL, NULL, (double)st.connections);
-    fki_metrics_family(m, "fairkey_http_connections_total", "counter",
-                       "HTTP connections accepted.");
-    fki_metrics_sample(m, "fairkey_http_connections_total", NULL, NULL, (double)st.accepted);
+    fki_metrics_one(m, "fairkey_http_connections", "gauge",
+                    "Open HTTP connections.",
+                    (double)st.connections);
+    fki_metrics_one(m, "fairkey_http_connections_total", "counter",
+                    "HTTP connections accepted.",
+                    (double)st.accepted);
+}
+
+void fki_metrics_one(fki_metrics_out *m, const char *name, const char *type, const char *help,
+                     double v)
+{
+    fki_metrics_family(m, name, type, help);
+    fki_metrics_sample(m, name, NULL, NULL, v);
 }

@@ -50,6 +50,9 @@ void fki_metrics_family(fki_metrics_out *m, const char *name, const char *type, 
  * escaped as the format asks (backslash, quote, newline). */
 void fki_metrics_sample(fki_metrics_out *m, const char *name, const char *label, const char *lvalue,
                         double v);
+/* A family of one unlabelled sample: its HELP and TYPE lines and the value. */
+void fki_metrics_one(fki_metrics_out *m, const char *name, const char *type, const char *help,
+                     double v);
 /* A whole histogram family (HELP, TYPE, buckets, _sum, _count). */
 void fki_metrics_histogram(fki_metrics_out *m, const char *name, const char *help,
                            const struct fki_metrics_hist *h);

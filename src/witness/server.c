@@ -326,10 +326,9 @@ static void metrics(struct fki_witnessd *w, struct fki_net_response *resp)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     fki_metrics_common(&m, w->srv, (double)(now.tv_sec - w->started.tv_sec));
-    fki_metrics_family(&m, "fairkey_witness_cosigned_total", "counter",
-                       "Checkpoints cosigned (add-checkpoint answered 200).");
-    fki_metrics_sample(&m, "fairkey_witness_cosigned_total", NULL, NULL,
-                       (double)atomic_load(&w->m_cosigned));
+    fki_metrics_one(&m, "fairkey_witness_cosigned_total", "counter",
+                    "Checkpoints cosigned (add-checkpoint answered 200).",
+                    (double)atomic_load(&w->m_cosigned));
     fki_metrics_family(&m, "fairkey_witness_refused_total", "counter",
                        "add-checkpoint requests refused, by reason.");
     for (int r = 0; r < R_COUNT; r++)
@@ -343,9 +342,9 @@ static void metrics(struct fki_witnessd *w, struct fki_net_response *resp)
     for (size_t i = 0; i < n; i++)
         memcpy(origins[i], w->logs[i].key.name, w->logs[i].key.name_len + 1);
     pthread_rwlock_unlock(&w->logs_lock);
-    fki_metrics_family(&m, "fairkey_witness_logs", "gauge",
-                       "Logs this witness follows (reloaded on SIGHUP).");
-    fki_metrics_sample(&m, "fairkey_witness_logs", NULL, NULL, (double)n);
+    fki_metrics_one(&m, "fairkey_witness_logs", "gauge",
+                    "Logs this witness follows (reloaded on SIGHUP).",
+                    (double)n);
     fki_metrics_family(&m, "fairkey_witness_log_size", "gauge",
                        "Tree size of the latest checkpoint cosigned, per log origin.");
     for (size_t i = 0; i < n; i++) {

@@ -234,7 +234,6 @@ fk_err fk_deposit_verify(fk_deposit *d, const char *note, size_t len)
 {
     fk_deposit *t = NULL;
     fk_note *nt = NULL;
-    fk_note_verifier v;
     fk_err err;
     if (len > FK_DEPOSIT_NOTE_MAX)
         return FK_ERR_LIMIT;
@@ -250,19 +249,8 @@ fk_err fk_deposit_verify(fk_deposit *d, const char *note, size_t len)
     }
     if ((err = fk_deposit_parse_text(t, nt->text, nt->text_len)))
         goto out;
-    size_t namelen = strlen(t->vendor);
-    if (nt->sigs[0].name_len != namelen || memcmp(nt->sigs[0].name, t->vendor, namelen)) {
-        err = FK_ERR_INVALID; /* signed under another name than the one it names */
+    if ((err = fki_request_check_signer(nt, t->vendor, t->vendor_key)))
         goto out;
-    }
-    if ((err = fk_note_verifier_new(&v, t->vendor, namelen, FK_NOTE_ALG_ED25519, t->vendor_key)))
-        goto out;
-    /* A line whose key ID is not the named key's is ignored by signed-note
-     * rules, leaving no verified signature: FK_ERR_SIGNATURE either way. */
-    if ((err = fk_note_verify(nt, &v, 1, NULL))) {
-        err = err == FK_ERR_SIGNATURE ? FK_ERR_SIGNATURE : FK_ERR_INVALID;
-        goto out;
-    }
     *d = *t;
 out:
     free(nt);

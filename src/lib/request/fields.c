@@ -36,3 +36,17 @@ int fki_request_b64_32(uint8_t out[32], const char *v, size_t vl)
     size_t n = 0;
     return vl == 43 && fk_b64_decode(out, 32, &n, v, vl) == FK_OK && n == 32;
 }
+
+fk_err fki_request_check_signer(const fk_note *nt, const char *name, const uint8_t key[32])
+{
+    size_t namelen = strlen(name);
+    if (nt->nsigs != 1 || nt->sigs[0].name_len != namelen ||
+        memcmp(nt->sigs[0].name, name, namelen))
+        return FK_ERR_INVALID;
+    fk_note_verifier v;
+    fk_err err = fk_note_verifier_new(&v, name, namelen, FK_NOTE_ALG_ED25519, key);
+    if (err)
+        return err;
+    err = fk_note_verify(nt, &v, 1, NULL);
+    return !err ? FK_OK : err == FK_ERR_SIGNATURE ? FK_ERR_SIGNATURE : FK_ERR_INVALID;
+}

@@ -15,6 +15,13 @@ int fki_request_line(const char **p, const char *end, const char *tag, const cha
  * if v is that, filling out. */
 int fki_request_b64_32(uint8_t out[32], const char *v, size_t vl);
 
+/* A request's or deposit's one signature: made under the name its text
+ * names, by the Ed25519 key its text names.  FK_ERR_INVALID for another
+ * name (or a malformed key), FK_ERR_SIGNATURE when the signature does not
+ * verify (a line whose key ID is not the named key's is ignored by
+ * signed-note rules, leaving none verified). */
+fk_err fki_request_check_signer(const fk_note *nt, const char *name, const uint8_t key[32]);
+
 /* Ed25519 public key of a seed (OpenSSL). */
 fk_err fki_req_ed25519_public(uint8_t pub[32], const uint8_t seed[32]);
 /* X25519 via OpenSSL. */
