@@ -294,12 +294,7 @@ static void metrics(struct agent *a, struct fki_net_response *resp)
     fki_metrics_one(&m, "fairkey_agent_share_index", "gauge",
                     "This agent's share index.",
                     (double)a->share->index);
-    resp->status = 200;
-    resp->content_type = FKI_METRICS_CONTENT_TYPE;
-    resp->cache_control = "no-store";
-    resp->body = m.buf;
-    resp->body_len = m.len;
-    resp->body_free = m.buf;
+    fki_metrics_respond(&m, resp);
 }
 
 static void handle(void *ctx, const struct fki_net_request *req, struct fki_net_response *resp)
@@ -578,22 +573,6 @@ static int read_requesters(const char *path, char **text, size_t *len)
     return 0;
 }
 
-/* Lines of an allow-list that name a requester (not blank, not '#'). */
-static size_t count_requesters(const char *text, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; text && i < len;) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t l = nl ? (size_t)(nl - (text + i)) : len - i, k = 0;
-        while (k < l && (text[i + k] == ' ' || text[i + k] == '\t' || text[i + k] == '\r'))
-            k++;
-        if (k < l && text[i + k] != '#')
-            n++;
-        i += l + 1;
-    }
-    return n;
-}
-
 static const struct option serve_opts[] = {
     {"share", required_argument, 0, 's'},      {"authority", required_argument, 0, 'a'},
     {"log", required_argument, 0, 'l'},        {"log-vkey", required_argument, 0, 'k'},
@@ -698,7 +677,7 @@ static void reload(struct agent *a, int argc, char **argv)
     char *old = a->requesters;
     a->requesters = text;
     a->requesters_len = len;
-    a->nrequesters = count_requesters(text, len);
+    a->nrequesters = fki_metrics_count_lines(text, len);
     pthread_rwlock_unlock(&a->req_lock);
     atomic_store(&a->manual, n.manual);
     free(old);
@@ -735,7 +714,7 @@ static int serve_main(int argc, char **argv)
     fk_escrow_id_hex(a.idhex, a.auth->id);
     if (reqp && read_requesters(reqp, &a.requesters, &a.requesters_len))
         goto out;
-    a.nrequesters = count_requesters(a.requesters, a.requesters_len);
+    a.nrequesters = fki_metrics_count_lines(a.requesters, a.requesters_len);
     if (!a.requesters) {
         fprintf(stderr, "fairkey agent: no --requesters file: any requester with a logged, "
                         "signed request is answered\n");

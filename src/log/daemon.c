@@ -942,12 +942,7 @@ static void metrics(struct fki_logd *d, struct fki_net_response *resp)
     fki_metrics_one(&m, "fairkey_log_rate_per_minute", "gauge",
                     "Requests one requester may add per minute.",
                     rate);
-    resp->status = 200;
-    resp->content_type = FKI_METRICS_CONTENT_TYPE;
-    resp->cache_control = "no-store";
-    resp->body = m.buf;
-    resp->body_len = m.len;
-    resp->body_free = m.buf;
+    fki_metrics_respond(&m, resp);
 }
 
 static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
@@ -1240,29 +1235,12 @@ static fk_err load_policy(struct fki_logd *d, const char *dir, const char **why)
     return FK_OK;
 }
 
-/* Count the lines of an allow-list that name a requester. */
-static size_t count_lines(const char *text, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t l = nl ? (size_t)(nl - (text + i)) : len - i;
-        size_t k = 0;
-        while (k < l && (text[i + k] == ' ' || text[i + k] == '\t' || text[i + k] == '\r'))
-            k++;
-        if (k < l && text[i + k] != '#')
-            n++;
-        i += l + 1;
-    }
-    return n;
-}
-
 static void admit_gauges(struct fki_logd *d, const struct fki_log_admit_config *c)
 {
     d->open = c->open;
     d->nauthorities = c->nauthorities;
     d->rate = c->open ? 0 : c->rate ? c->rate : FKI_LOG_DEFAULT_RATE;
-    d->nrequesters = c->requesters ? count_lines(c->requesters, c->requesters_len) : 0;
+    d->nrequesters = fki_metrics_count_lines(c->requesters, c->requesters_len);
 }
 
 fk_err fki_logd_set_admit(fki_logd *d, const struct fki_log_admit_config *cfg)

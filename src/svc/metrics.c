@@ -154,3 +154,28 @@ void fki_metrics_one(fki_metrics_out *m, const char *name, const char *type, con
     fki_metrics_family(m, name, type, help);
     fki_metrics_sample(m, name, NULL, NULL, v);
 }
+
+void fki_metrics_respond(fki_metrics_out *m, struct fki_net_response *resp)
+{
+    resp->status = 200;
+    resp->content_type = FKI_METRICS_CONTENT_TYPE;
+    resp->cache_control = "no-store";
+    resp->body = m->buf;
+    resp->body_len = m->len;
+    resp->body_free = m->buf;
+}
+
+size_t fki_metrics_count_lines(const char *text, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; text && i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t l = nl ? (size_t)(nl - (text + i)) : len - i, k = 0;
+        while (k < l && (text[i + k] == ' ' || text[i + k] == '\t' || text[i + k] == '\r'))
+            k++;
+        if (k < l && text[i + k] != '#')
+            n++;
+        i += l + 1;
+    }
+    return n;
+}

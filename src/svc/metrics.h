@@ -56,6 +56,13 @@ void fki_metrics_one(fki_metrics_out *m, const char *name, const char *type, con
 /* A whole histogram family (HELP, TYPE, buckets, _sum, _count). */
 void fki_metrics_histogram(fki_metrics_out *m, const char *name, const char *help,
                            const struct fki_metrics_hist *h);
+/* Answer GET /metrics with what m holds (200, the format's content type,
+ * no-store); the response owns m's buffer. */
+struct fki_net_response;
+void fki_metrics_respond(fki_metrics_out *m, struct fki_net_response *resp);
+/* Lines of an allow-list that name something (neither blank nor '#'),
+ * for the daemons' admission gauges; text NULL: 0. */
+size_t fki_metrics_count_lines(const char *text, size_t len);
 /* The families every daemon answers: the process's uptime, its SIGHUP
  * reloads (ok, failed) and its HTTP server's answers by status class and
  * connections (net/net.h; srv may be NULL). */

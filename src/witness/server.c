@@ -358,12 +358,7 @@ static void metrics(struct fki_witnessd *w, struct fki_net_response *resp)
                                (double)size);
     }
     pthread_mutex_unlock(&origins_mu);
-    resp->status = 200;
-    resp->content_type = FKI_METRICS_CONTENT_TYPE;
-    resp->cache_control = "no-store";
-    resp->body = m.buf;
-    resp->body_len = m.len;
-    resp->body_free = m.buf;
+    fki_metrics_respond(&m, resp);
 }
 
 static void handle_get(struct fki_witnessd *w, const struct fki_net_request *req,
