@@ -12,13 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "agent/recovery.h"
 #include "cli.h"
 #include "log/log.h"
 #include "witness/witness.h"
 
 #define SERVE_USAGE \
-    "log serve --dir DIR [--key FILE] --listen HOST:PORT\n"                                 \
+    "log serve {--dir DIR [--key FILE] | --db CONNINFO --key FILE} --listen HOST:PORT\n"     \
     "                 {--authority FILE... [--requesters FILE] [--rate N] | --open}\n"      \
     "                 [--origin NAME] [--batch-ms MS] [--batch-max N] [--witness VKEY=URL...]\n" \
     "                 [--cosign-refresh S]"
@@ -54,6 +56,18 @@ static int load_authority_id(const char *path, char out[FK_ESCROW_ID_HEX_LEN],
     return 0;
 }
 
+/* Whether a libpq connection string names a password (not printed). */
+static int db_has_password(const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    int has = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+            has = 1;
+    PQconninfoFree(opts);
+    return has;
+}
+
 static int serve(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -61,7 +75,7 @@ static int serve(int argc, char **argv)
         {"origin", required_argument, NULL, 'o'}, {"batch-ms", required_argument, NULL, 'b'},
         {"batch-max", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
         {"witness", required_argument, NULL, 'w'}, {"key", required_argument, NULL, 'K'},
-        {"cosign-refresh", required_argument, NULL, 'C'},
+        {"cosign-refresh", required_argument, NULL, 'C'}, {"db", required_argument, NULL, 'D'},
         {"authority", required_argument, NULL, 'a'}, {"requesters", required_argument, NULL, 'r'},
         {"rate", required_argument, NULL, 'R'},   {"open", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0}};
@@ -77,6 +91,7 @@ static int serve(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': cfg.dir = optarg; break;
+        case 'D': cfg.db = optarg; break;
         case 'K': cfg.key = optarg; break;
         case 'l': cfg.listen = optarg; break;
         case 'o': cfg.origin = optarg; break;
@@ -140,8 +155,16 @@ static int serve(int argc, char **argv)
             return cli_usage(SERVE_USAGE);
         }
     }
-    if (optind != argc || !cfg.dir || !cfg.listen)
+    if (optind != argc || !(cfg.dir || cfg.db) || !cfg.listen)
         return cli_usage(SERVE_USAGE);
+    if (cfg.db && (cfg.dir || !cfg.key)) {
+        cli_err("--db goes with --key FILE (every front end of a log signs with the same key) "
+                "and without --dir");
+        return FK_EXIT_USAGE;
+    }
+    if (cfg.db && db_has_password(cfg.db))
+        cli_err("warning: the --db connection string holds a password, which other users can "
+                "read in the process list; put it in ~/.pgpass (or PGPASSFILE) instead");
     if (cfg.admit.open && (cfg.admit.nauthorities || requesters || cfg.admit.rate)) {
         cli_err("--open takes any entry; it goes without --authority, --requesters and --rate");
         return FK_EXIT_USAGE;
@@ -178,7 +201,8 @@ static int serve(int argc, char **argv)
     fk_err e = fki_logd_start(&d, &cfg, vkey, sizeof vkey, &why);
     free(reqtext);   /* the daemon keeps its own copy */
     if (e) {
-        cli_err("%s: %s (%s)", cfg.dir, why, fk_strerror(e));
+        /* Never the connection string: it may hold a password. */
+        cli_err("%s: %s (%s)", cfg.dir ? cfg.dir : "--db", why, fk_strerror(e));
         return FK_EXIT_FAIL;
     }
     cli_serve_wait(&set, vkey, cfg.listen, fki_logd_port(d), "log", NULL, NULL);
