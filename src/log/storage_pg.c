@@ -173,6 +173,29 @@ static void pool_put(struct pg *p, int i)
     pthread_mutex_unlock(&p->pmu);
 }
 
+/* One statement on a pooled connection.  A connection that broke while it
+ * was idle (the database restarted) fails its next statement: it is then
+ * replaced and the statement tried once more, so a restart costs no reader
+ * an error.  NULL when the database cannot be reached. */
+static PGresult *pool_exec(struct pg *p, const char *sql, int n, const char *const *vals,
+                           const int *lens, const int *fmts, int binary)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int slot;
+        PGconn *c = pool_get(p, &slot);
+        if (!c)
+            return NULL;
+        PGresult *r = PQexecParams(c, sql, n, NULL, vals, lens, fmts, binary);
+        ExecStatusType st = PQresultStatus(r);
+        int broken = PQstatus(c) != CONNECTION_OK;
+        pool_put(p, slot);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || !broken)
+            return r;
+        PQclear(r);
+    }
+    return NULL;
+}
+
 /* ---- binary COPY ---------------------------------------------------------- */
 
 struct buf {
@@ -227,9 +250,14 @@ static void copy_field(struct buf *b, const void *d, size_t n)
     put(b, d, n);
 }
 
+/* Run a COPY of b, which ends with the trailer (copy_end). */
+static void copy_end(struct buf *b)
+{
+    put16(b, 0xffff);
+}
+
 static int copy_run(PGconn *c, const char *sql, struct buf *b)
 {
-    put16(b, 0xffff);   /* trailer */
     if (b->oom)
         return 0;
     PGresult *r = PQexec(c, sql);
@@ -266,12 +294,8 @@ static int hexval(char ch)
 static fk_err pg_load(void *self, uint64_t *size, uint8_t root[FKI_LOG_HASH_LEN], char **cp)
 {
     struct pg *p = self;
-    int slot;
-    PGconn *c = pool_get(p, &slot);
-    if (!c)
-        return FK_ERR_STORAGE;
-    PGresult *r = PQexec(c, "SELECT size, encode(root, 'hex'), checkpoint FROM fk_log_tree "
-                            "WHERE id = 1");
+    PGresult *r = pool_exec(p, "SELECT size, encode(root, 'hex'), checkpoint FROM fk_log_tree "
+                               "WHERE id = 1", 0, NULL, NULL, NULL, 0);
     fk_err e = FK_OK;
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         e = FK_ERR_STORAGE;
@@ -301,7 +325,6 @@ static fk_err pg_load(void *self, uint64_t *size, uint8_t root[FKI_LOG_HASH_LEN]
         }
     }
     PQclear(r);
-    pool_put(p, slot);
     return e;
 }
 
@@ -369,6 +392,7 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
             copy_field(&tb, &w, 2);
             copy_field(&tb, t->data, t->len);
         }
+        copy_end(&tb);
         if (!copy_run(c, "COPY fk_log_tiles (level, idx, width, data) FROM STDIN (FORMAT binary)",
                       &tb))
             goto rollback;
@@ -384,6 +408,7 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
         /* A hash already there has a wrong index (the daemon checks every
          * index it is given against the tiles and appends again when it
          * names another entry): the new index replaces it. */
+        copy_end(&eb);
         if (!copy_run(c, "COPY fk_stage (hash, idx) FROM STDIN (FORMAT binary)", &eb) ||
             !exec_ok(c, "INSERT INTO fk_log_entries (hash, idx) SELECT hash, idx FROM fk_stage "
                         "ON CONFLICT (hash) DO UPDATE SET idx = excluded.idx"))
@@ -448,18 +473,14 @@ static fk_err pg_read_tile(void *self, int level, uint64_t index, unsigned width
         }
         pthread_mutex_unlock(&p->cmu);
     }
-    int slot;
-    PGconn *c = pool_get(p, &slot);
-    if (!c)
-        return FK_ERR_STORAGE;
     char lv[8], ix[24], w[8];
     snprintf(lv, sizeof lv, "%d", level);
     snprintf(ix, sizeof ix, "%" PRIu64, index);
     snprintf(w, sizeof w, "%u", width);
     const char *vals[3] = {lv, ix, w};
-    PGresult *r = PQexecParams(c, "SELECT data FROM fk_log_tiles "
-                                  "WHERE level = $1 AND idx = $2 AND width = $3",
-                               3, NULL, vals, NULL, NULL, 1);
+    PGresult *r = pool_exec(p, "SELECT data FROM fk_log_tiles "
+                               "WHERE level = $1 AND idx = $2 AND width = $3",
+                            3, vals, NULL, NULL, 1);
     fk_err e = FK_OK;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         e = FK_ERR_STORAGE;
@@ -488,7 +509,6 @@ static fk_err pg_read_tile(void *self, int level, uint64_t index, unsigned width
         }
     }
     PQclear(r);
-    pool_put(p, slot);
     return e;
 }
 
@@ -514,17 +534,11 @@ static fk_err pg_lookup(void *self, const uint8_t (*hashes)[FKI_LOG_HASH_LEN], s
         }
     }
     list[k] = 0;
-    int slot;
-    PGconn *c = pool_get(p, &slot);
-    if (!c) {
-        free(list);
-        return FK_ERR_STORAGE;
-    }
     const char *vals[1] = {list};
-    PGresult *r = PQexecParams(c, "SELECT h.ord, e.idx FROM unnest(string_to_array($1, ',')) "
-                                  "WITH ORDINALITY AS h(hex, ord) "
-                                  "JOIN fk_log_entries e ON e.hash = decode(h.hex, 'hex')",
-                               1, NULL, vals, NULL, NULL, 0);
+    PGresult *r = pool_exec(p, "SELECT h.ord, e.idx FROM unnest(string_to_array($1, ',')) "
+                               "WITH ORDINALITY AS h(hex, ord) "
+                               "JOIN fk_log_entries e ON e.hash = decode(h.hex, 'hex')",
+                            1, vals, NULL, NULL, 0);
     fk_err e = FK_OK;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         e = FK_ERR_STORAGE;
@@ -537,7 +551,6 @@ static fk_err pg_lookup(void *self, const uint8_t (*hashes)[FKI_LOG_HASH_LEN], s
         }
     }
     PQclear(r);
-    pool_put(p, slot);
     free(list);
     return e;
 }
@@ -557,18 +570,26 @@ static fk_err pg_enqueue(void *self, const uint8_t *const *entries, const size_t
         put16(&b, 1);
         copy_field(&b, entries[i], lens[i]);
     }
-    int slot;
-    PGconn *c = pool_get(p, &slot);
-    if (!c) {
-        free(b.p);
-        return FK_ERR_STORAGE;
-    }
+    copy_end(&b);
     /* One COPY is one transaction, durable (synchronous_commit) when it
-     * answers; the NOTIFY only wakes the sequencer sooner than its poll. */
-    int ok = copy_run(c, "COPY fk_log_queue (entry) FROM STDIN (FORMAT binary)", &b);
-    if (ok)
-        exec_ok(c, "NOTIFY fk_log_queue");
-    pool_put(p, slot);
+     * answers; the NOTIFY only wakes the sequencer sooner than its poll.
+     * Tried twice, like pool_exec: a connection broken while idle fails
+     * first.  Should the first try have committed after all, the adds are
+     * queued twice, which only makes duplicates (one index for both). */
+    int ok = 0;
+    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+        int slot;
+        PGconn *c = pool_get(p, &slot);
+        if (!c)
+            break;
+        ok = copy_run(c, "COPY fk_log_queue (entry) FROM STDIN (FORMAT binary)", &b);
+        if (ok)
+            exec_ok(c, "NOTIFY fk_log_queue");
+        int broken = PQstatus(c) != CONNECTION_OK;
+        pool_put(p, slot);
+        if (!broken)
+            break;
+    }
     free(b.p);
     return ok ? FK_OK : FK_ERR_STORAGE;
 }

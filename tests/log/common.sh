@@ -44,6 +44,7 @@ start_log() {
     local dir=$1; shift
     local out="$WORK/serve.$RANDOM.out" st
     mapfile -t st < <(log_args "$dir")
+    : >"$out"   # before the wait below reads it
     "$FAIRKEY" log serve "${st[@]}" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$WORK/serve.err" &
     LOG_PID=$!
     PIDS+=("$LOG_PID")
