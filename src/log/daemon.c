@@ -1239,18 +1239,72 @@ static void *shipper(void *arg)
     return NULL;
 }
 
-/* Proof nodes from committed tiles, one tile reader per tile level, so the
- * answers of a batch, sorted by index, read each tile about once. */
+/* Proof nodes from committed tiles: per tile level the last tile read, with
+ * every Merkle node inside it computed once (a nodetab), so the answers of
+ * a batch, sorted by index, read and hash each tile about once (a plain
+ * tile reader rehashes up to 255 nodes for each node it is asked for). */
+#define LR_SLOTS 2   /* per level: the entry's tile and the tree's right edge */
 struct level_readers {
-    fk_tile_reader r[LEVELS];
+    struct fki_logd *d;
+    uint64_t size;
+    int have[LEVELS][LR_SLOTS];
+    unsigned last[LEVELS];     /* the slot used last */
+    fk_tile tile[LEVELS][LR_SLOTS];
+    struct nodetab tab[LEVELS][LR_SLOTS];
+    uint8_t buf[FK_TILE_MAX_BYTES];
 };
+
+static void levels_init(struct level_readers *lr, struct fki_logd *d, uint64_t size)
+{
+    lr->d = d;
+    lr->size = size;
+    memset(lr->have, 0, sizeof lr->have);
+}
 
 static fk_err levels_node(void *ctx, unsigned level, uint64_t index, uint8_t out[HL])
 {
     struct level_readers *lr = ctx;
-    if (level / 8 >= LEVELS)
+    unsigned l = level / 8, r = level % 8;
+    if (l >= LEVELS || index >= shr(lr->size, level))
         return FK_ERR_INVALID;
-    return fk_tile_reader_node(&lr->r[level / 8], level, index, out);
+    uint64_t first = index << r;
+    fk_tile t;
+    fk_err e = fk_tile_at(&t, (int)l, first / FK_TILE_WIDTH, lr->size);
+    if (e)
+        return e == FK_ERR_NOT_FOUND ? FK_ERR_INVALID : e;
+    unsigned k;
+    for (k = 0; k < LR_SLOTS; k++)
+        if (lr->have[l][k] && lr->tile[l][k].index == t.index && lr->tile[l][k].width == t.width)
+            break;
+    if (k == LR_SLOTS) {
+        size_t got = 0;
+        k = (lr->last[l] + 1) % LR_SLOTS;   /* the one used less recently */
+        lr->have[l][k] = 0;
+        e = storage_fetch(lr->d, &t, lr->buf, sizeof lr->buf, &got);
+        if (e == FK_ERR_NOT_FOUND && t.width < FK_TILE_WIDTH) {
+            /* A partial tile deleted once the full one exists (tlog-tiles). */
+            fk_tile full = t;
+            full.width = FK_TILE_WIDTH;
+            e = storage_fetch(lr->d, &full, lr->buf, sizeof lr->buf, &got);
+            if (!e && got != FK_TILE_MAX_BYTES)
+                return FK_ERR_INVALID;
+            got = (size_t)t.width * HL;
+        }
+        if (e)
+            return e;
+        if (got != (size_t)t.width * HL)
+            return FK_ERR_INVALID;
+        if ((e = nodetab_build(&lr->tab[l][k], lr->buf, t.width)))
+            return e;
+        lr->tile[l][k] = t;
+        lr->have[l][k] = 1;
+    }
+    lr->last[l] = k;
+    unsigned pos = (unsigned)(first % FK_TILE_WIDTH) >> r;
+    if (pos >= (lr->tab[l][k].width >> r))
+        return FK_ERR_INVALID;
+    memcpy(out, lr->tab[l][k].n[row_off(r) + pos], HL);
+    return FK_OK;
 }
 
 static int by_index(const void *a, const void *b)
@@ -1340,8 +1394,7 @@ static void answer_round(struct fki_logd *d, struct level_readers *lr, int *warn
         qsort(ans, nans, sizeof *ans, by_index);
         fk_tlog_proof_ctx pctx;
         const fk_tlog_proof_ctx *pc = fk_tlog_proof_ctx_init(&pctx, cp, strlen(cp)) ? NULL : &pctx;
-        for (int l = 0; l < LEVELS; l++)
-            fk_tile_reader_init(&lr->r[l], size, storage_fetch, d);
+        levels_init(lr, d, size);
         for (size_t i = 0; i < nans; i++)
             stage_proof(d, d->answer2, pc, ans[i], size, levels_node, lr);
         for (size_t i = 0; i < nans; i++)
