@@ -1395,6 +1395,20 @@ static void answer_round(struct fki_logd *d, struct level_readers *lr, int *warn
         fk_tlog_proof_ctx pctx;
         const fk_tlog_proof_ctx *pc = fk_tlog_proof_ctx_init(&pctx, cp, strlen(cp)) ? NULL : &pctx;
         levels_init(lr, d, size);
+        /* The index is a hint, as for the sequencer: answer only if the
+         * leaf there is this entry.  One that is not (a damaged entry
+         * index) waits: the sequencer appends the entry again and the new
+         * index replaces the wrong one. */
+        size_t ok = 0;
+        for (size_t i = 0; i < nans; i++) {
+            uint8_t lh[HL];
+            if (levels_node(lr, 0, ans[i]->index, lh) || memcmp(lh, ans[i]->leaf, HL)) {
+                ans[i]->have_index = 0;
+                continue;
+            }
+            ans[ok++] = ans[i];
+        }
+        nans = ok;
         for (size_t i = 0; i < nans; i++)
             stage_proof(d, d->answer2, pc, ans[i], size, levels_node, lr);
         for (size_t i = 0; i < nans; i++)
