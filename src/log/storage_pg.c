@@ -54,6 +54,8 @@
 #define KEEPALIVE_INTERVAL "1"
 #define KEEPALIVE_COUNT "3"
 #define CONNECT_TIMEOUT "5"
+/* The sequencer vacuums the add queue after deleting this many rows. */
+#define QUEUE_VACUUM_ROWS 50000u
 
 struct tslot {
     int used;
@@ -68,6 +70,7 @@ struct pg {
     char *conninfo;
     PGconn *seq;      /* the lease session; LISTEN fk_log_queue */
     int held;
+    size_t dead;      /* queue rows deleted since the last VACUUM */
     PGconn *lis;      /* LISTEN fk_log_batch, for the thread that answers adds */
     pthread_mutex_t pmu;
     pthread_cond_t pcv;
@@ -109,6 +112,13 @@ static PGconn *pg_connect(const char *conninfo, const char **why)
                             "SET tcp_keepalives_interval = " KEEPALIVE_INTERVAL ";"
                             "SET tcp_keepalives_count = " KEEPALIVE_COUNT ";"
                             "SET synchronous_commit = on;"
+                            /* Every statement of the log reads by primary
+                             * key.  The queue churns (its statistics lag,
+                             * dead rows pile up between vacuums) and a
+                             * lookup's array can be large next to a young
+                             * log, so the planner would often scan a whole
+                             * table instead. */
+                            "SET enable_seqscan = off;"
                             "SET client_min_messages = warning");
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok && why)
@@ -435,8 +445,18 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
         /* A COMMIT of a failed transaction answers ROLLBACK. */
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT");
         PQclear(r);
-        if (ok)
+        if (ok) {
             e = FK_OK;
+            /* Every queued add is deleted once: vacuum the queue as it
+             * goes (autovacuum looks once a minute; a busy queue would
+             * carry millions of dead rows by then).  A small table: a few
+             * ms.  A failure only leaves it to autovacuum. */
+            p->dead += b->nqueue_ids;
+            if (p->dead >= QUEUE_VACUUM_ROWS) {
+                p->dead = 0;
+                exec_ok(c, "VACUUM fk_log_queue");
+            }
+        }
         goto out;
     }
 rollback:
@@ -512,6 +532,14 @@ static fk_err pg_read_tile(void *self, int level, uint64_t index, unsigned width
     return e;
 }
 
+/* lookup's hashes sorted by value (positions into them), to match the
+ * rows the database returns in its own order. */
+static int cmp_pos(const void *a, const void *b, void *ctx)
+{
+    const uint8_t(*h)[FKI_LOG_HASH_LEN] = ctx;
+    return memcmp(h[*(const size_t *)a], h[*(const size_t *)b], FKI_LOG_HASH_LEN);
+}
+
 static fk_err pg_lookup(void *self, const uint8_t (*hashes)[FKI_LOG_HASH_LEN], size_t n,
                         uint64_t *index)
 {
@@ -520,38 +548,74 @@ static fk_err pg_lookup(void *self, const uint8_t (*hashes)[FKI_LOG_HASH_LEN], s
         index[i] = FKI_LOG_ABSENT;
     if (!n)
         return FK_OK;
-    static const char hx[] = "0123456789abcdef";
-    char *list = malloc(n * (2 * FKI_LOG_HASH_LEN + 1));
-    if (!list)
+    /* A bytea[] parameter in binary (array_send's layout): = ANY over the
+     * primary key is an index scan whatever the table's size (a join with
+     * unnest() was planned as a hash join over the whole table). */
+    struct buf b = {0};
+    put32(&b, 1);                   /* dimensions */
+    put32(&b, 0);                   /* no NULLs */
+    put32(&b, 17);                  /* element type: bytea */
+    put32(&b, (uint32_t)n);
+    put32(&b, 1);                   /* lower bound */
+    for (size_t i = 0; i < n; i++)
+        copy_field(&b, hashes[i], FKI_LOG_HASH_LEN);
+    size_t *pos = malloc(n * sizeof *pos);
+    if (b.oom || !pos || b.n > INT32_MAX) {
+        free(b.p);
+        free(pos);
         return FK_ERR_NOMEM;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            list[k++] = ',';
-        for (size_t j = 0; j < FKI_LOG_HASH_LEN; j++) {
-            list[k++] = hx[hashes[i][j] >> 4];
-            list[k++] = hx[hashes[i][j] & 15];
+    }
+    for (size_t i = 0; i < n; i++)
+        pos[i] = i;
+    qsort_r(pos, n, sizeof *pos, cmp_pos, (void *)hashes);
+    static const Oid types[1] = {1001};   /* bytea[] */
+    const char *vals[1] = {(const char *)b.p};
+    int lens[1] = {(int)b.n}, fmts[1] = {1};
+    PGresult *r = NULL;
+    for (int attempt = 0; attempt < 2 && !r; attempt++) {
+        int slot;
+        PGconn *c = pool_get(p, &slot);
+        if (!c)
+            break;
+        r = PQexecParams(c, "SELECT hash, idx FROM fk_log_entries WHERE hash = ANY ($1)", 1,
+                         types, vals, lens, fmts, 1);
+        int broken = PQstatus(c) != CONNECTION_OK;
+        pool_put(p, slot);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK && broken) {
+            PQclear(r);
+            r = NULL;
         }
     }
-    list[k] = 0;
-    const char *vals[1] = {list};
-    PGresult *r = pool_exec(p, "SELECT h.ord, e.idx FROM unnest(string_to_array($1, ',')) "
-                               "WITH ORDINALITY AS h(hex, ord) "
-                               "JOIN fk_log_entries e ON e.hash = decode(h.hex, 'hex')",
-                            1, vals, NULL, NULL, 0);
     fk_err e = FK_OK;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 2) {
         e = FK_ERR_STORAGE;
     } else {
-        for (int row = 0; row < PQntuples(r); row++) {
-            unsigned long long ord = strtoull(PQgetvalue(r, row, 0), NULL, 10);
-            unsigned long long ix = strtoull(PQgetvalue(r, row, 1), NULL, 10);
-            if (ord >= 1 && ord <= n)
-                index[ord - 1] = ix;
+        for (int row = 0; row < PQntuples(r) && !e; row++) {
+            if (PQgetlength(r, row, 0) != FKI_LOG_HASH_LEN || PQgetlength(r, row, 1) != 8) {
+                e = FK_ERR_STORAGE;
+                break;
+            }
+            const uint8_t *h = (const uint8_t *)PQgetvalue(r, row, 0);
+            uint64_t ix;
+            memcpy(&ix, PQgetvalue(r, row, 1), 8);
+            ix = be64toh(ix);
+            /* Binary search for the first position with this hash; every
+             * equal one (a hash asked for twice) gets the index. */
+            size_t lo = 0, hi = n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (memcmp(hashes[pos[mid]], h, FKI_LOG_HASH_LEN) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (; lo < n && !memcmp(hashes[pos[lo]], h, FKI_LOG_HASH_LEN); lo++)
+                index[pos[lo]] = ix;
         }
     }
     PQclear(r);
-    free(list);
+    free(pos);
+    free(b.p);
     return e;
 }
 
