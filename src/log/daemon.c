@@ -10,6 +10,14 @@
  * publishes the new tree to the read path and answers every waiter with a
  * C2SP tlog-proof (index, inclusion proof, signed checkpoint).  If storage
  * fails, every waiter of the batch gets a 5xx and the tree is unchanged.
+ *
+ * With a shared backend (PostgreSQL, several front ends on one database,
+ * docs/log.md 7.8) the same batch code runs, but the adds come from the
+ * database's queue: a shipper thread queues this front end's adds there, a
+ * sequencer thread turns queued adds (from every front end) into batches
+ * while this front end holds the lease, and an answerer thread answers this
+ * front end's adds from the committed tree once their batch is in it,
+ * wherever it was sequenced.
  */
 #define _GNU_SOURCE   /* pthread_setname_np */
 #include <errno.h>

@@ -1,8 +1,8 @@
 /*
  * storage.h - the log daemon's storage seam.  The sequencer and the read path
  * talk to storage only through struct fki_log_storage (a table of function
- * pointers), so another backend (PostgreSQL for the state, an object store
- * for the tiles) can replace the embedded one without touching them.
+ * pointers): the embedded backend (SQLite and files) and the PostgreSQL one
+ * (everything in one database that several front ends share) implement it.
  *
  * Durability contract of store_batch(): when it returns FK_OK, every tile and
  * entry bundle of the batch and the new tree state (size, root, checkpoint)
