@@ -20,6 +20,7 @@
 #include "fairkey/escrow.h"
 #include "fairkey/tlog.h"
 #include "fairkey/request.h"
+#include "fairkey/deposit.h"
 #include "fairkey/dkg.h"
 
 #endif

@@ -10,7 +10,7 @@ apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config clang libclang-rt-14-dev \
     libssl-dev libsodium-dev libsqlite3-dev libpq-dev postgresql \
     libcurl4-openssl-dev libjansson-dev libcmocka-dev \
-    zlib1g-dev age time ca-certificates curl sqlite3 util-linux python3 man-db
+    zlib1g-dev age time ca-certificates curl sqlite3 util-linux python3 python3-cryptography man-db
 # node and npm: the typage interop test installs age-encryption from npm into
 # the build tree.  A machine that already has them (any version >= 18) keeps
 # its own; otherwise Debian's.

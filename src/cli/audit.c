@@ -33,6 +33,8 @@
 
 #define USAGE                                                                                   \
     "audit --authority FILE... [--max-age S] [--state FILE] [--follow] [--interval S] FILE.age...\n" \
+    "       audit --authority FILE... --vendor PUBLIC [--max-age S] [--state FILE] [--follow]\n" \
+    "             [--interval S] [FILE.age...]\n" \
     "       audit --log URL {--vkey VKEY | --policy FILE | --vkey VKEY --policy FILE} [--max-age S]\n" \
     "             [--state FILE] [--follow] [--interval S] FILE.age...\n" \
     "       (with --authority, --log, --vkey and --policy may only repeat the authority's own)"
@@ -56,7 +58,12 @@
 #define STATE_MAGIC "fairkey-audit v1\n"
 
 struct target {
-    const char *file;
+    const char *file;    /* NULL: a deposit found through --vendor (label) */
+    char label[FK_REQUEST_NAME_MAX + 2 * FK_DEPOSIT_TOKEN_MAX + 32];
+    uint64_t deposit;    /* log index of its deposit record + 1; 0: none seen */
+    int hashed;          /* file's SHA-256 and size computed (1), unreadable (-1) */
+    uint8_t sha256[32];
+    uint64_t size;
     uint8_t pk[32];
     uint8_t e[32];
     uint64_t hits;       /* requests found in this run */
@@ -79,7 +86,21 @@ struct audit {
         uint8_t e[32];
         uint64_t hits, last;
     } *known;
+    /* --vendor: its deposits' escrow stanzas are audited too, for the
+     * authorities of this log (ids and PKs in the same order). */
+    int vendor_mode;
+    char vendor[FK_REQUEST_NAME_MAX + 1];
+    uint8_t vendor_key[32];
+    const char (*auth_id)[FK_ESCROW_ID_HEX_LEN];
+    const uint8_t (*auth_pk)[32];
+    size_t nauth;
+    int bad_deposits;          /* records whose ciphertext hash is not the file's */
 };
+
+static const char *tname(const struct target *t)
+{
+    return t->file ? t->file : t->label;
+}
 
 static int load_targets(struct audit *a, char **files, int nfiles)
 {
@@ -127,6 +148,68 @@ static void stanza_name(char rcp[FK_ESCROW_RECIPIENT_STR_MAX], const struct targ
     fk_escrow_recipient_encode(rcp, t->pk);
 }
 
+/* A deposit record (docs/protocol.md 10): one naming an audited stanza, or
+ * (--vendor) signed by the vendor for an authority of this log, is verified
+ * and reported; the vendor's become targets, so their inspections are
+ * reported as the requests that name them.  For an audited file the record's
+ * ciphertext SHA-256 and size are compared with the file's. */
+static void check_deposit(struct audit *a, uint64_t index, const uint8_t *entry, size_t len,
+                          const fk_note *n)
+{
+    fk_deposit *d = malloc(sizeof *d);
+    size_t i;
+    if (!d || fk_deposit_parse_text(d, n->text, n->text_len))
+        goto out;
+    for (i = 0; i < a->nt && memcmp(a->t[i].e, d->target, 32); i++)
+        ;
+    int vendors = a->vendor_mode && !memcmp(d->vendor_key, a->vendor_key, 32) &&
+                  !strcmp(d->vendor, a->vendor);
+    if ((i == a->nt && !vendors) || fk_deposit_verify(d, (const char *)entry, len))
+        goto out; /* not ours, or not validly signed */
+    if (i == a->nt) {
+        size_t k;
+        for (k = 0; k < a->nauth && strcmp(a->auth_id[k], d->authority); k++)
+            ;
+        if (k == a->nauth || a->nt == MAX_TARGETS)
+            goto out; /* another authority's: its log is not this one */
+        struct target *t = &a->t[a->nt++];
+        memset(t, 0, sizeof *t);
+        memcpy(t->pk, a->auth_pk[k], 32);
+        memcpy(t->e, d->target, 32);
+        snprintf(t->label, sizeof t->label, "deposit %s %s of %s", d->product, d->version,
+                 d->vendor);
+    }
+    char rcp[FK_ESCROW_RECIPIENT_STR_MAX], tm[FK_REQUEST_TIME_STR_LEN + 1], ah[65];
+    fk_request_time_format(tm, d->time);
+    fk_hex_encode(ah, d->archive_sha256, 32);
+    for (; i < a->nt; i++) {
+        struct target *t = &a->t[i];
+        if (memcmp(t->e, d->target, 32))
+            continue;
+        const char *match = "";
+        if (t->file) {
+            if (!t->hashed)
+                t->hashed = cli_sha256_file(t->file, t->sha256, &t->size) ? -1 : 1;
+            if (t->hashed < 0 || t->size != d->ciphertext_size ||
+                memcmp(t->sha256, d->ciphertext_sha256, 32)) {
+                match = "; this file DOES NOT MATCH the record's ciphertext SHA-256 and size";
+                a->bad_deposits++;
+            } else {
+                match = "; this file matches the record's ciphertext SHA-256";
+            }
+        }
+        t->deposit = index + 1;
+        stanza_name(rcp, t);
+        printf("%s: escrow stanza for %s: DEPOSIT logged at log index %llu by vendor %s: "
+               "product %s version %s at %s, archive sha256 %s (%llu bytes), %zu binary "
+               "hash(es)%s\n",
+               tname(t), rcp, (unsigned long long)index, d->vendor, d->product, d->version, tm,
+               ah, (unsigned long long)d->archive_size, d->nbinaries, match);
+    }
+out:
+    free(d);
+}
+
 /* One entry: is it a request for one of our targets?  The signature is
  * checked only for a request naming a target (the cost of an audit is the
  * entries, most of them for other files). */
@@ -135,8 +218,14 @@ static void check_entry(struct audit *a, uint64_t index, const uint8_t *entry, s
     fk_note n;
     fk_request r;
     size_t i;
-    if (fk_note_parse(&n, (const char *)entry, len) ||
-        fk_request_parse_text(&r, n.text, n.text_len))
+    if (fk_note_parse(&n, (const char *)entry, len))
+        return;
+    if (n.text_len >= sizeof FK_DEPOSIT_MAGIC &&
+        !memcmp(n.text, FK_DEPOSIT_MAGIC "\n", sizeof FK_DEPOSIT_MAGIC)) {
+        check_deposit(a, index, entry, len, &n);
+        return;
+    }
+    if (fk_request_parse_text(&r, n.text, n.text_len))
         return;
     for (i = 0; i < a->nt && memcmp(a->t[i].e, r.target, 32); i++)
         ;
@@ -148,8 +237,15 @@ static void check_entry(struct audit *a, uint64_t index, const uint8_t *entry, s
         char rcp[FK_ESCROW_RECIPIENT_STR_MAX], tm[FK_REQUEST_TIME_STR_LEN + 1];
         stanza_name(rcp, &a->t[i]);
         fk_request_time_format(tm, r.time);
-        printf("%s: escrow stanza for %s: RECOVERY REQUESTED at log index %llu by %s at %s: %s\n",
-               a->t[i].file, rcp, (unsigned long long)index, r.requester, tm, r.reason);
+        if (a->t[i].deposit)
+            printf("%s: escrow stanza for %s: INSPECTION of the deposit at log index %llu: "
+                   "RECOVERY REQUESTED at log index %llu by %s at %s: %s\n",
+                   tname(&a->t[i]), rcp, (unsigned long long)(a->t[i].deposit - 1),
+                   (unsigned long long)index, r.requester, tm, r.reason);
+        else
+            printf("%s: escrow stanza for %s: RECOVERY REQUESTED at log index %llu by %s at %s: "
+                   "%s\n",
+                   tname(&a->t[i]), rcp, (unsigned long long)index, r.requester, tm, r.reason);
         a->t[i].hits++;
         a->t[i].last = index;
     }
@@ -450,6 +546,9 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
                     fk_strerror(err), from ? " or forked since the last audit" : "");
         return -1;
     }
+    if (first && a->vendor_mode && !a->nt)
+        printf("vendor %s: no deposit recorded up to tree size %llu\n", a->vendor,
+               (unsigned long long)cp.size);
     if (first)
         for (size_t i = 0; i < a->nt; i++) {
             char rcp[FK_ESCROW_RECIPIENT_STR_MAX];
@@ -458,11 +557,12 @@ static int round_once(struct audit *a, const char *state, fk_checkpoint *last, i
             if (t->old_hits)
                 printf("%s: escrow stanza for %s: RECOVERY REQUESTED %llu time(s) before tree size "
                        "%llu (found by an earlier audit; the latest at log index %llu)\n",
-                       t->file, rcp, (unsigned long long)t->old_hits, (unsigned long long)from,
+                       tname(t), rcp, (unsigned long long)t->old_hits, (unsigned long long)from,
                        (unsigned long long)t->last);
             else if (!t->hits)
-                printf("%s: escrow stanza for %s: no recovery recorded up to tree size %llu\n",
-                       t->file, rcp, (unsigned long long)cp.size);
+                printf("%s: escrow stanza for %s: no %s recorded up to tree size %llu\n",
+                       tname(t), rcp, t->deposit ? "inspection" : "recovery",
+                       (unsigned long long)cp.size);
         }
     fflush(stdout);
     if (state && save_state(a, state, note))
@@ -477,6 +577,10 @@ static void apply_known(struct audit *a)
 {
     if (!a->have_fr)
         return;
+    /* --vendor: the deposits are found by reading, so every run reads the
+     * whole log (the state's checkpoint is checked by a consistency proof). */
+    if (a->vendor_mode)
+        a->have_fr = 0;
     for (size_t i = 0; i < a->nt; i++) {
         const struct known *k = find_known(a, a->t[i].e);
         if (!k) {
@@ -497,6 +601,7 @@ struct group {
     char *policy_text;             /* the authority's canonical policy text (grouping) */
     char state[PATH_MAX];          /* its state file, or "" */
     uint8_t (*pk)[32];             /* NULL: every stanza (the flags alone name the log) */
+    char (*id)[FK_ESCROW_ID_HEX_LEN]; /* the authorities' ids, in the order of pk */
     size_t npk;
     struct audit a;
     fk_checkpoint last;
@@ -536,8 +641,9 @@ static int groups_from_authorities(struct group *g, size_t *ng, char **paths, si
         if (j == *ng) {
             g[j].al = al;
             g[j].pk = calloc(MAX_AUDIT_AUTHORITIES, sizeof *g[j].pk);
+            g[j].id = calloc(MAX_AUDIT_AUTHORITIES, sizeof *g[j].id);
             g[j].policy_text = strdup(auth->policy);
-            if (!g[j].pk || !g[j].policy_text) {
+            if (!g[j].pk || !g[j].id || !g[j].policy_text) {
                 cli_err("out of memory");
                 free(auth);
                 return -1;
@@ -546,6 +652,7 @@ static int groups_from_authorities(struct group *g, size_t *ng, char **paths, si
         } else {
             free(al);
         }
+        fk_escrow_id_hex(g[j].id[g[j].npk], auth->id);
         memcpy(g[j].pk[g[j].npk++], auth->pk, 32);
         free(auth);
     }
@@ -584,6 +691,14 @@ static int group_state(struct group *g, size_t ng, const char *state)
     return 0;
 }
 
+static int parse_vendor(struct audit *a, const char *arg)
+{
+    if (cli_read_public_line(arg, "--vendor", a->vendor, a->vendor_key))
+        return -1;
+    a->vendor_mode = 1;
+    return 0;
+}
+
 int cmd_audit_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -592,8 +707,8 @@ int cmd_audit_main(int argc, char **argv)
         {"policy", required_argument, 0, 'P'},   {"max-age", required_argument, 0, 'm'},
         {"state", required_argument, 0, 's'},    {"follow", no_argument, 0, 'f'},
         {"interval", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *vkey = NULL, *state = NULL, *logurl = NULL, *policy = NULL;
+        {"vendor", required_argument, 0, 'V'},   {0, 0, 0, 0}};
+    const char *vkey = NULL, *state = NULL, *logurl = NULL, *policy = NULL, *vendor = NULL;
     char *auths[MAX_AUDIT_AUTHORITIES];
     size_t nauth = 0, ng = 0;
     int c, follow = 0, interval = 5, rc = FK_EXIT_FAIL, have_max_age = 0, unwatched = 0;
@@ -617,6 +732,7 @@ int cmd_audit_main(int argc, char **argv)
         case 'P': policy = optarg; break;
         case 's': state = optarg; break;
         case 'f': follow = 1; break;
+        case 'V': vendor = optarg; break;
         case 'i': interval = atoi(optarg); break;
         case 'm': {
             char *end;
@@ -633,8 +749,15 @@ int cmd_audit_main(int argc, char **argv)
         default: return cli_usage(USAGE);
         }
     }
-    if ((!nauth && (!logurl || (!vkey && !policy))) || optind >= argc || interval < 1)
+    if ((!nauth && (!logurl || (!vkey && !policy))) || (optind >= argc && !vendor) ||
+        interval < 1)
         return cli_usage(USAGE);
+    if (vendor && !nauth) {
+        cli_err("--vendor needs --authority: a deposit is audited in its authority's log");
+        return FK_EXIT_USAGE;
+    }
+    if (vendor && parse_vendor(&all, vendor))
+        return FK_EXIT_USAGE;
     if (have_max_age && !policy && !nauth) {
         cli_err("--max-age needs --policy or --authority: only witness cosignatures date a "
                 "checkpoint");
@@ -696,8 +819,16 @@ int cmd_audit_main(int argc, char **argv)
         for (size_t i = 0; i < all.nt; i++)
             if (group_has(&g[j], all.t[i].pk))
                 a->t[a->nt++] = all.t[i];
-        if (a->nt == 0 && g[j].pk)
+        if (all.vendor_mode) {
+            a->vendor_mode = 1;
+            memcpy(a->vendor, all.vendor, sizeof a->vendor);
+            memcpy(a->vendor_key, all.vendor_key, 32);
+            a->auth_id = (const char(*)[FK_ESCROW_ID_HEX_LEN])g[j].id;
+            a->auth_pk = (const uint8_t(*)[32])g[j].pk;
+            a->nauth = g[j].npk;
+        } else if (a->nt == 0 && g[j].pk) {
             continue; /* an authority none of these files names */
+        }
         if (group_state(&g[j], ng, state) || rec_log_open(&a->log, g[j].al->url, g[j].al->vkey))
             goto out;
         if (!nauth && vkey && policy &&
@@ -722,7 +853,7 @@ int cmd_audit_main(int argc, char **argv)
     while (follow) {
         sleep((unsigned)interval);
         for (size_t j = 0; j < ng; j++)
-            if ((g[j].a.nt || !g[j].pk) &&
+            if ((g[j].a.nt || !g[j].pk || g[j].a.vendor_mode) &&
                 round_once(&g[j].a, g[j].state[0] ? g[j].state : NULL, &g[j].last,
                            &g[j].have_last, 0))
                 goto out;
@@ -732,6 +863,12 @@ int cmd_audit_main(int argc, char **argv)
         for (size_t i = 0; i < g[j].a.nt; i++)
             if (g[j].a.t[i].hits || g[j].a.t[i].old_hits)
                 rc = FK_EXIT_RECOVERED;
+    for (size_t j = 0; j < ng; j++)
+        if (rc == FK_EXIT_OK && g[j].a.bad_deposits) {
+            cli_err("%d deposit record(s) name a ciphertext other than the audited file; keep "
+                    "the file and the log's checkpoint as evidence", g[j].a.bad_deposits);
+            rc = FK_EXIT_FAIL;
+        }
     if (rc == FK_EXIT_OK && all.bad_stanzas) {
         cli_err("%d malformed escrow stanza(s) could not be audited", all.bad_stanzas);
         rc = FK_EXIT_FAIL;
@@ -748,6 +885,7 @@ out:
         free(g[j].a.known);
         free(g[j].al);
         free(g[j].pk);
+        free(g[j].id);
         free(g[j].policy_text);
     }
     free(g);

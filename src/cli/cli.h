@@ -117,6 +117,16 @@ int cli_write_all(int fd, const void *buf, size_t len);
  * malloc'd buffer; more than max bytes is an error.  The caller wipes and
  * frees it when it may hold secrets. */
 int cli_read_file(const char *path, size_t max, int nofollow, char **buf, size_t *len);
+/* SHA-256 and size of a file (NULL or "-": standard input), streamed in
+ * CLI_HASH_BUF reads; size may be NULL.  Prints its own error. */
+#define CLI_HASH_BUF (256u << 10)
+int cli_sha256_file(const char *path, uint8_t out[32], uint64_t *size);
+/* A requester's or vendor's public line "<name> <b64 Ed25519 key>" (a
+ * third field, the reply key, ignored), given as itself or as a file whose
+ * first line it is (--vendor).  opt names the option in messages.  Prints
+ * its own error. */
+int cli_read_public_line(const char *arg, const char *opt, char name[FK_REQUEST_NAME_MAX + 1],
+                         uint8_t key[32]);
 /* Split text into lines ("\n" or "\r\n"); calls fn for each with its
  * 1-based number.  Stops at the first non-zero return, which it returns. */
 int cli_for_each_line(const char *text, size_t len,

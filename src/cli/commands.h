@@ -16,6 +16,7 @@ FK_COMMAND("authority", cmd_authority_main, "create, show and check escrow autho
 FK_NET_COMMAND("request", cmd_request_main, "file a recovery request in the transparency log; request keygen")
 FK_NET_COMMAND("recover", cmd_recover_main, "recover a file from t escrow agents' answers to a logged request")
 FK_NET_COMMAND("agent", cmd_agent_main, "run an escrow agent (agent serve), list, approve or deny pending requests")
+FK_NET_COMMAND("deposit", cmd_deposit_main, "seal a source archive in escrow and log its deposit record; deposit verify")
 FK_NET_COMMAND("audit", cmd_audit_main, "report logged recovery requests for your files; verify the log")
 FK_NET_COMMAND("witness", cmd_witness_main, "run a transparency log witness (witness serve): cosigns consistent checkpoints")
 FK_NET_COMMAND("log", cmd_log_main, "run a transparency log (serve) or check one (verify)")

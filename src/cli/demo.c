@@ -3,7 +3,8 @@
  * transparency log, a 3-of-5 authority made without a dealer (COCKTAIL-DKG:
  * five agent organisations and a coordinator), five agents, a user, a file
  * with an escrow stanza, stock age decrypting it, a logged recovery request, a
- * recovery with three agents (two stopped first), and the audit finding it.
+ * recovery with three agents (two stopped first), and the audit finding it;
+ * then a sealed source deposit, its inspection and the vendor's audit.
  *
  *   fairkey demo [--keep]
  *
@@ -364,6 +365,98 @@ static int dkg(const char *logurl, const char *vkey, char *authpub)
     return 0;
 }
 
+/* A sealed source deposit (docs/protocol.md 10): a vendor deposits an
+ * archive, the investigator inspects it through the agents, the recovered
+ * archive verifies against the logged hash, and the vendor's audit shows
+ * both (exit 3). */
+static int deposit_and_inspect(const char *authpub, const char *reqkey, const char *warrant,
+                               const char *agents)
+{
+    char vkey[PATH_MAX], vpub[PATH_MAX], vage[PATH_MAX], archive[PATH_MAX], bin[PATH_MAX],
+        dep[PATH_MAX], depr[PATH_MAX], insp[PATH_MAX], got[PATH_MAX], tmp[PATH_MAX],
+        tmp2[PATH_MAX], buf[8192], vendor_r[128] = "";
+    path_in(vkey, "vendor.key");
+    path_in(vpub, "vendor.pub");
+    path_in(vage, "vendor-age.key");
+    path_in(archive, "acme-1.0-src.tar");
+    path_in(bin, "acme-1.0-linux-amd64");
+    path_in(dep, "acme-1.0-src.tar.age");
+    path_in(depr, "acme-1.0-src.tar.age.deposit.tlog-proof");
+    path_in(insp, "inspection.tlog-proof");
+    path_in(got, "inspected-src.tar");
+
+    step("A vendor deposits its source code: the archive is encrypted to the vendor and the\n"
+         "    authority, and a record signed by the vendor (hashes of the archive, the\n"
+         "    ciphertext and the released binary) goes into the log.");
+    {
+        char *argv[] = {self, "request", "keygen", "--name", "demo.fairkey.test/vendor", "-o",
+                        vkey, NULL};
+        char *argv2[] = {self, "keygen", "-o", vage, NULL};
+        path_in(tmp2, "vendor-keygen.err");
+        if (run(argv, vpub, NULL) || run(argv2, NULL, tmp2) || read_small(vage, buf, sizeof buf))
+            return -1;
+        char *p = strstr(buf, "# public key: ");
+        if (!p || sscanf(p, "# public key: %127s", vendor_r) != 1)
+            return -1;
+        FILE *f = fopen(archive, "w"), *g = f ? fopen(bin, "w") : NULL;
+        if (!g) {
+            if (f)
+                fclose(f);
+            return -1;
+        }
+        for (int i = 0; i < 2000; i++)
+            fprintf(f, "acme/src/module%04d.c: int module%04d(void) { return %d; }\n", i, i, i);
+        fprintf(g, "ELF acme 1.0 for linux-amd64 (demo)\n");
+        fclose(f);
+        fclose(g);
+        char *argv3[] = {self, "deposit", "--authority", (char *)authpub, "--key", vkey, "-r",
+                         vendor_r, "--product", "acme", "--version", "1.0", "--binary", bin,
+                         "-o", dep, archive, NULL};
+        if (run_step(argv3, "deposit", 1))
+            return -1;
+    }
+
+    step("An inspection: the investigator files a recovery request against the deposit; the\n"
+         "    agents answer it as for any file, and the recovered archive is checked against\n"
+         "    the hash the vendor logged.");
+    {
+        char *argv[] = {self, "request", "--authority", (char *)authpub, "--key",
+                        (char *)reqkey, "--warrant", (char *)warrant, "--reason",
+                        "source inspection: acme 1.0", "-o", insp, dep, NULL};
+        if (run_step(argv, "inspection", 1))
+            return -1;
+        char *argv2[] = {self, "recover", "--authority", (char *)authpub, "--request", insp,
+                         "--key", (char *)reqkey, "--agents", (char *)agents, "-o", got, dep,
+                         NULL};
+        path_in(tmp2, "inspect-recover.err");
+        if (run(argv2, NULL, tmp2) || !files_equal(got, archive)) {
+            show(tmp2);
+            cli_err("the inspection's recovery failed");
+            return -1;
+        }
+        char *argv3[] = {self, "deposit", "verify", "--authority", (char *)authpub, "--receipt",
+                         depr, "--ciphertext", dep, "--archive", got, NULL};
+        if (run_step(argv3, "deposit-verify", 1))
+            return -1;
+    }
+
+    step("The vendor audits the log: its deposit and the inspection of it are on the record.");
+    {
+        char *argv[] = {self, "audit", "--authority", (char *)authpub, "--vendor", vpub, NULL};
+        path_in(tmp, "vendor-audit.out");
+        path_in(tmp2, "vendor-audit.err");
+        int rc = run(argv, tmp, tmp2);
+        show(tmp);
+        if (rc != FK_EXIT_RECOVERED || read_small(tmp, buf, sizeof buf) ||
+            !strstr(buf, "INSPECTION of the deposit")) {
+            show(tmp2);
+            cli_err("the vendor's audit did not find the inspection");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int demo(void)
 {
     char logdir[PATH_MAX], authpub[PATH_MAX], reqkey[PATH_MAX],
@@ -559,6 +652,9 @@ static int demo(void)
         }
     }
 
+    if (deposit_and_inspect(authpub, reqkey, warrant, agents))
+        return -1;
+
     step("Agent 1's own audit table (SQLite) recorded what it answered, before answering.");
     {
         char *argv[] = {self, "agent", "pending", "--all", "--state", states[0], NULL};
@@ -618,7 +714,8 @@ int cmd_demo_main(int argc, char **argv)
         cleanup();
         return FK_EXIT_FAIL;
     }
-    printf("\nDone in %.1f s: escrow verified, recovery logged, answered by 3 of 5 agents, audited.\n", s);
+    printf("\nDone in %.1f s: escrow verified, recovery logged, answered by 3 of 5 agents, audited;\n"
+           "a source deposit logged, inspected and audited by its vendor.\n", s);
     if (keep)
         printf("Files kept in %s\n", dir);
     cleanup();

@@ -12,6 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 
 /* ---- standard input: one purpose only ---------------------------------- */
@@ -1004,4 +1006,75 @@ int cli_write_new_file(const char *path, const char *text, size_t len, int secre
         return -1;
     }
     return cli_out_commit(&o);
+}
+
+int cli_sha256_file(const char *path, uint8_t out[32], uint64_t *size)
+{
+    int fd = cli_open_in(path, 0);
+    if (fd < 0)
+        return -1;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    uint8_t *buf = malloc(CLI_HASH_BUF);
+    ssize_t n = 0;
+    uint64_t total = 0;
+    unsigned hl;
+    int ok = c && buf && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
+    while (ok && (n = read(fd, buf, CLI_HASH_BUF)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        ok = n > 0 && EVP_DigestUpdate(c, buf, (size_t)n) == 1;
+        total += n > 0 ? (uint64_t)n : 0;
+    }
+    int err = errno;
+    ok = ok && EVP_DigestFinal_ex(c, out, &hl) == 1;
+    EVP_MD_CTX_free(c);
+    if (buf)
+        fk_wipe(buf, CLI_HASH_BUF); /* it may have held a plaintext (a recovered archive) */
+    free(buf);
+    cli_close_in(fd);
+    if (!ok) {
+        cli_err("cannot read %s: %s; %s", path, n < 0 ? strerror(err) : "out of memory",
+                cli_io_hint(err));
+        return -1;
+    }
+    if (size)
+        *size = total;
+    return 0;
+}
+
+int cli_read_public_line(const char *arg, const char *opt, char name[FK_REQUEST_NAME_MAX + 1],
+                         uint8_t key[32])
+{
+    char *text = NULL, line[FK_REQUESTER_PUB_LINE_MAX + 1];
+    size_t len = 0, n = 0;
+    const char *src = arg;
+    if (access(arg, F_OK) == 0) {
+        if (cli_read_file(arg, CLI_LINE_MAX, 0, &text, &len))
+            return -1;
+        src = text;
+    } else {
+        len = strlen(arg);
+    }
+    const char *nl = memchr(src, '\n', len);
+    size_t ll = nl ? (size_t)(nl - src) : len;
+    int ok = ll < sizeof line;
+    if (ok) {
+        memcpy(line, src, ll);
+        line[ll] = 0;
+    }
+    free(text);
+    char *sp = ok ? strchr(line, ' ') : NULL, *end;
+    if (sp) {
+        *sp = 0;
+        if ((end = strchr(sp + 1, ' ')))
+            *end = 0;
+    }
+    if (!sp || !line[0] || strlen(line) > FK_REQUEST_NAME_MAX || strpbrk(line, "+\t") ||
+        strlen(sp + 1) != 43 || fk_b64_decode(key, 32, &n, sp + 1, 43) || n != 32) {
+        cli_err("%s %s: not a public line '<name> <base64 Ed25519 key>' (what 'fairkey request "
+                "keygen' printed), nor a file holding one", opt, arg);
+        return -1;
+    }
+    memcpy(name, line, strlen(line) + 1);
+    return 0;
 }

@@ -21,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "agent/recovery.h"
 #include "cli.h"
 #include "net/net.h"
@@ -101,27 +99,13 @@ static int public_main(int argc, char **argv)
     return FK_EXIT_OK;
 }
 
-/* SHA-256 of a file, streamed (a warrant can be any size). */
+/* SHA-256 of the warrant, streamed (a warrant can be any size). */
 static int hash_file(const char *path, uint8_t out[32])
 {
-    int fd = cli_open_in(path, 0);
-    if (fd < 0)
-        return -1;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    uint8_t buf[65536];
-    ssize_t n;
-    int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
-    while (ok && (n = read(fd, buf, sizeof buf)) > 0)
-        ok = EVP_DigestUpdate(c, buf, (size_t)n) == 1;
-    if (ok && n < 0)
-        ok = 0;
-    unsigned hl;
-    ok = ok && EVP_DigestFinal_ex(c, out, &hl) == 1;
-    EVP_MD_CTX_free(c);
-    cli_close_in(fd);
-    if (!ok)
-        cli_err("cannot read the warrant %s; pass a readable file with --warrant", path);
-    return ok ? 0 : -1;
+    if (cli_sha256_file(path, out, NULL) == 0)
+        return 0;
+    cli_err("cannot read the warrant %s; pass a readable file with --warrant", path);
+    return -1;
 }
 
 static int file_main(int argc, char **argv)

@@ -4,9 +4,11 @@
  * check: the signed recovery request (docs/protocol.md section 3), the
  * certified transcript of a dealerless authority's ceremony in full or as
  * a hash (docs/spec.md 9.7), and the resharing of an authority to new
- * agents (docs/spec.md 10.6).
+ * agents (docs/spec.md 10.6), and a vendor's signed source deposit record
+ * (docs/protocol.md section 10).
  */
 #include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +46,8 @@ enum entry_kind {
     ENTRY_REQUEST,
     ENTRY_TRANSCRIPT,
     ENTRY_TRANSCRIPT_HASH,
-    ENTRY_RESHARE
+    ENTRY_RESHARE,
+    ENTRY_DEPOSIT
 };
 
 static const struct {
@@ -56,6 +59,7 @@ static const struct {
     {"fairkey authority transcript v1", ENTRY_TRANSCRIPT},
     {"fairkey authority transcript-hash v1", ENTRY_TRANSCRIPT_HASH},
     {"fairkey authority reshare v1", ENTRY_RESHARE},
+    {FK_DEPOSIT_MAGIC, ENTRY_DEPOSIT},
 };
 
 static enum entry_kind entry_kind(const uint8_t *entry, size_t len)
@@ -388,6 +392,72 @@ out:
     return st;
 }
 
+/* FK_DEPOSIT_MAGIC: a vendor's signed deposit record.  Taken when it is at
+ * most FK_DEPOSIT_NOTE_MAX bytes, parses strictly, its one signature
+ * verifies under the vendor key it names, it names an authority this log
+ * serves, it is dated within the window around the log's clock (a record
+ * is logged when it is made: an old one is a replay), its vendor key is
+ * within --rate, and its target carries a valid escrow-stanza proof under
+ * that authority's PK (so it names a stanza the authority's agents would
+ * answer for, as an inspection request must).  An exact replay of a logged
+ * record is the same entry: the log answers with its first index. */
+static int admit_deposit(fki_log_admit *a, const uint8_t *entry, size_t len, uint64_t now_ms,
+                         const char **why)
+{
+    fk_deposit *d;
+    int st = 400;
+    if (len > FK_DEPOSIT_NOTE_MAX) {
+        *why = "a source deposit record is at most 4096 bytes\n";
+        return 413;
+    }
+    if (!(d = malloc(sizeof *d))) {
+        *why = "out of memory\n";
+        return 503;
+    }
+    fk_err e = fk_deposit_verify(d, (const char *)entry, len);
+    if (e == FK_ERR_SIGNATURE) {
+        *why = "the deposit record's signature does not verify with the vendor key it names\n";
+        st = 403;
+        goto out;
+    }
+    if (e) {
+        *why = "not a well-formed signed source deposit record\n";
+        goto out;
+    }
+    size_t i = 0;
+    while (i < a->nauth && strcmp(a->auth[i], d->authority))
+        i++;
+    st = 403;
+    if (i == a->nauth) {
+        *why = "the deposit record names an authority this log does not serve; send it to that "
+               "authority's log\n";
+        goto out;
+    }
+    int64_t now = (int64_t)time(NULL);
+    if (d->time < now - FKI_LOG_DEPOSIT_WINDOW_S) {
+        *why = "the deposit record is more than a day old: a record is logged when it is made "
+               "(a replay?); sign a new one with 'fairkey deposit'\n";
+        goto out;
+    }
+    if (d->time > now + FKI_LOG_DEPOSIT_SKEW_S) {
+        *why = "the deposit record is dated in the future; check the vendor's clock\n";
+        goto out;
+    }
+    if ((st = fki_log_admit_rate(a, d->vendor_key, now_ms, why)))
+        goto out;
+    if (fk_deposit_target_verify(d, a->pk[i])) {
+        *why = "the deposit record's target is not an escrow stanza of its authority (its "
+               "validity proof does not verify); 'fairkey deposit' copies it from the "
+               "ciphertext\n";
+        st = 400;
+        goto out;
+    }
+    st = 0;
+out:
+    free(d);
+    return st;
+}
+
 int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint64_t now_ms,
                         const char **why)
 {
@@ -402,10 +472,12 @@ int fki_log_admit_check(fki_log_admit *a, const uint8_t *entry, size_t len, uint
         return admit_transcript_hash(a, entry, len, now_ms, why);
     case ENTRY_RESHARE:
         return admit_reshare(a, entry, len, why);
+    case ENTRY_DEPOSIT:
+        return admit_deposit(a, entry, len, now_ms, why);
     case ENTRY_UNKNOWN:
     default:
-        *why = "not a signed fairkey recovery request, a certified authority transcript or an "
-               "authority resharing; this log takes nothing else\n";
+        *why = "not a signed fairkey recovery request, a certified authority transcript, an "
+               "authority resharing or a source deposit record; this log takes nothing else\n";
         return 400;
     }
 }

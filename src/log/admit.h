@@ -31,6 +31,13 @@
  * FKI_LOG_RATE_REQUESTERS signed requests a minute at most. */
 #define FKI_LOG_RATE_REQUESTERS 65536u
 
+/* A source deposit record is admitted only if dated at most a day before
+ * the log's clock and at most 5 minutes after it: a record is logged when
+ * it is made, so an older one is a replay (the window of agents' requests,
+ * REC_WINDOW_S and REC_SKEW_S). */
+#define FKI_LOG_DEPOSIT_WINDOW_S (24 * 3600)
+#define FKI_LOG_DEPOSIT_SKEW_S 300
+
 struct fki_log_admit_config {
     int open;   /* take any entry (no other field is used) */
     /* Authority ids (lowercase hex, as in the request's authority line). */

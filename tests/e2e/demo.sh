@@ -18,6 +18,11 @@ grep -q "transcript of authority demo-authority logged in full" "$out" &&
 grep -q "authority create" "$out" && { echo "FAIL: the demo used the dealer"; exit 1; }
 grep -q "answered with share" "$out" || { echo "FAIL: no recovery"; exit 1; }
 grep -q "RECOVERY REQUESTED" "$out" || { echo "FAIL: no audit finding"; exit 1; }
+# The source deposit: logged, inspected, verified, and the vendor's audit finds both.
+grep -q "deposit logged at index" "$out" &&
+    grep -q "archive .*inspected-src.tar: matches the logged SHA-256 and size" "$out" &&
+    grep -q "DEPOSIT logged at log index .* by vendor demo.fairkey.test/vendor" "$out" &&
+    grep -q "INSPECTION of the deposit at log index" "$out" || { echo "FAIL: no deposit or inspection"; exit 1; }
 [ $((end - start)) -lt 30 ] || { echo "FAIL: demo took $((end - start)) s"; exit 1; }
 ls -d "${TMPDIR:-/tmp}"/fairkey-demo.* 2>/dev/null && echo "note: leftover demo folders above (maybe from other runs)"
 echo PASS

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -317,6 +318,119 @@ static void test_reshare(void **state)
     free(na);
 }
 
+/* A vendor's source deposit record (docs/protocol.md 10.3): taken for a
+ * served authority when signed by the key it names, dated now and naming a
+ * valid stanza; refused when altered, oversized, malformed, for another
+ * authority, stale or in the future, with a bad target, or over the rate. */
+static void deposit_note(char *note, size_t *n, fk_deposit *d, const fk_requester_key *k)
+{
+    assert_int_equal(fk_deposit_sign(note, FK_DEPOSIT_NOTE_MAX + 1, n, d, k), FK_OK);
+}
+
+static void test_deposit(void **state)
+{
+    (void)state;
+    static const char policy[] =
+        "log example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx "
+        "https://log.example.com/\nquorum none\n";
+    fk_escrow_authority *auth = malloc(sizeof *auth);
+    fk_escrow_share *sh = NULL;
+    fk_stanza s1, s2;
+    fk_escrow_stanza_info i1, i2;
+    uint8_t k1[16] = {1}, k2[16] = {2};
+    fk_requester_key vk;
+    fk_deposit d;
+    char note[FK_DEPOSIT_NOTE_MAX + 2];
+    size_t n;
+    const char *why;
+    assert_int_equal(fk_escrow_share_alloc(&sh, 1), FK_OK);
+    assert_int_equal(fk_escrow_dealer(auth, sh, "deposit", 1, 1, policy, sizeof policy - 1), FK_OK);
+    assert_int_equal(fk_escrow_stanza_make(&s1, auth->pk, k1), FK_OK);
+    assert_int_equal(fk_escrow_stanza_make(&s2, auth->pk, k2), FK_OK);
+    assert_int_equal(fk_escrow_stanza_parse(&i1, &s1), FK_OK);
+    assert_int_equal(fk_escrow_stanza_parse(&i2, &s2), FK_OK);
+    assert_int_equal(fk_requester_key_generate(&vk, "vendor.example/acme"), FK_OK);
+    char ids[2][FK_ESCROW_ID_HEX_LEN];
+    uint8_t pks[2][FK_ESCROW_POINT_LEN];
+    fk_escrow_id_hex(ids[0], auth->id);
+    memcpy(pks[0], auth->pk, 32);
+    memset(ids[1], 'b', 64);
+    ids[1][64] = 0;
+    memcpy(pks[1], auth->pk, 32);
+    fki_log_admit *a;
+    struct fki_log_admit_config c = {.authorities = (const char(*)[FK_ESCROW_ID_HEX_LEN])ids,
+                                     .authority_pks = (const uint8_t(*)[FK_ESCROW_POINT_LEN])pks,
+                                     .nauthorities = 1, .rate = 3};
+    assert_int_equal(fki_log_admit_new(&a, &c), FK_OK);
+
+    memset(&d, 0, sizeof d);
+    strcpy(d.authority, ids[0]);
+    fk_deposit_target_set(&d, &i1);
+    strcpy(d.product, "acme");
+    strcpy(d.version, "1.0");
+    d.archive_size = 10;
+    d.ciphertext_size = 300;
+    d.time = (int64_t)time(NULL);
+    deposit_note(note, &n, &d, &vk);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n, 0, &why), 0);
+    /* Altered after signing (the version), truncated, malformed. */
+    char *v = strstr(note, "version 1.0") + 8;
+    *v = '2';
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n, 0, &why), 403);
+    assert_non_null(strstr(why, "signature"));
+    *v = '1';
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n - 1, 0, &why), 400);
+    static const uint8_t junk[] = FK_DEPOSIT_MAGIC "\nnonsense\n";
+    assert_int_equal(fki_log_admit_check(a, junk, sizeof junk - 1, 0, &why), 400);
+    /* The magic line is a whole line: "v1" is not a prefix of "v10". */
+    static const uint8_t v10[] = FK_DEPOSIT_MAGIC "0\n";
+    assert_int_equal(fki_log_admit_check(a, v10, sizeof v10 - 1, 0, &why), 400);
+    assert_non_null(strstr(why, "this log takes nothing else"));
+    /* Oversized: 4096 bytes is parsed (and refused as malformed), 4097 is 413. */
+    static uint8_t big[FK_DEPOSIT_NOTE_MAX + 1];
+    memset(big, 'x', sizeof big);
+    memcpy(big, FK_DEPOSIT_MAGIC "\n", sizeof FK_DEPOSIT_MAGIC);
+    assert_int_equal(fki_log_admit_check(a, big, FK_DEPOSIT_NOTE_MAX, 0, &why), 400);
+    assert_int_equal(fki_log_admit_check(a, big, FK_DEPOSIT_NOTE_MAX + 1, 0, &why), 413);
+    /* Another authority. */
+    fk_deposit o = d;
+    strcpy(o.authority, ids[1]);
+    deposit_note(note, &n, &o, &vk);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n, 0, &why), 403);
+    assert_non_null(strstr(why, "does not serve"));
+    /* Over a day old (a replay), and in the future. */
+    o = d;
+    o.time -= FKI_LOG_DEPOSIT_WINDOW_S + 60;
+    deposit_note(note, &n, &o, &vk);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n, 0, &why), 403);
+    assert_non_null(strstr(why, "more than a day old"));
+    o.time = d.time + FKI_LOG_DEPOSIT_SKEW_S + 60;
+    deposit_note(note, &n, &o, &vk);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n, 0, &why), 403);
+    assert_non_null(strstr(why, "future"));
+    /* A target whose E is another stanza's: its proof fails. */
+    o = d;
+    memcpy(o.target, i2.e, 32);
+    deposit_note(note, &n, &o, &vk);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n, 0, &why), 400);
+    assert_non_null(strstr(why, "validity proof"));
+    /* The rate: 3 a minute per vendor key (the first and the bad target
+     * took two tokens). */
+    o = d;
+    strcpy(o.version, "1.1");
+    deposit_note(note, &n, &o, &vk);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n, 0, &why), 0);
+    strcpy(o.version, "1.2");
+    deposit_note(note, &n, &o, &vk);
+    assert_int_equal(fki_log_admit_check(a, (uint8_t *)note, n, 0, &why), 429);
+    fki_log_admit_free(a);
+    fk_requester_key_wipe(&vk);
+    fk_stanza_clear(&s1);
+    fk_stanza_clear(&s2);
+    fk_escrow_share_free(sh, 1);
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_transcript),
         cmocka_unit_test(test_reshare),
+        cmocka_unit_test(test_deposit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
