@@ -104,6 +104,12 @@ before=$(size_at "$LOG_URL")
 [ "$(http POST /add --data-binary @"$WORK/readd")" = 200 ] || fail "re-adding an entry: refused"
 grep -qx "index $idx" "$WORK/body" || fail "re-added entry answered $(grep '^index ' "$WORK/body"), first at $idx"
 [ "$(size_at "$LOG_URL")" = "$before" ] || fail "re-adding an entry grew the tree"
+# A clean stop of every front end (SIGTERM: queued adds answered, the
+# lease given back) exits 0.
+for i in 0 1 2; do
+    kill -TERM "${FE_PID[$i]}"
+    wait "${FE_PID[$i]}" || fail "front end $i exited non-zero on SIGTERM"
+done
 max=0
 for p in "${PAUSES[@]}"; do [ "$p" -gt "$max" ] && max=$p; done
 [ "$max" -lt 10000 ] || fail "a sequencing pause of $max ms (bound: well under 10 s)"
