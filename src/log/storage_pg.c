@@ -662,7 +662,11 @@ static fk_err pg_lease(void *self, int want, int *held)
 {
     struct pg *p = self;
     if (!want) {
-        /* Ending the session is the one sure way to drop the lock. */
+        /* Unlocked first, so the next holder need not wait for the server
+         * to notice the session's end; ending the session is the sure way
+         * (also when the unlock cannot be sent). */
+        if (p->held && p->seq && PQstatus(p->seq) == CONNECTION_OK)
+            exec_ok(p->seq, "SELECT pg_advisory_unlock(" LEASE_KEY ")");
         PQfinish(p->seq);
         p->seq = NULL;
         p->held = 0;
