@@ -1,11 +1,13 @@
 # A private PostgreSQL 15 cluster for the log tests on the PostgreSQL
-# backend: initdb in $WORK/pg, listening on 127.0.0.1 only (no Unix
+# backend: initdb in $WORK/pg (as root: in a folder of its own under /tmp,
+# which `nobody` can reach whatever $TMPDIR is), listening on 127.0.0.1 only (no Unix
 # socket), on a free port, trust authentication (loopback, throwaway data).
 # PostgreSQL refuses to run as root, so as root (CI) the cluster belongs to
 # `nobody`.  Sourced after common.sh; pg_start skips the test (exit 77)
 # only when the server binaries are absent (scripts/deps.sh installs them).
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PGDATA_DIR=
+PGROOT=
 PG_PORT=
 PGURL=
 PG_AS=()
@@ -17,15 +19,16 @@ pg_start() {
         echo "SKIP: PostgreSQL server binaries not found in $PGBIN (scripts/deps.sh installs them)"
         exit 77
     fi
-    PGDATA_DIR="$WORK/pg/data"
-    mkdir -p "$WORK/pg"
+    PGROOT="$WORK/pg"
+    mkdir -p "$PGROOT"
     if [ "$(id -u)" = 0 ]; then
         PG_AS=(runuser -u nobody --)
-        chmod 711 "$WORK"
-        chown nobody "$WORK/pg"
+        PGROOT=$(mktemp -d /tmp/fkpg.XXXXXX)
+        chown nobody "$PGROOT"
     fi
+    PGDATA_DIR="$PGROOT/data"
     pg_as "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 --no-locale \
-        >"$WORK/pg/initdb.log" 2>&1 || fail "initdb: $(tail -3 "$WORK/pg/initdb.log")"
+        >"$WORK/initdb.log" 2>&1 || fail "initdb: $(tail -3 "$WORK/initdb.log")"
     local try
     for try in 1 2 3 4 5; do
         PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -38,13 +41,13 @@ shared_buffers = 64MB
 fsync = on
 synchronous_commit = on
 CONF
-        if pg_as "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" -w -t 60 start \
+        if pg_as "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/server.log" -w -t 60 start \
             >/dev/null 2>&1; then
             PGURL="postgresql://postgres@127.0.0.1:$PG_PORT"
             return 0
         fi
     done
-    fail "PostgreSQL did not start: $(tail -3 "$WORK/pg/server.log")"
+    fail "PostgreSQL did not start: $(tail -3 "$PGROOT/server.log")"
 }
 
 # pg_stop MODE: fast or immediate.
@@ -54,13 +57,14 @@ pg_stop() {
 }
 
 pg_restart_server() {
-    pg_as "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" -w -t 60 start \
-        >/dev/null 2>&1 || fail "PostgreSQL did not restart: $(tail -3 "$WORK/pg/server.log")"
+    pg_as "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/server.log" -w -t 60 start \
+        >/dev/null 2>&1 || fail "PostgreSQL did not restart: $(tail -3 "$PGROOT/server.log")"
 }
 
 pg_cleanup() {
     [ -n "$PGDATA_DIR" ] && [ -e "$PGDATA_DIR/postmaster.pid" ] &&
         pg_as "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1
+    case $PGROOT in /tmp/fkpg.*) rm -rf "$PGROOT" ;; esac
     return 0
 }
 
