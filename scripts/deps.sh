@@ -1,12 +1,14 @@
 #!/bin/sh
 # Install everything fairkey needs to build, test and benchmark on Debian 12.
 # Run as root (or through sudo).  Why each library: docs/dependencies.md.
+# postgresql: the server the tests of the log's PostgreSQL backend start as a
+# private cluster of their own (libpq-dev is what fairkey links).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config clang libclang-rt-14-dev \
-    libssl-dev libsodium-dev libsqlite3-dev \
+    libssl-dev libsodium-dev libsqlite3-dev libpq-dev postgresql \
     libcurl4-openssl-dev libjansson-dev libcmocka-dev \
     zlib1g-dev age openssh-client time ca-certificates curl sqlite3 util-linux python3 python3-cryptography man-db
 # Chromium: the transparency page test (web_page) runs the page in Debian's

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "agent/recovery.h"
 #include "cli.h"
 #include "net/net.h"
@@ -23,7 +25,8 @@
 #include "witness/witness.h"
 
 #define SERVE_USAGE \
-    "log serve [--config FILE] --dir DIR [--key FILE] --listen HOST:PORT\n"                                 \
+    "log serve [--config FILE] {--dir DIR [--key FILE] | --db CONNINFO --key FILE}\n"      \
+    "                 --listen HOST:PORT\n"                                                 \
     "                 {--authority FILE... [--requesters FILE] [--rate N] | --open}\n"      \
     "                 [--origin NAME] [--batch-ms MS] [--batch-max N] [--witness VKEY=URL...]\n" \
     "                 [--cosign-refresh S] [--cacert FILE]"
@@ -59,6 +62,18 @@ static int load_authority_id(const char *path, char out[FK_ESCROW_ID_HEX_LEN],
     return 0;
 }
 
+/* Whether a libpq connection string names a password (not printed). */
+static int db_has_password(const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    int has = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+            has = 1;
+    PQconninfoFree(opts);
+    return has;
+}
+
 /* Everything `log serve` reads from its command line and --config file.
  * cfg points into av and the arrays here, so one of these lives as long as
  * the daemon uses its settings; a reload parses a new one beside it. */
@@ -80,7 +95,7 @@ static const struct option serve_opts[] = {
     {"origin", required_argument, NULL, 'o'}, {"batch-ms", required_argument, NULL, 'b'},
     {"batch-max", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
     {"witness", required_argument, NULL, 'w'}, {"key", required_argument, NULL, 'K'},
-    {"cosign-refresh", required_argument, NULL, 'C'},
+    {"cosign-refresh", required_argument, NULL, 'C'}, {"db", required_argument, NULL, 'D'},
     {"authority", required_argument, NULL, 'a'}, {"requesters", required_argument, NULL, 'r'},
     {"rate", required_argument, NULL, 'R'},   {"open", no_argument, NULL, 'O'},
     {"config", required_argument, NULL, 'c'}, {"cacert", required_argument, NULL, 'A'},
@@ -126,6 +141,7 @@ static int parse_serve(int argc, char **argv, int reloading, struct serve_args *
             break;
         case 'c': break;   /* read above */
         case 'd': cfg->dir = optarg; break;
+        case 'D': cfg->db = optarg; break;
         case 'K': cfg->key = optarg; break;
         case 'l': cfg->listen = optarg; break;
         case 'o': cfg->origin = optarg; break;
@@ -195,15 +211,24 @@ static int parse_serve(int argc, char **argv, int reloading, struct serve_args *
             goto fail;
         }
     }
-    if (optind != a->av.argc || !cfg->dir || !cfg->listen) {
+    if (optind != a->av.argc || !(cfg->dir || cfg->db) || !cfg->listen) {
         if (reloading || a->config) {
             cli_err("%s", optind != a->av.argc ? "unexpected operand"
-                          : "give dir and listen (flags --dir, --listen, or lines in --config)");
+                          : "give dir (or db) and listen (flags --dir, --db, --listen, or lines "
+                            "in --config)");
             goto fail;
         }
         rc = cli_usage(SERVE_USAGE);
         goto fail;
     }
+    if (cfg->db && (cfg->dir || !cfg->key)) {
+        cli_err("--db goes with --key FILE (every front end of a log signs with the same key) "
+                "and without --dir");
+        goto fail;
+    }
+    if (!reloading && cfg->db && db_has_password(cfg->db))
+        cli_err("warning: the --db connection string holds a password, which other users can "
+                "read in the process list; put it in ~/.pgpass (or PGPASSFILE) instead");
     if (cfg->admit.open && (cfg->admit.nauthorities || a->requesters || cfg->admit.rate)) {
         cli_err("--open takes any entry; it goes without --authority, --requesters and --rate");
         goto fail;
@@ -301,13 +326,13 @@ static int serve(int argc, char **argv)
     fk_err e = fki_logd_start(&d, cfg, vkey, sizeof vkey, &why);
     if (e) {
         char buf[512];
-        const char *full = e == FK_ERR_STORAGE || e == FK_ERR_IO
+        const char *full = cfg->dir && (e == FK_ERR_STORAGE || e == FK_ERR_IO)
                                ? fki_storage_problem(cfg->dir, buf, sizeof buf)
                                : NULL;
         if (full)
             cli_err("%s", full);
-        else
-            cli_err("%s: %s (%s)", cfg->dir, why, fk_strerror(e));
+        else   /* never the connection string: it may hold a password */
+            cli_err("%s: %s (%s)", cfg->dir ? cfg->dir : "--db", why, fk_strerror(e));
         serve_args_free(a);
         return FK_EXIT_FAIL;
     }

@@ -10,12 +10,21 @@
  * publishes the new tree to the read path and answers every waiter with a
  * C2SP tlog-proof (index, inclusion proof, signed checkpoint).  If storage
  * fails, every waiter of the batch gets a 5xx and the tree is unchanged.
+ *
+ * With a shared backend (PostgreSQL, several front ends on one database,
+ * docs/log.md 7.9) the same batch code runs, but the adds come from the
+ * database's queue: a shipper thread queues this front end's adds there, a
+ * sequencer thread turns queued adds (from every front end) into batches
+ * while this front end holds the lease, and an answerer thread answers this
+ * front end's adds from the committed tree once their batch is in it,
+ * wherever it was sequenced.
  */
 #define _GNU_SOURCE   /* pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +52,8 @@ struct item {
     struct item *next;
     size_t len;
     uint8_t leaf[HL];
-    fki_net_deferred *d;
+    fki_net_deferred *d;   /* NULL: an add queued in the database (shared) */
+    int64_t qid;           /* its queue row (shared backends) */
     struct timespec arrived;
     uint64_t index;
     int have_index;     /* index known: a duplicate of a committed entry */
@@ -144,13 +154,15 @@ struct fki_logd {
     size_t count, bytes;
     int stopping;
 
-    /* Published tree: written by the sequencer, read by HTTP threads. */
+    /* Published tree: written by the sequencer (the answerer with a shared
+     * backend), read by HTTP threads.  It never goes back. */
     pthread_rwlock_t pub;
     uint64_t size;
     char cp[FKI_LOG_MAX_CHECKPOINT + 1];
     size_t cp_len;
 
-    /* Sequencer-owned: the right edge of the tree. */
+    /* Sequencer-owned: the committed tree it extends, and its right edge. */
+    uint64_t seq_size;
     fk_tlog_frontier frontier;
     unsigned edge_w[LEVELS];
     uint8_t edge[LEVELS][FK_TILE_WIDTH][HL];
@@ -181,6 +193,21 @@ struct fki_logd {
     _Atomic uint64_t m_last_cosigs;   /* on the newest checkpoint */
     struct fki_metrics_hist m_batch_s;      /* time to make a batch durable and answer it */
     struct fki_metrics_hist m_batch_size;   /* entries per batch */
+
+    /* Shared backend (PostgreSQL, docs/log.md 7.9): the shipper thread
+     * queues local adds in the database and moves them to the waiting
+     * list; the answerer answers them once their batch committed, wherever
+     * it was sequenced; the sequencer runs only while this front end holds
+     * the lease. */
+    int shared;
+    pthread_t ship_thr, ans_thr;
+    int ship_started, ans_started;
+    struct item *whead;           /* queued in the database, unanswered (under mu) */
+    size_t wcount;
+    int seq_stop, ans_stop;       /* under mu */
+    int held;                     /* sequencer thread: holds the lease */
+    int seq_lost;                 /* a batch failed: the lease state is suspect */
+    char *answer2;                /* the answerer's tlog-proof scratch */
 };
 
 /* Why POST /add was refused, for fairkey_log_add_refused_total. */
@@ -279,9 +306,11 @@ fk_err fki_log_answer_encode(char *out, const uint8_t *extra, size_t extra_len, 
 }
 
 /* Stage one waiter's answer: a tlog-proof for index in the published tree. */
-static void stage_proof(struct fki_logd *d, const fk_tlog_proof_ctx *pc, struct item *it,
-                        uint64_t size, fk_tlog_node_fn fn, void *ctx)
+static void stage_proof(struct fki_logd *d, char *answer, const fk_tlog_proof_ctx *pc,
+                        struct item *it, uint64_t size, fk_tlog_node_fn fn, void *ctx)
 {
+    if (!it->d)
+        return;   /* queued in the database: its front end answers it */
     uint8_t proof[FK_TLOG_MAX_PROOF][HL];
     size_t np = 0, len = 0;
     fk_err e = pc ? FK_OK : FK_ERR_INVALID;
@@ -289,17 +318,32 @@ static void stage_proof(struct fki_logd *d, const fk_tlog_proof_ctx *pc, struct 
         e = fk_tlog_prove_inclusion(it->index, size, fn, ctx, proof, FK_TLOG_MAX_PROOF, &np);
     if (!e)
         e = fk_tlog_proof_encode_ctx(pc, NULL, 0, it->index, (const uint8_t(*)[HL])proof, np,
-                                     d->answer, FKI_LOG_ANSWER_CAP, &len);
+                                     answer, FKI_LOG_ANSWER_CAP, &len);
     if (e) {
         answer_text_at(it->d, 500, "log could not build the inclusion proof; retry\n", 1);
         return;
     }
-    struct fki_net_response r = {.status = 200, .body = d->answer, .body_len = len,
+    struct fki_net_response r = {.status = 200, .body = answer, .body_len = len,
                                  .cache_control = "no-store"};
     fki_net_stage(it->d, &r);
 }
 
 /* ---- the sequencer -------------------------------------------------------- */
+
+/* Publish a committed tree to the read path (cp NUL-terminated at cp_len).
+ * Never an older one: with several front ends, this one may have served a
+ * newer tree than a slow read of the database returns. */
+static void publish(struct fki_logd *d, uint64_t size, const char *cp, size_t cp_len)
+{
+    pthread_rwlock_wrlock(&d->pub);
+    if (size >= d->size && cp_len <= FKI_LOG_MAX_CHECKPOINT) {
+        d->size = size;
+        memcpy(d->cp, cp, cp_len);
+        d->cp[cp_len] = 0;
+        d->cp_len = cp_len;
+    }
+    pthread_rwlock_unlock(&d->pub);
+}
 
 /* Nodes of the tree a batch builds, for witness consistency proofs: the
  * tiles the batch touched, else the committed full tiles in storage. */
@@ -353,8 +397,9 @@ static fk_err build_level(struct fki_logd *d, int l, const uint8_t *newh,
 
 static void process_batch(struct fki_logd *d, struct item *items)
 {
-
-    uint64_t old_size = d->size;
+    uint64_t old_size = d->seq_size;
+    int64_t *qids = NULL;
+    size_t nq = 0;
     size_t n = 0;
     for (struct item *it = items; it; it = it->next)
         n++;
@@ -370,7 +415,8 @@ static void process_batch(struct fki_logd *d, struct item *items)
     size_t nf = 0, nu = 0;
     if (!ds.slot || !fresh || !leaves || !found) {
         for (struct item *it = items; it; it = it->next)
-            answer_text(it->d, 503, "log out of memory; retry\n");
+            if (it->d)
+                answer_text(it->d, 503, "log out of memory; retry\n");
         goto out;
     }
     /* The batch's distinct entries (fresh[0..nu)), then one lookup of all
@@ -424,6 +470,21 @@ static void process_batch(struct fki_logd *d, struct item *items)
             it->index = first->index;
             it->have_index = first->have_index == 1 ? 1 : (first->have_index == 3 ? 3 : 0);
         }
+
+    /* Shared: the queued adds this batch consumes go in its transaction.  A
+     * lookup that failed leaves them all queued for the next try. */
+    if (d->shared) {
+        int bad = le != FK_OK;
+        for (struct item *it = items; it; it = it->next)
+            bad |= it->have_index == 3;
+        qids = bad ? NULL : malloc(n * sizeof *qids);
+        if (!qids) {
+            d->seq_lost = 1;
+            goto out;
+        }
+        for (struct item *it = items; it; it = it->next)
+            qids[nq++] = it->qid;
+    }
 
     struct tileset ts;
     memset(&ts, 0, sizeof ts);
@@ -575,7 +636,8 @@ static void process_batch(struct fki_logd *d, struct item *items)
                 .old_size = old_size, .new_size = new_size, .root = root,
                 .tiles = tiles, .ntiles = ntiles,
                 .leaf_hashes = (const uint8_t(*)[HL])leaves,
-                .checkpoint = cp, .checkpoint_len = cp_len};
+                .checkpoint = cp, .checkpoint_len = cp_len,
+                .queue_ids = qids, .nqueue_ids = nq};
             e = d->st.store_batch(d->st.self, &b);
         }
         if (e) {
@@ -584,19 +646,21 @@ static void process_batch(struct fki_logd *d, struct item *items)
             fprintf(stderr, "fairkey log: batch of %zu entries failed (%s); tree stays at %llu\n",
                     nf, fk_strerror(e), (unsigned long long)old_size);
             atomic_fetch_add_explicit(&d->m_batch_failed, 1, memory_order_relaxed);
+            /* Shared: another front end may have the lease (and the tree)
+             * now; the adds stay queued in the database. */
+            d->seq_lost = 1;
             for (struct item *it = items; it; it = it->next) {
                 count_refusal(d, R_STORAGE);
-                answer_text(it->d, 503, "log storage failed; the entry was not logged, retry\n");
+                if (it->d)
+                    answer_text(it->d, 503,
+                                "log storage failed; the entry was not logged, retry\n");
             }
             goto out_batch;
         }
 
         /* 6. Publish, then keep the new edge. */
-        pthread_rwlock_wrlock(&d->pub);
-        d->size = new_size;
-        memcpy(d->cp, cp, cp_len + 1);
-        d->cp_len = cp_len;
-        pthread_rwlock_unlock(&d->pub);
+        d->seq_size = new_size;
+        publish(d, new_size, cp, cp_len);
         d->frontier = nf_front;
         for (int l = 0; l < LEVELS; l++) {
             if (!levelhs[l])
@@ -627,6 +691,15 @@ static void process_batch(struct fki_logd *d, struct item *items)
 
     atomic_fetch_add_explicit(&d->m_sequenced, nf, memory_order_relaxed);
     atomic_fetch_add_explicit(&d->m_duplicates, n - nf, memory_order_relaxed);
+    if (!nf && nq) {
+        /* Only duplicates of committed entries: the tree stays, the queued
+         * adds leave the queue (their front ends find them committed). */
+        struct fki_log_batch b = {.old_size = old_size, .new_size = old_size,
+                                  .queue_ids = qids, .nqueue_ids = nq};
+        if (d->st.store_batch(d->st.self, &b))
+            d->seq_lost = 1;
+    }
+
     /* 7. Answer every waiter: stage all answers, then release them together
      * (each release wakes a server thread; most wake-ups then serve many). */
     {
@@ -637,20 +710,23 @@ static void process_batch(struct fki_logd *d, struct item *items)
         const fk_tlog_proof_ctx *pc =
             fk_tlog_proof_ctx_init(&pctx, d->cp, d->cp_len) ? NULL : &pctx;
         for (struct item *it = items; it; it = it->next) {
-            if (it->have_index == 3) {
+            if (!it->d) {
+                continue;
+            } else if (it->have_index == 3) {
                 answer_text_at(it->d, 503, "log storage failed; retry\n", 1);
             } else if (it->have_index == 1) {
                 if (!rd_init) {
                     fk_tile_reader_init(&rd, new_size, storage_fetch, d);
                     rd_init = 1;
                 }
-                stage_proof(d, pc, it, new_size, fk_tile_reader_node, &rd);
+                stage_proof(d, d->answer, pc, it, new_size, fk_tile_reader_node, &rd);
             } else {
-                stage_proof(d, pc, it, new_size, tileset_node, &ts);
+                stage_proof(d, d->answer, pc, it, new_size, tileset_node, &ts);
             }
         }
         for (struct item *it = items; it; it = it->next)
-            fki_net_release(it->d);
+            if (it->d)
+                fki_net_release(it->d);
     }
 
 out_batch:
@@ -660,6 +736,7 @@ out_batch:
     free(tiles);
     free(bundle);
 out:
+    free(qids);
     free(ds.slot);
     free(fresh);
     free(leaves);
@@ -703,28 +780,25 @@ static void cosign_again(struct fki_logd *d, int refresh)
     fk_tile_reader *rd = malloc(sizeof *rd);
     if (!rd)
         return;
-    fk_tile_reader_init(rd, d->size, storage_fetch, d);
+    fk_tile_reader_init(rd, d->seq_size, storage_fetch, d);
     size_t added =
-        refresh ? fki_witness_set_cosign(d->witnesses, cp, &len, sizeof cp, d->size,
+        refresh ? fki_witness_set_cosign(d->witnesses, cp, &len, sizeof cp, d->seq_size,
                                          fk_tile_reader_node, rd)
-                : fki_witness_set_cosign_missing(d->witnesses, cp, &len, sizeof cp, d->size,
+                : fki_witness_set_cosign_missing(d->witnesses, cp, &len, sizeof cp, d->seq_size,
                                                  fk_tile_reader_node, rd);
     free(rd);
     if (!added || added < had || fk_tlog_frontier_root(&d->frontier, root))
         return;
     atomic_fetch_add_explicit(&d->m_cosignatures, added, memory_order_relaxed);
     atomic_store_explicit(&d->m_last_cosigs, refresh ? added : had + added, memory_order_relaxed);
-    struct fki_log_batch b = {.old_size = d->size, .new_size = d->size, .root = root,
+    struct fki_log_batch b = {.old_size = d->seq_size, .new_size = d->seq_size, .root = root,
                               .checkpoint = cp, .checkpoint_len = len};
     if (d->st.store_batch(d->st.self, &b)) {
         fprintf(stderr, "fairkey log: could not store the newly cosigned checkpoint; it is "
                         "asked for again later\n");
         return;
     }
-    pthread_rwlock_wrlock(&d->pub);
-    memcpy(d->cp, cp, len + 1);
-    d->cp_len = len;
-    pthread_rwlock_unlock(&d->pub);
+    publish(d, d->seq_size, cp, len);
 }
 
 static void *sequencer(void *arg)
@@ -957,8 +1031,12 @@ static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
         uint64_t size = d->size;
         pthread_rwlock_unlock(&d->pub);
         int n = snprintf(cpbuf, sizeof cpbuf, "{\"status\":\"ok\",\"tree_size\":%llu,"
-                                              "\"uptime_s\":%lld}\n",
-                         (unsigned long long)size, (long long)(now.tv_sec - d->started.tv_sec));
+                                              "\"uptime_s\":%lld%s}\n",
+                         (unsigned long long)size, (long long)(now.tv_sec - d->started.tv_sec),
+                         !d->shared ? ""
+                         : __atomic_load_n(&d->held, __ATOMIC_RELAXED)
+                             ? ",\"backend\":\"postgresql\",\"sequencer\":true"
+                             : ",\"backend\":\"postgresql\",\"sequencer\":false");
         resp->status = 200;
         resp->content_type = "application/json";
         resp->body = cpbuf;
@@ -1147,6 +1225,447 @@ static fk_err recover_edge(struct fki_logd *d, uint64_t size, const uint8_t root
     return e;
 }
 
+/* ---- several front ends on one database (docs/log.md 7.9) ------------------ */
+
+/* The checkpoint the storage holds: signed by this log's key, naming its
+ * size and root (root NULL: not compared). */
+static fk_err check_checkpoint(struct fki_logd *d, const char *cp, uint64_t size,
+                               const uint8_t *root)
+{
+    fk_checkpoint c;
+    size_t n = strlen(cp);
+    fk_err e = n > FKI_LOG_MAX_CHECKPOINT ? FK_ERR_STORAGE
+                                          : fk_checkpoint_open(&c, NULL, cp, n, d->signer.name,
+                                                               &d->verifier, 1, NULL);
+    if (!e && (c.size != size || (root && memcmp(c.root, root, HL))))
+        e = FK_ERR_STORAGE;
+    return e;
+}
+
+static int flag(struct fki_logd *d, const int *f)
+{
+    pthread_mutex_lock(&d->mu);
+    int v = *f;
+    pthread_mutex_unlock(&d->mu);
+    return v;
+}
+
+/* dequeue's callback: one item per queued add, in queue order. */
+struct qlist {
+    struct item *head, *tail;
+};
+
+static fk_err queued_item(void *ctx, int64_t id, const uint8_t *entry, size_t len)
+{
+    struct qlist *q = ctx;
+    if (!len || len > FKI_LOG_MAX_ENTRY)
+        return FK_ERR_STORAGE;   /* never queued by a front end */
+    struct item *it = malloc(sizeof *it + len);
+    if (!it)
+        return FK_ERR_NOMEM;
+    memset(it, 0, sizeof *it);
+    memcpy(it->entry, entry, len);
+    it->len = len;
+    it->qid = id;
+    now_mono(&it->arrived);
+    if (fk_tlog_leaf_hash(it->leaf, it->entry, len)) {
+        free(it);
+        return FK_ERR_INVALID;
+    }
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    return FK_OK;
+}
+
+/* The lease was just taken: start from the committed tree in the database,
+ * checked as on start (key, size, root, tiles), never from memory. */
+static fk_err take_over(struct fki_logd *d)
+{
+    uint64_t size;
+    uint8_t root[HL];
+    char *cp = NULL;
+    fk_err e = d->st.load(d->st.self, &size, root, &cp);
+    if (!e && !cp)
+        e = FK_ERR_STORAGE;
+    if (!e)
+        e = check_checkpoint(d, cp, size, root);
+    if (!e) {
+        free(d->edge_bundle);
+        d->edge_bundle = NULL;
+        d->edge_bundle_len = 0;
+        memset(d->edge_w, 0, sizeof d->edge_w);
+        fk_tlog_frontier_init(&d->frontier);
+        e = recover_edge(d, size, root);
+    }
+    if (!e) {
+        d->seq_size = size;
+        publish(d, size, cp, strlen(cp));
+    }
+    free(cp);
+    return e;
+}
+
+static void *shared_sequencer(void *arg)
+{
+    struct fki_logd *d = arg;
+    pthread_setname_np(pthread_self(), "fk-sequencer");
+    int held = 0;
+    struct timespec since;
+    now_mono(&since);
+    while (!flag(d, &d->seq_stop)) {
+        if (d->seq_lost) {
+            /* A batch or a read failed: this front end's view of the tree
+             * may be stale.  Give the lease up; whoever takes it next
+             * (maybe this one again) starts from the database. */
+            d->seq_lost = 0;
+            if (held)
+                fprintf(stderr, "fairkey log: stopped sequencing after a database failure; "
+                                "the lease is free for any front end\n");
+            d->st.lease(d->st.self, 0, &held);
+            held = 0;
+            __atomic_store_n(&d->held, 0, __ATOMIC_RELAXED);
+            now_mono(&since);
+        }
+        if (!held) {
+            int h = 0;
+            if (d->st.lease(d->st.self, 1, &h) || !h) {
+                poll(NULL, 0, FKI_LOG_LEASE_POLL_MS);
+                continue;
+            }
+            fk_err e = take_over(d);
+            if (e) {
+                fprintf(stderr, "fairkey log: cannot sequence: the tree in the database does not "
+                                "check out (%s); retrying\n", fk_strerror(e));
+                d->seq_lost = 1;
+                poll(NULL, 0, FKI_LOG_LEASE_POLL_MS);
+                continue;
+            }
+            held = 1;
+            __atomic_store_n(&d->held, 1, __ATOMIC_RELAXED);
+            fprintf(stderr, "fairkey log: sequencing from tree size %llu\n",
+                    (unsigned long long)d->seq_size);
+            if (d->witnesses)
+                cosign_again(d, 0);
+            now_mono(&d->cosigned_at);
+        }
+        if (d->witnesses) {
+            struct timespec due = d->cosigned_at, now;
+            add_ms(&due, d->cosign_refresh_s * 1000u);
+            now_mono(&now);
+            if (!before(&now, &due)) {
+                cosign_again(d, 1);
+                now_mono(&d->cosigned_at);
+            }
+        }
+        struct qlist q = {0};
+        size_t n = 0;
+        if (d->st.dequeue(d->st.self, d->batch_max, queued_item, &q, &n)) {
+            free_items(q.head);
+            d->seq_lost = 1;
+            continue;
+        }
+        if (!n) {
+            d->st.wait(d->st.self, 0, d->batch_ms < 100 ? d->batch_ms : 100);
+            continue;
+        }
+        process_batch(d, q.head);
+        now_mono(&d->cosigned_at);
+    }
+    if (held)
+        d->st.lease(d->st.self, 0, &held);
+    return NULL;
+}
+
+/* Queue local adds in the database, many per transaction: while one COPY
+ * commits the next group gathers. */
+static void *shipper(void *arg)
+{
+    struct fki_logd *d = arg;
+    pthread_setname_np(pthread_self(), "fk-shipper");
+    const uint8_t **ents = malloc(FKI_LOG_SHIP_MAX * sizeof *ents);
+    size_t *lens = malloc(FKI_LOG_SHIP_MAX * sizeof *lens);
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->stopping && !d->count)
+            pthread_cond_wait(&d->cv, &d->mu);
+        if (!d->count)
+            break;
+        struct item *batch = d->head, *last = d->head;
+        size_t taken = 1, bytes = last->len;
+        while (taken < FKI_LOG_SHIP_MAX && last->next) {
+            last = last->next;
+            taken++;
+            bytes += last->len;
+        }
+        d->head = last->next;
+        if (!d->head)
+            d->tail = NULL;
+        last->next = NULL;
+        d->count -= taken;
+        d->bytes -= bytes;
+        pthread_mutex_unlock(&d->mu);
+        size_t k = 0;
+        for (struct item *it = batch; it && ents && lens; it = it->next, k++) {
+            ents[k] = it->entry;
+            lens[k] = it->len;
+        }
+        if (!ents || !lens || d->st.enqueue(d->st.self, ents, lens, k)) {
+            for (struct item *it = batch; it; it = it->next)
+                answer_text(it->d, 503, "log database unavailable; the entry was not logged, "
+                                        "retry\n");
+            free_items(batch);
+            pthread_mutex_lock(&d->mu);
+            continue;
+        }
+        pthread_mutex_lock(&d->mu);
+        last->next = d->whead;
+        d->whead = batch;
+        d->wcount += taken;
+    }
+    pthread_mutex_unlock(&d->mu);
+    free(ents);
+    free(lens);
+    return NULL;
+}
+
+/* Proof nodes from committed tiles: per tile level the last tile read, with
+ * every Merkle node inside it computed once (a nodetab), so the answers of
+ * a batch, sorted by index, read and hash each tile about once (a plain
+ * tile reader rehashes up to 255 nodes for each node it is asked for). */
+#define LR_SLOTS 2   /* per level: the entry's tile and the tree's right edge */
+struct level_readers {
+    struct fki_logd *d;
+    uint64_t size;
+    int have[LEVELS][LR_SLOTS];
+    unsigned last[LEVELS];     /* the slot used last */
+    fk_tile tile[LEVELS][LR_SLOTS];
+    struct nodetab tab[LEVELS][LR_SLOTS];
+    uint8_t buf[FK_TILE_MAX_BYTES];
+};
+
+static void levels_init(struct level_readers *lr, struct fki_logd *d, uint64_t size)
+{
+    lr->d = d;
+    lr->size = size;
+    memset(lr->have, 0, sizeof lr->have);
+}
+
+static fk_err levels_node(void *ctx, unsigned level, uint64_t index, uint8_t out[HL])
+{
+    struct level_readers *lr = ctx;
+    unsigned l = level / 8, r = level % 8;
+    if (l >= LEVELS || index >= shr(lr->size, level))
+        return FK_ERR_INVALID;
+    uint64_t first = index << r;
+    fk_tile t;
+    fk_err e = fk_tile_at(&t, (int)l, first / FK_TILE_WIDTH, lr->size);
+    if (e)
+        return e == FK_ERR_NOT_FOUND ? FK_ERR_INVALID : e;
+    unsigned k;
+    for (k = 0; k < LR_SLOTS; k++)
+        if (lr->have[l][k] && lr->tile[l][k].index == t.index && lr->tile[l][k].width == t.width)
+            break;
+    if (k == LR_SLOTS) {
+        size_t got = 0;
+        k = (lr->last[l] + 1) % LR_SLOTS;   /* the one used less recently */
+        lr->have[l][k] = 0;
+        e = storage_fetch(lr->d, &t, lr->buf, sizeof lr->buf, &got);
+        if (e == FK_ERR_NOT_FOUND && t.width < FK_TILE_WIDTH) {
+            /* A partial tile deleted once the full one exists (tlog-tiles). */
+            fk_tile full = t;
+            full.width = FK_TILE_WIDTH;
+            e = storage_fetch(lr->d, &full, lr->buf, sizeof lr->buf, &got);
+            if (!e && got != FK_TILE_MAX_BYTES)
+                return FK_ERR_INVALID;
+            got = (size_t)t.width * HL;
+        }
+        if (e)
+            return e;
+        if (got != (size_t)t.width * HL)
+            return FK_ERR_INVALID;
+        if ((e = nodetab_build(&lr->tab[l][k], lr->buf, t.width)))
+            return e;
+        lr->tile[l][k] = t;
+        lr->have[l][k] = 1;
+    }
+    lr->last[l] = k;
+    unsigned pos = (unsigned)(first % FK_TILE_WIDTH) >> r;
+    if (pos >= (lr->tab[l][k].width >> r))
+        return FK_ERR_INVALID;
+    memcpy(out, lr->tab[l][k].n[row_off(r) + pos], HL);
+    return FK_OK;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    const struct item *x = *(struct item *const *)a, *y = *(struct item *const *)b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static long ms_since(const struct timespec *t, const struct timespec *now)
+{
+    return (long)(now->tv_sec - t->tv_sec) * 1000 + (now->tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* One round of the answerer: publish the committed tree, answer every
+ * waiter whose entry it holds, refuse those that waited too long. */
+static void answer_round(struct fki_logd *d, struct level_readers *lr, int *warned)
+{
+    uint64_t size = 0;
+    uint8_t root[HL];
+    char *cp = NULL;
+    /* What was served before the read: the sequencer of this front end may
+     * publish a newer tree while the read is under way. */
+    pthread_rwlock_rdlock(&d->pub);
+    uint64_t served_before = d->size;
+    pthread_rwlock_unlock(&d->pub);
+    fk_err e = d->st.load(d->st.self, &size, root, &cp);
+    if (!e && !cp)
+        e = FK_ERR_STORAGE;
+    if (!e) {
+        size_t n = strlen(cp);
+        pthread_rwlock_rdlock(&d->pub);
+        int older = size < served_before;
+        int newer = size > d->size || (size == d->size && (n != d->cp_len || memcmp(cp, d->cp, n)));
+        uint64_t served = d->size;
+        int behind = size < d->size;
+        pthread_rwlock_unlock(&d->pub);
+        if (older) {
+            /* A database restored or failed over to a replica that lacks
+             * commits: serving it would roll clients back. */
+            if (!*warned)
+                fprintf(stderr, "fairkey log: the database holds tree size %llu, older than the "
+                                "%llu this front end served; not serving it (a failover lost "
+                                "commits?)\n",
+                        (unsigned long long)size, (unsigned long long)served);
+            *warned = 1;
+            e = FK_ERR_STORAGE;
+        } else if (behind) {
+            e = FK_OK;   /* published meanwhile: the next round reads it */
+        } else if (newer) {
+            if ((e = check_checkpoint(d, cp, size, root)))
+                fprintf(stderr, "fairkey log: the checkpoint in the database does not verify "
+                                "with this log's key; not serving it\n");
+            else
+                publish(d, size, cp, n);
+        }
+    }
+    pthread_mutex_lock(&d->mu);
+    struct item *items = d->whead;
+    size_t cnt = d->wcount;
+    d->whead = NULL;
+    d->wcount = 0;
+    pthread_mutex_unlock(&d->mu);
+    if (!items) {
+        free(cp);
+        return;
+    }
+    struct item **ans = malloc(cnt * sizeof *ans);
+    uint8_t(*hs)[HL] = malloc(cnt * HL);
+    uint64_t *idx = malloc(cnt * sizeof *idx);
+    size_t k = 0, nans = 0;
+    if (!ans || !hs || !idx)
+        e = FK_ERR_NOMEM;
+    for (struct item *it = items; it && !e; it = it->next)
+        memcpy(hs[k++], it->leaf, HL);
+    if (!e)
+        e = d->st.lookup(d->st.self, (const uint8_t(*)[HL])hs, cnt, idx);
+    k = 0;
+    for (struct item *it = items; it; it = it->next, k++) {
+        it->have_index = 0;
+        if (!e && idx[k] != FKI_LOG_ABSENT && idx[k] < size) {
+            it->index = idx[k];
+            it->have_index = 1;
+            ans[nans++] = it;
+        }
+    }
+    if (nans) {
+        qsort(ans, nans, sizeof *ans, by_index);
+        fk_tlog_proof_ctx pctx;
+        const fk_tlog_proof_ctx *pc = fk_tlog_proof_ctx_init(&pctx, cp, strlen(cp)) ? NULL : &pctx;
+        levels_init(lr, d, size);
+        /* The index is a hint, as for the sequencer: answer only if the
+         * leaf there is this entry.  One that is not (a damaged entry
+         * index) waits: the sequencer appends the entry again and the new
+         * index replaces the wrong one. */
+        size_t ok = 0;
+        for (size_t i = 0; i < nans; i++) {
+            uint8_t lh[HL];
+            if (levels_node(lr, 0, ans[i]->index, lh) || memcmp(lh, ans[i]->leaf, HL)) {
+                ans[i]->have_index = 0;
+                continue;
+            }
+            ans[ok++] = ans[i];
+        }
+        nans = ok;
+        for (size_t i = 0; i < nans; i++)
+            stage_proof(d, d->answer2, pc, ans[i], size, levels_node, lr);
+        for (size_t i = 0; i < nans; i++)
+            fki_net_release(ans[i]->d);
+    }
+    /* The rest wait for a later batch, up to FKI_LOG_SHARED_WAIT_MS. */
+    struct timespec now;
+    now_mono(&now);
+    struct item *keep = NULL, *keep_tail = NULL;
+    size_t nkeep = 0;
+    for (struct item *it = items, *next; it; it = next) {
+        next = it->next;
+        it->next = NULL;
+        if (it->have_index == 1) {
+            free(it);
+        } else if (ms_since(&it->arrived, &now) > FKI_LOG_SHARED_WAIT_MS) {
+            answer_text(it->d, 503, "log could not commit the entry in time (database "
+                                    "unavailable?); retry: if it was logged, the retry gets "
+                                    "its index\n");
+            free(it);
+        } else {
+            if (keep_tail)
+                keep_tail->next = it;
+            else
+                keep = it;
+            keep_tail = it;
+            nkeep++;
+        }
+    }
+    if (keep) {
+        pthread_mutex_lock(&d->mu);
+        keep_tail->next = d->whead;
+        d->whead = keep;
+        d->wcount += nkeep;
+        pthread_mutex_unlock(&d->mu);
+    }
+    free(ans);
+    free(hs);
+    free(idx);
+    free(cp);
+}
+
+static void *answerer(void *arg)
+{
+    struct fki_logd *d = arg;
+    pthread_setname_np(pthread_self(), "fk-answerer");
+    struct level_readers *lr = malloc(sizeof *lr);
+    int warned = 0;
+    while (lr && !flag(d, &d->ans_stop)) {
+        d->st.wait(d->st.self, 1, 100);
+        answer_round(d, lr, &warned);
+    }
+    free(lr);
+    pthread_mutex_lock(&d->mu);
+    struct item *items = d->whead;
+    d->whead = NULL;
+    d->wcount = 0;
+    pthread_mutex_unlock(&d->mu);
+    for (struct item *it = items; it; it = it->next)
+        answer_text(it->d, 503, "log is stopping before the entry's batch committed; retry: if "
+                                "it was logged, the retry gets its index\n");
+    free_items(items);
+    return NULL;
+}
+
 int fki_logd_default_key(char *out, size_t cap, const char *dir)
 {
     size_t n = strlen(dir);
@@ -1271,7 +1790,12 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         *why = "batch limits out of range";
         return FK_ERR_LIMIT;
     }
-    if (mkdir(cfg->dir, 0700) && errno != EEXIST) {
+    if (cfg->db && (cfg->dir || !cfg->key)) {
+        *why = "--db goes with --key FILE (every front end of the log signs with the same key) "
+               "and without --dir";
+        return FK_ERR_INVALID;
+    }
+    if (!cfg->db && mkdir(cfg->dir, 0700) && errno != EEXIST) {
         *why = "cannot create the log directory; check the path and permissions";
         return FK_ERR_IO;
     }
@@ -1282,13 +1806,14 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     } else if (fki_logd_default_key(keypath, sizeof keypath, cfg->dir)) {
         return FK_ERR_LIMIT;
     }
-    fk_err e = key_outside_dir(cfg->dir, keypath, why);
+    fk_err e = cfg->db ? FK_OK : key_outside_dir(cfg->dir, keypath, why);
     if (e)
         return e;
     struct fki_logd *d = calloc(1, sizeof *d);
     if (!d)
         return FK_ERR_NOMEM;
     d->lock_fd = -1;
+    d->shared = cfg->db != NULL;
     now_mono(&d->started);
     d->batch_ms = batch_ms;
     d->batch_max = batch_max;
@@ -1308,7 +1833,7 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
 
     /* One writer per log: a second sequencer on the same directory would
      * overwrite the first one's tiles before SQLite refused its commit. */
-    if ((d->lock_fd = fki_dir_lock(cfg->dir)) < 0) {
+    if (!d->shared && (d->lock_fd = fki_dir_lock(cfg->dir)) < 0) {
         e = errno == EWOULDBLOCK ? FK_ERR_POLICY : FK_ERR_IO;
         if (e == FK_ERR_POLICY)
             *why = "another process serves this log directory; stop it first";
@@ -1344,12 +1869,13 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
     d->vkey[vlen] = '\n';
     d->vkey_len = vlen + 1;
     /* DIR/vkey: the public key beside the checkpoint, for the page on a
-     * static host of DIR (docs/log.md 7.8). */
-    if ((e = write_public_file(cfg->dir, "vkey", d->vkey, d->vkey_len))) {
+     * static host of DIR (docs/log.md 7.8).  Front ends on a database have
+     * no DIR: they serve /vkey from memory and no /policy. */
+    if (cfg->dir && (e = write_public_file(cfg->dir, "vkey", d->vkey, d->vkey_len))) {
         *why = "cannot write DIR/vkey; check the directory's permissions and free space";
         goto fail;
     }
-    if ((e = load_policy(d, cfg->dir, why)))
+    if (cfg->dir && (e = load_policy(d, cfg->dir, why)))
         goto fail;
     d->cosign_refresh_s = cfg->cosign_refresh_s ? cfg->cosign_refresh_s : FKI_LOG_COSIGN_REFRESH_S;
     if (d->cosign_refresh_s > FKI_LOG_COSIGN_REFRESH_MAX_S)
@@ -1358,13 +1884,20 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         (e = fki_witness_set_new(&d->witnesses, cfg->witnesses, cfg->nwitnesses, why)))
         goto fail;
     d->answer = malloc(FKI_LOG_ANSWER_CAP);
-    if (!d->answer) {
+    d->answer2 = malloc(FKI_LOG_ANSWER_CAP);
+    if (!d->answer || !d->answer2) {
         e = FK_ERR_NOMEM;
         goto fail;
     }
     *why = "cannot open log.db or recover the tree; the state, key and tiles disagree or are unreadable";
-    if ((e = fki_log_storage_sqlite_open(&d->st, cfg->dir)))
+    if (d->shared) {
+        if ((e = fki_log_storage_pg_open(&d->st, cfg->db, vkey, why)))
+            goto fail;
+        *why = "the tree in the database does not check out with this log's key; is it this "
+               "log's database?";
+    } else if ((e = fki_log_storage_sqlite_open(&d->st, cfg->dir))) {
         goto fail;
+    }
 
     uint64_t size;
     uint8_t root[HL];
@@ -1383,10 +1916,20 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
             goto fail;
         struct fki_log_batch b = {.root = c.root, .checkpoint = d->cp,
                                   .checkpoint_len = d->cp_len};
-        if ((e = d->st.store_batch(d->st.self, &b)))
+        e = d->st.store_batch(d->st.self, &b);
+        if (e && d->shared) {
+            /* Another front end started the log first: take its tree. */
+            e = d->st.load(d->st.self, &size, root, &cp);
+            if (!e && !cp)
+                e = FK_ERR_STORAGE;
+            if (!e)
+                goto loaded;
+        }
+        if (e)
             goto fail;
         size = 0;
     } else {
+    loaded:;
         /* Recover: the state in SQLite is the truth; check it against the
          * key and the tiles before serving anything. */
         fk_checkpoint c;
@@ -1403,16 +1946,31 @@ fk_err fki_logd_start(fki_logd **out, const struct fki_logd_config *cfg, char *v
         free(cp);
         if (e)
             goto fail;
-        if ((e = d->st.discard_beyond(d->st.self, size)) || (e = recover_edge(d, size, root)))
+        /* Shared: the edge is loaded when this front end takes the lease. */
+        if (!d->shared &&
+            ((e = d->st.discard_beyond(d->st.self, size)) || (e = recover_edge(d, size, root))))
             goto fail;
     }
     d->size = size;
+    d->seq_size = size;
 
-    if (pthread_create(&d->thr, NULL, sequencer, d)) {
+    if (pthread_create(&d->thr, NULL, d->shared ? shared_sequencer : sequencer, d)) {
         e = FK_ERR_NOMEM;
         goto fail;
     }
     d->thr_started = 1;
+    if (d->shared) {
+        if (pthread_create(&d->ship_thr, NULL, shipper, d)) {
+            e = FK_ERR_NOMEM;
+            goto fail;
+        }
+        d->ship_started = 1;
+        if (pthread_create(&d->ans_thr, NULL, answerer, d)) {
+            e = FK_ERR_NOMEM;
+            goto fail;
+        }
+        d->ans_started = 1;
+    }
     struct fki_net_server_config sc = {
         .listen = cfg->listen, .max_body = FKI_LOG_MAX_ENTRY,
         .handler = handler, .ctx = d};
@@ -1437,7 +1995,33 @@ void fki_logd_stop(fki_logd *d)
 {
     if (!d)
         return;
-    if (d->thr_started) {
+    if (d->shared) {
+        /* No new adds; queue what was taken; give the queued ones a while
+         * to be committed (by whichever front end sequences) and answered;
+         * then stop sequencing and answering. */
+        pthread_mutex_lock(&d->mu);
+        d->stopping = 1;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        if (d->ship_started)
+            pthread_join(d->ship_thr, NULL);
+        for (int waited = 0; d->ans_started && waited < FKI_LOG_SHARED_STOP_MS; waited += 20) {
+            pthread_mutex_lock(&d->mu);
+            size_t w = d->wcount;
+            pthread_mutex_unlock(&d->mu);
+            if (!w)
+                break;
+            poll(NULL, 0, 20);
+        }
+        pthread_mutex_lock(&d->mu);
+        d->seq_stop = 1;
+        d->ans_stop = 1;
+        pthread_mutex_unlock(&d->mu);
+        if (d->thr_started)
+            pthread_join(d->thr, NULL);
+        if (d->ans_started)
+            pthread_join(d->ans_thr, NULL);
+    } else if (d->thr_started) {
         pthread_mutex_lock(&d->mu);
         d->stopping = 1;
         pthread_cond_broadcast(&d->cv);
@@ -1453,6 +2037,7 @@ void fki_logd_stop(fki_logd *d)
     free(d->edge_bundle);
     free(d->answer);
     free(d->policy);
+    free(d->answer2);
     if (d->lock_fd >= 0)
         close(d->lock_fd);   /* releases the flock */
     pthread_rwlock_destroy(&d->pub);

@@ -36,8 +36,25 @@ fk_err fki_log_answer_encode(char *out, const uint8_t *extra, size_t extra_len, 
                              const uint8_t (*proof)[FK_TLOG_HASH_LEN], size_t nproof,
                              const char *cp, size_t cp_len, size_t *len);
 
+/* Several front ends on one PostgreSQL database (docs/log.md 7.9). */
+/* A front end without the sequencer lease tries to take it this often: with
+ * the database's detection of a dead session, the bound on the pause after
+ * the sequencing front end dies. */
+#define FKI_LOG_LEASE_POLL_MS 200
+/* Adds queued in the database per transaction (one COPY). */
+#define FKI_LOG_SHIP_MAX 4096u
+/* An add queued in the database and not in a committed batch after this
+ * long gets a 503 (the database is down): retrying is safe, a duplicate
+ * gets its first index. */
+#define FKI_LOG_SHARED_WAIT_MS 15000
+/* On stop, queued adds get this long to be committed and answered. */
+#define FKI_LOG_SHARED_STOP_MS 5000
+
 struct fki_logd_config {
     const char *dir;        /* state directory: log.db, index.db, checkpoint, tile/ */
+    /* A PostgreSQL connection string (libpq): the shared backend instead of
+     * dir; key is then required.  Never printed (it may hold a password). */
+    const char *db;
     /* The signing key file; NULL = DIR.key beside DIR.  It must lie outside
      * DIR, which may be published as static files. */
     const char *key;

@@ -1,8 +1,8 @@
 /*
  * storage.h - the log daemon's storage seam.  The sequencer and the read path
  * talk to storage only through struct fki_log_storage (a table of function
- * pointers), so another backend (PostgreSQL for the state, an object store
- * for the tiles) can replace the embedded one without touching them.
+ * pointers): the embedded backend (SQLite and files) and the PostgreSQL one
+ * (everything in one database that several front ends share) implement it.
  *
  * Durability contract of store_batch(): when it returns FK_OK, every tile and
  * entry bundle of the batch and the new tree state (size, root, checkpoint)
@@ -58,7 +58,14 @@ struct fki_log_batch {
     const uint8_t (*leaf_hashes)[FKI_LOG_HASH_LEN];  /* entries old_size.. new_size-1 */
     const char *checkpoint;                    /* signed note text */
     size_t checkpoint_len;
+    /* Shared backends: the queued adds (dequeue ids) this batch consumed,
+     * removed from the queue in the same transaction as the state. */
+    const int64_t *queue_ids;
+    size_t nqueue_ids;
 };
+
+/* dequeue()'s callback: one queued add, its bytes valid during the call. */
+typedef fk_err (*fki_log_queued_fn)(void *ctx, int64_t id, const uint8_t *entry, size_t len);
 
 struct fki_log_storage {
     void *self;
@@ -82,6 +89,31 @@ struct fki_log_storage {
      * path can never serve one.  Called on start and after a failed batch. */
     fk_err (*discard_beyond)(void *self, uint64_t size);
     void (*close)(void *self);
+
+    /* ---- Several front ends on one database (PostgreSQL; docs/log.md 7.9).
+     * NULL in the embedded backend, where the one process queues adds in
+     * memory and always sequences.  With a shared backend every front end
+     * queues its adds in the database (enqueue), exactly one holds the
+     * sequencer lease at a time (lease) and turns queued adds into batches
+     * (dequeue, store_batch), and every front end answers its own waiters
+     * once lookup() finds their entries in the committed tree (load). */
+
+    /* Queue adds durably: committed when it returns FK_OK.  Any thread. */
+    fk_err (*enqueue)(void *self, const uint8_t *const *entries, const size_t *lens, size_t n);
+    /* want 1: take the sequencer lease, or keep it; *held says whether this
+     * front end holds it now.  want 0: give it up.  The lease is bound to
+     * one database session: it is lost when the session is (the process
+     * died, the database restarted, the network failed), and store_batch
+     * and dequeue run in that session.  Sequencer thread only. */
+    fk_err (*lease)(void *self, int want, int *held);
+    /* The oldest queued adds, at most max, oldest first, passed to fn; *n
+     * gets their number.  They stay queued until a batch that names their
+     * ids commits.  Sequencer thread only, with the lease. */
+    fk_err (*dequeue)(void *self, size_t max, fki_log_queued_fn fn, void *ctx, size_t *n);
+    /* Sleep up to ms, or less once something happens: what 0, an add was
+     * queued (sequencer thread); what 1, a batch committed (one other
+     * thread).  Returns early on a database failure too. */
+    void (*wait)(void *self, int what, unsigned ms);
 };
 
 /* The embedded backend: DIR/log.db (SQLite, WAL, synchronous=FULL) for the
@@ -90,5 +122,14 @@ struct fki_log_storage {
  * DIR/tile/... and DIR/checkpoint as plain files that any static web server
  * can serve. */
 fk_err fki_log_storage_sqlite_open(struct fki_log_storage *out, const char *dir);
+
+/* The PostgreSQL backend (storage_pg.c): the tree state, tiles, bundles,
+ * entry index and add queue in one database that several front ends share.
+ * conninfo is a libpq connection string or URI (never printed).  A database
+ * that holds another log (another origin or key: vkey, the log's verifier
+ * key text) is refused with FK_ERR_POLICY.  On failure *why gets one line
+ * (no connection string in it). */
+fk_err fki_log_storage_pg_open(struct fki_log_storage *out, const char *conninfo,
+                               const char *vkey, const char **why);
 
 #endif

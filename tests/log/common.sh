@@ -9,6 +9,7 @@ UNMOUNT=
 cleanup() {
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    if declare -F pg_cleanup >/dev/null; then pg_cleanup; fi
     if [ -n "$UNMOUNT" ]; then umount "$UNMOUNT" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
@@ -16,11 +17,35 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# The storage backend under test: sqlite (DIR, the default) or pg (a
+# database of a private PostgreSQL cluster, tests/log/pg.sh), so the same
+# scripts test both.
+LOG_BACKEND=${LOG_BACKEND:-sqlite}
+if [ "$LOG_BACKEND" = pg ]; then
+    . "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
+    pg_start
+fi
+
+# log_args DIR: the storage options of the log kept in DIR: --dir DIR, or on
+# PostgreSQL --db (a database named after DIR) and --key DIR.key.
+log_args() {
+    if [ "$LOG_BACKEND" = pg ]; then
+        local db
+        db=$(basename "$1" | tr -c 'a-z0-9_\n' '_')
+        pg_createdb "$db"
+        printf '%s\n' --db "$PGURL/$db" --key "$1.key"
+    else
+        printf '%s\n' --dir "$1"
+    fi
+}
+
 # start_log DIR [serve options...]: sets LOG_PID, LOG_URL, LOG_VKEY.
 start_log() {
     local dir=$1; shift
-    local out="$WORK/serve.$RANDOM.out"
-    "$FAIRKEY" log serve --dir "$dir" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$WORK/serve.err" &
+    local out="$WORK/serve.$RANDOM.out" st
+    mapfile -t st < <(log_args "$dir")
+    : >"$out"   # before the wait below reads it
+    "$FAIRKEY" log serve "${st[@]}" --listen 127.0.0.1:0 "$@" >"$out" 2>>"$WORK/serve.err" &
     LOG_PID=$!
     PIDS+=("$LOG_PID")
     for _ in $(seq 200); do

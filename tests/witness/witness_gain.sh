@@ -40,7 +40,7 @@ wait_cosigs 1 "$L_URL" "$L_VKEY" "$W1_VKEY"
 [ "$(sed -n 2p "$WORK/cp")" = 5 ] || fail "the checkpoint moved: $(cat "$WORK/cp")"
 [ "$(grep -c '^— witness.test/w1 ' "$WORK/cp")" = 1 ] || fail "not one w1 line"
 # ... stored, not only served: in DIR/checkpoint too.
-"$TOOL" count "$WORK/log/checkpoint" "$L_VKEY" "$W1_VKEY" | grep -qx 1 || fail "not stored"
+"$TOOL" count "$(stored_cp)" "$L_VKEY" "$W1_VKEY" | grep -qx 1 || fail "not stored"
 echo "ok: a log that gains a witness has its quiet checkpoint cosigned at start"
 
 # Gains w2 as well: w1's line is kept (not asked again), w2 added.
@@ -83,6 +83,6 @@ done
 [ "$(sed -n 2p "$WORK/cp")" = 6 ] || fail "the refreshed checkpoint moved: $(cat "$WORK/cp")"
 [ "$(grep -c '^— witness.test/w1 ' "$WORK/cp")" = 1 ] && [ "$(grep -c '^— witness.test/w2 ' "$WORK/cp")" = 1 ] ||
     fail "refreshed lines not one per witness: $(cat "$WORK/cp")"
-"$TOOL" count "$WORK/log/checkpoint" "$L_VKEY" "$W1_VKEY" "$W2_VKEY" | grep -qx 2 || fail "refresh not stored"
+"$TOOL" count "$(stored_cp)" "$L_VKEY" "$W1_VKEY" "$W2_VKEY" | grep -qx 2 || fail "refresh not stored"
 echo "ok: a quiet log's checkpoint is cosigned again by both witnesses (tree unchanged)"
 echo PASS
