@@ -2,7 +2,7 @@
 # The whole test suite (README's second command): the normal build and its
 # CTest suite, the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
 # and bounded libFuzzer smoke runs.  FK_FUZZ_SECONDS sets the per-target fuzz
-# time (default 60); FK_SKIP_ASAN=1 / FK_SKIP_FUZZ=1 skip those stages.
+# time (default 45); FK_SKIP_ASAN=1 / FK_SKIP_FUZZ=1 skip those stages.
 set -eu
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -23,7 +23,7 @@ if [ "${FK_SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 if [ "${FK_SKIP_FUZZ:-0}" != 1 ] && [ -x fuzz/run.sh ]; then
-    echo "== fuzz smoke runs (${FK_FUZZ_SECONDS:-60} s per target)"
-    fuzz/run.sh "${FK_FUZZ_SECONDS:-60}"
+    echo "== fuzz smoke runs (${FK_FUZZ_SECONDS:-45} s per target)"
+    fuzz/run.sh "${FK_FUZZ_SECONDS:-45}"
 fi
 echo "== all tests passed"
