@@ -177,10 +177,20 @@ void cli_identities_free(cli_identities *l);
  * decrypted (a passphrase-encrypted identity file): nothing more to say. */
 extern int cli_reported;
 
+/* Files read whole (src/cli/io.c): remember a key or recipients file this
+ * command read, so that no output replaces it; and whether a path names
+ * standard input ("-" or NULL). */
+struct stat;
+void cli_note_read_file(const struct stat *st);
+int cli_is_stdio_name(const char *path);
+
 /* ---- age plugins, the client side: src/cli/plugin.c ----------------------
  * "age1NAME1..." recipients, "AGE-PLUGIN-NAME-1..." identities and -j NAME
  * run age-plugin-NAME from PATH (recipient-v1, identity-v1).  Messages are
  * printed by the plugin code (cli_reported is set). */
+/* The longest plugin name: the spec bounds only its characters; a binary
+ * name longer than this is not one anybody installs. */
+#define CLI_PLUGIN_NAME_MAX 64
 /* The plugin NAME of a plugin recipient or identity string (lowercase,
  * checksum checked); -1 if s is not one. */
 int cli_plugin_name(const char *s, char name[65]);

@@ -28,9 +28,7 @@
 
 extern char **environ;
 
-/* The plugin name: the spec bounds only its characters; a binary name
- * longer than this is not one anybody installs. */
-#define PLUGIN_NAME_MAX 64
+#define PLUGIN_NAME_MAX CLI_PLUGIN_NAME_MAX
 /* A plugin recipient or identity string: post-quantum plugin keys reach a
  * few KiB; a line of a recipients or identity file is at most CLI_LINE_MAX. */
 #define PLUGIN_DATA_MAX CLI_LINE_MAX
@@ -549,19 +547,6 @@ fk_err cli_plugin_identity(fk_identity **out, const char *s)
     id->state = t;
     *out = id;
     return FK_OK;
-}
-
-int cli_recipients_add_plugin_default(cli_recipients *l, const char *name)
-{
-    char id[FK_AGE_IDENTITY_STR_MAX + PLUGIN_NAME_MAX];
-    fk_recipient *r = NULL;
-    if (cli_plugin_default_identity(name, id, sizeof id) < 0)
-        return -1;
-    if (cli_plugin_recipient(&r, id, 1) != FK_OK) {
-        cli_err("out of memory");
-        return -1;
-    }
-    return cli_recipients_add(l, r);
 }
 
 int cli_identities_add_plugin_default(cli_identities *l, const char *name)
