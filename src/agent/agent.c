@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
-#include "log/keyfile.h"
+#include "svc/keyfile.h"
 #include "net/net.h"
 #include "recovery.h"
 #include "store.h"

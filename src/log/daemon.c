@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "log/keyfile.h"
+#include "svc/keyfile.h"
 #include "log/web.h"
 #include "net/net.h"
 #include "svc/metrics.h"

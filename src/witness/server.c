@@ -21,7 +21,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "log/keyfile.h"
+#include "svc/keyfile.h"
 #include "net/net.h"
 #include "svc/metrics.h"
 #include "witness/witness.h"

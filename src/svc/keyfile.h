@@ -5,8 +5,8 @@
  * daemon passes, and the lock on a daemon's state directory.  Program code
  * compiled into fairkey-net.
  */
-#ifndef FK_LOG_KEYFILE_H
-#define FK_LOG_KEYFILE_H
+#ifndef FK_SVC_KEYFILE_H
+#define FK_SVC_KEYFILE_H
 
 #include <sys/stat.h>
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log/keyfile.h"
+#include "svc/keyfile.h"
 
 const char *fki_secret_file_problem(const struct stat *st)
 {
