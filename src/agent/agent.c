@@ -20,7 +20,8 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
+#include "prog/authlog.h"
+#include "prog/prog.h"
 #include "svc/keyfile.h"
 #include "net/net.h"
 #include "recovery.h"

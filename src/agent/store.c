@@ -18,7 +18,8 @@
 
 #include <sqlite3.h>
 
-#include "cli/cli.h"
+#include "prog/authlog.h"
+#include "prog/prog.h"
 #include "store.h"
 
 enum { ST_GET, ST_PUT, ST_REFUSAL, ST_CP_GET, ST_CP_SET, ST_LIST, ST_APPROVE, ST_DENY, ST_N };

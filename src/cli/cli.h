@@ -4,57 +4,27 @@
 
 #include <fairkey.h>
 
+#include "prog/authlog.h"
+#include "prog/prog.h"
+
 #define FK_COMMAND(name, fn, help) int fn(int argc, char **argv);
 #define FK_NET_COMMAND(name, fn, help) int fn(int argc, char **argv);
 #include "commands.h"
 #undef FK_COMMAND
 #undef FK_NET_COMMAND
 
-/* Exit codes (documented in docs/cli.md). */
-enum {
-    FK_EXIT_OK = 0,
-    FK_EXIT_FAIL = 1,   /* the operation failed: bad input, wrong key, corrupt file */
-    FK_EXIT_USAGE = 2,  /* bad command line */
-    FK_EXIT_RECOVERED = 3, /* audit: a recovery of an audited file is on the log */
-};
 
-/* Print "fairkey: <message>\n" to stderr (one line, printf-style). */
-void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The last message cli_err printed in this thread, without "fairkey: " (at
- * most 511 bytes): what a daemon also sends back to the client at fault. */
-const char *cli_err_last(void);
-/* cli_err_quiet(1): cli_err only records its message (cli_err_last) until
- * cli_err_quiet(0); a daemon reloading on SIGHUP reports one line itself. */
-void cli_err_quiet(int on);
-/* Print a usage line "usage: fairkey <synopsis>" on stderr and return
- * FK_EXIT_USAGE; when the command line asked for help (-h, --help), on
- * stdout, returning FK_EXIT_OK. */
-int cli_usage(const char *synopsis);
-/* Did the command line ask for help (-h or --help before any "--")? */
-int cli_help_wanted(void);
 
-/* ---- input, output, secrets: src/cli/io.c ------------------------------
+/* ---- outputs, passphrases: src/cli/io.c (inputs: prog/prog.h) -----------
  * Every subcommand goes through these helpers.  They print their own error
  * line with cli_err() and return -1 on failure, 0 on success. */
 
 #include <stdio.h>
 #include <sys/types.h>
 
-/* Limits on small files read whole (age uses the same bounds). */
-#define CLI_KEYFILE_MAX (16u << 20)   /* identity and recipients files: 16 MiB */
-#define CLI_LINE_MAX (8u << 10)       /* one line of such a file: 8 KiB, as sshd(8) */
 /* A passphrase longer than this is certainly a mistake (a file piped by error). */
 #define CLI_PASSPHRASE_MAX 4096
 
-/* Called first by main: a standard descriptor (0, 1, 2) the program was
- * started without is held open on /dev/null so that no file gets its number;
- * using it later is a clear error ("standard input is closed"). */
-void cli_stdio_init(void);
-/* Open an input: NULL or "-" is standard input (which only one input may use);
- * nofollow refuses symbolic links (key files).  Returns the fd or -1. */
-int cli_open_in(const char *path, int nofollow);
-/* Close an fd cli_open_in returned (standard input is left open). */
-void cli_close_in(int fd);
 
 /* An output.  A named output is written to a temporary file in the same
  * folder and renamed into place only by cli_out_commit, so a failed run never
@@ -78,15 +48,6 @@ int cli_out_open(cli_out *o, const char *path, unsigned flags);
 int cli_out_commit(cli_out *o);
 /* Remove the temporary file (no-op for stdout).  Safe after commit. */
 void cli_out_abort(cli_out *o);
-/* getopt_long returned '?' or ':' (the optstring starts with "+:"): print
- * one "fairkey: " line naming the bad option, then the usage; returns 2. */
-int cli_bad_option(int c, char **argv, const char *synopsis);
-/* More than one operand where one input file is allowed (argv[first] is the
- * input): names an option written after the input, else the extra file;
- * then the usage; returns 2. */
-int cli_extra_inputs(int argc, char **argv, int first, const char *synopsis);
-/* One "fairkey: " line about an unexpected operand, then the usage; returns 2. */
-int cli_bad_operand(const char *arg, const char *synopsis);
 /* The option loop of the ceremony steps (authority dkg, authority reshare):
  * long options only, "-h" prints the synopsis on stdout, anything else is
  * cli_bad_option.  Between them: the "case 'x': ...; break;" lines. */
@@ -116,10 +77,6 @@ int cli_write_new_file(const char *path, const char *text, size_t len, int secre
 /* Write all of buf. */
 int cli_write_all(int fd, const void *buf, size_t len);
 
-/* Read a whole small file (NULL or "-": standard input) into a NUL-terminated
- * malloc'd buffer; more than max bytes is an error.  The caller wipes and
- * frees it when it may hold secrets. */
-int cli_read_file(const char *path, size_t max, int nofollow, char **buf, size_t *len);
 /* SHA-256 and size of a file (NULL or "-": standard input), streamed in
  * CLI_HASH_BUF reads; size may be NULL.  Prints its own error. */
 #define CLI_HASH_BUF (256u << 10)
@@ -130,11 +87,6 @@ int cli_sha256_file(const char *path, uint8_t out[32], uint64_t *size);
  * its own error. */
 int cli_read_public_line(const char *arg, const char *opt, char name[FK_REQUEST_NAME_MAX + 1],
                          uint8_t key[32]);
-/* Split text into lines ("\n" or "\r\n"); calls fn for each with its
- * 1-based number.  Stops at the first non-zero return, which it returns. */
-int cli_for_each_line(const char *text, size_t len,
-                      int (*fn)(void *ctx, const char *line, size_t linelen, size_t lineno),
-                      void *ctx);
 
 /* Where a passphrase comes from: --passphrase-fd N (set cli_passphrase_fd),
  * else the FAIRKEY_PASSPHRASE environment variable, else the terminal
@@ -143,8 +95,6 @@ extern int cli_passphrase_fd;
 int cli_read_passphrase(const char *prompt, int confirm, char **pass, size_t *len);
 /* Parse "--passphrase-fd" 's argument into cli_passphrase_fd. */
 int cli_set_passphrase_fd(const char *arg);
-/* Wipe and free a passphrase or key text. */
-void cli_free_secret(char *p, size_t len);
 
 /* 1 if s starts like a secret key (any case): such a string is never echoed. */
 int cli_looks_secret(const char *s);
@@ -177,12 +127,6 @@ void cli_identities_free(cli_identities *l);
  * decrypted (a passphrase-encrypted identity file): nothing more to say. */
 extern int cli_reported;
 
-/* Files read whole (src/cli/io.c): remember a key or recipients file this
- * command read, so that no output replaces it; and whether a path names
- * standard input ("-" or NULL). */
-struct stat;
-void cli_note_read_file(const struct stat *st);
-int cli_is_stdio_name(const char *path);
 
 /* ---- age plugins, the client side: src/cli/plugin.c ----------------------
  * "age1NAME1..." recipients, "AGE-PLUGIN-NAME-1..." identities and -j NAME
@@ -206,8 +150,6 @@ int cli_identities_add_plugin_default(cli_identities *l, const char *name);
  * terminal (nothing printed). */
 int cli_tty_ask(const char *prompt, int secret, char **out, size_t *len);
 
-/* What to do about a failed system call with this errno (no final period). */
-const char *cli_io_hint(int err);
 /* One line saying what an fk_err means for the user and what to do. */
 const char *cli_describe_err(fk_err e);
 
@@ -254,40 +196,6 @@ int cli_authority_reshare(int argc, char **argv);
 fk_escrow_authority *cli_load_authority(const char *path);
 int cli_load_share(const char *path, fk_escrow_share *share);
 
-/* ---- the log an authority names: src/cli/authlog.c ----------------------- */
-
-/* One line about a tlog-policy file that does not parse (err and line from
- * fk_tlog_policy_parse); opt names the option that gave it. */
-void cli_policy_error(const char *opt, const char *path, fk_err err, size_t line);
-/* A vkey given as itself or as a file holding it on one line. */
-int cli_vkey_read(const char *arg, char out[FK_NOTE_KEY_TEXT_MAX + 1]);
-/* authority create: the canonical policy to embed, from --log-policy FILE,
- * or from --log URL --log-vkey VKEY (that one log, quorum none). */
-int cli_policy_for_authority(char out[FK_ESCROW_POLICY_MAX + 1], size_t *len, const char *url,
-                             const char *vkey, const char *policy_path);
-
-/* What a program that talks to an authority's log uses: the authority's
- * policy, and the URL and vkey of the log it names (the first, or the one
- * --log or --log-vkey picks among its logs). */
-typedef struct cli_authlog {
-    fk_tlog_policy policy;
-    char url[FK_TLOG_POLICY_URL_MAX + 1];
-    char vkey[FK_NOTE_KEY_TEXT_MAX + 1];
-} cli_authlog;
-/* Fill out from the authority.  url, vkey and policy_path (each NULL when
- * not given) are overrides for tests: each must name the authority's own
- * log or policy, or one "fairkey: " line says so and -1 is returned (a
- * program is never pointed at a log where the authority's owner does not
- * look).  out is large (~80 KiB): not on a small stack. */
-int cli_authority_log(cli_authlog *out, const fk_escrow_authority *a, const char *url,
-                      const char *vkey, const char *policy_path);
-/* Does receipt pr prove the entry with this leaf hash is in one of al's
- * logs, under a checkpoint that meets al's witness policy?  FK_OK;
- * FK_ERR_POLICY when the checkpoint lacks the cosignatures; another error
- * when no log's key and inclusion proof verify.  cp (may be NULL) gets the
- * checkpoint.  Prints nothing. */
-fk_err cli_log_proof_verify(const cli_authlog *al, const fk_tlog_proof *pr,
-                            const uint8_t leaf[FK_TLOG_HASH_LEN], fk_checkpoint *cp);
 /* POST entry to al's log (src/cli/logadd.c, fairkey-net only), check the
  * tlog-proof it answers against the log's key, and return it re-encoded
  * with extra (may be NULL) as its extra data: *receipt (malloc'd, NUL-

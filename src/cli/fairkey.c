@@ -79,53 +79,6 @@ static const struct command commands[] = {
 #undef FK_NET_COMMAND
 };
 
-/* The last line cli_err printed in this thread (a daemon answers with it). */
-static __thread char last_err[512];
-/* Set while a daemon reloads: it prints one line of its own instead. */
-static __thread int err_quiet;
-
-void cli_err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(last_err, sizeof last_err, fmt, ap);
-    va_end(ap);
-    if (!err_quiet)
-        fprintf(stderr, "fairkey: %s\n", last_err);
-}
-
-void cli_err_quiet(int on)
-{
-    err_quiet = on;
-    if (on)
-        last_err[0] = 0;
-}
-
-const char *cli_err_last(void)
-{
-    return last_err;
-}
-
-/* Set when the command line asks for help (-h or --help before any "--"):
- * then every subcommand's usage goes to stdout with exit status 0, however
- * deep the subcommand and whether or not its option table knows -h. */
-static int help_wanted;
-
-int cli_usage(const char *synopsis)
-{
-    if (help_wanted) {
-        printf("usage: fairkey %s\n", synopsis);
-        return FK_EXIT_OK;
-    }
-    fprintf(stderr, "usage: fairkey %s\n", synopsis);
-    return FK_EXIT_USAGE;
-}
-
-int cli_help_wanted(void)
-{
-    return help_wanted;
-}
-
 static int asks_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -262,7 +215,7 @@ int main(int argc, char **argv)
         printf("fairkey %s\n", FAIRKEY_VERSION);
         return FK_EXIT_OK;
     }
-    if ((help_wanted = asks_help(argc - 1, argv + 1)))
+    if (cli_set_help_wanted(asks_help(argc - 1, argv + 1)))
         opterr = 0; /* no "invalid option -- 'h'" from getopt before the usage */
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "prog/authlog.h"
+#include "prog/prog.h"
 #include "svc/config.h"
 #include "svc/metrics.h"
 #include "svc/serve.h"

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "prog/authlog.h"
+#include "prog/prog.h"
 
 void cli_policy_error(const char *opt, const char *path, fk_err err, size_t line)
 {
