@@ -801,6 +801,30 @@ static void cosign_again(struct fki_logd *d, int refresh)
     publish(d, d->seq_size, cp, len);
 }
 
+
+/* Detach up to max adds from the head of the queue (under d->mu; the queue
+ * is not empty): the first, with *last and *taken for the rest. */
+static struct item *take_queued(struct fki_logd *d, size_t max, struct item **last_out,
+                                size_t *taken_out)
+{
+    struct item *batch = d->head, *last = d->head;
+    size_t taken = 1, bytes = last->len;
+    while (taken < max && last->next) {
+        last = last->next;
+        taken++;
+        bytes += last->len;
+    }
+    d->head = last->next;
+    if (!d->head)
+        d->tail = NULL;
+    last->next = NULL;
+    d->count -= taken;
+    d->bytes -= bytes;
+    *last_out = last;
+    *taken_out = taken;
+    return batch;
+}
+
 static void *sequencer(void *arg)
 {
     struct fki_logd *d = arg;
@@ -839,19 +863,9 @@ static void *sequencer(void *arg)
                 break;
             pthread_cond_timedwait(&d->cv, &d->mu, &deadline);
         }
-        struct item *batch = d->head, *last = d->head;
-        size_t taken = 1, bytes = last->len;
-        while (taken < d->batch_max && last->next) {
-            last = last->next;
-            taken++;
-            bytes += last->len;
-        }
-        d->head = last->next;
-        if (!d->head)
-            d->tail = NULL;
-        last->next = NULL;
-        d->count -= taken;
-        d->bytes -= bytes;
+        struct item *last;
+        size_t taken;
+        struct item *batch = take_queued(d, d->batch_max, &last, &taken);
         pthread_mutex_unlock(&d->mu);
         struct timespec t0, t1;
         now_mono(&t0);
@@ -1393,19 +1407,9 @@ static void *shipper(void *arg)
             pthread_cond_wait(&d->cv, &d->mu);
         if (!d->count)
             break;
-        struct item *batch = d->head, *last = d->head;
-        size_t taken = 1, bytes = last->len;
-        while (taken < FKI_LOG_SHIP_MAX && last->next) {
-            last = last->next;
-            taken++;
-            bytes += last->len;
-        }
-        d->head = last->next;
-        if (!d->head)
-            d->tail = NULL;
-        last->next = NULL;
-        d->count -= taken;
-        d->bytes -= bytes;
+        struct item *last;
+        size_t taken;
+        struct item *batch = take_queued(d, FKI_LOG_SHIP_MAX, &last, &taken);
         pthread_mutex_unlock(&d->mu);
         size_t k = 0;
         for (struct item *it = batch; it && ents && lens; it = it->next, k++) {
