@@ -1,6 +1,6 @@
 /*
- * fairkey agent serve|pending|approve - an escrow agent: one share, an HTTP
- * API (POST /recover), and its own SQLite audit table.  It releases a
+ * fairkey agent serve|pending|approve|deny|backup|restore - an escrow agent:
+ * one share, an HTTP API (POST /recover), and its own SQLite audit table.  It releases a
  * partial decryption only for a request that is signed, allowed, addressed
  * to its authority, inside the time window, and proven to be in the log in a
  * checkpoint that meets its log policy (C2SP tlog-policy: the log's
@@ -892,7 +892,7 @@ static int admin_main(int argc, char **argv, enum admin what)
     return rc;
 }
 
-/* 'agent backup' and 'agent restore' (docs/operations.md section 8): the
+/* 'agent backup' and 'agent restore' (docs/operations.md section 7): the
  * audit table goes through SQLite's online backup, never a file copy of a
  * live WAL database.  The share is not in the state folder and not in the
  * backup. */

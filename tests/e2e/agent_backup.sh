@@ -1,6 +1,6 @@
 #!/bin/bash
 # An agent's state folder backed up while the agent runs, wiped, restored,
-# and served again (docs/operations.md section 8): 'fairkey agent backup'
+# and served again (docs/operations.md section 7): 'fairkey agent backup'
 # (SQLite's online backup, one 0600 file, never replacing one) and 'agent
 # restore' (only into a folder no agent serves and without a database); the
 # restored agent keeps its audit table -- what it answered, what its
