@@ -917,6 +917,10 @@ static int backup_main(int argc, char **argv, int restore)
     }
     if (!state || (restore ? optind != argc - 1 : !out || optind != argc))
         return cli_usage(SERVE_USAGE);
+    if (out && !strcmp(out, "-")) {
+        cli_err("agent backup writes a database file, not standard output; give -o FILE");
+        return FK_EXIT_USAGE;
+    }
     struct agent_store_stats st;
     if (!restore) {
         if (agent_store_backup(state, out, &st))

@@ -65,6 +65,8 @@ one_line "$T/bk2.err" "^fairkey: $T/agent1.bak already exists; pick a new name (
 "$FAIRKEY" agent backup --state "$T/agnet1" -o "$T/typo.bak" >/dev/null 2>"$T/bk3.err" && fail "backup of a typo"
 one_line "$T/bk3.err" "$T/agnet1 holds no agent database" || fail "typo: $(cat "$T/bk3.err")"
 [ -e "$T/typo.bak" ] && fail "a failed backup left its file"
+"$FAIRKEY" agent backup --state "$T/agent1" -o - >/dev/null 2>"$T/bk4.err"
+[ $? = 2 ] && one_line "$T/bk4.err" "not standard output; give -o FILE" || fail "-o -: $(cat "$T/bk4.err")"
 "$FAIRKEY" agent restore --state "$T/agent1" "$T/agent1.bak" >/dev/null 2>"$T/rs0.err" \
     && fail "restore into the folder of a running agent"
 one_line "$T/rs0.err" "^fairkey: an agent serves state folder $T/agent1; stop it first$" \
