@@ -11,6 +11,16 @@ apt-get install -y --no-install-recommends \
     libssl-dev libsodium-dev libsqlite3-dev libpq-dev postgresql \
     libcurl4-openssl-dev libjansson-dev libcmocka-dev \
     zlib1g-dev age openssh-client time ca-certificates curl sqlite3 util-linux python3 python3-cryptography man-db
+# nginx: the svc_tls test runs Debian's nginx as a private instance in front
+# of the daemons (docs/operations.md section 5).  Where systemd runs, Debian
+# starts the package's own nginx on port 80 when it installs it; the test
+# neither needs nor touches that one, so an nginx this script installed is
+# stopped and disabled again (one that was already installed is left alone).
+had_nginx=$(dpkg-query -W -f='${Status}' nginx 2>/dev/null || true)
+apt-get install -y --no-install-recommends nginx
+if [ "$had_nginx" != "install ok installed" ] && [ -d /run/systemd/system ]; then
+    systemctl disable --now nginx || true
+fi
 # Chromium: the transparency page test (web_page) runs the page in Debian's
 # headless Chromium (docs/dependencies.md).
 apt-get install -y --no-install-recommends chromium

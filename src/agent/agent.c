@@ -1,6 +1,6 @@
 /*
- * fairkey agent serve|pending|approve - an escrow agent: one share, an HTTP
- * API (POST /recover), and its own SQLite audit table.  It releases a
+ * fairkey agent serve|pending|approve|deny|backup|restore - an escrow agent:
+ * one share, an HTTP API (POST /recover), and its own SQLite audit table.  It releases a
  * partial decryption only for a request that is signed, allowed, addressed
  * to its authority, inside the time window, and proven to be in the log in a
  * checkpoint that meets its log policy (C2SP tlog-policy: the log's
@@ -38,7 +38,9 @@
     "       (the log and policy are the authority's; the --log options must match them)\n" \
     "       fairkey agent pending --state DIR [--all]\n"                                   \
     "       fairkey agent approve --state DIR ID\n"                                        \
-    "       fairkey agent deny --state DIR ID [--reason TEXT]"
+    "       fairkey agent deny --state DIR ID [--reason TEXT]\n"                            \
+    "       fairkey agent backup --state DIR -o FILE\n"                                     \
+    "       fairkey agent restore --state DIR FILE"
 
 /* Verified checkpoints remembered in memory: a batch interval's worth of
  * receipts share a handful of checkpoints, so this is ample. */
@@ -891,6 +893,69 @@ static int admin_main(int argc, char **argv, enum admin what)
     return rc;
 }
 
+/* 'agent backup' and 'agent restore' (docs/operations.md section 7): the
+ * audit table goes through SQLite's online backup, never a file copy of a
+ * live WAL database.  The share is not in the state folder and not in the
+ * backup. */
+static int backup_main(int argc, char **argv, int restore)
+{
+    static const struct option opts[] = {{"state", required_argument, 0, 'd'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *state = NULL, *out = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, restore ? "h" : "o:h", opts, NULL)) != -1) {
+        if (c == 'd')
+            state = optarg;
+        else if (c == 'o' && !restore)
+            out = optarg;
+        else if (c == 'h') {
+            printf("usage: fairkey %s\n", SERVE_USAGE);
+            return FK_EXIT_OK;
+        } else
+            return cli_usage(SERVE_USAGE);
+    }
+    if (!state || (restore ? optind != argc - 1 : !out || optind != argc))
+        return cli_usage(SERVE_USAGE);
+    if (out && !strcmp(out, "-")) {
+        cli_err("agent backup writes a database file, not standard output; give -o FILE");
+        return FK_EXIT_USAGE;
+    }
+    struct agent_store_stats st;
+    if (!restore) {
+        if (agent_store_backup(state, out, &st))
+            return FK_EXIT_FAIL;
+        printf("backed up %s/agent.db to %s: %lld requests (%lld answered, %lld denied), "
+               "checkpoint at tree size %lld\n", state, out, (long long)st.requests,
+               (long long)st.answered, (long long)st.denied, (long long)st.checkpoint_size);
+        return FK_EXIT_OK;
+    }
+    const char *file = argv[optind];
+    if (mkdir(state, 0700) && errno != EEXIST) {
+        cli_err("cannot create state folder %s: %s; pass a writable --state", state,
+                strerror(errno));
+        return FK_EXIT_FAIL;
+    }
+    /* The agent's own lock: no agent serves the folder while it is filled. */
+    int lock_fd = fki_dir_lock(state);
+    if (lock_fd < 0) {
+        if (errno == EWOULDBLOCK)
+            cli_err("an agent serves state folder %s; stop it first", state);
+        else
+            cli_err("cannot lock %s/lock: %s; pass a writable --state", state, strerror(errno));
+        return FK_EXIT_FAIL;
+    }
+    int rc = agent_store_restore(file, state, &st) ? FK_EXIT_FAIL : FK_EXIT_OK;
+    close(lock_fd);
+    if (rc == FK_EXIT_OK)
+        printf("restored %s/agent.db from %s: %lld requests (%lld answered, %lld denied), "
+               "checkpoint at tree size %lld; start the agent\n", state, file,
+               (long long)st.requests, (long long)st.answered, (long long)st.denied,
+               (long long)st.checkpoint_size);
+    return rc;
+}
+
 int cmd_agent_main(int argc, char **argv)
 {
     if (argc < 2)
@@ -903,6 +968,10 @@ int cmd_agent_main(int argc, char **argv)
         return admin_main(argc - 1, argv + 1, ADMIN_APPROVE);
     if (!strcmp(argv[1], "deny"))
         return admin_main(argc - 1, argv + 1, ADMIN_DENY);
+    if (!strcmp(argv[1], "backup"))
+        return backup_main(argc - 1, argv + 1, 0);
+    if (!strcmp(argv[1], "restore"))
+        return backup_main(argc - 1, argv + 1, 1);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         printf("usage: fairkey " SERVE_USAGE "\n");
         return FK_EXIT_OK;

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -437,4 +439,238 @@ fk_err agent_store_deny(agent_store *s, int64_t id, const char *reason)
     sqlite3_reset(st);
     pthread_mutex_unlock(&s->db_mu);
     return err;
+}
+
+/* ---- backup and restore: SQLite's online backup, never a file copy ------------- */
+
+/* Copy every page of src into dst (SQLite's online backup API): a reader of
+ * src in WAL mode, so a running agent keeps answering and committing while
+ * it runs; its result is one consistent snapshot of src. */
+static int copy_db(sqlite3 *dst, sqlite3 *src)
+{
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b)
+        return 0;
+    int rc, tries = 0;
+    /* BUSY or LOCKED: a writer holds a lock for a moment (a checkpoint of
+     * the WAL); try again, for up to 10 s. */
+    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        if (++tries > 200)
+            break;
+        sqlite3_sleep(50);
+    }
+    return sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE;
+}
+
+/* Nonzero if db is a whole agent database: its pages check out and it has
+ * the agent's tables.  Fills *st. */
+static int check_db(sqlite3 *db, struct agent_store_stats *st)
+{
+    sqlite3_stmt *q = NULL;
+    int ok = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, NULL) == SQLITE_OK &&
+             sqlite3_step(q) == SQLITE_ROW &&
+             !strcmp((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    q = NULL;
+    memset(st, 0, sizeof *st);
+    ok = ok &&
+         sqlite3_prepare_v2(db,
+                            "SELECT (SELECT count(*) FROM requests),"
+                            " (SELECT count(*) FROM requests WHERE status = 2),"
+                            " (SELECT count(*) FROM requests WHERE status = 3),"
+                            " (SELECT COALESCE(MAX(size), -1) FROM checkpoint),"
+                            " (SELECT count(*) FROM refusals)",
+                            -1, &q, NULL) == SQLITE_OK &&
+         sqlite3_step(q) == SQLITE_ROW;
+    if (ok) {
+        st->requests = sqlite3_column_int64(q, 0);
+        st->answered = sqlite3_column_int64(q, 1);
+        st->denied = sqlite3_column_int64(q, 2);
+        st->checkpoint_size = sqlite3_column_int64(q, 3);
+        st->refusals = sqlite3_column_int64(q, 4);
+    }
+    sqlite3_finalize(q);
+    return ok;
+}
+
+/* A new file for a database beside final (its folder), 0600 and O_EXCL
+ * (mkstemp); its path in tmp.  -1 after cli_err. */
+static int tmp_beside(const char *final, char *tmp, size_t cap)
+{
+    const char *slash = strrchr(final, '/');
+    int dl = slash ? (int)(slash - final + 1) : 0;
+    if ((size_t)snprintf(tmp, cap, "%.*s.%s.XXXXXX", dl, final, slash ? slash + 1 : final) >=
+        cap) {
+        cli_err("%s: name too long; pick a shorter one", final);
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        cli_err("cannot create a file beside %s: %s; check that its folder exists and is "
+                "writable", final, strerror(errno));
+        return -1;
+    }
+    return fd;
+}
+
+/* Make tmp durable and give it the name final without ever replacing a
+ * file there (link, not rename: O_EXCL's promise); tmp goes either way.
+ * 0, or -1 after cli_err. */
+static int publish(const char *tmp, const char *final)
+{
+    int fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int ok = fd >= 0 && !fsync(fd);
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        cli_err("cannot write %s: %s; check the disk", final, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (link(tmp, final)) {
+        int e = errno;
+        unlink(tmp);
+        cli_err(e == EEXIST ? "%s already exists; pick a new name (nothing is replaced)"
+                            : "cannot create %s: %s; check its folder", final, strerror(e));
+        return -1;
+    }
+    unlink(tmp);
+    /* The new name durable too: its folder's entry. */
+    char dir[4096];
+    const char *slash = strrchr(final, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == final)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - final), final);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return 0;
+}
+
+static sqlite3 *open_path(const char *path, int flags)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 5000) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+int agent_store_backup(const char *dir, const char *out, struct agent_store_stats *st)
+{
+    char path[4096], tmp[4096];
+    struct stat sb;
+    if ((size_t)snprintf(path, sizeof path, "%s/agent.db", dir) >= sizeof path) {
+        cli_err("state folder name too long; pass a shorter --state");
+        return -1;
+    }
+    if (stat(path, &sb)) {
+        cli_err("%s holds no agent database (%s: %s); pass the --state folder of 'fairkey "
+                "agent serve'", dir, path, strerror(errno));
+        return -1;
+    }
+    if (!lstat(out, &sb) || errno != ENOENT) {
+        cli_err("%s already exists; pick a new name (nothing is replaced)", out);
+        return -1;
+    }
+    sqlite3 *src = open_path(path, SQLITE_OPEN_READWRITE);
+    if (!src) {
+        cli_err("cannot open the agent database %s; check the --state folder", path);
+        return -1;
+    }
+    int fd = tmp_beside(out, tmp, sizeof tmp);
+    if (fd < 0) {
+        sqlite3_close(src);
+        return -1;
+    }
+    close(fd);
+    sqlite3 *dst = open_path(tmp, SQLITE_OPEN_READWRITE);
+    /* The copy is one file: no WAL beside it to lose on the way to tape. */
+    int ok = dst && copy_db(dst, src) &&
+             sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK &&
+             check_db(dst, st);
+    if (!ok)
+        cli_err("cannot back up %s: %s; check the state folder and the disk", path,
+                sqlite3_errmsg(dst ? dst : src));
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    if (!ok) {
+        unlink(tmp);
+        return -1;
+    }
+    return publish(tmp, out);
+}
+
+int agent_store_restore(const char *file, const char *dir, struct agent_store_stats *st)
+{
+    char tmp[4096], path[sizeof tmp + 8]; /* room for tmp's "-wal" */
+    static const char *const parts[] = {"agent.db", "agent.db-wal", "agent.db-shm"};
+    struct stat sb;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, parts[i]) >= sizeof path) {
+            cli_err("state folder name too long; pass a shorter --state");
+            return -1;
+        }
+        /* A WAL left from another database would be replayed into the
+         * restored one. */
+        if (!lstat(path, &sb) || errno != ENOENT) {
+            cli_err("%s already exists; restore only into a state folder without agent.db, "
+                    "agent.db-wal and agent.db-shm (move them aside first)", path);
+            return -1;
+        }
+    }
+    snprintf(path, sizeof path, "%s/agent.db", dir);
+    if (stat(file, &sb)) {
+        cli_err("%s: %s; give a file that 'fairkey agent backup' wrote", file, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        cli_err("%s is not a regular file; give a file that 'fairkey agent backup' wrote", file);
+        return -1;
+    }
+    sqlite3 *src = open_path(file, SQLITE_OPEN_READONLY);
+    if (!src || !check_db(src, st)) {
+        cli_err("%s is not an agent database backup (%s); give a file that 'fairkey agent "
+                "backup' wrote", file, src ? sqlite3_errmsg(src) : "cannot open it");
+        sqlite3_close(src);
+        return -1;
+    }
+    int fd = tmp_beside(path, tmp, sizeof tmp);
+    if (fd < 0) {
+        sqlite3_close(src);
+        return -1;
+    }
+    close(fd);
+    sqlite3 *dst = open_path(tmp, SQLITE_OPEN_READWRITE);
+    struct agent_store_stats check;
+    int ok = dst && copy_db(dst, src) &&
+             sqlite3_exec(dst, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK &&
+             check_db(dst, &check);
+    if (!ok)
+        cli_err("cannot restore %s into %s: %s; check the state folder and the disk", file,
+                path, sqlite3_errmsg(dst ? dst : src));
+    /* Closing the last connection folds the WAL back and removes it, so
+     * nothing but the one file is renamed. */
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    snprintf(path, sizeof path, "%s-shm", tmp);
+    unlink(path); /* an index of the WAL, rebuilt on open; SQLite removes it too */
+    if (ok) {
+        snprintf(path, sizeof path, "%s-wal", tmp);
+        ok = lstat(path, &sb) && errno == ENOENT;
+        if (!ok)
+            cli_err("cannot restore into %s: SQLite left %s behind; check the disk", dir, path);
+    }
+    if (!ok) {
+        unlink(tmp);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/agent.db", dir);
+    return publish(tmp, path);
 }

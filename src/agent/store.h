@@ -58,4 +58,19 @@ fk_err agent_store_approve(agent_store *s, int64_t id);
  * there is no such request. */
 fk_err agent_store_deny(agent_store *s, int64_t id, const char *reason);
 
+/* What a database holds, as 'agent backup' and 'agent restore' report it. */
+struct agent_store_stats {
+    int64_t requests, answered, denied, refusals;
+    int64_t checkpoint_size; /* -1: no checkpoint yet */
+};
+/* 'fairkey agent backup': one consistent copy of DIR/agent.db in out, by
+ * SQLite's online backup (a running agent keeps serving), a single file in
+ * rollback-journal mode, mode 0600, never replacing a file (written beside
+ * out, then linked to its name).  0, or -1 after cli_err with nothing left. */
+int agent_store_backup(const char *dir, const char *out, struct agent_store_stats *st);
+/* 'fairkey agent restore': file (a backup) checked and copied into
+ * DIR/agent.db in WAL mode, 0600, only where DIR has no agent.db, -wal or
+ * -shm; the caller holds DIR's lock.  0, or -1 after cli_err. */
+int agent_store_restore(const char *file, const char *dir, struct agent_store_stats *st);
+
 #endif
