@@ -3,7 +3,7 @@
 # (ASan+UBSan) and run each for SECONDS.  With no TARGET, every fuzz_*.c here.
 # Each target's corpus is fuzz/seeds/<target>/ (checked in) plus what
 # seed_<target> below derives from the outside vectors in tests/vectors.
-# A crash, leak or timeout fails the run; its input is kept in fuzz/artifacts/.
+# A crash, leak, timeout or out-of-memory fails the run; its input is kept in fuzz/artifacts/.
 set -euo pipefail
 secs=${1:-20}
 shift || true
@@ -87,7 +87,7 @@ for t in $targets; do
   "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=74000 -print_final_stats=1 \
     -artifact_prefix="$work/" "$work/$t" 2>&1 | grep -E "stat::number_of_executed_units|Done|ERROR|SUMMARY" || true
   # (ls of three globs fails when any one matches nothing: find each kind instead)
-  found=$(find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \))
+  found=$(find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \))
   if [ -n "$found" ]; then
     mkdir -p "$src/fuzz/artifacts" && printf '%s\n' "$found" | xargs -I{} cp {} "$src/fuzz/artifacts/"
     echo "fuzz_$t: found a failing input (copied to fuzz/artifacts/)"; exit 1
