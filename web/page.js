@@ -11,7 +11,12 @@
  *  3. every level-0 tile, in Web Workers (verify.js): leaf hashes of the
  *     entry bundle = the hash tile; the root of each full tile;
  *  4. every higher hash tile = the roots of the tiles below it, and the
- *     RFC 6962 root of the whole tree = the checkpoint's root.
+ *     RFC 6962 root of the whole tree = the checkpoint's root;
+ *  5. freshness, as fairkey audit --max-age: under a policy with witnesses
+ *     the quorum must be met by cosignatures at most max-age old (browser
+ *     clock), else the view is STALE; and no rollback: the largest tree this
+ *     browser verified for the log (local storage) may not shrink, and its
+ *     root must be the root of the same leaves recomputed from the tiles.
  * Until step 4 passes, nothing shown is called verified.
  */
 'use strict';
@@ -25,12 +30,17 @@ const PER_WORKER = 6;
 const REDRAW_MS = 400;
 /* An age header is read from the first 1 MiB (4 MiB armored). */
 const HEADER_READ_MAX = 1 << 20;
+/* Default ?max-age=: a day, as fairkey audit --max-age. */
+const DEFAULT_MAX_AGE = 86400;
 
 const $ = id => document.getElementById(id);
 const st = {
     base: null, cp: null, records: [], counts: {}, malformed: {}, tilesDone: 0, tilesTotal: 0,
     state: 'loading', failure: null, page: 0, filtered: [], redrawPending: false,
     done: null, startedAt: performance.now(), verifiedAt: null,
+    /* freshness: {judged, fresh, maxAge, newestAge}; levels: the verified
+     * subtree roots, levels[L] at height 8L; seen: {size, root} remembered */
+    fresh: null, levels: [], level8: [], partialLeaves: null, seen: null,
 };
 let resolveDone;
 st.done = new Promise(r => { resolveDone = r; });
@@ -147,7 +157,10 @@ async function verifyHigherLevels(level8, partialLeaves) {
     const N = st.cp.size;
     let nodes = level8;
     const remainders = [];
+    st.level8 = level8;
+    st.partialLeaves = partialLeaves || [];
     for (let L = 1; nodes.length > 0; L++) {
+        st.levels[L] = nodes;
         const {full, partial} = FKT.tilesAt(L, N);
         if (nodes.length !== full * FKT.TILE_WIDTH + partial)
             FKT.fail(`internal: level ${L} has ${nodes.length} nodes, expected ${full * 256 + partial}`);
@@ -180,6 +193,51 @@ async function verifyHigherLevels(level8, partialLeaves) {
     if (!FKT.equal(root, st.cp.root))
         FKT.fail(`the entries and tiles give the root ${FKT.b64encode(root)}, not the checkpoint's ` +
                  `${FKT.b64encode(st.cp.root)}: the log serves entries it did not sign`);
+}
+
+/* The hash of the full subtree of 2^h leaves at index i, from what steps 3
+ * and 4 verified; below height 8, the leaf hashes of one level-0 tile,
+ * fetched again and checked against its verified root. */
+async function verifiedNode(h, i) {
+    if (h >= 8) {
+        const L = Math.floor(h / 8), span = 2 ** (h % 8);
+        return FKT.subtreeRoot(st.levels[L].slice(i * span, (i + 1) * span));
+    }
+    const first = i * 2 ** h, k = Math.floor(first / FKT.TILE_WIDTH), off = first % FKT.TILE_WIDTH;
+    let leaves;
+    if (k === st.level8.length) {
+        leaves = st.partialLeaves;
+    } else {
+        const t = await FKT.fetchTile(st.base, 0, k, FKT.TILE_WIDTH);
+        if (t.bytes.length !== FKT.TILE_WIDTH * FKT.HASH_LEN)
+            FKT.fail(`the hash tile ${t.path} is not 256 hashes`);
+        leaves = [];
+        for (let j = 0; j < FKT.TILE_WIDTH; j++)
+            leaves.push(t.bytes.subarray(j * 32, j * 32 + 32));
+        if (!FKT.equal(await FKT.subtreeRoot(leaves), st.level8[k]))
+            FKT.fail(`the hash tile ${t.path} changed while the page read it: the log serves different tiles to different requests`);
+    }
+    return FKT.subtreeRoot(leaves.slice(off, off + 2 ** h));
+}
+
+/* No rollback, no fork: the tree this browser verified here before (size,
+ * root) must be a prefix of this one.  Throws a VerifyError if not. */
+async function checkSeen() {
+    const seen = st.seen, N = st.cp.size;
+    if (!seen)
+        return null;
+    if (seen.size > N)
+        FKT.fail(`ROLLBACK: the log shows tree size ${fmtInt(N)}, older than the tree of size ` +
+                 `${fmtInt(seen.size)} this browser verified here before: a replayed old view or a ` +
+                 'rollback, which can hide recoveries; keep a copy of both checkpoints as evidence');
+    if (seen.size === 0)
+        return 'empty';
+    const root = seen.size === N ? st.cp.root : await FKT.prefixRoot(seen.size, verifiedNode);
+    if (FKT.b64encode(root) !== seen.root)
+        FKT.fail(`FORK: the first ${fmtInt(seen.size)} entries of this tree have the root ` +
+                 `${FKT.b64encode(root)}, not the root ${seen.root} this browser verified here before ` +
+                 'at that size: the log rewrote its history or shows a split view; keep both checkpoints as evidence');
+    return seen.size === N ? 'same' : 'prefix';
 }
 
 function verifyTiles() {
@@ -261,6 +319,18 @@ async function load() {
         return;
     }
     trustRow('Log', st.base.href);
+    let maxAge = DEFAULT_MAX_AGE;
+    if (params.get('max-age') !== null) {
+        maxAge = /^[1-9][0-9]{0,9}$/.test(params.get('max-age')) ? Number(params.get('max-age')) : NaN;
+        if (!(maxAge >= 1))
+            return failVerification('?max-age= must be a number of seconds, at least 1', false);
+    }
+    const seenKey = 'fairkey-page-seen ' + st.base.href;
+    try {
+        const v = JSON.parse(localStorage.getItem(seenKey));
+        if (v && Number.isSafeInteger(v.size) && v.size >= 0 && typeof v.root === 'string')
+            st.seen = v;
+    } catch (e) { /* storage disabled or unreadable: nothing remembered */ }
     let trust;
     try {
         setStatus('loading', 'Checking the trust anchor and the checkpoint…');
@@ -290,6 +360,29 @@ async function load() {
             (w.length ? ': ' + w.join('; ') : ''), el('br'),
             el('span', {class: 'good'}, `quorum ${trust.pol.quorum} met`));
     }
+    /* Freshness: the witnesses' clocks vouch for the time, never the log. */
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = FKT.quorumSince(trust.pol, st.cp.witnessed, now - maxAge);
+    const newest = st.cp.witnessed.length ? Math.max(...st.cp.witnessed.map(w => w.time)) : null;
+    st.fresh = {judged: fresh !== null, fresh: fresh === true, maxAge, newestAge: newest === null ? null : now - newest};
+    if (fresh === null)
+        trustRow('Freshness', el('span', {class: 'warn'}, 'NOT verified: the policy names no witness quorum, ' +
+            'so nothing dates this checkpoint: an old view of the log, replayed, looks the same. Open this ' +
+            'page with ?policy= naming the witnesses to have it judged.'));
+    else if (fresh)
+        trustRow('Freshness', `the witness quorum cosigned within the last ${fmtInt(maxAge)} s (?max-age=; ` +
+            `newest cosignature ${fmtInt(st.fresh.newestAge)} s old, by this browser's clock)`, el('br'),
+            el('span', {class: 'good'}, 'fresh'));
+    else
+        trustRow('Freshness', el('span', {class: 'bad'}, `STALE: no witness quorum cosigned this checkpoint in the ` +
+            `last ${fmtInt(maxAge)} s (newest cosignature ${fmtInt(st.fresh.newestAge)} s old, by this ` +
+            "browser's clock)"));
+    if (st.seen && st.seen.size > st.cp.size)
+        try {
+            await checkSeen();
+        } catch (e) {
+            return failVerification(e.message, false);
+        }
     setStatus('loading', `Checkpoint verified (tree size ${fmtInt(st.cp.size)}); checking every entry against its root…`);
     progress();
     try {
@@ -298,20 +391,39 @@ async function load() {
             return;
         setStatus('loading', 'Checking the hash tiles and the root…');
         await verifyHigherLevels(level8, partialLeaves);
+        const seen = await checkSeen();
+        trustRow('History', seen === null ? 'this browser has not verified this log before: ' +
+            'it remembers this tree size and root to refuse a rollback on a later visit' :
+            `this browser verified tree size ${fmtInt(st.seen.size)} here before` +
+            (seen === 'prefix' ? `; its root is the root of the first ${fmtInt(st.seen.size)} entries of this tree` :
+             seen === 'same' ? ', with the same root' : ''), el('br'),
+            el('span', {class: 'good'}, 'no rollback, no fork'));
     } catch (e) {
         return failVerification(e.message, !(e instanceof FKT.VerifyError));
     }
     st.records.sort((a, b) => a.index - b.index);
-    st.state = 'ok';
+    const stale = st.fresh.judged && !st.fresh.fresh;
+    st.state = stale ? 'stale' : 'ok';
     st.verifiedAt = performance.now();
     try {
         localStorage.setItem(trust.storeKey, trust.anchor);
+        if (!st.seen || st.seen.size < st.cp.size)
+            localStorage.setItem(seenKey, JSON.stringify({size: st.cp.size, root: FKT.b64encode(st.cp.root)}));
     } catch (e) { /* no storage */ }
     const secs = ((st.verifiedAt - st.startedAt) / 1000).toFixed(1);
-    setStatus('ok', `Verified: all ${fmtInt(st.cp.size)} entries match the signed checkpoint`,
-        `Tree size ${fmtInt(st.cp.size)}, root ${FKT.b64encode(st.cp.root)}, signed by ` +
+    const detail = `Tree size ${fmtInt(st.cp.size)}, root ${FKT.b64encode(st.cp.root)}, signed by ` +
         `${st.cp.log.name}${st.cp.witnessed.length ? `, cosigned by ${st.cp.witnessed.length} witness(es)` : ''}. ` +
-        `${fmtInt(st.counts.request || 0)} recovery request(s). Checked in ${secs} s.`);
+        `${fmtInt(st.counts.request || 0)} recovery request(s). Checked in ${secs} s.`;
+    if (stale)
+        setStatus('fail', `STALE: the log's view is not fresh under the policy (newest quorum cosignature ` +
+            `${fmtInt(st.fresh.newestAge)} s old, more than ?max-age= ${fmtInt(st.fresh.maxAge)} s)`,
+            `The ${fmtInt(st.cp.size)} entries match the signed checkpoint, but no witness quorum cosigned it in ` +
+            `the last ${fmtInt(st.fresh.maxAge)} s: this may be a replayed old snapshot of the log, which hides ` +
+            'every recovery recorded since. Do not rely on the absence of a request here; tell the log\'s operator. ' + detail);
+    else
+        setStatus('ok', `Verified: all ${fmtInt(st.cp.size)} entries match the signed checkpoint`, detail +
+            (st.fresh.judged ? ` Fresh: the witness quorum cosigned within the last ${fmtInt(st.fresh.maxAge)} s.` :
+             ' Freshness cannot be verified: the policy names no witnesses, so a replayed old view of the log looks the same.'));
     trustRow('Entries', `${fmtInt(st.cp.size)} entries in ${fmtInt(st.tilesTotal)} tiles: every leaf hash, ` +
         'hash tile and the Merkle root recomputed', el('br'), el('span', {class: 'good'}, 'root matches the checkpoint'));
     redraw(true);
@@ -392,7 +504,8 @@ function renderTable() {
     }));
     const total = st.records.filter(r => r.kind === ($('f-kind').value || 'request')).length;
     $('list-count').textContent = `${fmtInt(st.filtered.length)} shown of ${fmtInt(total)}` +
-        (st.state === 'ok' ? ' (verified).' : st.state === 'fail' ? ' (NOT verified).' : ' (still verifying).');
+        (st.state === 'ok' ? ' (verified).' : st.state === 'stale' ? ' (verified, but from a STALE view of the log).' :
+         st.state === 'fail' ? ' (NOT verified).' : ' (still verifying).');
     $('page-info').textContent = `page ${st.page + 1} of ${pages}`;
     $('prev').disabled = st.page === 0;
     $('next').disabled = st.page >= pages - 1;
@@ -654,8 +767,15 @@ async function ownerCheck(file) {
     await st.done;
     const items = [el('p', {}, `${file.name}: ${escrow.length} escrow stanza(s), checked against the log ` +
         `up to tree size ${fmtInt(st.cp ? st.cp.size : 0)}. The file stayed in this browser.`)];
-    if (st.state !== 'ok')
+    if (st.state === 'stale')
+        items.push(el('p', {class: 'bad'}, `The log's view is STALE: no witness quorum cosigned its checkpoint in the ` +
+            `last ${fmtInt(st.fresh.maxAge)} s (newest cosignature ${fmtInt(st.fresh.newestAge)} s old). A recovery ` +
+            'recorded after this checkpoint would not show here: this result cannot be relied on.'));
+    else if (st.state !== 'ok')
         items.push(el('p', {class: 'bad'}, 'The log did NOT verify, so this result cannot be vouched for: ' + st.failure));
+    else if (!st.fresh.judged)
+        items.push(el('p', {class: 'warn'}, 'Freshness cannot be verified (the policy names no witnesses): this is ' +
+            'the log as it was at this checkpoint; an old view, replayed, would look the same.'));
     for (const s of escrow) {
         if (s.bad) {
             items.push(el('div', {class: 'stanza malformed'},
@@ -667,7 +787,7 @@ async function ownerCheck(file) {
         /* fairkey audit's rule: a validly signed request whose target E is
          * this stanza's E (signatures were checked by the workers). */
         const hits = st.records.filter(r => r.kind === 'request' && r.target === s.e);
-        const box = el('div', {class: 'stanza ' + (hits.length ? 'hit' : 'clear'), 'data-e': s.e},
+        const box = el('div', {class: 'stanza ' + (hits.length ? 'hit' : st.state === 'ok' ? 'clear' : 'unknown'), 'data-e': s.e},
             el('div', {}, 'escrow stanza for ', el('code', {}, rcp)),
             el('div', {class: 'muted'}, `E = ${s.e}`));
         if (hits.length) {
@@ -675,6 +795,9 @@ async function ownerCheck(file) {
             box.append(el('ul', {}, ...hits.map(r => el('li', {},
                 `at log index ${r.index} by ${r.who} at ${fmtTime(r.time)}: ${r.reason} ` +
                 `(warrant SHA-256 ${r.warrant}, authority ${short(r.authority)})`))));
+        } else if (st.state === 'stale') {
+            box.append(el('strong', {class: 'bad'},
+                `none found in the STALE view (tree size ${st.cp.size}): not known whether a recovery was recorded since`));
         } else {
             box.append(el('strong', {class: st.state === 'ok' ? 'good' : 'bad'},
                 `no recovery recorded up to tree size ${st.cp ? st.cp.size : 0}`));

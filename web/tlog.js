@@ -428,7 +428,40 @@ const FKT = (() => {
         return {...cp, log: logOk, witnessed, note};
     }
 
+    /* Freshness (fairkey audit --max-age, docs/protocol.md 7): is the
+     * policy's quorum met by cosignatures timed at or after `notBefore`
+     * (seconds)?  `witnessed` is verifyCheckpoint's list of {name, time}.
+     * A policy of quorum none has nothing to date a checkpoint by: null. */
+    function quorumSince(pol, witnessed, notBefore) {
+        if (pol.quorum === 'none' || !pol.witnesses.size)
+            return null;
+        const met = new Map([['none', true]]);
+        for (const name of pol.witnesses.keys())
+            met.set(name, witnessed.some(w => w.name === name && w.time >= notBefore));
+        for (const g of pol.groups)
+            met.set(g.name, g.members.filter(m => met.get(m)).length >= g.k);
+        return met.get(pol.quorum) === true;
+    }
+
+    /* The RFC 6962 root of the first m leaves of a tree, from a function
+     * node(height, index) giving the hash of the full subtree of 2^height
+     * leaves starting at leaf index * 2^height: the compact range of [0, m),
+     * largest subtree first. */
+    async function prefixRoot(m, node) {
+        const fr = new Frontier();
+        let pos = 0;
+        for (let h = 40; h >= 0; h--) {
+            const span = 2 ** h;
+            if (Math.floor(m / span) % 2) {
+                await fr.append(h, await node(h, pos / span));
+                pos += span;
+            }
+        }
+        return fr.root();
+    }
+
     return {
+        quorumSince, prefixRoot,
         MAX_SIZE, TILE_WIDTH, HASH_LEN, VerifyError, fail,
         b64encode, b64decode, hex, concat, equal, sha256, leafHash, nodeHash, subtreeRoot,
         Frontier, tilePath, tilesAt, fetchTile, parseBundle, parseNote, parseVkey, keyId, verifySig,

@@ -57,6 +57,12 @@ bind_log logP --witness "$W1_VKEY=$W1_URL"
 # source deposit (an entry of another kind).
 setup_file
 file_request
+# The snapshot a replaying log operator keeps serving: the log at size 1,
+# cosigned by w1 then, before the other requests.
+mkdir -p "$T/snap" && cp -r "$T/logP/checkpoint" "$T/logP/tile" "$T/logP/vkey" "$T/snap/" || fail "snapshot"
+[ "$(sed -n 2p "$T/snap/checkpoint")" = 1 ] && grep -q "^— witness.test/w1 " "$T/snap/checkpoint" ||
+    fail "the snapshot is not a cosigned checkpoint of size 1: $(cat "$T/snap/checkpoint")"
+SNAP_AT=$(date +%s)
 "$FAIRKEY" encrypt -r "$USER_R" -r "$AUTH_R" -o "$T/other.age" "$T/plain" || fail "encrypt other"
 "$FAIRKEY" encrypt -r "$USER_R" -r "$AUTH_R" -o "$T/third.age" "$T/plain" || fail "encrypt third"
 "$FAIRKEY" request keygen --name police.test/unit-7 -o "$T/req2.key" >/dev/null || fail "keygen 2"
@@ -121,6 +127,37 @@ for n in 15 0; do
         FAILED=1; echo "FAIL - the page on Tessera's test log at size $n: $(cat "$T/tessera.out")"
     fi
 done
+
+# (a) The replayed snapshot (size 1; third.age's request came later) under
+# the policy with ?max-age=2, once its cosignature is over 2 s old: STALE, and
+# the owner check of third.age does not say "no recovery recorded".
+mkdir -p "$T/static/snap" && cp -r "$T/snap/"* "$T/static/snap/" && cp "$FK_SOURCE_DIR"/web/* "$T/static/snap/"
+while [ $(($(date +%s) - SNAP_AT)) -le 3 ]; do sleep 1; done
+browser stale "$SURL/snap/index.html?policy=data:text/plain;base64,$POLICY&max-age=2" "$OUT" "$T/third.age" 1
+
+# (b) Trust on first use: the page at one address verifies the log and
+# remembers its key; the same address later serves another log (Tessera's
+# test log, another key): refused.
+SW=$T/static/tofu
+mkdir -p "$SW" && cp "$FK_SOURCE_DIR"/web/* "$SW/"
+STEPS=$(printf '[{"run":"cp -r %s %s %s %s/","expect":"ok","trust":"trusted on first use"},' \
+    "$T/logP/checkpoint" "$T/logP/vkey" "$T/logP/tile" "$SW"
+  printf '{"run":"rm -rf %s/checkpoint %s/vkey %s/tile && cp -r %s/tile %s/ && cp %s/checkpoint.15 %s/checkpoint && echo %s >%s/vkey","expect":"NOT the one this browser saw here before"}]' \
+    "$SW" "$SW" "$SW" "$T/static/tessera" "$SW" "$T/static/tessera" "$SW" "$TESSERA_VKEY" "$SW")
+browser visits "$SURL/tofu/index.html" "$OUT" tofu-key-change "$STEPS"
+
+# (c) Rollback: the snapshot (size 1), then the log (size 3, its first entry's
+# root recomputed from the tiles equals the remembered one), then the
+# snapshot again: refused.
+SW=$T/static/roll
+mkdir -p "$SW" && cp "$FK_SOURCE_DIR"/web/* "$SW/"
+STEPS=$(printf '[{"run":"cp -r %s/checkpoint %s/vkey %s/tile %s/","expect":"ok","trust":"has not verified this log before"},' \
+    "$T/snap" "$T/snap" "$T/snap" "$SW"
+  printf '{"run":"rm -rf %s/checkpoint %s/tile && cp -r %s %s %s/","expect":"ok","trust":"verified tree size 1 here before; its root is the root of the first 1 entries of this tree"},' \
+    "$SW" "$SW" "$T/logP/checkpoint" "$T/logP/tile" "$SW"
+  printf '{"run":"rm -rf %s/checkpoint %s/tile && cp -r %s/checkpoint %s/tile %s/","expect":"ROLLBACK: the log shows tree size 1, older than the tree of size 3 this browser verified here before"}]' \
+    "$SW" "$SW" "$T/snap" "$T/snap" "$SW")
+browser visits "$SURL/roll/index.html" "$OUT" rollback "$STEPS"
 
 # A tampered entry bundle on the real log: one request's reason changed.
 BUNDLE=$(find "$T/logP/tile/entries" -type f | head -1)

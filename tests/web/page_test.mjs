@@ -8,6 +8,15 @@
 //       again in the armored form of FOUND.age
 //   node page_test.mjs failed URL OUTDIR NAME PATTERN
 //       the page says plainly that verification failed, matching PATTERN
+//   node page_test.mjs stale URL OUTDIR NOTFOUND.age SIZE
+//       a replayed snapshot (no witness quorum within ?max-age=): the page
+//       says STALE, and the owner check of NOTFOUND.age does not claim "no
+//       recovery recorded" as current
+//   node page_test.mjs visits URL OUTDIR NAME STEPS_JSON
+//       one browser profile visits URL once per step, [{run, expect, trust}]:
+//       `run` (a shell command) first changes what is served, then the page
+//       verifies (expect "ok", the trust panel matching `trust`) or fails
+//       with a status matching the pattern `expect`
 //   node page_test.mjs bench URL
 //       prints the time to a verified, listed log (bench/page_bench.sh)
 //
@@ -16,6 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createRequire } from 'node:module';
+import { execSync } from 'node:child_process';
 
 const require = createRequire(process.env.PLAYWRIGHT_DIR + '/');
 const { chromium } = require('playwright-core');
@@ -53,6 +63,8 @@ try {
     check('the witness quorum of the policy the log publishes is met', /1 of 1 cosigned/.test(trust) &&
       /quorum w1 met/.test(trust) && /policy file published next to the checkpoint: trusted on first use/.test(trust), trust);
     check('the root is recomputed from the tiles', /root matches the checkpoint/.test(trust), trust);
+    check('freshness is judged: the quorum cosigned within the default max-age (86,400 s)',
+      /witness quorum cosigned within the last 86,400 s/.test(trust) && /Fresh: /.test(status), trust);
     const rows = page.locator('#requests tbody tr');
     check('both recovery requests are listed', (await rows.count()) === 2, `${await rows.count()} rows`);
     const table = await text('#requests');
@@ -138,6 +150,50 @@ try {
     const rows = await page.locator('#requests tbody tr:not(.untrusted)').count();
     check(`${name}: nothing is listed as verified`, rows === 0, `${rows} rows shown as verified`);
     await shot(name);
+  } else if (mode === 'stale') {
+    const [notFound, size] = rest;
+    await page.goto(url);
+    await settled(60000);
+    const status = await text('#status');
+    const state = await page.evaluate(() => window.fairkeyPage.state);
+    check(`stale snapshot: the page says the view of tree size ${size} is STALE`, state === 'stale' &&
+      /^STALE: the log's view is not fresh under the policy \(newest quorum cosignature [\d,]+ s old/.test(status) &&
+      new RegExp(`The ${size} entries match the signed checkpoint`).test(status), `${state}: ${status}`);
+    const trust = await text('#trust');
+    check('stale snapshot: the trust panel says STALE', /Freshness\s+STALE: no witness quorum/.test(trust), trust);
+    await shot('stale');
+    await page.setInputFiles('#file-input', notFound);
+    await page.waitForFunction(n => document.getElementById('owner-result').innerText.includes(n) &&
+      /RECOVERY REQUESTED|no recovery recorded|STALE view/.test(document.getElementById('owner-result').innerText),
+      basename(notFound), { timeout: 20000 }).catch(() => {});
+    const r = await text('#owner-result');
+    check('stale snapshot: the owner check does not claim "no recovery recorded", and says it cannot be relied on',
+      !/no recovery recorded/.test(r) && /none found in the STALE view \(tree size \d+\)/.test(r) &&
+      /cannot be relied on/.test(r), r);
+    await page.locator('#owner').scrollIntoViewIfNeeded();
+    await shot('stale-owner');
+    check('no script error on the page', errors.length === 0, errors.join('; '));
+  } else if (mode === 'visits') {
+    const [name, stepsJson] = rest;
+    const steps = JSON.parse(stepsJson);
+    for (const [i, step] of steps.entries()) {
+      if (step.run)
+        execSync(step.run, { stdio: 'inherit', shell: '/bin/bash' });
+      await page.goto(url);
+      await settled(60000);
+      const status = await text('#status');
+      const trust = await text('#trust');
+      const state = await page.evaluate(() => window.fairkeyPage.state);
+      const what = `${name}, visit ${i + 1}`;
+      if (step.expect === 'ok')
+        check(`${what}: verified${step.trust ? ` (${step.trust})` : ''}`,
+          state === 'ok' && (!step.trust || new RegExp(step.trust).test(trust)), `${state}: ${status}\n${trust}`);
+      else
+        check(`${what}: refused (${step.expect})`, state === 'fail' && /VERIFICATION FAILED/.test(status) &&
+          new RegExp(step.expect).test(status), `${state}: ${status}`);
+    }
+    await shot(name);
+    check('no script error on the page', errors.length === 0, errors.join('; '));
   } else if (mode === 'bench') {
     const t0 = Date.now();
     await page.goto(url);
