@@ -11,7 +11,12 @@
 # bundle (on the log) and a tampered checkpoint signature (on a static host
 # of the log's files, which also serves the page) are shown as verification
 # failures, and the page verifies Tessera's test log (an outside tlog-tiles
-# implementation) at sizes 15 and 0.  Screenshots go to PAGE_OUT (in the build tree); their paths are
+# implementation) at sizes 15 and 0.  Freshness and memory: a replayed
+# snapshot (size 1) under the policy with ?max-age=2 is STALE and the owner
+# check claims no absence; a key change at one address is refused (trust on
+# first use); a smaller tree than one seen before is a ROLLBACK; on a
+# 300-then-600-entry open log the remembered root is recomputed from the new
+# tiles, and a different one is a FORK.  Screenshots go to PAGE_OUT (in the build tree); their paths are
 # printed.  Skipped (77) without node, npm, Chromium or the npm package.
 . "$(dirname "$0")/../e2e/lib.sh"
 : "${TIME_SHIFT_LIB:?}"
@@ -140,7 +145,7 @@ browser stale "$SURL/snap/index.html?policy=data:text/plain;base64,$POLICY&max-a
 # test log, another key): refused.
 SW=$T/static/tofu
 mkdir -p "$SW" && cp "$FK_SOURCE_DIR"/web/* "$SW/"
-STEPS=$(printf '[{"run":"cp -r %s %s %s %s/","expect":"ok","trust":"trusted on first use"},' \
+STEPS=$(printf '[{"run":"cp -r %s %s %s %s/","expect":"ok","trust":"trusted on first use[^]*Freshness[^]*NOT verified: the policy names no witness quorum"},' \
     "$T/logP/checkpoint" "$T/logP/vkey" "$T/logP/tile" "$SW"
   printf '{"run":"rm -rf %s/checkpoint %s/vkey %s/tile && cp -r %s/tile %s/ && cp %s/checkpoint.15 %s/checkpoint && echo %s >%s/vkey","expect":"NOT the one this browser saw here before"}]' \
     "$SW" "$SW" "$SW" "$T/static/tessera" "$SW" "$T/static/tessera" "$SW" "$TESSERA_VKEY" "$SW")
@@ -158,6 +163,34 @@ STEPS=$(printf '[{"run":"cp -r %s/checkpoint %s/vkey %s/tile %s/","expect":"ok",
   printf '{"run":"rm -rf %s/checkpoint %s/tile && cp -r %s/checkpoint %s/tile %s/","expect":"ROLLBACK: the log shows tree size 1, older than the tree of size 3 this browser verified here before"}]' \
     "$SW" "$SW" "$T/snap" "$T/snap" "$SW")
 browser visits "$SURL/roll/index.html" "$OUT" rollback "$STEPS"
+
+# (d) Consistency across tiles: an open log of 300 plain entries, then 600;
+# the page remembers size 300 and on the next visit recomputes its root from
+# the 600-entry tree's verified tiles (a level-1 node, a re-fetched full hash
+# tile); a remembered root that differs is a fork.
+"$FAIRKEY" log serve --dir "$T/logB" --listen 127.0.0.1:0 --open --origin fk.test/logB \
+    --batch-ms 50 >"$T/logB.out" 2>"$T/logB.err" &
+PIDS="$PIDS $!"
+BPORT=$(wait_url "$T/logB.out") || fail "log B did not start: $(cat "$T/logB.err")"
+BURL=http://127.0.0.1:$BPORT
+BVKEY=$(grep -o "fk.test/logB+[0-9a-f]\{8\}+[A-Za-z0-9+/=]*" "$T/logB.out" | head -1)
+fill_b() {
+    "$FK_BUILD_DIR/tests/log/log_bench" add "$BURL" "$BVKEY" --n 300 --conc 64 --size 120 \
+        --prefix "b$1" --client raw >"$T/logB.add" 2>&1 || fail "log_bench: $(cat "$T/logB.add")"
+    for _ in $(seq 1 200); do [ "$(sed -n 2p "$T/logB/checkpoint")" = "$2" ] && return; sleep 0.05; done
+    fail "log B did not reach size $2"
+}
+fill_b 1 300
+mkdir -p "$T/snapB" && cp -r "$T/logB/checkpoint" "$T/logB/tile" "$T/logB/vkey" "$T/snapB/" || fail "snapshot B"
+fill_b 2 600
+SW=$T/static/cons
+mkdir -p "$SW" && cp "$FK_SOURCE_DIR"/web/* "$SW/"
+STEPS=$(printf '[{"run":"cp -r %s/checkpoint %s/vkey %s/tile %s/","expect":"ok"},' "$T/snapB" "$T/snapB" "$T/snapB" "$SW"
+  printf '{"run":"rm -rf %s/checkpoint %s/tile && cp -r %s/checkpoint %s/tile %s/","expect":"ok","trust":"verified tree size 300 here before; its root is the root of the first 300 entries of this tree"},' \
+    "$SW" "$SW" "$T/logB" "$T/logB" "$SW"
+  printf '{"expect":"ok","trust":"verified tree size 600 here before, with the same root"},'
+  printf '{"forge":true,"expect":"FORK: the first 600 entries of this tree have the root"}]')
+browser visits "$SURL/cons/index.html" "$OUT" consistency "$STEPS"
 
 # A tampered entry bundle on the real log: one request's reason changed.
 BUNDLE=$(find "$T/logP/tile/entries" -type f | head -1)

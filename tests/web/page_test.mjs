@@ -13,8 +13,9 @@
 //       says STALE, and the owner check of NOTFOUND.age does not claim "no
 //       recovery recorded" as current
 //   node page_test.mjs visits URL OUTDIR NAME STEPS_JSON
-//       one browser profile visits URL once per step, [{run, expect, trust}]:
-//       `run` (a shell command) first changes what is served, then the page
+//       one browser profile visits URL once per step, [{run, forge, expect,
+//       trust}]: `run` (a shell command) first changes what is served;
+//       `forge` changes the root this browser remembers for the log; then the page
 //       verifies (expect "ok", the trust panel matching `trust`) or fails
 //       with a status matching the pattern `expect`
 //   node page_test.mjs bench URL
@@ -179,6 +180,13 @@ try {
     for (const [i, step] of steps.entries()) {
       if (step.run)
         execSync(step.run, { stdio: 'inherit', shell: '/bin/bash' });
+      if (step.forge)
+        await page.evaluate(() => {
+          const k = Object.keys(localStorage).find(x => x.startsWith('fairkey-page-seen '));
+          const v = JSON.parse(localStorage.getItem(k));
+          v.root = (v.root[0] === 'A' ? 'B' : 'A') + v.root.slice(1);
+          localStorage.setItem(k, JSON.stringify(v));
+        });
       await page.goto(url);
       await settled(60000);
       const status = await text('#status');

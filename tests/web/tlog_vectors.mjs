@@ -104,6 +104,40 @@ await rejects('policy: no quorum line', () => FKT.parsePolicy(`log ${vkey.text}\
 await rejects('policy: unknown member', () => FKT.parsePolicy(`log ${vkey.text}\ngroup g any w9\nquorum g\n`), /line 2/);
 await rejects('policy: unknown keyword', () => FKT.parsePolicy(`log ${vkey.text}\nquorom none\n`), /line 2/);
 
+// Freshness (?max-age=): the quorum counted only over cosignatures at or
+// after a time; a quorum of none dates nothing (null).
+const p2 = await FKT.parsePolicy(`log ${vkey.text}\nwitness a ${w1}\nwitness b ${wit[Object.keys(wit)[1]]}\n` +
+  'group g 2 a b\nquorum g\n');
+const seen = [{ name: 'a', time: 1000 }, { name: 'b', time: 2000 }];
+check('freshness: both cosignatures recent enough meet 2-of-2', FKT.quorumSince(p2, seen, 1000) === true);
+check('freshness: one cosignature too old misses 2-of-2', FKT.quorumSince(p2, seen, 1001) === false);
+check('freshness: a missing witness misses the quorum', FKT.quorumSince(p2, seen.slice(1), 0) === false);
+check('freshness: any-of-1 met by the newer one', FKT.quorumSince(p, [{ name: 'w1', time: 5 }], 5) === true &&
+  FKT.quorumSince(p, [{ name: 'w1', time: 5 }], 6) === false);
+check('freshness: quorum none cannot be judged', FKT.quorumSince(pol, [], 0) === null);
+
+// Rollback and consistency: the root of the first m leaves of a larger tree,
+// from its full subtrees, equals the tree of m leaves folded leaf by leaf;
+// against Tessera (its checkpoints 1..15 from the leaves of checkpoint 15)
+// and a 1,300-leaf tree (subtrees above a tile, as the page's tiles give).
+const tessLeaves = await Promise.all(FKT.parseBundle(file(`${V}/tessera-posix-log/tile/entries/000.p/15`), 15, true)
+  .map(FKT.leafHash));
+const nodeOf = leaves => (h, i) => FKT.subtreeRoot(leaves.slice(i * 2 ** h, (i + 1) * 2 ** h));
+let prefixOk = true;
+for (let n = 1; n <= 15; n++) {
+  const cp = await FKT.verifyCheckpoint(file(`${V}/tessera-posix-log/checkpoint.${n}`), pol);
+  prefixOk = prefixOk && FKT.equal(await FKT.prefixRoot(n, nodeOf(tessLeaves)), cp.root);
+}
+check('consistency: the root of the first n of 15 leaves = Tessera\'s checkpoint n, n = 1..15', prefixOk);
+const big = await Promise.all(Array.from({ length: 1300 }, (_, i) => FKT.leafHash(FKT.enc.encode(`entry ${i}`))));
+prefixOk = true;
+for (const m of [1, 255, 256, 257, 512, 777, 1024, 1299, 1300]) {
+  const fr = new FKT.Frontier();
+  for (const h of big.slice(0, m)) await fr.append(0, h);
+  prefixOk = prefixOk && FKT.equal(await FKT.prefixRoot(m, nodeOf(big)), await fr.root());
+}
+check('consistency: prefix roots of a 1,300-leaf tree at tile edges = leaf-by-leaf roots', prefixOk);
+
 // The entry kinds table: one row per first line, every row complete.
 check('entry kinds: distinct first lines', new Set(KINDS.map(k => k.firstLine)).size === KINDS.length);
 check('entry kinds: requests and source deposits are rows', ['request', 'deposit'].every(id => KINDS.some(k => k.id === id)));
