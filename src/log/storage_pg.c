@@ -400,6 +400,11 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
     struct buf tb = {0}, eb = {0};
     char *ids = NULL;
     fk_err e = FK_ERR_STORAGE;
+    /* The empty tree of a new log, committed by a front end as it starts
+     * (without the lease): only over the row the schema left, so it never
+     * replaces a checkpoint.  The holder goes the usual way (it re-signs
+     * an empty tree's checkpoint with new cosignatures). */
+    int genesis = !p->held && !b->old_size && !b->new_size && !b->nqueue_ids && !b->ntiles;
     if (!exec_ok(c, "BEGIN"))
         goto out;
     /* A batch of duplicates only removes its queued adds: no new state. */
@@ -411,9 +416,12 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
         const char *vals[4] = {nsz, (const char *)b->root, b->checkpoint, osz};
         int lens[4] = {0, FKI_LOG_HASH_LEN, (int)b->checkpoint_len, 0};
         int fmts[4] = {0, 1, 1, 0};
-        PGresult *r = PQexecParams(c, "UPDATE fk_log_tree SET size = $1, root = $2, "
-                                      "checkpoint = convert_from($3, 'UTF8') "
-                                      "WHERE id = 1 AND size = $4",
+        PGresult *r = PQexecParams(c, genesis ? "UPDATE fk_log_tree SET size = $1, root = $2, "
+                                                "checkpoint = convert_from($3, 'UTF8') "
+                                                "WHERE id = 1 AND size = $4 AND checkpoint = ''"
+                                              : "UPDATE fk_log_tree SET size = $1, root = $2, "
+                                                "checkpoint = convert_from($3, 'UTF8') "
+                                                "WHERE id = 1 AND size = $4",
                                    4, NULL, vals, lens, fmts, 0);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdTuples(r), "1");
         PQclear(r);
@@ -475,8 +483,11 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
         /* The holder check and the COMMIT in one query string: the server
          * runs them back to back, whatever this process does meanwhile. */
         char fin[128];
-        snprintf(fin, sizeof fin, "SELECT fk_log_hold('%s'); NOTIFY fk_log_batch; COMMIT",
-                 p->holder);
+        if (genesis)
+            snprintf(fin, sizeof fin, "NOTIFY fk_log_batch; COMMIT");
+        else
+            snprintf(fin, sizeof fin, "SELECT fk_log_hold('%s'); NOTIFY fk_log_batch; COMMIT",
+                     p->holder);
         PGresult *r = PQexec(c, fin);
         /* A COMMIT of a failed transaction answers ROLLBACK. */
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT");
