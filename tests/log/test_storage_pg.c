@@ -2,7 +2,8 @@
  * The PostgreSQL storage backend at the seam (storage.h, docs/log.md 7.9),
  * two handles on one database standing for two front ends: the log's
  * identity (another key or origin refused), the lease (one holder at a
- * time, handed over), the add queue, a batch committed with its tiles,
+ * time, handed over, expired: the late holder commits nothing; free at
+ * once when its session ends), the add queue, a batch committed with its tiles,
  * entries and queue rows, duplicate lookups, and the guard that keeps the
  * tree linear: a stale writer's batch fails whole (no tile, no entry, no
  * queue row of it changes).  Run by storage_pg.sh, which starts a private
