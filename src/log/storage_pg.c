@@ -773,9 +773,16 @@ static fk_err pg_lease(void *self, int want, int *held)
         *held = 0;
         return FK_OK;
     }
+    int had = p->held;
     if (!seq_ready(p)) {
         *held = 0;
         return FK_ERR_STORAGE;
+    }
+    if (had && !p->held) {
+        /* The session was lost, and the lease with it for all this front
+         * end knows: said once, so that it starts over from the database. */
+        *held = 0;
+        return FK_OK;
     }
     if (p->held) {
         renew_if_due(p);
