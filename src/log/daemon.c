@@ -206,6 +206,10 @@ struct fki_logd {
     size_t wcount;
     int seq_stop, ans_stop;       /* under mu */
     int held;                     /* sequencer thread: holds the lease */
+    /* /healthz with a shared backend, written by the answerer (atomics):
+     * its last read of the tree from the database, whether that failed,
+     * and when it last saw a new tree (0: not yet). */
+    int64_t db_ok_ms, db_failed, batch_seen_ms;
     int seq_lost;                 /* a batch failed: the lease state is suspect */
     char *answer2;                /* the answerer's tlog-proof scratch */
 };
@@ -1038,20 +1042,51 @@ static void handle_get(struct fki_logd *d, const struct fki_net_request *req,
 {
     static __thread char cpbuf[FKI_LOG_MAX_CHECKPOINT + 1];
     if (!strcmp(req->path, "/healthz")) {
-        /* For load balancers and monitoring: answered from memory. */
+        /* For load balancers and monitoring: answered from memory.  With a
+         * shared database, 503 once this front end cannot reach it: its
+         * adds would get 503 too (docs/log.md 7.9). */
         struct timespec now;
         now_mono(&now);
         pthread_rwlock_rdlock(&d->pub);
         uint64_t size = d->size;
         pthread_rwlock_unlock(&d->pub);
-        int n = snprintf(cpbuf, sizeof cpbuf, "{\"status\":\"ok\",\"tree_size\":%llu,"
-                                              "\"uptime_s\":%lld%s}\n",
-                         (unsigned long long)size, (long long)(now.tv_sec - d->started.tv_sec),
-                         !d->shared ? ""
-                         : __atomic_load_n(&d->held, __ATOMIC_RELAXED)
-                             ? ",\"backend\":\"postgresql\",\"sequencer\":true"
-                             : ",\"backend\":\"postgresql\",\"sequencer\":false");
+        char extra[256] = "";
+        const char *status = "ok";
         resp->status = 200;
+        if (d->shared) {
+            int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+            int64_t ok_ms = __atomic_load_n(&d->db_ok_ms, __ATOMIC_RELAXED);
+            int64_t seen = __atomic_load_n(&d->batch_seen_ms, __ATOMIC_RELAXED);
+            int failed = (int)__atomic_load_n(&d->db_failed, __ATOMIC_RELAXED);
+            long long age = ok_ms ? (long long)(now_ms - ok_ms) : -1;
+            const char *db = "ok";
+            if (failed) {
+                db = "unreachable";
+            } else if (!ok_ms || age > FKI_LOG_HEALTH_DB_MS) {
+                /* No answer yet, or a read that hangs (a stalled host). */
+                db = "no answer";
+                if (!ok_ms && now.tv_sec - d->started.tv_sec < FKI_LOG_HEALTH_DB_MS / 1000)
+                    db = "ok";   /* just started: the first read is on its way */
+            }
+            if (strcmp(db, "ok")) {
+                status = "database unavailable";
+                resp->status = 503;
+            }
+            char ages[48] = "null", batch[48] = "null";
+            if (ok_ms)
+                snprintf(ages, sizeof ages, "%.1f", (double)age / 1000);
+            if (seen)
+                snprintf(batch, sizeof batch, "%.1f", (double)(now_ms - seen) / 1000);
+            snprintf(extra, sizeof extra,
+                     ",\"backend\":\"postgresql\",\"database\":\"%s\",\"database_contact_age_s\":%s,"
+                     "\"sequencer\":%s,\"last_batch_age_s\":%s",
+                     db, ages, __atomic_load_n(&d->held, __ATOMIC_RELAXED) ? "true" : "false",
+                     batch);
+        }
+        int n = snprintf(cpbuf, sizeof cpbuf, "{\"status\":\"%s\",\"tree_size\":%llu,"
+                                              "\"uptime_s\":%lld%s}\n",
+                         status, (unsigned long long)size,
+                         (long long)(now.tv_sec - d->started.tv_sec), extra);
         resp->content_type = "application/json";
         resp->body = cpbuf;
         resp->body_len = n > 0 && (size_t)n < sizeof cpbuf ? (size_t)n : 0;
@@ -1343,6 +1378,16 @@ static void *shared_sequencer(void *arg)
             __atomic_store_n(&d->held, 0, __ATOMIC_RELAXED);
             now_mono(&since);
         }
+        if (held) {
+            /* Renewed when due; lost when it expired (this process hung
+             * or was cut off longer than the lease): start over. */
+            int h = 0;
+            if (d->st.lease(d->st.self, 1, &h) || !h) {
+                fprintf(stderr, "fairkey log: lost the sequencer lease; following\n");
+                d->seq_lost = 1;
+                continue;
+            }
+        }
         if (!held) {
             int h = 0;
             if (d->st.lease(d->st.self, 1, &h) || !h) {
@@ -1527,6 +1572,15 @@ static void answer_round(struct fki_logd *d, struct level_readers *lr, int *warn
     uint64_t served_before = d->size;
     pthread_rwlock_unlock(&d->pub);
     fk_err e = d->st.load(d->st.self, &size, root, &cp);
+    struct timespec t;
+    now_mono(&t);
+    int64_t now_ms = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    if (e) {
+        __atomic_store_n(&d->db_failed, 1, __ATOMIC_RELAXED);
+    } else {
+        __atomic_store_n(&d->db_ok_ms, now_ms, __ATOMIC_RELAXED);
+        __atomic_store_n(&d->db_failed, 0, __ATOMIC_RELAXED);
+    }
     if (!e && !cp)
         e = FK_ERR_STORAGE;
     if (!e) {
@@ -1553,8 +1607,10 @@ static void answer_round(struct fki_logd *d, struct level_readers *lr, int *warn
             if ((e = check_checkpoint(d, cp, size, root)))
                 fprintf(stderr, "fairkey log: the checkpoint in the database does not verify "
                                 "with this log's key; not serving it\n");
-            else
+            else {
                 publish(d, size, cp, n);
+                __atomic_store_n(&d->batch_seen_ms, now_ms, __ATOMIC_RELAXED);
+            }
         }
     }
     pthread_mutex_lock(&d->mu);

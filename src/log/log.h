@@ -47,6 +47,9 @@ fk_err fki_log_answer_encode(char *out, const uint8_t *extra, size_t extra_len, 
  * long gets a 503 (the database is down): retrying is safe, a duplicate
  * gets its first index. */
 #define FKI_LOG_SHARED_WAIT_MS 15000
+/* /healthz with a shared database: 503 when this front end's last read of
+ * the tree failed or is older than this (docs/log.md 7.9). */
+#define FKI_LOG_HEALTH_DB_MS 5000
 /* On stop, queued adds get this long to be committed and answered. */
 #define FKI_LOG_SHARED_STOP_MS 5000
 

@@ -100,11 +100,14 @@ struct fki_log_storage {
 
     /* Queue adds durably: committed when it returns FK_OK.  Any thread. */
     fk_err (*enqueue)(void *self, const uint8_t *const *entries, const size_t *lens, size_t n);
-    /* want 1: take the sequencer lease, or keep it; *held says whether this
-     * front end holds it now.  want 0: give it up.  The lease is bound to
-     * one database session: it is lost when the session is (the process
-     * died, the database restarted, the network failed), and store_batch
-     * and dequeue run in that session.  Sequencer thread only. */
+    /* want 1: take the sequencer lease, or keep it (renewed when due; call
+     * it at least every second while holding it); *held says whether this
+     * front end holds it now: a lease that expired (this process hung past
+     * it) or whose session was lost reads 0 once, and a later call may
+     * take it afresh.  want 0: give it up.  It expires unless renewed, is
+     * free at once when its session ends (the process died), and every
+     * store_batch checks it in its own transaction, so a holder that lost
+     * it commits nothing.  Sequencer thread only. */
     fk_err (*lease)(void *self, int want, int *held);
     /* The oldest queued adds, at most max, oldest first, passed to fn; *n
      * gets their number.  They stay queued until a batch that names their

@@ -21,9 +21,21 @@
  * they hold it cannot both extend the same size (the second UPDATE waits
  * for the first's row lock, then finds the size changed).
  *
- * The lease is a session-level advisory lock on the sequencer's own
- * connection: PostgreSQL drops it when that session ends (the process was
- * killed: at once; its host or network died: TCP keepalives, set below).
+ * The lease is a row, fk_log_lease (holder, pid, expires_at), on the
+ * database's clock only: the holder (an id drawn at random per process)
+ * renews it every LEASE_S/3 seconds on the sequencer's own session, and
+ * another front end takes it in one UPDATE only when it expired or the
+ * session that holds it (pid) is gone.  The second condition keeps the
+ * takeover after a crash fast (a killed process's session ends at once; a
+ * vanished host's after the TCP keepalives set below), the first bounds
+ * the takeover from a holder that hangs with its session alive (SIGSTOP, a
+ * stuck thread, a stalled disk).  Every batch transaction ends with
+ * fk_log_hold(holder), sent with its COMMIT in one query string: it renews
+ * the lease and raises an error unless this holder's lease is unexpired, so
+ * a sequencer that wakes up after losing the lease commits nothing.  A hung
+ * holder inside a transaction has its session ended by the server
+ * (idle_in_transaction_session_timeout, statement_timeout), which frees
+ * the tree row for the next sequencer.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -33,6 +45,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -44,10 +59,21 @@
 /* Hash tiles cached in memory: their keys are immutable, proofs read a few
  * of them per entry.  1,024 x 8 KiB = 8 MiB. */
 #define CACHE_SLOTS 1024u
-/* Advisory lock keys: the sequencer lease (one log per database) and the
- * schema creation. */
-#define LEASE_KEY "7379030661470855275"   /* "fklease" */
+/* Advisory lock key of the schema creation. */
 #define SCHEMA_KEY "7379030661470855276"
+/* The sequencer lease, seconds (docs/log.md 7.9): renewed every third of
+ * it, so a batch starts with at least two thirds left, more than a witness
+ * round (2 s) and a batch take.  The takeover from a hung holder waits for
+ * it; from a dead one it does not. */
+#define LEASE_S 5
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define LEASE_INTERVAL "interval '" STR(LEASE_S) " seconds'"
+/* The sequencer's session: a transaction its client stopped in (hung
+ * between statements) or a statement stuck half way (a COPY whose data
+ * stopped) is ended by the server, releasing the tree row. */
+#define SEQ_IDLE_TX_MS STR(LEASE_S) "000"
+#define SEQ_STATEMENT_MS "30000"
 /* A dead peer is noticed after about idle + interval x count seconds:
  * the bound on a lease held by a host that vanished (docs/log.md 7.9). */
 #define KEEPALIVE_IDLE "5"
@@ -70,6 +96,8 @@ struct pg {
     char *conninfo;
     PGconn *seq;      /* the lease session; LISTEN fk_log_queue */
     int held;
+    char holder[33];          /* this process's lease id, hex */
+    struct timespec renewed;  /* monotonic: the last renewal (its scheduling only) */
     size_t dead;      /* queue rows deleted since the last VACUUM */
     PGconn *lis;      /* LISTEN fk_log_batch, for the thread that answers adds */
     pthread_mutex_t pmu;
@@ -350,7 +378,10 @@ static int seq_ready(struct pg *p)
         p->seq = pg_connect(p->conninfo, NULL);
         /* A batch's entries go through a session table (ON CONFLICT needs
          * INSERT, COPY is the fast way in). */
-        if (p->seq && !exec_ok(p->seq, "LISTEN fk_log_queue;"
+        if (p->seq && !exec_ok(p->seq, "SET idle_in_transaction_session_timeout = "
+                                       SEQ_IDLE_TX_MS ";"
+                                       "SET statement_timeout = " SEQ_STATEMENT_MS ";"
+                                       "LISTEN fk_log_queue;"
                                        "CREATE TEMP TABLE fk_stage (hash bytea NOT NULL, "
                                        "idx bigint NOT NULL) ON COMMIT DELETE ROWS")) {
             PQfinish(p->seq);
@@ -369,6 +400,11 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
     struct buf tb = {0}, eb = {0};
     char *ids = NULL;
     fk_err e = FK_ERR_STORAGE;
+    /* The empty tree of a new log, committed by a front end as it starts
+     * (without the lease): only over the row the schema left, so it never
+     * replaces a checkpoint.  The holder goes the usual way (it re-signs
+     * an empty tree's checkpoint with new cosignatures). */
+    int genesis = !p->held && !b->old_size && !b->new_size && !b->nqueue_ids && !b->ntiles;
     if (!exec_ok(c, "BEGIN"))
         goto out;
     /* A batch of duplicates only removes its queued adds: no new state. */
@@ -380,9 +416,12 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
         const char *vals[4] = {nsz, (const char *)b->root, b->checkpoint, osz};
         int lens[4] = {0, FKI_LOG_HASH_LEN, (int)b->checkpoint_len, 0};
         int fmts[4] = {0, 1, 1, 0};
-        PGresult *r = PQexecParams(c, "UPDATE fk_log_tree SET size = $1, root = $2, "
-                                      "checkpoint = convert_from($3, 'UTF8') "
-                                      "WHERE id = 1 AND size = $4",
+        PGresult *r = PQexecParams(c, genesis ? "UPDATE fk_log_tree SET size = $1, root = $2, "
+                                                "checkpoint = convert_from($3, 'UTF8') "
+                                                "WHERE id = 1 AND size = $4 AND checkpoint = ''"
+                                              : "UPDATE fk_log_tree SET size = $1, root = $2, "
+                                                "checkpoint = convert_from($3, 'UTF8') "
+                                                "WHERE id = 1 AND size = $4",
                                    4, NULL, vals, lens, fmts, 0);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdTuples(r), "1");
         PQclear(r);
@@ -441,12 +480,21 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
             goto rollback;
     }
     {
-        PGresult *r = PQexec(c, "NOTIFY fk_log_batch; COMMIT");
+        /* The holder check and the COMMIT in one query string: the server
+         * runs them back to back, whatever this process does meanwhile. */
+        char fin[128];
+        if (genesis)
+            snprintf(fin, sizeof fin, "NOTIFY fk_log_batch; COMMIT");
+        else
+            snprintf(fin, sizeof fin, "SELECT fk_log_hold('%s'); NOTIFY fk_log_batch; COMMIT",
+                     p->holder);
+        PGresult *r = PQexec(c, fin);
         /* A COMMIT of a failed transaction answers ROLLBACK. */
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT");
         PQclear(r);
         if (ok) {
             e = FK_OK;
+            clock_gettime(CLOCK_MONOTONIC, &p->renewed);
             /* Every queued add is deleted once: vacuum the queue as it
              * goes (autovacuum looks once a minute; a busy queue would
              * carry millions of dead rows by then).  A small table: a few
@@ -456,12 +504,17 @@ static fk_err pg_store_batch(void *self, const struct fki_log_batch *b)
                 p->dead = 0;
                 exec_ok(c, "VACUUM fk_log_queue");
             }
+            goto out;
         }
-        goto out;
+        /* Not held (fk_log_hold raised, the transaction is aborted) or the
+         * COMMIT failed. */
+        goto rollback;
     }
 rollback:
     if (PQstatus(c) == CONNECTION_OK)
         exec_ok(c, "ROLLBACK");
+    /* Maybe the lease was lost: the next lease() asks the database. */
+    memset(&p->renewed, 0, sizeof p->renewed);
 out:
     if (PQstatus(c) != CONNECTION_OK)
         p->held = 0;
@@ -658,37 +711,94 @@ static fk_err pg_enqueue(void *self, const uint8_t *const *entries, const size_t
     return ok ? FK_OK : FK_ERR_STORAGE;
 }
 
+/* One lease statement on the sequencer's session with this holder's id:
+ * 1 if it changed the row, 0 if not, -1 on a database failure. */
+static int lease_exec(struct pg *p, const char *sql)
+{
+    const char *vals[1] = {p->holder};
+    PGresult *r = PQexecParams(p->seq, sql, 1, NULL, vals, NULL, NULL, 0);
+    int n = PQresultStatus(r) == PGRES_COMMAND_OK ? !strcmp(PQcmdTuples(r), "1") : -1;
+    PQclear(r);
+    return n;
+}
+
+/* Taken when it expired, or its holder's session is gone (killed, or
+ * its host or network died), or it is this process's own (a reconnect). */
+#define LEASE_TAKE                                                                          \
+    "UPDATE fk_log_lease l SET holder = $1, pid = pg_backend_pid(), "                      \
+    "expires_at = clock_timestamp() + " LEASE_INTERVAL " "                                 \
+    "WHERE id = 1 AND (l.holder = $1 OR l.expires_at < clock_timestamp() OR "              \
+    "NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.pid))"
+/* Kept only while unexpired: once it expired, another front end may have
+ * taken it (and given it back), so this one starts over from the database. */
+#define LEASE_RENEW                                                                         \
+    "UPDATE fk_log_lease SET pid = pg_backend_pid(), "                                     \
+    "expires_at = clock_timestamp() + " LEASE_INTERVAL " "                                 \
+    "WHERE id = 1 AND holder = $1 AND expires_at > clock_timestamp()"
+#define LEASE_RELEASE                                                                       \
+    "UPDATE fk_log_lease SET expires_at = '-infinity' WHERE id = 1 AND holder = $1"
+
+static long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* Renew the held lease once a third of it passed (this clock only decides
+ * when to ask; the database's decides whether it is still held). */
+static void renew_if_due(struct pg *p)
+{
+    if (!p->held || !p->seq || ms_since(&p->renewed) < LEASE_S * 1000 / 3)
+        return;
+    int n = lease_exec(p, LEASE_RENEW);
+    if (n == 1)
+        clock_gettime(CLOCK_MONOTONIC, &p->renewed);
+    else
+        p->held = 0;
+}
+
 static fk_err pg_lease(void *self, int want, int *held)
 {
     struct pg *p = self;
     if (!want) {
-        /* Unlocked first, so the next holder need not wait for the server
-         * to notice the session's end; ending the session is the sure way
-         * (also when the unlock cannot be sent). */
+        /* Released first, so the next holder need not wait for the
+         * expiry; ending the session is the fallback (the next holder
+         * sees it gone) when the release cannot be sent. */
         if (p->held && p->seq && PQstatus(p->seq) == CONNECTION_OK)
-            exec_ok(p->seq, "SELECT pg_advisory_unlock(" LEASE_KEY ")");
+            lease_exec(p, LEASE_RELEASE);
         PQfinish(p->seq);
         p->seq = NULL;
         p->held = 0;
         *held = 0;
         return FK_OK;
     }
+    int had = p->held;
     if (!seq_ready(p)) {
         *held = 0;
         return FK_ERR_STORAGE;
     }
-    if (!p->held) {
-        PGresult *r = PQexec(p->seq, "SELECT pg_try_advisory_lock(" LEASE_KEY ")");
-        fk_err e = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? FK_OK
-                                                                             : FK_ERR_STORAGE;
-        if (!e && !strcmp(PQgetvalue(r, 0, 0), "t"))
-            p->held = 1;
-        PQclear(r);
-        if (e) {
+    if (had && !p->held) {
+        /* The session was lost, and the lease with it for all this front
+         * end knows: said once, so that it starts over from the database. */
+        *held = 0;
+        return FK_OK;
+    }
+    if (p->held) {
+        renew_if_due(p);
+    } else {
+        int n = lease_exec(p, LEASE_TAKE);
+        if (n < 0) {
             *held = 0;
-            return e;
+            return FK_ERR_STORAGE;
+        }
+        if (n == 1) {
+            p->held = 1;
+            clock_gettime(CLOCK_MONOTONIC, &p->renewed);
         }
     }
+    if (p->seq && PQstatus(p->seq) != CONNECTION_OK)
+        p->held = 0;
     *held = p->held;
     return FK_OK;
 }
@@ -697,7 +807,7 @@ static fk_err pg_dequeue(void *self, size_t max, fki_log_queued_fn fn, void *ctx
 {
     struct pg *p = self;
     *n = 0;
-    if (!p->held || !seq_ready(p) || !p->held)
+    if (!p->held || !seq_ready(p) || (renew_if_due(p), !p->held))
         return FK_ERR_STORAGE;
     char lim[24];
     snprintf(lim, sizeof lim, "%zu", max);
@@ -771,9 +881,13 @@ static void pg_wait(void *self, int what, unsigned ms)
             poll(NULL, 0, (int)ms);
             return;
         }
+        /* Sleep no longer than the next renewal is due. */
+        if (p->held && ms > LEASE_S * 1000 / 6)
+            ms = LEASE_S * 1000 / 6;
         wait_on(&p->seq, p->conninfo, "LISTEN fk_log_queue", ms);
         if (!p->seq)
             p->held = 0;
+        renew_if_due(p);
     } else {
         wait_on(&p->lis, p->conninfo, "LISTEN fk_log_batch", ms);
     }
@@ -818,6 +932,20 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS fk_log_queue (id bigserial PRIMARY KEY, entry bytea NOT NULL);"
     "INSERT INTO fk_log_tree (id, size, root, checkpoint) VALUES (1, 0, '', '') "
     "  ON CONFLICT DO NOTHING;"
+    /* The sequencer lease (see the top of this file). */
+    "CREATE TABLE IF NOT EXISTS fk_log_lease ("
+    "  id int PRIMARY KEY CHECK (id = 1), holder text NOT NULL, pid int NOT NULL,"
+    "  expires_at timestamptz NOT NULL);"
+    "INSERT INTO fk_log_lease (id, holder, pid, expires_at) VALUES (1, '', 0, '-infinity') "
+    "  ON CONFLICT DO NOTHING;"
+    "CREATE OR REPLACE FUNCTION fk_log_hold(h text) RETURNS void LANGUAGE plpgsql AS $f$ "
+    "BEGIN "
+    "  UPDATE fk_log_lease SET expires_at = clock_timestamp() + " LEASE_INTERVAL
+    "   WHERE id = 1 AND holder = h AND expires_at > clock_timestamp();"
+    "  IF NOT FOUND THEN "
+    "    RAISE EXCEPTION 'fairkey: this front end does not hold the sequencer lease';"
+    "  END IF;"
+    "END $f$;"
     "COMMIT";
 
 fk_err fki_log_storage_pg_open(struct fki_log_storage *out, const char *conninfo,
@@ -834,6 +962,18 @@ fk_err fki_log_storage_pg_open(struct fki_log_storage *out, const char *conninfo
     pthread_cond_init(&p->pcv, NULL);
     pthread_mutex_init(&p->cmu, NULL);
     p->conninfo = strdup(conninfo);
+    {
+        uint8_t rnd[16];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+            struct timespec t;
+            clock_gettime(CLOCK_REALTIME, &t);
+            uint64_t v[2] = {(uint64_t)t.tv_sec ^ ((uint64_t)getpid() << 32),
+                             (uint64_t)t.tv_nsec ^ (uint64_t)(uintptr_t)p};
+            memcpy(rnd, v, sizeof rnd);
+        }
+        for (size_t i = 0; i < sizeof rnd; i++)
+            snprintf(p->holder + 2 * i, 3, "%02x", rnd[i]);
+    }
     p->cache = calloc(CACHE_SLOTS, sizeof *p->cache);
     if (!p->conninfo || !p->cache) {
         pg_close(p);

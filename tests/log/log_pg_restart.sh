@@ -3,6 +3,8 @@
 # front ends under load while PostgreSQL is stopped (fast, then immediate:
 # a crash) and started again.  While it is down an add is refused with 503;
 # after it is back adds are taken again without restarting the front ends;
+# /healthz answers 503 with the reason while it is down (a load balancer
+# takes the front ends out) and 200 once it is back;
 # every acknowledged entry is there at its index and every checkpoint seen
 # is consistent with the last.  Then the refusals at start, one line each:
 # a database of another log (another key, another origin), a database that
@@ -17,6 +19,8 @@ for i in 0 1; do
 done
 VKEY=$LOG_VKEY
 ms() { date +%s%3N; }
+size_at() { curl -s --max-time 5 "$1/checkpoint" | sed -n 2p; }
+health() { curl -s --max-time 5 -o "$WORK/health" -w '%{http_code}' "$1/healthz"; }
 add_status() { curl -s --max-time 20 -o /dev/null -w '%{http_code}' -X POST --data-binary "$2" "$1/add"; }
 
 for mode in fast immediate; do
@@ -43,7 +47,23 @@ for mode in fast immediate; do
         st=$(add_status "${FE_URL[$i]}" "while down $mode $i")
         [ "$st" = 503 ] || fail "$mode: an add while PostgreSQL is down got $st, not 503"
     done
-    grep -q "status.*ok" <(curl -s --max-time 5 "${FE_URL[1]}/healthz") ||
+    # /healthz says so, with the reason, at both (the read path still
+    # answers: the checkpoint is served from memory).
+    for i in 0 1; do
+        hst=
+        for _ in $(seq 100); do
+            hst=$(health "${FE_URL[$i]}")
+            [ "$hst" = 503 ] && break
+            sleep 0.05
+        done
+        [ "$hst" = 503 ] || fail "$mode: /healthz of front end $i answered $hst while the database is down"
+        grep -q '"status":"database unavailable"' "$WORK/health" &&
+            grep -q '"database":"unreachable"' "$WORK/health" &&
+            grep -q '"sequencer":false' "$WORK/health" ||
+            fail "$mode: /healthz body while down: $(cat "$WORK/health")"
+    done
+    echo "$mode stop: /healthz while down: $(cat "$WORK/health")"
+    [ -n "$(size_at "${FE_URL[1]}")" ] ||
         fail "$mode: a front end stopped serving its read path while the database is down"
     sleep 1
     pg_restart_server
@@ -58,6 +78,19 @@ for mode in fast immediate; do
         [ -n "$ok" ] || fail "$mode: front end $i takes no add 30 s after PostgreSQL came back"
     done
     back=$(ms)
+    for i in 0 1; do
+        hst=
+        for _ in $(seq 100); do
+            hst=$(health "${FE_URL[$i]}")
+            [ "$hst" = 200 ] && break
+            sleep 0.05
+        done
+        [ "$hst" = 200 ] || fail "$mode: /healthz of front end $i answered $hst after the database came back"
+        grep -q '"status":"ok"' "$WORK/health" && grep -q '"database":"ok"' "$WORK/health" &&
+            grep -Eq '"last_batch_age_s":[0-9]' "$WORK/health" ||
+            fail "$mode: /healthz body after: $(cat "$WORK/health")"
+    done
+    echo "$mode stop: /healthz after: $(cat "$WORK/health")"
     for p in "${CPIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${CPIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     n=$(cat "$WORK"/acks.$mode.* | wc -l)

@@ -2,7 +2,8 @@
  * The PostgreSQL storage backend at the seam (storage.h, docs/log.md 7.9),
  * two handles on one database standing for two front ends: the log's
  * identity (another key or origin refused), the lease (one holder at a
- * time, handed over), the add queue, a batch committed with its tiles,
+ * time, handed over, expired: the late holder commits nothing; free at
+ * once when its session ends), the add queue, a batch committed with its tiles,
  * entries and queue rows, duplicate lookups, and the guard that keeps the
  * tree linear: a stale writer's batch fails whole (no tile, no entry, no
  * queue row of it changes).  Run by storage_pg.sh, which starts a private
@@ -15,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "log/storage.h"
 
@@ -70,13 +73,6 @@ static void test_seam(void **state)
     assert_int_equal(a.load(a.self, &size, root, &cp), FK_OK);
     assert_int_equal(size, 0);
     assert_null(cp);
-    struct fki_log_batch empty = {.root = r0, .checkpoint = "cp0\n", .checkpoint_len = 4};
-    assert_int_equal(a.store_batch(a.self, &empty), FK_OK);
-    assert_int_equal(b.load(b.self, &size, root, &cp), FK_OK);
-    assert_string_equal(cp, "cp0\n");
-    assert_memory_equal(root, r0, FKI_LOG_HASH_LEN);
-    free(cp);
-
     /* The lease: one holder; the other is told no. */
     int held = -1;
     assert_int_equal(a.lease(a.self, 1, &held), FK_OK);
@@ -85,6 +81,19 @@ static void test_seam(void **state)
     assert_int_equal(held, 0);
     assert_int_equal(a.lease(a.self, 1, &held), FK_OK);   /* kept */
     assert_int_equal(held, 1);
+
+    /* The empty tree of a new log: committed by any front end as it
+     * starts, lease or not, but only once; after it, only the holder
+     * commits (over the same size: a new signature). */
+    struct fki_log_batch empty = {.root = r0, .checkpoint = "cp0\n", .checkpoint_len = 4};
+    assert_int_equal(b.store_batch(b.self, &empty), FK_OK);
+    assert_int_equal(b.store_batch(b.self, &empty), FK_ERR_STORAGE);
+    assert_int_equal(a.store_batch(a.self, &empty), FK_OK);   /* the holder re-signs it */
+    assert_int_equal(b.load(b.self, &size, root, &cp), FK_OK);
+    assert_string_equal(cp, "cp0\n");
+    assert_memory_equal(root, r0, FKI_LOG_HASH_LEN);
+    free(cp);
+
 
     /* Adds queued at b, taken in order by a. */
     const uint8_t *ents[3] = {(const uint8_t *)"one", (const uint8_t *)"two",
@@ -142,8 +151,9 @@ static void test_seam(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(q2.entry[0], "three");
 
-    /* A stale writer (b believes the tree is still empty): its batch fails
-     * whole, the tree stays at 2, none of its rows exist. */
+    /* A stale writer (a holds the lease but believes the tree is still
+     * empty): its batch fails whole, the tree stays at 2, none of its
+     * rows exist. */
     uint8_t other[1][FKI_LOG_HASH_LEN];
     hash_of(other[0], 9);
     struct fki_log_tile t1 = {.level = 0, .index = 0, .width = 1, .data = other[0],
@@ -152,7 +162,7 @@ static void test_seam(void **state)
                                   .ntiles = 1, .leaf_hashes = (const uint8_t(*)[32])other,
                                   .checkpoint = "fork\n", .checkpoint_len = 5,
                                   .queue_ids = q2.id, .nqueue_ids = 1};
-    assert_int_equal(b.store_batch(b.self, &stale), FK_ERR_STORAGE);
+    assert_int_equal(a.store_batch(a.self, &stale), FK_ERR_STORAGE);
     assert_int_equal(a.load(a.self, &size, root, &cp), FK_OK);
     assert_int_equal(size, 2);
     assert_string_equal(cp, "cp2\n");
@@ -189,15 +199,60 @@ static void test_seam(void **state)
     assert_string_equal(cp, "cp2\n");
     free(cp);
 
-    /* The lease handed over: a gives it up, b takes it. */
-    assert_int_equal(a.lease(a.self, 0, &held), FK_OK);
-    assert_int_equal(held, 0);
+    /* a's lease expires (its process hung past it, the database's clock
+     * says): b takes it, and a batch of a on the right size, woken up
+     * late, fails whole; a is told it lost the lease. */
+    PGconn *adm = PQconnectdb(url);
+    assert_int_equal(PQstatus(adm), CONNECTION_OK);
+    PGresult *res = PQexec(adm, "UPDATE fk_log_lease SET expires_at = clock_timestamp() - "
+                                "interval '1 second'");
+    assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+    assert_string_equal(PQcmdTuples(res), "1");
+    PQclear(res);
     assert_int_equal(b.lease(b.self, 1, &held), FK_OK);
     assert_int_equal(held, 1);
+    struct fki_log_batch late = {.old_size = 2, .new_size = 2, .root = r2,
+                                 .checkpoint = "late\n", .checkpoint_len = 5};
+    assert_int_equal(a.store_batch(a.self, &late), FK_ERR_STORAGE);
+    assert_int_equal(b.load(b.self, &size, root, &cp), FK_OK);
+    assert_int_equal(size, 2);
+    assert_string_equal(cp, "cp2\n");
+    free(cp);
+    /* Expired and not taken: still no commit, until a takes it again. */
+    res = PQexec(adm, "UPDATE fk_log_lease SET expires_at = clock_timestamp() - "
+                      "interval '1 second'");
+    assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    assert_int_equal(b.store_batch(b.self, &late), FK_ERR_STORAGE);
+    assert_int_equal(b.load(b.self, &size, root, &cp), FK_OK);
+    assert_string_equal(cp, "cp2\n");
+    free(cp);
+
+    /* The lease handed over: b (which took it again) gives it up, a
+     * takes it at once (no expiry to wait for), b is told no. */
+    assert_int_equal(b.lease(b.self, 1, &held), FK_OK);
+    assert_int_equal(b.lease(b.self, 0, &held), FK_OK);
+    assert_int_equal(held, 0);
     assert_int_equal(a.lease(a.self, 1, &held), FK_OK);
+    assert_int_equal(held, 0);   /* first told that it lost the lease it had */
+    assert_int_equal(a.lease(a.self, 1, &held), FK_OK);
+    assert_int_equal(held, 1);
+    assert_int_equal(b.lease(b.self, 1, &held), FK_OK);
     assert_int_equal(held, 0);
 
+    /* The holder's session ends without a release (the process was
+     * killed): the lease is free at once, not after its expiry. */
     a.close(a.self);
+    held = 0;
+    for (int i = 0; i < 40 && !held; i++) {   /* the server ends the session: ms */
+        if (i)
+            nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
+        assert_int_equal(b.lease(b.self, 1, &held), FK_OK);
+    }
+    assert_int_equal(held, 1);   /* within 2 s, less than the 5 s lease */
+    assert_int_equal(b.store_batch(b.self, &late), FK_OK);
+    PQfinish(adm);
+
     b.close(b.self);
 }
 
