@@ -10,6 +10,17 @@
 # 'deposit verify' and reported by the audit.
 . "$(dirname "$0")/lib.sh"
 : "${TIME_SHIFT_LIB:?}"
+# The independent signer needs Python's cryptography: Debian's python3 has it
+# (python3-cryptography, scripts/deps.sh) even where another python3 comes
+# first on PATH.
+PY_SIGNER=
+for p in /usr/bin/python3 python3; do
+    if "$p" -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' 2>/dev/null; then
+        PY_SIGNER=$p
+        break
+    fi
+done
+[ -n "$PY_SIGNER" ] || fail "no python3 with the cryptography package (Debian's python3-cryptography)"
 
 start_log logD
 setup_authority 2 3
@@ -33,7 +44,7 @@ PY
 tree_size() { sed -n 2p "$T/logD/checkpoint"; }
 # sign TEXT-FILE KEYFILE OUT: a signed note over TEXT-FILE by the Ed25519 seed of a requester key file.
 sign() {
-    python3 - "$1" "$2" "$3" <<'PY'
+    "$PY_SIGNER" - "$1" "$2" "$3" <<'PY'
 import sys, base64, hashlib
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives import serialization
