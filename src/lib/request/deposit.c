@@ -257,21 +257,3 @@ out:
     free(t);
     return err;
 }
-
-void fk_deposit_target_set(fk_deposit *d, const fk_escrow_stanza_info *st)
-{
-    memcpy(d->target, st->e, sizeof d->target);
-    memcpy(d->target_ebar, st->ebar, sizeof d->target_ebar);
-    memcpy(d->target_body, st->body, sizeof d->target_body);
-}
-
-fk_err fk_deposit_target_verify(const fk_deposit *d, const uint8_t pk[FK_ESCROW_POINT_LEN])
-{
-    fk_escrow_stanza_info st;
-    memset(&st, 0, sizeof st);
-    memcpy(st.pk, pk, sizeof st.pk);
-    memcpy(st.e, d->target, sizeof st.e);
-    memcpy(st.ebar, d->target_ebar, sizeof st.ebar);
-    memcpy(st.body, d->target_body, sizeof st.body);
-    return fk_escrow_stanza_verify(&st);
-}
