@@ -309,7 +309,6 @@ static int save_state(const struct audit *a, const char *path, const char *note)
     char *buf = malloc(STATE_MAX);
     size_t len = strlen(note), n;
     int rc = -1;
-    cli_out o;
     if (!buf) {
         cli_err("out of memory");
         return -1;
@@ -331,12 +330,8 @@ static int save_state(const struct audit *a, const char *path, const char *note)
         len += (size_t)snprintf(buf + len, STATE_MAX - len, "target %s %llu %llu\n", hex,
                                 (unsigned long long)hits, (unsigned long long)t->last);
     }
-    if (cli_out_open(&o, path, 0))
+    if (cli_out_write_file(path, 0, buf, len))
         goto out;
-    if (cli_write_all(o.fd, buf, len) || cli_out_commit(&o)) {
-        cli_out_abort(&o);
-        goto out;
-    }
     rc = 0;
 out:
     free(buf);

@@ -76,6 +76,9 @@ int cli_authority_write_agent(const char *dir, const fk_escrow_authority *a,
 int cli_write_new_file(const char *path, const char *text, size_t len, int secret);
 /* Write all of buf. */
 int cli_write_all(int fd, const void *buf, size_t len);
+/* A whole output in one go: cli_out_open with flags, buf, cli_out_commit;
+ * on failure one line says why and nothing is left under path. */
+int cli_out_write_file(const char *path, unsigned flags, const void *buf, size_t len);
 
 /* SHA-256 and size of a file (NULL or "-": standard input), streamed in
  * CLI_HASH_BUF reads; size may be NULL.  Prints its own error. */

@@ -324,13 +324,8 @@ static int deposit_main(int argc, char **argv)
         snprintf(defout, sizeof defout, "%s.deposit.tlog-proof", out);
         receiptp = defout;
     }
-    cli_out ro;
-    if (cli_out_open(&ro, receiptp, 0))
+    if (cli_out_write_file(receiptp, 0, receipt, rlen))
         goto lost;
-    if (cli_write_all(ro.fd, receipt, rlen) || cli_out_commit(&ro)) {
-        cli_out_abort(&ro);
-        goto lost;
-    }
     char ah[65], ch[65], eh[65];
     uint8_t leaf[32];
     fk_request_entry_hash(leaf, note, note_len);

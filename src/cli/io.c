@@ -269,6 +269,20 @@ int cli_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+int cli_out_write_file(const char *path, unsigned flags, const void *buf, size_t len)
+{
+    cli_out o;
+    if (cli_out_open(&o, path, flags))
+        return -1;
+    if (cli_write_all(o.fd, buf, len)) {
+        cli_err("cannot write %s: %s; %s", o.final ? o.final : "standard output", strerror(errno),
+                cli_io_hint(errno));
+        cli_out_abort(&o);
+        return -1;
+    }
+    return cli_out_commit(&o);
+}
+
 /* ---- passphrases ------------------------------------------------------- */
 
 int cli_passphrase_fd = -1;

@@ -81,13 +81,8 @@ int cli_authority_publish(int argc, char **argv)
         snprintf(defout, sizeof defout, "%s.tlog-proof", tpath);
         out = defout;
     }
-    cli_out o;
-    if (cli_out_open(&o, out, 0))
+    if (cli_out_write_file(out, 0, receipt, rlen))
         goto out;
-    if (cli_write_all(o.fd, receipt, rlen) || cli_out_commit(&o)) {
-        cli_out_abort(&o);
-        goto out;
-    }
     printf("transcript of authority %s logged %s at index %llu (tree size %llu) in %s\n"
            "receipt %s\n",
            a->name, form == FK_DKG_ENTRY_FULL ? "in full" : "as its hash",

@@ -55,18 +55,13 @@ static int keygen_main(int argc, char **argv)
     }
     char *text = NULL, line[FK_REQUESTER_PUB_LINE_MAX];
     size_t len = 0;
-    cli_out o;
     int rc = FK_EXIT_FAIL;
     if (fk_requester_key_encode(&text, &len, &k) || fk_requester_key_public_line(line, sizeof line, &k)) {
         cli_err("cannot encode the key; nothing written");
         goto out;
     }
-    if (cli_out_open(&o, out, CLI_OUT_SECRET | CLI_OUT_NOCLOBBER))
+    if (cli_out_write_file(out, CLI_OUT_SECRET | CLI_OUT_NOCLOBBER, text, len))
         goto out;
-    if (cli_write_all(o.fd, text, len) || cli_out_commit(&o)) {
-        cli_out_abort(&o);
-        goto out;
-    }
     /* The public line goes to stdout: agents list it in their requesters file. */
     fputs(line, stdout);
     rc = FK_EXIT_OK;
@@ -187,13 +182,8 @@ static int file_main(int argc, char **argv)
                  (unsigned long long)index);
         out = defout;
     }
-    cli_out o;
-    if (cli_out_open(&o, out, 0))
+    if (cli_out_write_file(out, 0, receipt, rlen))
         goto out;
-    if (cli_write_all(o.fd, receipt, rlen) || cli_out_commit(&o)) {
-        cli_out_abort(&o);
-        goto out;
-    }
     char ehx[65];
     fk_hex_encode(ehx, eh, 32);
     printf("request logged at index %llu (tree size %llu)\nentry hash %s\nreceipt %s\n",

@@ -135,6 +135,11 @@ head -c 300000 /dev/urandom >pbig
 if [ -w /dev/full ]; then
     expect_fail "disk full: what to do" 1 "No space left on device; the disk is full" \
         "$F" decrypt -i k1 -o /dev/full c1
+    # A small output written whole (a key, a receipt, an audit state) names
+    # the failed write too, not only its exit status.
+    { "$F" request keygen --name edges.test/k -o - >/dev/full 2>"$T/.err"; echo $? >"$T/.rc"; }
+    [ "$(cat "$T/.rc")" = 1 ] && grep -q '^fairkey: cannot write standard output: No space left on device' "$T/.err" &&
+        ok "disk full on a whole-file output: one line says so" || bad "whole-file output, disk full" "exit $(cat "$T/.rc"): $(cat "$T/.err")"
 fi
 # A small tmpfs fills up mid-file: exit 1, no output, no temporary file.
 if [ "$(id -u)" = 0 ] && mkdir small && mount -t tmpfs -o size=128k tmpfs small 2>/dev/null; then
